@@ -1,0 +1,83 @@
+/**
+ * `deno task dev`: the whole bookstore on this machine, one process per
+ * service and four executor replicas, with nothing to configure. Logs are
+ * prefixed with the process name; a process that dies is restarted; Ctrl-C
+ * stops everything.
+ *
+ * @module
+ */
+import { loadConfig } from "@bookstore/lib/config";
+import { Supervisor } from "@bookstore/lib/supervisor";
+import { buildTopology, DEFAULT_PORTS } from "@bookstore/lib/topology";
+
+const config = loadConfig();
+const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
+const ports = {
+  ...DEFAULT_PORTS,
+  web: config.web.port,
+  orchestrator: config.ports.orchestrator,
+  transactionVerification: config.ports.transactionVerification,
+  fraudDetection: config.ports.fraudDetection,
+  suggestions: config.ports.suggestions,
+  orderQueue: config.ports.orderQueue,
+  executors: [...config.executor.peers.values()].map((url) => Number(new URL(url).port)),
+};
+const passThrough = Object.fromEntries(
+  Object.entries(Deno.env.toObject()).filter(([key]) =>
+    /^(BOOKSTORE_|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/.test(key)
+  ),
+);
+const specs = buildTopology({
+  dataDir: config.dataDir,
+  serviceToken,
+  ports,
+  env: { ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken },
+});
+
+const width = Math.max(...specs.map((s) => s.name.length));
+const colors = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95];
+const colorOf = new Map(specs.map((s, i) => [s.name, colors[i % colors.length]]));
+const encoder = new TextEncoder();
+const supervisor = new Supervisor(specs, {
+  root: new URL("./", import.meta.url),
+  onLine: (name, line) => {
+    const prefix = `\x1b[${colorOf.get(name)}m${name.padEnd(width)}\x1b[0m │ `;
+    Deno.stdout.writeSync(encoder.encode(prefix + line + "\n"));
+  },
+});
+
+if (config.serviceToken === undefined) {
+  console.log("BOOKSTORE_SERVICE_TOKEN not set: generated a fresh one for this run.");
+}
+supervisor.start();
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nstopping every process…");
+  await supervisor.stopAll();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+
+try {
+  await supervisor.waitHealthy({ timeoutMs: 60_000 });
+} catch (error) {
+  console.error(String(error));
+  await stop();
+}
+const rows = specs.map((s) => [s.name, `http://localhost:${s.port}`]);
+const table = [
+  "",
+  "The bookstore is up:",
+  ...rows.map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
+  "",
+  `  Shop:      http://localhost:${ports.web}`,
+  `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,
+  `  Data:      ${config.dataDir}`,
+  "",
+  "Ctrl-C stops everything.",
+  "",
+].join("\n");
+console.log(table);

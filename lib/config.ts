@@ -1,0 +1,167 @@
+/**
+ * The one place configuration is read. Every setting is an environment
+ * variable with a documented default, validated by zod at start-up so that a
+ * typo fails loudly instead of silently running with a wrong value.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+const flag = (fallback: boolean) =>
+  z.enum(["true", "false", "1", "0", ""]).default(fallback ? "true" : "false").transform((v) =>
+    v === "true" || v === "1"
+  );
+const url = (fallback: string) => z.url().default(fallback);
+
+/**
+ * Every environment variable the bookstore reads, with its default and a
+ * description. The README's configuration table documents the same list and a
+ * test keeps them in step.
+ */
+export const envSchema = z.object({
+  BOOKSTORE_ENV: z.enum(["development", "test", "production"]).default("development")
+    .describe("Deployment flavour; faults and admin endpoints are refused in production."),
+  BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
+    .describe("Interface every service binds to (0.0.0.0 in containers)."),
+  BOOKSTORE_DATA_DIR: z.string().min(1).default("./data")
+    .describe("Directory holding each service's Deno KV file."),
+  BOOKSTORE_SERVICE_TOKEN: z.string().min(16).optional()
+    .describe("Shared service credential for internal RPCs; `deno task dev` generates one."),
+  BOOKSTORE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info")
+    .describe("Lowest log level written to stdout."),
+  BOOKSTORE_FAULTS: flag(false)
+    .describe("Enables the fault-injection endpoint /admin/faults (dev and test only)."),
+  BOOKSTORE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(65_536)
+    .describe("Largest accepted request body; larger ones get resource_exhausted."),
+  WEB_PORT: port(8000).describe("Port of the web app."),
+  WEB_ORIGIN: url("http://localhost:8000")
+    .describe("Origin of the web app, the only one CORS admits on the orchestrator."),
+  ORCHESTRATOR_PORT: port(8081).describe("Port of the orchestrator (public API)."),
+  ORCHESTRATOR_URL: url("http://127.0.0.1:8081").describe("Where services reach the orchestrator."),
+  TRANSACTION_VERIFICATION_PORT: port(50052).describe("Port of transaction verification."),
+  TRANSACTION_VERIFICATION_URL: url("http://127.0.0.1:50052")
+    .describe("Where peers reach transaction verification."),
+  FRAUD_DETECTION_PORT: port(50051).describe("Port of fraud detection."),
+  FRAUD_DETECTION_URL: url("http://127.0.0.1:50051").describe("Where peers reach fraud detection."),
+  SUGGESTIONS_PORT: port(50053).describe("Port of suggestions."),
+  SUGGESTIONS_URL: url("http://127.0.0.1:50053").describe("Where peers reach suggestions."),
+  ORDER_QUEUE_PORT: port(50055).describe("Port of the order queue."),
+  ORDER_QUEUE_URL: url("http://127.0.0.1:50055").describe("Where peers reach the order queue."),
+  RPC_TIMEOUT_MS: millis(1000).describe("Deadline of one internal RPC."),
+  CHECKOUT_TIMEOUT_MS: millis(5000).describe("Deadline of a whole checkout validation."),
+  ORDER_CACHE_TTL_MS: millis(30_000)
+    .describe("How long a validator keeps an order that never finished."),
+  QUEUE_LEASE_MS: millis(5000).describe("How long a dequeued order stays leased before it is handed out again."),
+  QUEUE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)
+    .describe("Deliveries after which an order goes to the dead-letter list."),
+  EXECUTOR_ID: z.coerce.number().int().min(1).max(1000).default(1)
+    .describe("This executor replica's unique id (higher wins elections)."),
+  EXECUTOR_REPLICAS: z.coerce.number().int().min(1).max(16).default(4)
+    .describe("Number of executor replicas when EXECUTOR_PEERS is not set."),
+  EXECUTOR_BASE_PORT: port(50061)
+    .describe("Port of executor 1; replica n listens on base + n - 1."),
+  EXECUTOR_PEERS: z.string().optional()
+    .describe("Every replica as `id=url` pairs, comma separated; derived from the two above when unset."),
+  EXECUTOR_HEARTBEAT_INTERVAL_MS: millis(100).describe("How often the leader sends heartbeats."),
+  EXECUTOR_HEARTBEAT_TIMEOUT_MS: millis(500)
+    .describe("Silence after which a follower calls an election."),
+  EXECUTOR_ELECTION_TIMEOUT_MS: millis(200)
+    .describe("How long a candidate waits for a higher replica to answer Election."),
+  EXECUTOR_POLL_INTERVAL_MS: millis(50).describe("How often an idle leader polls the queue."),
+  EXECUTOR_WORK_MS: z.coerce.number().int().min(0).max(60_000).default(0)
+    .describe("Simulated work per order before it is committed (for demos and fault tests)."),
+});
+
+/** The raw, validated environment. */
+export type Env = z.infer<typeof envSchema>;
+
+/** The validated configuration every process reads. */
+export type Config = ReturnType<typeof toConfig>;
+
+/** Parses `EXECUTOR_PEERS` (`1=http://host:port,2=…`) into a map from id to URL. */
+export function parsePeers(spec: string): Map<number, string> {
+  const peers = new Map<number, string>();
+  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const match = /^(\d+)=(https?:\/\/\S+)$/.exec(part);
+    if (!match) throw new Error(`EXECUTOR_PEERS: "${part}" is not of the form id=url`);
+    const id = Number(match[1]);
+    if (peers.has(id)) throw new Error(`EXECUTOR_PEERS: id ${id} appears twice`);
+    peers.set(id, match[2].replace(/\/$/, ""));
+  }
+  return peers;
+}
+
+function toConfig(env: Env) {
+  const peers = env.EXECUTOR_PEERS !== undefined ? parsePeers(env.EXECUTOR_PEERS) : new Map(
+    Array.from(
+      { length: env.EXECUTOR_REPLICAS },
+      (_, i) => [i + 1, `http://127.0.0.1:${env.EXECUTOR_BASE_PORT + i}`] as const,
+    ),
+  );
+  return {
+    env: env.BOOKSTORE_ENV,
+    host: env.BOOKSTORE_HOST,
+    dataDir: env.BOOKSTORE_DATA_DIR,
+    serviceToken: env.BOOKSTORE_SERVICE_TOKEN,
+    logLevel: env.BOOKSTORE_LOG_LEVEL,
+    faults: env.BOOKSTORE_FAULTS && env.BOOKSTORE_ENV !== "production",
+    maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
+    web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN },
+    ports: {
+      orchestrator: env.ORCHESTRATOR_PORT,
+      transactionVerification: env.TRANSACTION_VERIFICATION_PORT,
+      fraudDetection: env.FRAUD_DETECTION_PORT,
+      suggestions: env.SUGGESTIONS_PORT,
+      orderQueue: env.ORDER_QUEUE_PORT,
+    },
+    urls: {
+      orchestrator: env.ORCHESTRATOR_URL,
+      transactionVerification: env.TRANSACTION_VERIFICATION_URL,
+      fraudDetection: env.FRAUD_DETECTION_URL,
+      suggestions: env.SUGGESTIONS_URL,
+      orderQueue: env.ORDER_QUEUE_URL,
+    },
+    rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+    checkoutTimeoutMs: env.CHECKOUT_TIMEOUT_MS,
+    orderCacheTtlMs: env.ORDER_CACHE_TTL_MS,
+    queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS },
+    executor: {
+      id: env.EXECUTOR_ID,
+      peers,
+      port: Number(new URL(peers.get(env.EXECUTOR_ID) ?? `http://x:${env.EXECUTOR_BASE_PORT}`).port),
+      heartbeatIntervalMs: env.EXECUTOR_HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeoutMs: env.EXECUTOR_HEARTBEAT_TIMEOUT_MS,
+      electionTimeoutMs: env.EXECUTOR_ELECTION_TIMEOUT_MS,
+      pollIntervalMs: env.EXECUTOR_POLL_INTERVAL_MS,
+      workMs: env.EXECUTOR_WORK_MS,
+    },
+  };
+}
+
+/**
+ * Validates an environment (by default the process's) and returns the
+ * configuration; throws an error naming every bad variable.
+ */
+export function loadConfig(env: Record<string, string> = Deno.env.toObject()): Config {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).filter((key) => env[key] !== undefined).map((key) => [key, env[key]]),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration: ${problems.join("; ")}`);
+  }
+  return toConfig(parsed.data);
+}
+
+/** The service credential, or a clear start-up error when it is missing. */
+export function requireServiceToken(config: Config): string {
+  if (config.serviceToken === undefined) {
+    throw new Error(
+      "BOOKSTORE_SERVICE_TOKEN is not set: internal RPCs need a shared credential of at least 16 characters (`deno task dev` generates one)",
+    );
+  }
+  return config.serviceToken;
+}

@@ -1,0 +1,120 @@
+/**
+ * Schemas and service definitions of the three validation services
+ * (`transaction_verification.proto`, `fraud_detection.proto`,
+ * `suggestions.proto`). They share one event protocol: InitOrder, Advance,
+ * CancelOrder, ClearOrder.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { defineService, method } from "../rpc/define.ts";
+import {
+  advanceRequestSchema,
+  advanceResponseSchema,
+  billingAddressSchema,
+  bookRefSchema,
+  cancelOrderRequestSchema,
+  clearOrderRequestSchema,
+  initOrderResponseSchema,
+  orderClockResponseSchema,
+  orderItemSchema,
+  orderSchema,
+  userSchema,
+} from "./common.ts";
+import { bool, list, nested, str, uint32 } from "./wire.ts";
+
+/** The three validation services. */
+export const VALIDATORS = ["transaction_verification", "fraud_detection", "suggestions"] as const;
+
+/** A validation service's name. */
+export type ValidatorName = typeof VALIDATORS[number];
+
+/**
+ * The processes of the vector clock, one slot each. Transaction verification
+ * runs two: events a and b are concurrent (a ‖ b), and two events of one
+ * process are always ordered, so one counter for the whole service would
+ * force an order between them that the checkout does not have.
+ */
+export const CLOCK_PROCESSES = [
+  "transaction_verification.items",
+  "transaction_verification.user",
+  "fraud_detection",
+  "suggestions",
+] as const;
+
+/** A slot of the vector clock. */
+export type ClockProcess = typeof CLOCK_PROCESSES[number];
+
+/** The validation events, in the brief's naming, with the service and clock process that run each. */
+export const VALIDATION_EVENTS = {
+  a: {
+    service: "transaction_verification",
+    process: "transaction_verification.items",
+    what: "items present and known",
+  },
+  b: { service: "transaction_verification", process: "transaction_verification.user", what: "mandatory user data" },
+  c: { service: "transaction_verification", process: "transaction_verification.items", what: "card format" },
+  d: { service: "fraud_detection", process: "fraud_detection", what: "user data fraud" },
+  e: { service: "fraud_detection", process: "fraud_detection", what: "card fraud" },
+  f: { service: "suggestions", process: "suggestions", what: "suggestions" },
+} as const satisfies Record<string, { service: ValidatorName; process: ClockProcess; what: string }>;
+
+/** An event name, `a` to `f`. */
+export type EventName = keyof typeof VALIDATION_EVENTS;
+
+/** `bookstore.v1.InitTransactionRequest`. */
+export const initTransactionRequestSchema = z.object({ orderId: str(64), order: nested(orderSchema) });
+
+/** `bookstore.v1.FraudOrder`: the order without any card data. */
+export const fraudOrderSchema = z.object({
+  user: nested(userSchema),
+  items: list(orderItemSchema, 100),
+  billingAddress: nested(billingAddressSchema),
+  shippingMethod: str(32),
+  giftWrapping: bool(),
+});
+
+/** The order as fraud detection sees it. */
+export type FraudOrder = z.infer<typeof fraudOrderSchema>;
+
+/** `bookstore.v1.InitFraudRequest`. */
+export const initFraudRequestSchema = z.object({ orderId: str(64), order: nested(fraudOrderSchema) });
+
+/** `bookstore.v1.InitSuggestionsRequest`. */
+export const initSuggestionsRequestSchema = z.object({ orderId: str(64), items: list(orderItemSchema, 100) });
+
+/** `bookstore.v1.SuggestRequest`. */
+export const suggestRequestSchema = z.object({
+  bookIds: list(str(128), 100),
+  limit: uint32().refine((v) => v <= 50, "limit is at most 50"),
+});
+
+/** `bookstore.v1.SuggestResponse`. */
+export const suggestResponseSchema = z.object({ books: list(bookRefSchema, 50) });
+
+const eventProtocol = <I extends z.ZodType>(init: I) => ({
+  InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),
+  Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: false }),
+  CancelOrder: method(cancelOrderRequestSchema, { output: orderClockResponseSchema, idempotent: true }),
+  ClearOrder: method(clearOrderRequestSchema, { output: orderClockResponseSchema, idempotent: true }),
+});
+
+/** `bookstore.v1.TransactionVerificationService`. */
+export const transactionVerificationService = defineService(
+  "bookstore.v1.TransactionVerificationService",
+  { methods: eventProtocol(initTransactionRequestSchema) },
+);
+
+/** `bookstore.v1.FraudDetectionService`. */
+export const fraudDetectionService = defineService(
+  "bookstore.v1.FraudDetectionService",
+  { methods: eventProtocol(initFraudRequestSchema) },
+);
+
+/** `bookstore.v1.SuggestionsService`. */
+export const suggestionsService = defineService("bookstore.v1.SuggestionsService", {
+  methods: {
+    ...eventProtocol(initSuggestionsRequestSchema),
+    Suggest: method(suggestRequestSchema, { output: suggestResponseSchema, idempotent: true }),
+  },
+});

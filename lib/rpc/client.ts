@@ -1,0 +1,165 @@
+/**
+ * The client half of the Connect protocol (unary, JSON): a typed client per
+ * service that sends the credential and the deadline, validates the answer,
+ * maps failures back to Connect codes, retries only idempotent methods, and
+ * stops calling a peer that keeps failing (circuit breaker) so callers fail
+ * fast instead of queueing behind a dead service.
+ *
+ * @module
+ */
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+} from "cockatiel";
+import type { z } from "zod";
+import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
+import { codeFromHttpStatus, type ConnectCode, connectErrorBodySchema, describeIssues, RpcError } from "./errors.ts";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Deadline for this call; the client's default otherwise. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** A typed client: one async function per method. */
+export type Client<S extends ServiceSpec> = {
+  [K in keyof S["methods"]]: (
+    input: z.input<S["methods"][K]["input"]>,
+    options?: CallOptions,
+  ) => Promise<z.output<S["methods"][K]["output"]>>;
+};
+
+/** Options for {@linkcode createClient}. */
+export interface ClientOptions {
+  /** Base URL of the peer, e.g. `http://127.0.0.1:50055`. */
+  baseUrl: string;
+  /** The peer's name, used in error messages. */
+  peer: string;
+  /** The service credential sent as a bearer token. */
+  token?: string;
+  /** Default deadline per call. */
+  timeoutMs: number;
+  /** Retries of idempotent calls after `unavailable`/`deadline_exceeded` (default 2). */
+  retries?: number;
+  /**
+   * Consecutive failures that open the circuit (default 5), and how long it
+   * stays open before one trial call (default 1000 ms); `false` disables it.
+   */
+  breaker?: { threshold: number; halfOpenAfterMs: number } | false;
+}
+
+/** Codes that say the peer, not the request, is the problem. */
+const PEER_FAILURES: ReadonlySet<ConnectCode> = new Set(["unavailable", "deadline_exceeded"]);
+
+/** Whether an error means the peer is down or too slow (and not the request bad). */
+export function isPeerFailure(error: unknown): boolean {
+  return error instanceof RpcError && PEER_FAILURES.has(error.code);
+}
+
+/** Creates a typed client for `service` at `options.baseUrl`. */
+export function createClient<S extends ServiceSpec>(service: S, options: ClientOptions): Client<S> {
+  const baseUrl = options.baseUrl.replace(/\/$/, "");
+  const breakerOptions = options.breaker ?? { threshold: 5, halfOpenAfterMs: 1000 };
+  const breaker: CircuitBreakerPolicy | undefined = breakerOptions === false ? undefined : circuitBreaker(
+    handleWhen(isPeerFailure),
+    {
+      halfOpenAfter: breakerOptions.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(breakerOptions.threshold),
+    },
+  );
+  const retryPolicy = retry(handleWhen(isPeerFailure), {
+    maxAttempts: options.retries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 250 }),
+  });
+
+  const client: Record<string, (input: unknown, call?: CallOptions) => Promise<unknown>> = {};
+  for (const [name, spec] of Object.entries(service.methods)) {
+    const url = baseUrl + methodPath(service, name);
+    const once = (input: unknown, call: CallOptions) => {
+      const attempt = () => invoke({ url, spec, input, call, options, fullMethod: `${service.typeName}/${name}` });
+      return breaker ? breaker.execute(attempt) : attempt();
+    };
+    client[name] = async (input, call = {}) => {
+      try {
+        return await (spec.idempotent ? retryPolicy.execute(() => once(input, call)) : once(input, call));
+      } catch (error) {
+        if (error instanceof BrokenCircuitError) {
+          throw new RpcError(
+            "unavailable",
+            `${options.peer} is unavailable (circuit open after repeated failures)`,
+            { peer: options.peer, cause: error },
+          );
+        }
+        throw error;
+      }
+    };
+  }
+  return client as Client<S>;
+}
+
+interface Invocation {
+  url: string;
+  spec: MethodSpec;
+  input: unknown;
+  call: CallOptions;
+  options: ClientOptions;
+  fullMethod: string;
+}
+
+async function invoke({ url, spec, input, call, options, fullMethod }: Invocation): Promise<unknown> {
+  const peer = options.peer;
+  const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+  const checkedInput = spec.input.safeParse(input);
+  if (!checkedInput.success) {
+    throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
+  }
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "connect-protocol-version": "1",
+    "connect-timeout-ms": String(timeoutMs),
+  };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  // A little grace lets the server answer deadline_exceeded itself.
+  const timeout = AbortSignal.timeout(timeoutMs + 50);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "POST", headers, body: JSON.stringify(input), signal });
+  } catch (error) {
+    if (timeout.aborted) {
+      throw new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {
+        peer,
+        cause: error,
+      });
+    }
+    if (call.signal?.aborted) throw new RpcError("canceled", `call to ${peer} was canceled`, { peer });
+    throw new RpcError("unavailable", `${peer} is unreachable (${(error as Error).message})`, { peer, cause: error });
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) {
+    const parsed = connectErrorBodySchema.safeParse(body);
+    if (parsed.success) {
+      throw new RpcError(parsed.data.code, parsed.data.message ?? `${peer} answered ${parsed.data.code}`, { peer });
+    }
+    throw new RpcError(codeFromHttpStatus(response.status), `${peer} answered HTTP ${response.status}`, { peer });
+  }
+  const output = spec.output.safeParse(body);
+  if (!output.success) {
+    throw new RpcError("internal", `${peer} sent an invalid ${fullMethod} response: ${describeIssues(output.error)}`, {
+      peer,
+    });
+  }
+  return output.data;
+}

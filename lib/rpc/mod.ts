@@ -1,0 +1,11 @@
+/**
+ * Connect-protocol RPC for the bookstore: contracts, server routes on Hono,
+ * typed clients with deadlines, retries and circuit breaking.
+ *
+ * @module
+ */
+export * from "./client.ts";
+export * from "./define.ts";
+export * from "./errors.ts";
+export * from "./faults.ts";
+export * from "./server.ts";

@@ -1,0 +1,213 @@
+/**
+ * Runs a set of processes, prefixes their output, restarts one that dies
+ * after a short backoff, and stops them all on request. Used by
+ * `deno task dev` and by the integration tests.
+ *
+ * @module
+ */
+import type { ProcessSpec } from "./topology.ts";
+
+/** Options for {@linkcode Supervisor}. */
+export interface SupervisorOptions {
+  /** Repository root, the working directory of every child. */
+  root: URL;
+  /** Whether a child that exits on its own is started again (default true). */
+  restart?: boolean;
+  /** First restart delay; doubles per crash up to 5 s (default 250 ms). */
+  backoffMs?: number;
+  /** Receives every output line of every child, and the supervisor's own notes. */
+  onLine?: (name: string, line: string) => void;
+}
+
+interface Child {
+  spec: ProcessSpec;
+  process?: Deno.ChildProcess;
+  exited?: Promise<Deno.CommandStatus>;
+  restarts: number;
+  stopped: boolean;
+  startedAt: number;
+}
+
+/** Supervises child processes. */
+export class Supervisor {
+  readonly #children = new Map<string, Child>();
+  readonly #options: SupervisorOptions;
+  readonly #lines = new Map<string, string[]>();
+
+  /** Prepares (without starting) one child per spec. */
+  constructor(specs: ProcessSpec[], options: SupervisorOptions) {
+    this.#options = options;
+    for (const spec of specs) {
+      this.#children.set(spec.name, { spec, restarts: 0, stopped: true, startedAt: 0 });
+      this.#lines.set(spec.name, []);
+    }
+  }
+
+  /** Names of every child. */
+  get names(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  /** The spec of a child. */
+  spec(name: string): ProcessSpec {
+    return this.#child(name).spec;
+  }
+
+  /** Starts every child (or only `names`). */
+  start(names: string[] = this.names): void {
+    for (const name of names) this.#spawn(this.#child(name));
+  }
+
+  /** The pid of a running child. */
+  pid(name: string): number | undefined {
+    return this.#child(name).process?.pid;
+  }
+
+  /** How often a child was restarted after dying. */
+  restarts(name: string): number {
+    return this.#child(name).restarts;
+  }
+
+  /** Every output line a child wrote so far. */
+  lines(name: string): readonly string[] {
+    return this.#lines.get(name) ?? [];
+  }
+
+  /** Sends a signal to a child; with `SIGKILL` and restarts on, it comes back. */
+  kill(name: string, signal: Deno.Signal = "SIGKILL"): void {
+    this.#child(name).process?.kill(signal);
+  }
+
+  /** Stops a child for good (until `start`), waiting for it to exit. */
+  async stop(name: string, signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    const child = this.#child(name);
+    child.stopped = true;
+    if (!child.process) return;
+    try {
+      child.process.kill(signal);
+    } catch {
+      // Already gone.
+    }
+    const timer = setTimeout(() => {
+      try {
+        child.process?.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, 5000);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops every child. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.names.map((name) => this.stop(name)));
+  }
+
+  /** Waits until every child (or `names`) answers `GET /healthz` with 200. */
+  async waitHealthy(options: { timeoutMs: number; names?: string[] }): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    const pending = new Set(options.names ?? this.names);
+    while (pending.size > 0) {
+      await Promise.all([...pending].map(async (name) => {
+        if (await isHealthy(this.#child(name).spec.port)) pending.delete(name);
+      }));
+      if (pending.size === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`not healthy after ${options.timeoutMs} ms: ${[...pending].join(", ")}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  #child(name: string): Child {
+    const child = this.#children.get(name);
+    if (!child) throw new Error(`no process named ${name}`);
+    return child;
+  }
+
+  #note(name: string, line: string) {
+    this.#options.onLine?.(name, line);
+  }
+
+  #spawn(child: Child) {
+    if (child.process && !child.stopped) return;
+    child.stopped = false;
+    child.startedAt = Date.now();
+    const { spec } = child;
+    const dataDir = spec.env.BOOKSTORE_DATA_DIR ?? "./data";
+    const process = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        `--allow-write=${dataDir}`,
+        spec.entry,
+      ],
+      cwd: this.#options.root,
+      env: spec.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    child.process = process;
+    this.#pipe(spec.name, process.stdout);
+    this.#pipe(spec.name, process.stderr);
+    child.exited = process.status;
+    process.status.then((status) => this.#onExit(child, process, status));
+  }
+
+  async #pipe(name: string, stream: ReadableStream<Uint8Array<ArrayBuffer>>) {
+    const lines = this.#lines.get(name)!;
+    let buffer = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        this.#options.onLine?.(name, line);
+      }
+    }
+    if (buffer) {
+      lines.push(buffer);
+      this.#options.onLine?.(name, buffer);
+    }
+  }
+
+  #onExit(child: Child, process: Deno.ChildProcess, status: Deno.CommandStatus) {
+    if (child.process !== process) return;
+    child.process = undefined;
+    const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+    if (child.stopped || this.#options.restart === false) {
+      child.stopped = true;
+      this.#note(child.spec.name, `[supervisor] ${child.spec.name} exited (${how})`);
+      return;
+    }
+    // A child that ran a while before crashing starts over with the short delay.
+    const ranLong = Date.now() - child.startedAt > 10_000;
+    const attempt = ranLong ? 0 : child.restarts;
+    const delay = Math.min((this.#options.backoffMs ?? 250) * 2 ** attempt, 5000);
+    child.restarts += 1;
+    this.#note(
+      child.spec.name,
+      `[supervisor] ${child.spec.name} exited (${how}); restart #${child.restarts} in ${delay} ms`,
+    );
+    setTimeout(() => {
+      if (!child.stopped) this.#spawn(child);
+    }, delay);
+  }
+}
+
+/** Whether a service on `port` answers `GET /healthz` with 200. */
+export async function isHealthy(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

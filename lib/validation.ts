@@ -1,0 +1,260 @@
+/**
+ * The event protocol the three validation services share: each caches an
+ * order (InitOrder), runs its events as the vector clock reaches them
+ * (Advance), forwards the clock to the owner of the next event, reports the
+ * outcome to the orchestrator, and at the end checks its clock against the
+ * final one before dropping the order (ClearOrder). Orders that never finish
+ * are dropped after a TTL, so a lost orchestrator cannot leak memory.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import type { AdvanceRequest, BookRef, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
+import { orderEventsService } from "./contracts/orchestrator.ts";
+import { CLOCK_PROCESSES, type EventName, VALIDATION_EVENTS, type ValidatorName } from "./contracts/validators.ts";
+import type { Logger } from "./log.ts";
+import { type Client, createClient } from "./rpc/client.ts";
+import { RpcError } from "./rpc/errors.ts";
+import { lessOrEqual, merge, tick, type VectorClock, zeroClock } from "./vector_clock.ts";
+
+/** One cached order in a validation service. */
+export interface OrderSlot<T> {
+  /** The order's id. */
+  readonly orderId: string;
+  /** What the service keeps of the order (never card data outside transaction verification). */
+  readonly data: T;
+  /** Everything this service has seen and done for the order. */
+  clock: VectorClock;
+  /** The latest clock of each of this service's processes. */
+  readonly processClocks: Map<string, VectorClock>;
+  /** The events recorded here. */
+  readonly events: ValidationEvent[];
+  /** Events completed here or reported by peers, by name. */
+  readonly completed: Map<string, VectorClock>;
+  /** Set by CancelOrder: nothing more runs, forwards or reports. */
+  cancelled: boolean;
+  /** When the slot is dropped if the order never finishes. */
+  readonly expiresAt: number;
+  /** Service-specific scratch state (e.g. the card summary). */
+  readonly scratch: Record<string, unknown>;
+}
+
+/** The outcome of a single event. */
+export interface EventResult {
+  /** Whether the event's check passed. */
+  ok: boolean;
+  /** Why it failed (people read these). */
+  reasons?: string[];
+  /** A short note shown with the event (e.g. the risk score). */
+  detail?: string;
+}
+
+/** Options for {@linkcode Validator}. */
+export interface ValidatorOptions {
+  /** Configuration (TTL, orchestrator URL, token, deadlines). */
+  config: Config;
+  /** The service's logger. */
+  log: Logger;
+}
+
+/** The shared half of a validation service. */
+export class Validator<T> {
+  /** The service's name. */
+  readonly service: ValidatorName;
+  readonly #slots = new Map<string, OrderSlot<T>>();
+  readonly #options: ValidatorOptions;
+  readonly #orchestrator: Client<typeof orderEventsService>;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+
+  /** Creates the validator core of `service`. */
+  constructor(service: ValidatorName, options: ValidatorOptions & { token: string }) {
+    this.service = service;
+    this.#options = options;
+    this.#orchestrator = createClient(orderEventsService, {
+      baseUrl: options.config.urls.orchestrator,
+      peer: "orchestrator",
+      token: options.token,
+      timeoutMs: options.config.rpcTimeoutMs,
+    });
+    this.#sweeper = setInterval(() => this.sweep(), Math.max(250, options.config.orderCacheTtlMs / 4));
+  }
+
+  /** How many orders are cached. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** Caches an order with a zero clock; repeating it is harmless. */
+  init(orderId: string, data: T): void {
+    if (orderId === "") throw new RpcError("invalid_argument", "orderId: is required");
+    if (this.#slots.has(orderId)) return;
+    this.#slots.set(orderId, {
+      orderId,
+      data,
+      clock: zeroClock(CLOCK_PROCESSES),
+      processClocks: new Map(),
+      events: [],
+      completed: new Map(),
+      cancelled: false,
+      expiresAt: Date.now() + this.#options.config.orderCacheTtlMs,
+      scratch: {},
+    });
+  }
+
+  /** The slot of an order; `not_found` when it was never initialised or already dropped. */
+  slot(orderId: string): OrderSlot<T> {
+    const slot = this.#slots.get(orderId);
+    if (!slot) {
+      throw new RpcError("not_found", `${this.service} has no order ${orderId} (not initialised or already finished)`);
+    }
+    return slot;
+  }
+
+  /**
+   * Takes in a peer's Advance: merges its clock and remembers which event it
+   * reports. Returns the slot, or `undefined` when the order was cancelled or
+   * the event was already seen (a repeated delivery).
+   */
+  receive(request: AdvanceRequest): OrderSlot<T> | undefined {
+    const slot = this.slot(request.orderId);
+    if (slot.cancelled || slot.completed.has(request.event)) return undefined;
+    slot.clock = merge(slot.clock, request.clock);
+    slot.completed.set(request.event, request.clock);
+    return slot;
+  }
+
+  /**
+   * Runs event `name` after the events in `after` (their clocks are its
+   * causal basis): merges, ticks this process's slot, records the event, and
+   * returns its clock. Returns `undefined` when the order was cancelled.
+   */
+  async run(
+    slot: OrderSlot<T>,
+    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
+  ): Promise<{ clock: VectorClock; result: EventResult } | undefined> {
+    if (slot.cancelled || slot.completed.has(event.name)) return undefined;
+    const process = VALIDATION_EVENTS[event.name].process;
+    const result = await event.check();
+    if (slot.cancelled) return undefined;
+    let basis = slot.processClocks.get(process) ?? {};
+    for (const previous of event.after) basis = merge(basis, slot.completed.get(previous) ?? {});
+    const clock = tick(basis, process);
+    slot.processClocks.set(process, clock);
+    slot.clock = merge(slot.clock, clock);
+    slot.completed.set(event.name, clock);
+    slot.events.push({
+      name: event.name,
+      service: this.service,
+      clock,
+      time: new Date().toISOString(),
+      ok: result.ok,
+      detail: result.detail ?? (result.ok ? "" : (result.reasons ?? []).join("; ")),
+    });
+    this.#options.log.info("event", {
+      orderId: slot.orderId,
+      event: event.name,
+      ok: result.ok,
+      clock,
+    });
+    return { clock, result };
+  }
+
+  /** Whether every named event has completed (here or at a peer). */
+  hasCompleted(slot: OrderSlot<T>, names: string[]): boolean {
+    return names.every((name) => slot.completed.has(name));
+  }
+
+  /**
+   * Sends the clock on to the owner of the next event; when that peer cannot
+   * be reached the orchestrator hears about it at once instead of waiting for
+   * its deadline.
+   */
+  async forward(
+    slot: OrderSlot<T>,
+    options: { peer: string; event: EventName; send: () => Promise<unknown> },
+  ): Promise<void> {
+    if (slot.cancelled) return;
+    try {
+      await options.send();
+    } catch (error) {
+      const rpc = error instanceof RpcError ? error : new RpcError("unknown", String(error));
+      this.#options.log.warn("forward failed", { orderId: slot.orderId, peer: options.peer, code: rpc.code });
+      await this.report(slot, {
+        event: options.event,
+        outcome: "error",
+        reasons: [`${options.peer} could not be reached: ${rpc.message}`],
+        errorCode: rpc.code,
+      });
+    }
+  }
+
+  /** Tells the orchestrator how the order's validation ended. */
+  async report(
+    slot: OrderSlot<T>,
+    outcome: {
+      event: string;
+      outcome: "approved" | "rejected" | "error";
+      reasons?: string[];
+      suggestedBooks?: BookRef[];
+      errorCode?: string;
+    },
+  ): Promise<void> {
+    if (slot.cancelled) return;
+    try {
+      await this.#orchestrator.ReportOutcome({
+        orderId: slot.orderId,
+        service: this.service,
+        event: outcome.event,
+        outcome: outcome.outcome,
+        reasons: outcome.reasons ?? [],
+        clock: slot.clock,
+        suggestedBooks: outcome.suggestedBooks ?? [],
+        errorCode: outcome.errorCode ?? "",
+      });
+    } catch (error) {
+      // The orchestrator's deadline will end the order; nothing else to do.
+      this.#options.log.error("could not report outcome", { orderId: slot.orderId, error });
+    }
+  }
+
+  /** Stops every further event of an order and answers its clock so far. */
+  cancel(orderId: string): OrderClockResponse {
+    const slot = this.slot(orderId);
+    slot.cancelled = true;
+    return { clock: slot.clock, events: slot.events, consistent: true };
+  }
+
+  /**
+   * Checks the local clock against the final one (logging an error with both
+   * when it is not ≤), then drops the order.
+   */
+  clear(orderId: string, finalClock: VectorClock): OrderClockResponse {
+    const slot = this.slot(orderId);
+    slot.cancelled = true;
+    const consistent = lessOrEqual(slot.clock, finalClock);
+    if (!consistent) {
+      this.#options.log.error("local clock is not <= the final clock", {
+        orderId,
+        localClock: slot.clock,
+        finalClock,
+      });
+    }
+    this.#slots.delete(orderId);
+    return { clock: slot.clock, events: slot.events, consistent };
+  }
+
+  /** Drops orders whose TTL passed. */
+  sweep(now = Date.now()): void {
+    for (const [orderId, slot] of this.#slots) {
+      if (slot.expiresAt <= now) {
+        this.#slots.delete(orderId);
+        this.#options.log.warn("dropped an order that never finished", { orderId });
+      }
+    }
+  }
+
+  /** Stops the TTL sweeper. */
+  close(): void {
+    clearInterval(this.#sweeper);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Fraud detection: events d (user data fraud, after b) and e (card fraud,
+ * after c and d). The risk score (0-100) is the larger of the rule points and
+ * the trained model's probability; an order at or above the threshold is
+ * rejected with the reasons that made its score.
+ *
+ * @module
+ */
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
+import { type CardSummary, fraudDetectionService, type FraudOrder, suggestionsService } from "@bookstore/lib/contracts";
+import { keyedHash } from "@bookstore/lib/fingerprint";
+import { createClient, createRpcRoutes, RpcError } from "@bookstore/lib/rpc";
+import { createServiceKit, openServiceKv, serve } from "@bookstore/lib/service";
+import { type OrderSlot, Validator } from "@bookstore/lib/validation";
+import type { FraudFeatures } from "./model/features.ts";
+import { loadFraudModel, predictFraud } from "./model/model.ts";
+import {
+  brandCountryMismatch,
+  cardRules,
+  isDisposableContact,
+  isSuspiciousName,
+  type RuleHit,
+  ruleScore,
+  userDataRules,
+} from "./rules.ts";
+import { recordAndCount } from "./velocity.ts";
+
+/** Risk score at or above which an order is rejected. */
+export const REJECT_SCORE = 70;
+
+const config = loadConfig();
+const token = requireServiceToken(config);
+const { app, log, faults } = createServiceKit("fraud_detection", config);
+const catalog = loadCatalog();
+const model = loadFraudModel();
+const kv = await openServiceKv(config, "fraud_detection");
+const validator = new Validator<FraudOrder>("fraud_detection", { config, log, token });
+const suggestions = createClient(suggestionsService, {
+  baseUrl: config.urls.suggestions,
+  peer: "suggestions",
+  token,
+  timeoutMs: config.rpcTimeoutMs,
+});
+
+interface UserAssessment {
+  hits: RuleHit[];
+  features: Omit<FraudFeatures, "cardVelocity" | "brandCountryMismatch">;
+}
+
+async function assessUser(order: FraudOrder): Promise<UserAssessment> {
+  const books = order.items.map((item) => ({ item, book: catalog.resolve(item) }));
+  const totalQuantity = order.items.reduce((sum, item) => sum + Math.max(0, item.quantity), 0);
+  const orderAmount = books.reduce((sum, { item, book }) => sum + (book?.price ?? 0) * Math.max(0, item.quantity), 0);
+  const contact = order.user.contact.trim().toLowerCase();
+  const contactVelocity = await recordAndCount(kv, {
+    kind: "contact",
+    fingerprint: await keyedHash(contact, { key: token, purpose: "contact" }),
+  });
+  const features = {
+    totalQuantity,
+    maxLineQuantity: Math.max(0, ...order.items.map((item) => item.quantity)),
+    distinctBooks: new Set(books.map(({ item, book }) => book?.bookId ?? item.name)).size,
+    orderAmount: Math.round(orderAmount * 100) / 100,
+    disposableContact: isDisposableContact(contact) ? 1 : 0,
+    contactVelocity,
+    expeditedShipping: order.shippingMethod === "Standard" ? 0 : 1,
+    giftWrapping: order.giftWrapping ? 1 : 0,
+    nameSuspicious: isSuspiciousName(order.user.name) ? 1 : 0,
+  };
+  const hits = userDataRules({ name: order.user.name, contact, contactVelocity, totalQuantity, orderAmount });
+  return { hits, features };
+}
+
+async function userDataFraud(slot: OrderSlot<FraudOrder>) {
+  const assessment = await assessUser(slot.data);
+  slot.scratch.user = assessment;
+  const score = ruleScore(assessment.hits);
+  const d = await validator.run(slot, {
+    name: "d",
+    after: ["b"],
+    check: () => ({
+      ok: score < REJECT_SCORE,
+      reasons: assessment.hits.map((hit) => hit.reason),
+      detail: `user risk ${score}/100`,
+    }),
+  });
+  if (!d) return;
+  if (!d.result.ok) {
+    return await validator.report(slot, {
+      event: "d",
+      outcome: "rejected",
+      reasons: fraudReasons(score, d.result.reasons ?? []),
+    });
+  }
+  await maybeCardFraud(slot);
+}
+
+async function maybeCardFraud(slot: OrderSlot<FraudOrder>) {
+  // e needs both c (from transaction verification) and d (here).
+  if (!validator.hasCompleted(slot, ["c", "d"]) || slot.scratch.cardStarted) return;
+  slot.scratch.cardStarted = true;
+  const user = slot.scratch.user as UserAssessment;
+  const card = slot.scratch.card as CardSummary;
+  const cardVelocity = await recordAndCount(kv, { kind: "card", fingerprint: card.fingerprint });
+  const hits = [
+    ...user.hits,
+    ...cardRules({ brand: card.brand, country: slot.data.billingAddress.country, cardVelocity }),
+  ];
+  const features: FraudFeatures = {
+    ...user.features,
+    cardVelocity,
+    brandCountryMismatch: brandCountryMismatch(card.brand, slot.data.billingAddress.country) ? 1 : 0,
+  };
+  const prediction = predictFraud(model, features);
+  const modelScore = Math.round(prediction.probability * 100);
+  const score = Math.max(ruleScore(hits), modelScore);
+  const reasons = hits.map((hit) => hit.reason);
+  if (modelScore >= REJECT_SCORE) {
+    const top = prediction.contributions.filter((c) => c.contribution > 0.5).slice(0, 2);
+    reasons.push(...top.map((c) => `risk model: ${c.label}`));
+    if (top.length === 0) reasons.push(`risk model: fraud probability ${modelScore}%`);
+  }
+  const e = await validator.run(slot, {
+    name: "e",
+    after: ["c", "d"],
+    check: () => ({ ok: score < REJECT_SCORE, reasons, detail: `risk ${score}/100 (model ${modelScore})` }),
+  });
+  if (!e) return;
+  log.info("risk assessed", { orderId: slot.orderId, score, modelScore, rules: hits.length });
+  if (!e.result.ok) {
+    return await validator.report(slot, { event: "e", outcome: "rejected", reasons: fraudReasons(score, reasons) });
+  }
+  await validator.forward(slot, {
+    peer: "suggestions",
+    event: "e",
+    send: () => suggestions.Advance({ orderId: slot.orderId, clock: e.clock, event: "e" }),
+  });
+}
+
+function fraudReasons(score: number, reasons: string[]): string[] {
+  return [`fraud risk ${score}/100 is too high`, ...reasons];
+}
+
+function background(task: Promise<unknown>, orderId: string) {
+  task.catch((error) => log.error("event failed", { orderId, error }));
+}
+
+app.route(
+  "/",
+  createRpcRoutes(fraudDetectionService, {
+    log,
+    token,
+    faults,
+    maxBodyBytes: config.maxBodyBytes,
+    handlers: {
+      InitOrder: ({ orderId, order }) => {
+        validator.init(orderId, order);
+        return {};
+      },
+      Advance: (request) => {
+        if (request.event !== "b" && request.event !== "c") {
+          throw new RpcError(
+            "invalid_argument",
+            `event: fraud detection advances on "b" or "c", not "${request.event}"`,
+          );
+        }
+        if (request.event === "c" && !request.card) {
+          throw new RpcError("invalid_argument", "card: event c must carry the card summary");
+        }
+        const slot = validator.receive(request);
+        if (!slot) return {};
+        if (request.event === "b") background(userDataFraud(slot), slot.orderId);
+        else {
+          slot.scratch.card = request.card;
+          background(maybeCardFraud(slot), slot.orderId);
+        }
+        return {};
+      },
+      CancelOrder: ({ orderId }) => validator.cancel(orderId),
+      ClearOrder: ({ orderId, finalClock }) => validator.clear(orderId, finalClock),
+    },
+  }),
+);
+
+serve(app, {
+  port: config.ports.fraudDetection,
+  hostname: config.host,
+  log,
+  onShutdown: () => {
+    validator.close();
+    kv.close();
+  },
+});

@@ -1,0 +1,332 @@
+/**
+ * The checkout: give the order an id, cache it in the three validation
+ * services, start the roots a and b, and wait while the services drive the
+ * rest among themselves. The first outcome reported wins: on rejection or
+ * error every service is stopped; in every case the final vector clock is
+ * broadcast, each service checks its own clock against it and drops the
+ * order. An approved order is queued before the client hears "approved".
+ *
+ * @module
+ */
+import type { Catalog } from "@bookstore/lib/catalog";
+import type { Config } from "@bookstore/lib/config";
+import {
+  CLOCK_PROCESSES,
+  type EventName,
+  type fraudDetectionService,
+  type Order,
+  type OrderClockResponse,
+  type orderQueueService,
+  type PlaceOrderResponse,
+  type ReportOutcomeRequest,
+  type suggestionsService,
+  type transactionVerificationService,
+  VALIDATION_EVENTS,
+  type ValidationEvent,
+} from "@bookstore/lib/contracts";
+import type { Logger } from "@bookstore/lib/log";
+import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { meter, withSpan } from "@bookstore/lib/telemetry";
+import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
+import type { OrderBook, OrderRecord } from "./orders.ts";
+
+const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
+  description: "Checkouts by outcome (approved, rejected, error)",
+});
+const checkoutDuration = meter.createHistogram("bookstore.checkout.duration", {
+  description: "Time from request to answer",
+  unit: "ms",
+});
+
+/** The peers a checkout talks to. */
+export interface CheckoutPeers {
+  /** Transaction verification. */
+  transactionVerification: Client<typeof transactionVerificationService>;
+  /** Fraud detection. */
+  fraudDetection: Client<typeof fraudDetectionService>;
+  /** Suggestions. */
+  suggestions: Client<typeof suggestionsService>;
+  /** The order queue. */
+  orderQueue: Client<typeof orderQueueService>;
+}
+
+/** Options for {@linkcode Checkout}. */
+export interface CheckoutOptions {
+  /** Configuration (deadlines). */
+  config: Config;
+  /** Logger. */
+  log: Logger;
+  /** The services called. */
+  peers: CheckoutPeers;
+  /** Order records and idempotency keys. */
+  orders: OrderBook;
+  /** The catalog, to name the ordered books. */
+  catalog: Catalog;
+}
+
+type Outcome = ReportOutcomeRequest | { outcome: "timeout" };
+
+const EVENT_ORDER: readonly EventName[] = ["a", "b", "c", "d", "e", "f"];
+
+/** Runs checkouts. */
+export class Checkout {
+  readonly #options: CheckoutOptions;
+  readonly #waiting = new Map<string, (outcome: Outcome) => void>();
+  readonly #inflight = new Map<string, Promise<PlaceOrderResponse>>();
+
+  /** Creates the checkout coordinator. */
+  constructor(options: CheckoutOptions) {
+    this.#options = options;
+  }
+
+  /** Takes a validator's outcome report; only the first one per order counts. */
+  report(outcome: ReportOutcomeRequest): void {
+    this.#settle(outcome.orderId, outcome);
+  }
+
+  #settle(orderId: string, outcome: Outcome) {
+    const resolve = this.#waiting.get(orderId);
+    if (!resolve) return;
+    this.#waiting.delete(orderId);
+    resolve(outcome);
+  }
+
+  /**
+   * Places an order. With an idempotency key, a repeated call answers the
+   * first call's result and creates nothing new.
+   */
+  async place(order: Order, options: { idempotencyKey?: string } = {}): Promise<PlaceOrderResponse> {
+    const key = options.idempotencyKey;
+    if (key === undefined) return await this.#place(order, crypto.randomUUID());
+    const running = this.#inflight.get(key);
+    if (running) return await running;
+    const promise = this.#placeIdempotent(order, key).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, promise);
+    return await promise;
+  }
+
+  async #placeIdempotent(order: Order, key: string): Promise<PlaceOrderResponse> {
+    const { orders } = this.#options;
+    const requestDigest = await digest(order);
+    const orderId = crypto.randomUUID();
+    const claim = await orders.claim(key, { orderId, requestDigest });
+    if (claim.claimed) return await this.#place(order, orderId);
+    if (claim.existing.requestDigest !== requestDigest) {
+      throw new RpcError("invalid_argument", "Idempotency-Key: this key was already used for a different order");
+    }
+    const record = await orders.get(claim.existing.orderId);
+    if (!record) return await this.#place(order, claim.existing.orderId);
+    if (record.approved && !record.queued) await this.#enqueue(record);
+    return record.response;
+  }
+
+  async #place(order: Order, orderId: string): Promise<PlaceOrderResponse> {
+    const started = performance.now();
+    try {
+      const response = await withSpan("checkout", {
+        attributes: { "bookstore.order_id": orderId },
+        fn: async (span) => {
+          const result = await this.#validate(order, orderId);
+          span.setAttribute("bookstore.vector_clock", JSON.stringify(result.finalClock));
+          span.setAttribute("bookstore.outcome", result.outcome.outcome);
+          return await this.#conclude(order, { orderId, ...result });
+        },
+      });
+      ordersCounter.add(1, { outcome: response.status === "Order Approved" ? "approved" : "rejected" });
+      return response;
+    } catch (error) {
+      ordersCounter.add(1, { outcome: "error" });
+      throw error;
+    } finally {
+      checkoutDuration.record(performance.now() - started);
+    }
+  }
+
+  async #validate(order: Order, orderId: string) {
+    const { peers, config, log } = this.#options;
+    const init = await Promise.allSettled([
+      peers.transactionVerification.InitOrder({ orderId, order }),
+      peers.fraudDetection.InitOrder({
+        orderId,
+        order: {
+          user: order.user,
+          items: order.items,
+          billingAddress: order.billingAddress,
+          shippingMethod: order.shippingMethod,
+          giftWrapping: order.giftWrapping,
+        },
+      }),
+      peers.suggestions.InitOrder({ orderId, items: order.items }),
+    ]);
+    const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await this.#finish(orderId, { approved: false });
+      throw asUnavailable(failed.reason);
+    }
+    const outcome = new Promise<Outcome>((resolve) => this.#waiting.set(orderId, resolve));
+    const timer = setTimeout(() => this.#settle(orderId, { outcome: "timeout" }), config.checkoutTimeoutMs);
+    try {
+      await peers.transactionVerification.Advance({ orderId, clock: zeroClock(CLOCK_PROCESSES), event: "start" });
+    } catch (error) {
+      this.#waiting.delete(orderId);
+      clearTimeout(timer);
+      await this.#finish(orderId, { approved: false });
+      throw asUnavailable(error);
+    }
+    const result = await outcome;
+    clearTimeout(timer);
+    const approved = result.outcome === "approved";
+    const finished = await this.#finish(orderId, {
+      approved,
+      clock: result.outcome === "timeout" ? undefined : result.clock,
+    });
+    log.info("validated", {
+      orderId,
+      outcome: result.outcome,
+      finalClock: finished.finalClock,
+      events: finished.events.map((e) => e.name).join(""),
+    });
+    return { outcome: result, ...finished };
+  }
+
+  /**
+   * Ends an order in every validator. An approved order's final clock is the
+   * last event's; otherwise the services are stopped first and the final
+   * clock is everything they did, so each one's clock is ≤ it.
+   */
+  async #finish(orderId: string, options: { approved: boolean; clock?: VectorClock }) {
+    const { peers, log } = this.#options;
+    const validators = [
+      ["transaction_verification", peers.transactionVerification],
+      ["fraud_detection", peers.fraudDetection],
+      ["suggestions", peers.suggestions],
+    ] as const;
+    let finalClock = options.clock ?? {};
+    if (!options.approved) {
+      const stopped = await Promise.allSettled(validators.map(([, client]) => client.CancelOrder({ orderId })));
+      for (const result of stopped) {
+        if (result.status === "fulfilled") finalClock = merge(finalClock, result.value.clock);
+      }
+    }
+    const cleared = await Promise.allSettled(
+      validators.map(([, client]) => client.ClearOrder({ orderId, finalClock })),
+    );
+    const events: ValidationEvent[] = [];
+    cleared.forEach((result, i) => {
+      const service = validators[i][0];
+      if (result.status === "rejected") {
+        log.warn("could not clear order", { orderId, service, error: result.reason });
+        return;
+      }
+      const response: OrderClockResponse = result.value;
+      if (!response.consistent) {
+        log.error("a service's clock is not <= the final clock", {
+          orderId,
+          service,
+          serviceClock: response.clock,
+          finalClock,
+        });
+      }
+      events.push(...response.events);
+    });
+    events.sort((a, b) => a.name.localeCompare(b.name));
+    return { finalClock, events };
+  }
+
+  async #conclude(
+    order: Order,
+    result: { orderId: string; outcome: Outcome; events: ValidationEvent[]; finalClock: VectorClock },
+  ): Promise<PlaceOrderResponse> {
+    const { orderId, outcome, events } = result;
+    if (outcome.outcome === "timeout") {
+      const missing = EVENT_ORDER.find((name) => !events.some((e) => e.name === name)) ?? "f";
+      const owner = VALIDATION_EVENTS[missing];
+      throw new RpcError(
+        "deadline_exceeded",
+        `validation did not finish within ${this.#options.config.checkoutTimeoutMs} ms: ${owner.service} did not complete event ${missing} (${owner.what})`,
+        { peer: owner.service },
+      );
+    }
+    if (outcome.outcome === "error") {
+      throw new RpcError(
+        outcome.errorCode === "deadline_exceeded" ? "deadline_exceeded" : "unavailable",
+        outcome.reasons[0] ?? `${outcome.service} failed`,
+      );
+    }
+    const approved = outcome.outcome === "approved";
+    const response: PlaceOrderResponse = {
+      orderId,
+      status: approved ? "Order Approved" : "Order Rejected",
+      suggestedBooks: approved ? outcome.suggestedBooks : [],
+      reasons: approved ? [] : outcome.reasons,
+    };
+    const record: OrderRecord = {
+      orderId,
+      approved,
+      queued: false,
+      reasons: response.reasons,
+      items: this.#lines(order),
+      events,
+      suggestedBooks: response.suggestedBooks,
+      createdAt: new Date().toISOString(),
+      response,
+    };
+    await this.#options.orders.put(record);
+    if (approved) await this.#enqueue(record);
+    return response;
+  }
+
+  // Approved means durably queued: the answer waits for the queue's commit.
+  async #enqueue(record: OrderRecord): Promise<void> {
+    try {
+      await this.#options.peers.orderQueue.Enqueue({
+        orderId: record.orderId,
+        items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
+      });
+    } catch (error) {
+      this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
+      throw new RpcError(
+        "unavailable",
+        `the order queue is unavailable, so the order was not placed (${
+          (error as Error).message
+        }); retry with the same Idempotency-Key`,
+        { peer: "order_queue" },
+      );
+    }
+    await this.#options.orders.put({ ...record, queued: true });
+  }
+
+  #lines(order: Order) {
+    const lines = new Map<string, { bookId: string; title: string; quantity: number }>();
+    for (const item of order.items) {
+      const book = this.#options.catalog.resolve(item);
+      if (!book) continue;
+      const line = lines.get(book.bookId) ?? { bookId: book.bookId, title: book.title, quantity: 0 };
+      line.quantity += item.quantity;
+      lines.set(book.bookId, line);
+    }
+    return [...lines.values()];
+  }
+}
+
+function asUnavailable(error: unknown): RpcError {
+  if (error instanceof RpcError && (error.code === "unavailable" || error.code === "deadline_exceeded")) {
+    return error.peer && !error.message.includes(error.peer)
+      ? new RpcError(error.code, `${error.peer}: ${error.message}`, { peer: error.peer })
+      : error;
+  }
+  if (error instanceof RpcError) {
+    return new RpcError("unavailable", `${error.peer ?? "a validator"} failed: ${error.message}`);
+  }
+  return new RpcError("unavailable", `a validator failed: ${String(error)}`);
+}
+
+// A digest of the order without the card number and CVV, so it can be stored.
+async function digest(order: Order): Promise<string> {
+  const scrubbed = {
+    ...order,
+    creditCard: { ...order.creditCard, number: order.creditCard.number.replace(/\D/g, "").slice(-4), cvv: "" },
+  };
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(scrubbed)));
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,124 @@
+/**
+ * Read models of the public API: an order's view (its record joined with the
+ * queue's execution state), the catalog with current stock, and the cluster.
+ *
+ * @module
+ */
+import type { Catalog } from "@bookstore/lib/catalog";
+import {
+  type Book,
+  type ExecutorStatus,
+  orderExecutorService,
+  type orderQueueService,
+  type OrderState,
+  type OrderView,
+  type QueueStatus,
+} from "@bookstore/lib/contracts";
+import { type Client, createClient, RpcError } from "@bookstore/lib/rpc";
+import type { OrderBook } from "./orders.ts";
+
+const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = {
+  queued: "queued",
+  leased: "executing",
+  executed: "executed",
+  failed: "failed",
+  dead: "failed",
+};
+
+/** An order's view: `not_found` for unknown ids and for orders never queued. */
+export async function orderView(
+  orderId: string,
+  deps: { orders: OrderBook; queue: Client<typeof orderQueueService> },
+): Promise<OrderView> {
+  const record = await deps.orders.get(orderId);
+  if (!record || (record.approved && !record.queued)) throw new RpcError("not_found", `no order ${orderId}`);
+  const view: OrderView = {
+    orderId,
+    status: "rejected",
+    reasons: record.reasons,
+    items: record.items,
+    events: record.events,
+    suggestedBooks: record.suggestedBooks,
+    createdAt: record.createdAt,
+    executorId: 0,
+    epoch: 0,
+    attempts: 0,
+  };
+  if (!record.approved) return view;
+  const state = await deps.queue.GetOrderState({ orderId });
+  return {
+    ...view,
+    status: STATUS_BY_QUEUE_STATE[state.state],
+    reasons: state.state === "failed" || state.state === "dead" ? [state.reason] : [],
+    executorId: state.executorId,
+    epoch: state.epoch,
+    attempts: state.attempts,
+  };
+}
+
+/** Catalog books matching `query`, with the queue's current stock. */
+export async function listBooks(
+  query: string,
+  deps: { catalog: Catalog; queue: Client<typeof orderQueueService> },
+): Promise<Book[]> {
+  const { stock } = await deps.queue.ListStock({});
+  const levels = new Map(stock.map((level) => [level.bookId, level.stock]));
+  return deps.catalog.search(query).map((book) => ({
+    bookId: book.bookId,
+    title: book.title,
+    author: book.author,
+    year: book.year,
+    genres: book.genres,
+    price: book.price,
+    stock: levels.get(book.bookId) ?? book.stock,
+  }));
+}
+
+/** One replica in the cluster view. */
+export type ReplicaView =
+  & { id: number; url: string; reachable: boolean; error?: string }
+  & Partial<ExecutorStatus>;
+
+/** What `GET /cluster` answers. */
+export interface ClusterView {
+  /** Every executor replica, reachable or not. */
+  executors: ReplicaView[];
+  /** The queue's status, or why it could not be read. */
+  queue: ({ reachable: true } & QueueStatus) | { reachable: false; error: string };
+}
+
+/** Reads every replica's and the queue's status, in parallel, within a short deadline. */
+export function createClusterReader(options: {
+  peers: Map<number, string>;
+  token: string;
+  queue: Client<typeof orderQueueService>;
+}): () => Promise<ClusterView> {
+  const replicas = [...options.peers].map(([id, url]) => ({
+    id,
+    url,
+    client: createClient(orderExecutorService, {
+      baseUrl: url,
+      peer: `order_executor_${id}`,
+      token: options.token,
+      timeoutMs: 300,
+      retries: 0,
+      breaker: false,
+    }),
+  }));
+  return async () => {
+    const [executors, queue] = await Promise.all([
+      Promise.all(replicas.map(async ({ id, url, client }): Promise<ReplicaView> => {
+        try {
+          return { ...(await client.GetExecutorStatus({})), url, reachable: true };
+        } catch (error) {
+          return { id, url, reachable: false, error: (error as Error).message };
+        }
+      })),
+      options.queue.GetQueueStatus({}, { timeoutMs: 300 }).then(
+        (status) => ({ reachable: true as const, ...status }),
+        (error) => ({ reachable: false as const, error: (error as Error).message }),
+      ),
+    ]);
+    return { executors, queue };
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The Bully algorithm over HTTP, with epochs from the order queue.
+ *
+ * - The leader sends Heartbeat to every peer each interval.
+ * - A follower that hears no heartbeat within the timeout sends Election to
+ *   every higher id. Any answer means a higher replica takes over the
+ *   election; no answer means this replica wins.
+ * - The winner asks the queue for a new epoch (higher than any issued) and
+ *   announces Coordinator with it to everyone.
+ * - A replica that starts calls an election, and one that hears a lower
+ *   leader does too, so the highest live id always ends up leading.
+ * - A leader that hears of a higher epoch (a heartbeat refused, a Coordinator,
+ *   or the queue's fence) steps down at once.
+ *
+ * @module
+ */
+import type { ExecutorRole, ExecutorStatus } from "@bookstore/lib/contracts";
+import type { Logger } from "@bookstore/lib/log";
+import { meter } from "@bookstore/lib/telemetry";
+
+/** How a replica reaches its peers and the queue. */
+export interface BullyTransport {
+  /** Sends Heartbeat; answers whether the peer accepted it and the epoch it knows. */
+  heartbeat(
+    peerId: number,
+    request: { leaderId: number; epoch: number },
+  ): Promise<{ accepted: boolean; epoch: number; leaderId: number }>;
+  /** Sends Election; resolves true when the (higher) peer answered. */
+  election(peerId: number, request: { candidateId: number }): Promise<boolean>;
+  /** Sends Coordinator. */
+  coordinator(peerId: number, request: { leaderId: number; epoch: number }): Promise<void>;
+  /** Asks the queue for a new epoch. */
+  acquireEpoch(): Promise<number>;
+}
+
+/** Timing of the protocol. */
+export interface BullyTiming {
+  /** How often the leader sends heartbeats. */
+  heartbeatIntervalMs: number;
+  /** Silence after which a follower calls an election. */
+  heartbeatTimeoutMs: number;
+}
+
+/** Options for {@linkcode BullyNode}. */
+export interface BullyOptions {
+  /** This replica's id. */
+  id: number;
+  /** The other replicas' ids. */
+  peerIds: number[];
+  /** Messaging. */
+  transport: BullyTransport;
+  /** Timing. */
+  timing: BullyTiming;
+  /** Logger. */
+  log: Logger;
+  /** Called when this replica becomes leader for `epoch`. */
+  onLead: (epoch: number) => void;
+}
+
+const elections = meter.createCounter("bookstore.executor.elections", { description: "Elections started" });
+const epochGauge = meter.createObservableGauge("bookstore.executor.epoch", { description: "Highest epoch known" });
+
+/** One replica's view of the election. */
+export class BullyNode {
+  readonly #options: BullyOptions;
+  #role: ExecutorRole = "follower";
+  #leaderId = 0;
+  #epoch = 0;
+  #lastHeartbeatAt = 0;
+  #electing = false;
+  #timer?: ReturnType<typeof setInterval>;
+  #stopped = false;
+
+  /** Creates the replica's election state. */
+  constructor(options: BullyOptions) {
+    this.#options = options;
+    epochGauge.addCallback((result) => result.observe(this.#epoch, { executor: String(options.id) }));
+  }
+
+  /** This replica's role. */
+  get role(): ExecutorRole {
+    return this.#role;
+  }
+
+  /** The epoch this replica knows (as leader: the one it leads). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Whether this replica leads `epoch` right now. */
+  leads(epoch: number): boolean {
+    return this.#role === "leader" && this.#epoch === epoch && !this.#stopped;
+  }
+
+  /** The status fields of the election. */
+  status(): Pick<ExecutorStatus, "id" | "role" | "leaderId" | "epoch" | "lastHeartbeatMs"> {
+    return {
+      id: this.#options.id,
+      role: this.#role,
+      leaderId: this.#leaderId,
+      epoch: this.#epoch,
+      lastHeartbeatMs: this.#lastHeartbeatAt === 0 ? -1 : Date.now() - this.#lastHeartbeatAt,
+    };
+  }
+
+  /** Starts the replica: calls an election, then ticks (heartbeats or failure detection). */
+  start(): void {
+    this.#timer = setInterval(() => this.#tick(), this.#options.timing.heartbeatIntervalMs);
+    this.startElection("replica started");
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+  }
+
+  #log(msg: string, fields: Record<string, unknown> = {}) {
+    this.#options.log.info(msg, {
+      id: this.#options.id,
+      role: this.#role,
+      epoch: this.#epoch,
+      leaderId: this.#leaderId,
+      ...fields,
+    });
+  }
+
+  #tick() {
+    if (this.#stopped) return;
+    if (this.#role === "leader") {
+      this.#sendHeartbeats();
+      return;
+    }
+    const silence = Date.now() - this.#lastHeartbeatAt;
+    if (!this.#electing && silence > this.#options.timing.heartbeatTimeoutMs) {
+      this.startElection(
+        this.#leaderId === 0 ? "no leader known" : `no heartbeat from ${this.#leaderId} for ${silence} ms`,
+      );
+    }
+  }
+
+  #sendHeartbeats() {
+    const epoch = this.#epoch;
+    this.#lastHeartbeatAt = Date.now();
+    for (const peerId of this.#options.peerIds) {
+      this.#options.transport.heartbeat(peerId, { leaderId: this.#options.id, epoch }).then(
+        (answer) => {
+          if (!answer.accepted && answer.epoch > epoch) {
+            this.stepDown(`replica ${peerId} knows epoch ${answer.epoch}`, {
+              epoch: answer.epoch,
+              leaderId: answer.leaderId,
+            });
+          }
+        },
+        () => {/* A silent peer is its own problem; it will call an election when it returns. */},
+      );
+    }
+  }
+
+  /** Runs one Bully election (a no-op while one is already running). */
+  async startElection(reason: string): Promise<void> {
+    if (this.#electing || this.#stopped || this.#role === "leader") return;
+    this.#electing = true;
+    this.#role = "candidate";
+    elections.add(1);
+    this.#log("election started", { reason });
+    try {
+      const higher = this.#options.peerIds.filter((id) => id > this.#options.id);
+      const answers = await Promise.all(
+        higher.map((peerId) =>
+          this.#options.transport.election(peerId, { candidateId: this.#options.id }).catch(() => false)
+        ),
+      );
+      if (this.#role !== "candidate") return; // a Coordinator arrived meanwhile
+      if (answers.some(Boolean)) {
+        // A higher replica takes over; wait for its Coordinator (or elect again after the timeout).
+        this.#role = "follower";
+        this.#lastHeartbeatAt = Date.now();
+        this.#log("a higher replica answered; waiting for its coordinator");
+        return;
+      }
+      const epoch = await this.#options.transport.acquireEpoch();
+      if (this.#role !== "candidate" || this.#stopped) return;
+      this.#role = "leader";
+      this.#leaderId = this.#options.id;
+      this.#epoch = epoch;
+      this.#lastHeartbeatAt = Date.now();
+      this.#log("elected leader", { epoch });
+      for (const peerId of this.#options.peerIds) {
+        this.#options.transport.coordinator(peerId, { leaderId: this.#options.id, epoch }).catch(() => {});
+      }
+      this.#options.onLead(epoch);
+    } catch (error) {
+      // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
+      this.#log("election failed", { error });
+      if (this.#role === "candidate") this.#role = "follower";
+      this.#lastHeartbeatAt = Date.now();
+    } finally {
+      this.#electing = false;
+    }
+  }
+
+  /** Steps down from leadership (or candidacy) because a higher epoch exists. */
+  stepDown(reason: string, known?: { epoch: number; leaderId: number }): void {
+    const wasLeader = this.#role === "leader";
+    if (known && known.epoch > this.#epoch) {
+      this.#epoch = known.epoch;
+      this.#leaderId = known.leaderId;
+    }
+    if (this.#role !== "follower") this.#role = "follower";
+    this.#lastHeartbeatAt = Date.now();
+    if (wasLeader) this.#log("stepped down", { reason });
+  }
+
+  /** Handles a Heartbeat from the leader. */
+  onHeartbeat(request: { leaderId: number; epoch: number }): { accepted: boolean; epoch: number; leaderId: number } {
+    if (request.epoch < this.#epoch) {
+      return { accepted: false, epoch: this.#epoch, leaderId: this.#leaderId };
+    }
+    if (this.#role === "leader" && request.leaderId !== this.#options.id) {
+      this.stepDown(`replica ${request.leaderId} leads epoch ${request.epoch}`);
+    }
+    this.#epoch = request.epoch;
+    this.#leaderId = request.leaderId;
+    this.#lastHeartbeatAt = Date.now();
+    if (this.#role === "candidate" && !this.#electing) this.#role = "follower";
+    if (request.leaderId < this.#options.id) this.startElection(`leader ${request.leaderId} has a lower id`);
+    return { accepted: true, epoch: this.#epoch, leaderId: this.#leaderId };
+  }
+
+  /** Handles an Election from a lower replica: answer, then take over the election. */
+  onElection(request: { candidateId: number }): { ok: boolean; responderId: number } {
+    this.#log("election message", { from: request.candidateId });
+    if (this.#role === "leader") this.#sendHeartbeats();
+    else this.startElection(`replica ${request.candidateId} called an election`);
+    return { ok: true, responderId: this.#options.id };
+  }
+
+  /** Handles a Coordinator announcement. */
+  onCoordinator(request: { leaderId: number; epoch: number }): { accepted: boolean } {
+    if (request.epoch < this.#epoch) return { accepted: false };
+    if (this.#role === "leader" && request.leaderId !== this.#options.id) {
+      this.stepDown(`replica ${request.leaderId} announced epoch ${request.epoch}`);
+    }
+    this.#epoch = request.epoch;
+    this.#leaderId = request.leaderId;
+    this.#lastHeartbeatAt = Date.now();
+    if (this.#role === "candidate") this.#role = "follower";
+    this.#log("new coordinator", { leader: request.leaderId });
+    if (request.leaderId < this.#options.id) this.startElection(`coordinator ${request.leaderId} has a lower id`);
+    return { accepted: true };
+  }
+}

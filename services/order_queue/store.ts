@@ -1,0 +1,424 @@
+/**
+ * The order queue's state in Deno KV. Priority lives in the key order:
+ * `["ready", -totalQuantity, seq, orderId]` sorts the order with the most
+ * books first and, among equals, the earliest arrival first, so the head of
+ * the queue is one range read of length one and taking it one atomic commit.
+ *
+ * Fencing: the queue issues epochs (`AcquireEpoch`) and keeps the newest with
+ * its leader in `["fence"]`. Every dequeue, ack and nack checks that entry
+ * inside the same atomic commit as its writes, so a deposed leader's call can
+ * never take or finish an order, even if it races the new leader's election.
+ *
+ * @module
+ */
+import type { Catalog } from "@bookstore/lib/catalog";
+import type { Lease, OrderState, QueueItem, QueueStatus } from "@bookstore/lib/contracts";
+import type { Logger } from "@bookstore/lib/log";
+import { RpcError } from "@bookstore/lib/rpc";
+
+/** An order as stored, with its current lease. */
+interface OrderRecord extends OrderState {
+  totalQuantity: number;
+  seq: number;
+  lease?: { leaseId: string; executorId: number; epoch: number; expiresAt: number };
+  /** The lease that finished it, so a repeated ack answers the same. */
+  finishedLeaseId?: string;
+}
+
+interface Fence {
+  epoch: number;
+  leaderId: number;
+}
+
+/** Who is calling on behalf of which epoch. */
+export interface Caller {
+  /** The executor's id. */
+  executorId: number;
+  /** The epoch it believes it leads. */
+  epoch: number;
+}
+
+/** Options for {@linkcode OrderQueueStore}. */
+export interface StoreOptions {
+  /** How long a lease lasts. */
+  leaseMs: number;
+  /** Deliveries after which an order is dead-lettered. */
+  maxAttempts: number;
+  /** Logger. */
+  log: Logger;
+}
+
+const MAX_RETRIES = 50;
+
+const readyKey = (order: OrderRecord) => ["ready", -order.totalQuantity, order.seq, order.orderId];
+const orderKey = (orderId: string) => ["order", orderId];
+const leasedKey = (orderId: string) => ["leased", orderId];
+const deadKey = (orderId: string) => ["dead", orderId];
+const stockKey = (bookId: string) => ["stock", bookId];
+const FENCE_KEY = ["fence"];
+
+/** The durable queue and stock store. */
+export class OrderQueueStore {
+  readonly #kv: Deno.Kv;
+  readonly #options: StoreOptions;
+  #lastSeq = 0;
+
+  /** Wraps an open KV. */
+  constructor(kv: Deno.Kv, options: StoreOptions) {
+    this.#kv = kv;
+    this.#options = options;
+  }
+
+  /** Sets the initial stock of every catalog book that has none yet; existing stock is kept. */
+  async seedStock(catalog: Catalog): Promise<number> {
+    let seeded = 0;
+    for (const book of catalog.books) {
+      const result = await this.#kv.atomic()
+        .check({ key: stockKey(book.bookId), versionstamp: null })
+        .set(stockKey(book.bookId), book.stock)
+        .commit();
+      if (result.ok) seeded += 1;
+    }
+    return seeded;
+  }
+
+  // Arrival order: wall-clock microseconds, forced strictly increasing.
+  #nextSeq(): number {
+    this.#lastSeq = Math.max(Date.now() * 1000, this.#lastSeq + 1);
+    return this.#lastSeq;
+  }
+
+  /** Queues an order; `false` when it is already known (queued, leased or done). */
+  async enqueue(orderId: string, items: QueueItem[]): Promise<boolean> {
+    for (const item of items) {
+      if (item.quantity < 1) {
+        throw new RpcError("invalid_argument", `items: quantity of ${item.bookId} must be at least 1`);
+      }
+      const stock = await this.#kv.get(stockKey(item.bookId));
+      if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
+    }
+    const now = Date.now();
+    const record: OrderRecord = {
+      orderId,
+      state: "queued",
+      attempts: 0,
+      executorId: 0,
+      epoch: 0,
+      reason: "",
+      items,
+      enqueuedAt: now,
+      updatedAt: now,
+      totalQuantity: items.reduce((sum, item) => sum + item.quantity, 0),
+      seq: this.#nextSeq(),
+    };
+    const result = await this.#kv.atomic()
+      .check({ key: orderKey(orderId), versionstamp: null })
+      .set(orderKey(orderId), record)
+      .set(readyKey(record), orderId)
+      .commit();
+    if (result.ok) this.#options.log.info("enqueued", { orderId, totalQuantity: record.totalQuantity });
+    return result.ok;
+  }
+
+  /** Issues a new epoch, higher than any before, to `executorId`. */
+  async acquireEpoch(executorId: number): Promise<number> {
+    for (let i = 0; i < MAX_RETRIES; i++) {
+      const fence = await this.#kv.get<Fence>(FENCE_KEY);
+      const epoch = (fence.value?.epoch ?? 0) + 1;
+      const result = await this.#kv.atomic().check(fence).set(FENCE_KEY, { epoch, leaderId: executorId }).commit();
+      if (result.ok) {
+        this.#options.log.info("epoch issued", { epoch, executorId });
+        return epoch;
+      }
+    }
+    throw new RpcError("aborted", "could not issue an epoch: too much contention");
+  }
+
+  /** Reads the fence and refuses a caller that does not hold the current epoch. */
+  async #admit(caller: Caller, action: string): Promise<Deno.KvEntryMaybe<Fence>> {
+    const fence = await this.#kv.get<Fence>(FENCE_KEY);
+    const current = fence.value ?? { epoch: 0, leaderId: 0 };
+    if (caller.epoch === current.epoch && caller.executorId === current.leaderId) return fence;
+    await this.#kv.atomic().sum(["counter", "fenced"], 1n).commit();
+    this.#options.log.warn("fenced", { action, executorId: caller.executorId, epoch: caller.epoch, current });
+    const why = caller.epoch < current.epoch
+      ? `epoch ${caller.epoch} is stale: epoch ${current.epoch} belongs to executor ${current.leaderId}`
+      : `epoch ${caller.epoch} was not issued to executor ${caller.executorId}`;
+    throw new RpcError("failed_precondition", `${action} refused: ${why}`);
+  }
+
+  /** Leases the head of the queue to the current leader; `undefined` when nothing is ready. */
+  async dequeue(caller: Caller): Promise<Lease | undefined> {
+    for (let i = 0; i < MAX_RETRIES; i++) {
+      const fence = await this.#admit(caller, "dequeue");
+      await this.reclaim();
+      const head = await this.#kv.list<string>({ prefix: ["ready"] }, { limit: 1 }).next();
+      if (head.done) return undefined;
+      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(head.value.value));
+      const order = orderEntry.value;
+      if (!order) {
+        await this.#kv.delete(head.value.key); // an index entry without its order: drop it
+        continue;
+      }
+      const lease = {
+        leaseId: crypto.randomUUID(),
+        executorId: caller.executorId,
+        epoch: caller.epoch,
+        expiresAt: Date.now() + this.#options.leaseMs,
+      };
+      const updated: OrderRecord = {
+        ...order,
+        state: "leased",
+        attempts: order.attempts + 1,
+        executorId: caller.executorId,
+        epoch: caller.epoch,
+        lease,
+        updatedAt: Date.now(),
+      };
+      const result = await this.#kv.atomic()
+        .check(fence)
+        .check(head.value)
+        .check(orderEntry)
+        .delete(head.value.key)
+        .set(orderKey(order.orderId), updated)
+        .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch })
+        .commit();
+      if (result.ok) {
+        this.#options.log.info("leased", { orderId: order.orderId, epoch: caller.epoch, attempt: updated.attempts });
+        return {
+          orderId: order.orderId,
+          leaseId: lease.leaseId,
+          items: order.items,
+          attempt: updated.attempts,
+          expiresAt: lease.expiresAt,
+        };
+      }
+    }
+    throw new RpcError("aborted", "dequeue lost too many races; try again");
+  }
+
+  /**
+   * Executes a leased order in one atomic commit: checks fence and lease,
+   * then either takes every book's quantity from stock and marks the order
+   * executed, or marks it failed (out of stock) and leaves stock untouched.
+   */
+  async ack(
+    caller: Caller & { orderId: string; leaseId: string },
+  ): Promise<{ state: "executed" | "failed"; reason: string }> {
+    for (let i = 0; i < MAX_RETRIES; i++) {
+      const fence = await this.#admit(caller, "ack");
+      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      const order = orderEntry.value;
+      if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
+      if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
+        return { state: order.state, reason: order.reason };
+      }
+      this.#checkLease(order, caller.leaseId, "ack");
+      const wanted = new Map<string, number>();
+      for (const item of order.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
+      const stockEntries = await this.#kv.getMany<number[]>([...wanted.keys()].map(stockKey));
+      const short = stockEntries.flatMap((entry) => {
+        const bookId = entry.key[1] as string;
+        const have = entry.value ?? 0;
+        const want = wanted.get(bookId)!;
+        return have < want ? [`${bookId} (wanted ${want}, ${have} left)`] : [];
+      });
+      const state = short.length === 0 ? "executed" as const : "failed" as const;
+      const reason = short.length === 0 ? "" : `out of stock: ${short.join(", ")}`;
+      const atomic = this.#kv.atomic().check(fence).check(orderEntry);
+      for (const entry of stockEntries) atomic.check(entry);
+      if (state === "executed") {
+        for (const entry of stockEntries) {
+          atomic.set(entry.key, (entry.value ?? 0) - wanted.get(entry.key[1] as string)!);
+        }
+      }
+      const { lease: _lease, ...rest } = order;
+      atomic
+        .set(
+          orderKey(order.orderId),
+          {
+            ...rest,
+            state,
+            reason,
+            executorId: caller.executorId,
+            epoch: caller.epoch,
+            finishedLeaseId: caller.leaseId,
+            updatedAt: Date.now(),
+          } satisfies OrderRecord,
+        )
+        .delete(leasedKey(order.orderId))
+        .sum(["counter", state], 1n);
+      const result = await atomic.commit();
+      if (result.ok) {
+        this.#options.log.info(state === "executed" ? "executed" : "execution failed", {
+          orderId: order.orderId,
+          executorId: caller.executorId,
+          epoch: caller.epoch,
+          reason,
+        });
+        return { state, reason };
+      }
+    }
+    throw new RpcError("aborted", "ack lost too many races; try again");
+  }
+
+  #checkLease(order: OrderRecord, leaseId: string, action: string) {
+    if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
+      throw new RpcError(
+        "failed_precondition",
+        `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`,
+      );
+    }
+    if (order.lease.expiresAt <= Date.now()) {
+      throw new RpcError("failed_precondition", `${action} refused: lease ${leaseId} on ${order.orderId} expired`);
+    }
+  }
+
+  /** Gives a leased order back: queued again, or dead-lettered past the attempt limit. */
+  async nack(caller: Caller & { orderId: string; leaseId: string; reason: string }): Promise<"queued" | "dead"> {
+    for (let i = 0; i < MAX_RETRIES; i++) {
+      const fence = await this.#admit(caller, "nack");
+      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
+      this.#checkLease(orderEntry.value, caller.leaseId, "nack");
+      const outcome = await this.#release(orderEntry, { reason: caller.reason || "given back", fence });
+      if (outcome) return outcome;
+    }
+    throw new RpcError("aborted", "nack lost too many races; try again");
+  }
+
+  // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
+  async #release(
+    orderEntry: Deno.KvEntry<OrderRecord>,
+    options: { reason: string; fence?: Deno.KvEntryMaybe<Fence> },
+  ): Promise<"queued" | "dead" | undefined> {
+    const order = orderEntry.value;
+    const { lease: _lease, ...rest } = order;
+    const dead = order.attempts >= this.#options.maxAttempts;
+    const atomic = this.#kv.atomic().check(orderEntry);
+    if (options.fence) atomic.check(options.fence);
+    atomic.delete(leasedKey(order.orderId));
+    if (dead) {
+      atomic.set(orderKey(order.orderId), { ...rest, state: "dead", reason: options.reason, updatedAt: Date.now() });
+      atomic.set(deadKey(order.orderId), { deadAt: Date.now(), reason: options.reason });
+    } else {
+      atomic.set(orderKey(order.orderId), { ...rest, state: "queued", reason: options.reason, updatedAt: Date.now() });
+      atomic.set(readyKey(order), order.orderId);
+    }
+    const result = await atomic.commit();
+    if (!result.ok) return undefined;
+    this.#options.log[dead ? "warn" : "info"](dead ? "dead-lettered" : "requeued", {
+      orderId: order.orderId,
+      attempts: order.attempts,
+      reason: options.reason,
+    });
+    return dead ? "dead" : "queued";
+  }
+
+  /**
+   * Requeues leases that expired, and leases held by a deposed epoch (their
+   * holder can no longer ack them, so nobody should wait for them to expire).
+   */
+  async reclaim(now = Date.now()): Promise<number> {
+    const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value;
+    let reclaimed = 0;
+    for await (const entry of this.#kv.list<{ expiresAt: number; epoch: number }>({ prefix: ["leased"] })) {
+      const expired = entry.value.expiresAt <= now;
+      const deposed = fence !== null && entry.value.epoch < fence.epoch;
+      if (!expired && !deposed) continue;
+      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(entry.key[1] as string));
+      if (orderEntry.value?.state !== "leased") {
+        await this.#kv.atomic().check(entry).delete(entry.key).commit();
+        continue;
+      }
+      const reason = expired ? "lease expired" : `leader of epoch ${entry.value.epoch} was deposed`;
+      if (await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, { reason })) reclaimed += 1;
+    }
+    return reclaimed;
+  }
+
+  /** An order's state. */
+  async orderState(orderId: string): Promise<OrderState> {
+    const order = (await this.#kv.get<OrderRecord>(orderKey(orderId))).value;
+    if (!order) throw new RpcError("not_found", `no order ${orderId} in the queue`);
+    return {
+      orderId: order.orderId,
+      state: order.state,
+      attempts: order.attempts,
+      executorId: order.executorId,
+      epoch: order.epoch,
+      reason: order.reason,
+      items: order.items,
+      enqueuedAt: order.enqueuedAt,
+      updatedAt: order.updatedAt,
+    };
+  }
+
+  /** Depth, leases, dead letters, fence and counters. */
+  async status(): Promise<QueueStatus> {
+    const count = async (prefix: string) => {
+      let n = 0;
+      for await (const _ of this.#kv.list({ prefix: [prefix] })) n += 1;
+      return n;
+    };
+    const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value ?? { epoch: 0, leaderId: 0 };
+    const counters = await this.#kv.getMany<Deno.KvU64[]>([
+      ["counter", "executed"],
+      ["counter", "failed"],
+      ["counter", "fenced"],
+    ]);
+    const [executed, failed, fenced] = counters.map((entry) => Number(entry.value?.value ?? 0n));
+    return {
+      depth: await count("ready"),
+      leased: await count("leased"),
+      deadLetters: await count("dead"),
+      epoch: fence.epoch,
+      leaderId: fence.leaderId,
+      executed,
+      failed,
+      fenced,
+    };
+  }
+
+  /** Current stock of every book. */
+  async stock(): Promise<{ bookId: string; stock: number }[]> {
+    const levels: { bookId: string; stock: number }[] = [];
+    for await (const entry of this.#kv.list<number>({ prefix: ["stock"] })) {
+      levels.push({ bookId: entry.key[1] as string, stock: entry.value });
+    }
+    return levels;
+  }
+
+  /** The dead-letter list. */
+  async deadLetters() {
+    const letters = [];
+    for await (const entry of this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] })) {
+      const order = await this.orderState(entry.key[1] as string);
+      letters.push({
+        orderId: order.orderId,
+        attempts: order.attempts,
+        reason: entry.value.reason,
+        items: order.items,
+        deadAt: entry.value.deadAt,
+      });
+    }
+    return letters;
+  }
+
+  /** Moves a dead letter back into the queue with a fresh attempt count. */
+  async requeueDeadLetter(orderId: string): Promise<boolean> {
+    const dead = await this.#kv.get(deadKey(orderId));
+    const orderEntry = await this.#kv.get<OrderRecord>(orderKey(orderId));
+    if (!dead.value || orderEntry.value?.state !== "dead") return false;
+    const order = { ...orderEntry.value, state: "queued" as const, attempts: 0, reason: "", updatedAt: Date.now() };
+    const result = await this.#kv.atomic()
+      .check(dead)
+      .check(orderEntry)
+      .delete(deadKey(orderId))
+      .set(orderKey(orderId), order)
+      .set(readyKey(order), orderId)
+      .commit();
+    if (result.ok) this.#options.log.info("dead letter requeued", { orderId });
+    return result.ok;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Recommendations: content similarity blended with "bought together" counts
+ * learned from past orders (kept in this service's Deno KV). A book already
+ * in the cart is never suggested.
+ *
+ * @module
+ */
+import type { Catalog } from "@bookstore/lib/catalog";
+import type { BookRef } from "@bookstore/lib/contracts";
+import type { SimilarityIndex } from "./similarity.ts";
+
+/** Weight of co-purchases against content similarity (0..1). */
+export const COPURCHASE_WEIGHT = 0.35;
+
+/** Counts, for each book, how often it was bought with each other book. */
+export class CoPurchases {
+  readonly #kv: Deno.Kv;
+
+  /** Uses `kv` for the counts. */
+  constructor(kv: Deno.Kv) {
+    this.#kv = kv;
+  }
+
+  /** Records that `bookIds` were bought together (each pair, both ways). */
+  async record(bookIds: readonly string[]): Promise<void> {
+    const unique = [...new Set(bookIds)];
+    const pairs = unique.flatMap((a) => unique.filter((b) => b !== a).map((b) => [a, b] as const));
+    // An atomic operation holds at most a few hundred mutations; commit in chunks.
+    for (let i = 0; i < pairs.length; i += 500) {
+      const atomic = this.#kv.atomic();
+      for (const [a, b] of pairs.slice(i, i + 500)) atomic.sum(["copurchase", a, b], 1n);
+      await atomic.commit();
+    }
+  }
+
+  /** For every book bought with any of `bookIds`, how often. */
+  async with(bookIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const id of new Set(bookIds)) {
+      for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: ["copurchase", id] })) {
+        const other = entry.key[2] as string;
+        counts.set(other, (counts.get(other) ?? 0) + Number(entry.value.value));
+      }
+    }
+    return counts;
+  }
+}
+
+/** The `limit` best books to suggest for a cart, never one already in it. */
+export function recommend(
+  cart: readonly string[],
+  options: { catalog: Catalog; index: SimilarityIndex; coPurchases: Map<string, number>; limit: number },
+): BookRef[] {
+  const similarity = options.index.similarTo(cart);
+  const maxCount = Math.max(0, ...options.coPurchases.values());
+  const scored = [...similarity].filter(([id]) => !cart.includes(id)).map(([id, cosine]) => {
+    const together = maxCount > 0 ? (options.coPurchases.get(id) ?? 0) / maxCount : 0;
+    return { id, score: (1 - COPURCHASE_WEIGHT) * cosine + COPURCHASE_WEIGHT * together };
+  });
+  scored.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return scored.slice(0, options.limit).map(({ id }) => {
+    const book = options.catalog.get(id)!;
+    return { bookId: book.bookId, title: book.title, author: book.author };
+  });
+}
