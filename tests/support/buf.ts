@@ -4,6 +4,8 @@
  * @module
  */
 
+import { dirname } from "node:path";
+
 /** The repository root. */
 export const ROOT = new URL("../../", import.meta.url);
 
@@ -12,6 +14,8 @@ export async function runBuf(args: string[]): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "npm:@bufbuild/buf", ...args],
     cwd: new URL("proto/", ROOT),
+    // buf.gen.yaml runs protoc-gen-es with `deno`: make sure it is this one.
+    env: { PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? ""}` },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -1,0 +1,199 @@
+/**
+ * The checkout end to end, against every service running as its own process:
+ * approval with suggestions and causally ordered events, rejections with
+ * reasons people understand, fraud, idempotency, bad input, the catalog and
+ * the order's life until it is executed.
+ */
+import assert from "node:assert/strict";
+import { compare, type VectorClock } from "@bookstore/lib/vector_clock";
+import { startCluster } from "./support/cluster.ts";
+import { cardNumber, validOrder } from "./support/orders.ts";
+import { waitFor } from "./support/wait.ts";
+
+interface Event {
+  name: string;
+  service: string;
+  clock: VectorClock;
+  ok: boolean;
+}
+
+Deno.test("checkout", async (t) => {
+  await using cluster = await startCluster();
+  const checkout = (order: unknown, headers?: Record<string, string>) => cluster.post("/checkout", order, headers);
+
+  await t.step("a valid order is approved with suggestions not in the cart", async () => {
+    const order = validOrder({ items: [{ name: "Dune", quantity: 1 }, { bookId: "foundation", quantity: 2 }] });
+    const { status, body } = await checkout(order);
+    assert.equal(status, 200);
+    assert.equal(body.status, "Order Approved");
+    assert.deepEqual(body.reasons, []);
+    assert.match(body.orderId, /^[0-9a-f-]{36}$/);
+    assert.ok(body.suggestedBooks.length > 0);
+    for (const book of body.suggestedBooks) {
+      assert.ok(!["dune", "foundation"].includes(book.bookId), `${book.bookId} is in the cart`);
+      assert.ok(book.title && book.author);
+    }
+  });
+
+  await t.step("the order's events a..f carry vector clocks that respect the partial order", async () => {
+    const { body: placed } = await checkout(validOrder());
+    const { status, body } = await cluster.get(`/orders/${placed.orderId}`);
+    assert.equal(status, 200);
+    const events = new Map<string, Event>(body.events.map((e: Event) => [e.name, e]));
+    assert.deepEqual([...events.keys()].sort(), ["a", "b", "c", "d", "e", "f"]);
+    assert.ok([...events.values()].every((e) => e.ok));
+    const rel = (x: string, y: string) => compare(events.get(x)!.clock, events.get(y)!.clock);
+    assert.equal(rel("a", "b"), "concurrent", "a ‖ b");
+    assert.equal(rel("a", "c"), "before", "a → c");
+    assert.equal(rel("b", "d"), "before", "b → d");
+    assert.equal(rel("c", "e"), "before", "c → e");
+    assert.equal(rel("d", "e"), "before", "d → e");
+    assert.equal(rel("e", "f"), "before", "e → f");
+    assert.equal(rel("c", "d"), "concurrent", "c ‖ d: neither waits for the other");
+    assert.equal(events.get("a")!.service, "transaction_verification");
+    assert.equal(events.get("d")!.service, "fraud_detection");
+    assert.equal(events.get("f")!.service, "suggestions");
+    assert.deepEqual(body.items, [
+      { bookId: "dune", title: "Dune", quantity: 1 },
+      { bookId: "foundation", title: "Foundation", quantity: 2 },
+    ]);
+  });
+
+  await t.step("an approved order is executed and its stock taken", async () => {
+    const before = (await cluster.get("/books/dune")).body.stock;
+    const { body: placed } = await checkout(validOrder({ items: [{ bookId: "dune", quantity: 3 }] }));
+    const view = await waitFor(async () => {
+      const { body } = await cluster.get(`/orders/${placed.orderId}`);
+      return body.status === "executed" && body;
+    }, { message: "the order to be executed" });
+    assert.ok(view.executorId >= 1 && view.epoch >= 1);
+    const after = (await cluster.get("/books/dune")).body.stock;
+    assert.ok(after <= before - 3, `stock of dune went from ${before} to ${after}`);
+  });
+
+  const rejections: [string, Record<string, unknown>, RegExp][] = [
+    ["an expired card", { creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } }, /expired/],
+    [
+      "a card number failing Luhn",
+      { creditCard: { number: "4111111111111112", expirationDate: "12/39", cvv: "123" } },
+      /checksum/,
+    ],
+    ["empty items", { items: [] }, /no items/],
+    [
+      "an unknown book",
+      { items: [{ name: "The Necronomicon of Deno", quantity: 1 }] },
+      /unknown book "The Necronomicon of Deno"/,
+    ],
+    ["a missing name", { user: { name: "", contact: `x.${crypto.randomUUID()}@example.com` } }, /name is missing/],
+    ["terms not accepted", { termsAccepted: false }, /terms and conditions were not accepted/],
+    ["a zero quantity", { items: [{ bookId: "dune", quantity: 0 }] }, /quantity of "dune" must be at least 1/],
+    ["a postal code of another shape", {
+      billingAddress: { street: "1 Main St", city: "Springfield", state: "IL", zip: "ABCDE", country: "US" },
+    }, /"ABCDE" is not a postal code of United States/],
+    [
+      "a wrong CVV length",
+      { creditCard: { number: cardNumber("34", 15), expirationDate: "12/39", cvv: "123" } },
+      /amex CVV has 4 digits/,
+    ],
+  ];
+  for (const [what, overrides, reason] of rejections) {
+    await t.step(`${what} is rejected with a reason`, async () => {
+      const { status, body } = await checkout(validOrder(overrides));
+      assert.equal(status, 200);
+      assert.equal(body.status, "Order Rejected");
+      assert.deepEqual(body.suggestedBooks, []);
+      assert.ok(
+        body.reasons.some((r: string) => reason.test(r)),
+        `reasons ${JSON.stringify(body.reasons)} lack ${reason}`,
+      );
+      const view = await cluster.get(`/orders/${body.orderId}`);
+      assert.equal(view.body.status, "rejected");
+    });
+  }
+
+  await t.step("a high-risk order is rejected by fraud detection with its reasons", async () => {
+    const { body } = await checkout(validOrder({
+      user: { name: "xxx", contact: `buyer${crypto.randomUUID().slice(0, 6)}@mailinator.com` },
+      items: [{ bookId: "dune", quantity: 40 }],
+      shippingMethod: "Next-Day",
+    }));
+    assert.equal(body.status, "Order Rejected");
+    assert.match(body.reasons[0], /fraud risk \d+\/100 is too high/);
+    assert.ok(body.reasons.some((r: string) => /disposable e-mail domain/.test(r)));
+    const view = await cluster.get(`/orders/${body.orderId}`);
+    const failed = view.body.events.find((e: Event) => !e.ok);
+    assert.equal(failed.service, "fraud_detection");
+    assert.ok(!view.body.events.some((e: Event) => e.name === "f"), "no suggestions after a rejection");
+  });
+
+  await t.step("the same Idempotency-Key twice gives one order", async () => {
+    const key = crypto.randomUUID();
+    const order = validOrder();
+    const [first, second] = await Promise.all([
+      checkout(order, { "Idempotency-Key": key }),
+      checkout(order, { "Idempotency-Key": key }),
+    ]);
+    const third = await checkout(order, { "Idempotency-Key": key });
+    assert.equal(first.body.status, "Order Approved");
+    assert.deepEqual(second.body, first.body);
+    assert.deepEqual(third.body, first.body);
+    const other = await checkout(validOrder(), { "Idempotency-Key": key });
+    assert.equal(other.status, 400);
+    assert.match(other.body.error.message, /Idempotency-Key/);
+  });
+
+  await t.step("a body that is not a valid order gets a 4xx naming the field", async () => {
+    const notJson = await checkout("{oops");
+    assert.equal(notJson.status, 400);
+    assert.equal(notJson.body.error.code, "invalid_argument");
+    const wrongType = await checkout(validOrder({ items: [{ bookId: "dune", quantity: "two" }] }));
+    assert.equal(wrongType.status, 400);
+    assert.match(wrongType.body.error.message, /items\.0\.quantity/);
+    const wrongShape = await checkout({ ...validOrder(), creditCard: "4111" });
+    assert.match(wrongShape.body.error.message, /creditCard/);
+    const badKey = await checkout(validOrder(), { "Idempotency-Key": "has spaces" });
+    assert.equal(badKey.status, 400);
+  });
+
+  await t.step("PlaceOrder is also a Connect method with the same body", async () => {
+    const response = await fetch(`${cluster.orchestrator}/bookstore.v1.CheckoutService/PlaceOrder`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+      body: JSON.stringify(validOrder()),
+    });
+    const body = await response.json();
+    assert.equal(response.status, 200);
+    assert.equal(body.status, "Order Approved");
+    const bad = await fetch(`${cluster.orchestrator}/bookstore.v1.CheckoutService/PlaceOrder`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ items: "none" }),
+    });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).code, "invalid_argument");
+  });
+
+  await t.step("the catalog answers with current stock, one book, and 404s", async () => {
+    const all = await cluster.get("/books");
+    assert.ok(all.body.length >= 150);
+    const book = all.body[0];
+    assert.deepEqual(Object.keys(book).sort(), ["author", "bookId", "genres", "price", "stock", "title", "year"]);
+    const search = await cluster.get("/books?q=herbert");
+    assert.ok(search.body.some((b: { bookId: string }) => b.bookId === "dune"));
+    assert.equal((await cluster.get("/books/no-such-book")).status, 404);
+    assert.equal((await cluster.get("/orders/no-such-order")).status, 404);
+  });
+
+  await t.step("CORS admits only the web app's origin", async () => {
+    const allowed = `http://localhost:${cluster.ports.web}`;
+    const preflight = await fetch(`${cluster.orchestrator}/checkout`, {
+      method: "OPTIONS",
+      headers: { origin: allowed, "access-control-request-method": "POST" },
+    });
+    await preflight.body?.cancel();
+    assert.equal(preflight.headers.get("access-control-allow-origin"), allowed);
+    const foreign = await fetch(`${cluster.orchestrator}/books`, { headers: { origin: "https://evil.example" } });
+    await foreign.body?.cancel();
+    assert.notEqual(foreign.headers.get("access-control-allow-origin"), "https://evil.example");
+  });
+});

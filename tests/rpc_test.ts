@@ -1,0 +1,254 @@
+/**
+ * The Connect RPC layer against a real HTTP server on loopback: credential,
+ * validation with field paths, size limit, deadlines, error mapping, retries
+ * of idempotent calls only, and the circuit breaker.
+ */
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { z } from "zod";
+import { createLogger } from "@bookstore/lib/log";
+import {
+  createClient,
+  createRpcRoutes,
+  defineService,
+  FaultInjector,
+  HTTP_STATUS_BY_CODE,
+  method,
+  RpcError,
+} from "@bookstore/lib/rpc";
+
+const TOKEN = "test-token-0123456789";
+
+const echoService = defineService("bookstore.v1.EchoService", {
+  methods: {
+    Echo: method(
+      z.object({ text: z.string().max(100).default(""), times: z.number().int().min(0).max(10).default(1) }),
+      { output: z.object({ text: z.string() }), idempotent: true },
+    ),
+    Create: method(z.object({ name: z.string().default("") }), {
+      output: z.object({ id: z.string() }),
+      idempotent: false,
+    }),
+    Slow: method(z.object({ ms: z.number().int().default(0) }), { output: z.object({}), idempotent: false }),
+    Broken: method(z.object({}), { output: z.object({ n: z.number() }), idempotent: false }),
+  },
+});
+
+function startServer() {
+  const calls = { Echo: 0, Create: 0 };
+  const faults = new FaultInjector();
+  const app = new Hono();
+  app.route(
+    "/",
+    createRpcRoutes(echoService, {
+      token: TOKEN,
+      log: createLogger("test", { level: "error", write: () => {} }),
+      maxBodyBytes: 2048,
+      faults,
+      handlers: {
+        Echo: ({ text, times }) => {
+          calls.Echo += 1;
+          return { text: text.repeat(times) };
+        },
+        Create: ({ name }) => {
+          calls.Create += 1;
+          if (name === "taken") throw new RpcError("already_exists", `name: "${name}" is taken`);
+          return { id: `id-${name}` };
+        },
+        Slow: async ({ ms }, ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          ctx.signal.throwIfAborted();
+          return {};
+        },
+        // deno-lint-ignore no-explicit-any
+        Broken: () => ({ n: "not a number" }) as any,
+      },
+    }),
+  );
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  return { server, calls, faults, url: `http://127.0.0.1:${server.addr.port}` };
+}
+
+async function post(url: string, path: string, init: { body: string; headers?: Record<string, string> }) {
+  const response = await fetch(url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...init.headers },
+    body: init.body,
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+Deno.test("a call without the credential gets unauthenticated and the server keeps serving", async () => {
+  const { server, url } = startServer();
+  try {
+    const denied = await post(url, "/bookstore.v1.EchoService/Echo", {
+      body: "{}",
+      headers: { authorization: "" },
+    });
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body.code, "unauthenticated");
+    const wrong = await post(url, "/bookstore.v1.EchoService/Echo", {
+      body: "{}",
+      headers: { authorization: "Bearer nope" },
+    });
+    assert.equal(wrong.body.code, "unauthenticated");
+    const ok = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text":"hi","times":2}' });
+    assert.deepEqual(ok, { status: 200, body: { text: "hihi" } });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("malformed JSON, a wrong field type and an oversized body get the right Connect errors", async () => {
+  const { server, url } = startServer();
+  try {
+    const malformed = await post(url, "/bookstore.v1.EchoService/Echo", { body: "{not json" });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.code, "invalid_argument");
+    assert.match(malformed.body.message, /not valid JSON/);
+
+    const wrongType = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text": 42}' });
+    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.body.code, "invalid_argument");
+    assert.match(wrongType.body.message, /text/);
+
+    const outOfRange = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"times": 11}' });
+    assert.match(outOfRange.body.message, /times/);
+
+    const huge = await post(url, "/bookstore.v1.EchoService/Echo", {
+      body: JSON.stringify({ text: "x".repeat(5000) }),
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.code, "resource_exhausted");
+
+    const ok = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text":"still here"}' });
+    assert.equal(ok.body.text, "still here");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a missing field reads as its proto3 default, an unknown route is not found", async () => {
+  const { server, url } = startServer();
+  try {
+    const defaults = await post(url, "/bookstore.v1.EchoService/Echo", { body: "" });
+    assert.deepEqual(defaults.body, { text: "" });
+    const missing = await fetch(`${url}/bookstore.v1.EchoService/Nope`, { method: "POST", body: "{}" });
+    await missing.body?.cancel();
+    assert.equal(missing.status, 404);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("the client maps errors back to codes and validates responses", async () => {
+  const { server, url } = startServer();
+  try {
+    const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 1000 });
+    assert.deepEqual(await client.Create({ name: "a" }), { id: "id-a" });
+    await assert.rejects(() => client.Create({ name: "taken" }), (error: RpcError) => {
+      assert.equal(error.code, "already_exists");
+      assert.equal(error.peer, "echo");
+      return true;
+    });
+    // A handler that answers the wrong shape is caught by the server's output validation.
+    await assert.rejects(() => client.Broken({}), (error: RpcError) => error.code === "internal");
+    const anonymous = createClient(echoService, { baseUrl: url, peer: "echo", timeoutMs: 1000 });
+    await assert.rejects(() => anonymous.Echo({}), (error: RpcError) => error.code === "unauthenticated");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("Connect-Timeout-Ms is enforced by the server and the client", async () => {
+  const { server, url } = startServer();
+  try {
+    const started = Date.now();
+    const late = await post(url, "/bookstore.v1.EchoService/Slow", {
+      body: '{"ms": 2000}',
+      headers: { "connect-timeout-ms": "100" },
+    });
+    assert.equal(late.status, HTTP_STATUS_BY_CODE.deadline_exceeded);
+    assert.equal(late.body.code, "deadline_exceeded");
+    assert.ok(Date.now() - started < 1500, "the server answered at the deadline, not after the handler");
+    const bad = await post(url, "/bookstore.v1.EchoService/Slow", {
+      body: "{}",
+      headers: { "connect-timeout-ms": "soon" },
+    });
+    assert.equal(bad.body.code, "invalid_argument");
+
+    const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 100 });
+    await assert.rejects(() => client.Slow({ ms: 2000 }), (error: RpcError) => error.code === "deadline_exceeded");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("only idempotent calls are retried", async () => {
+  const { server, url, calls, faults } = startServer();
+  try {
+    const client = createClient(echoService, {
+      baseUrl: url,
+      peer: "echo",
+      token: TOKEN,
+      timeoutMs: 1000,
+      retries: 2,
+      breaker: false,
+    });
+    faults.set([{ method: "Echo", delayMs: 0, failWith: "unavailable", times: 2 }]);
+    assert.deepEqual(await client.Echo({ text: "x" }), { text: "x" });
+    assert.equal(calls.Echo, 1, "two injected failures, then one real call");
+
+    faults.set([{ method: "Create", delayMs: 0, failWith: "unavailable", times: 1 }]);
+    await assert.rejects(() => client.Create({ name: "b" }), (error: RpcError) => error.code === "unavailable");
+    assert.equal(calls.Create, 0, "a non-idempotent call is not repeated");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("the circuit breaker fails fast on a dead peer and recovers when it returns", async () => {
+  const { server, url } = startServer();
+  const port = server.addr.port;
+  await server.shutdown();
+  const client = createClient(echoService, {
+    baseUrl: url,
+    peer: "echo",
+    token: TOKEN,
+    timeoutMs: 1000,
+    retries: 0,
+    breaker: { threshold: 3, halfOpenAfterMs: 300 },
+  });
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(() => client.Echo({}), (error: RpcError) => error.code === "unavailable");
+  }
+  await assert.rejects(() => client.Echo({}), (error: RpcError) => /circuit open/.test(error.message));
+
+  const app = new Hono();
+  app.route(
+    "/",
+    createRpcRoutes(echoService, {
+      token: TOKEN,
+      log: createLogger("test", { level: "error", write: () => {} }),
+      maxBodyBytes: 2048,
+      handlers: {
+        Echo: ({ text }) => ({ text }),
+        Create: () => ({ id: "" }),
+        Slow: () => ({}),
+        Broken: () => ({ n: 1 }),
+      },
+    }),
+  );
+  const revived = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
+  try {
+    const deadline = Date.now() + 5000;
+    let answer: { text: string } | undefined;
+    while (!answer && Date.now() < deadline) {
+      answer = await client.Echo({ text: "back" }).catch(() => undefined);
+      if (!answer) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(answer, { text: "back" });
+  } finally {
+    await revived.shutdown();
+  }
+});
