@@ -25,6 +25,11 @@ export interface ServiceKit {
 /** Creates the app and logger of a service named `name`. */
 export function createServiceKit(name: string, config: Config): ServiceKit {
   const log = createLogger(name, { level: config.logLevel });
+  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("unhandled rejection", { error: event.reason });
+  });
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok", service: name, pid: Deno.pid }));
   app.onError((error, c) => {

@@ -114,6 +114,8 @@ async function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>)
           span.setAttribute("bookstore.order_id", String(input.orderId));
         }
         await call.options.faults?.apply(fullMethod, signal);
+        // A call whose deadline passed while it waited must not take effect.
+        if (signal.aborted) throw abortError(signal);
         const output = await raceDeadline(
           Promise.resolve(call.handler(input, { signal, deadline, headers: c.req.raw.headers })),
           signal,
@@ -185,7 +187,10 @@ async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
 
 /** Resolves with `promise`, or rejects with `deadline_exceeded`/`canceled` when `signal` aborts first. */
 export function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    promise.catch(() => {}); // its failure no longer has a caller to go to
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });

@@ -239,11 +239,15 @@ export class Checkout {
   ): Promise<PlaceOrderResponse> {
     const { orderId, outcome, events } = result;
     if (outcome.outcome === "timeout") {
-      const missing = EVENT_ORDER.find((name) => !events.some((e) => e.name === name)) ?? "f";
+      const limit = `validation did not finish within ${this.#options.config.checkoutTimeoutMs} ms`;
+      const missing = EVENT_ORDER.find((name) => !events.some((e) => e.name === name));
+      if (!missing) {
+        throw new RpcError("deadline_exceeded", `${limit}: every event ran, but no outcome reached the orchestrator`);
+      }
       const owner = VALIDATION_EVENTS[missing];
       throw new RpcError(
         "deadline_exceeded",
-        `validation did not finish within ${this.#options.config.checkoutTimeoutMs} ms: ${owner.service} did not complete event ${missing} (${owner.what})`,
+        `${limit}: ${owner.service} did not complete event ${missing} (${owner.what})`,
         { peer: owner.service },
       );
     }

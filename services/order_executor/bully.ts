@@ -147,8 +147,8 @@ export class BullyNode {
         (answer) => {
           if (!answer.accepted && answer.epoch > epoch) {
             this.stepDown(`replica ${peerId} knows epoch ${answer.epoch}`, {
-              epoch: answer.epoch,
-              leaderId: answer.leaderId,
+              led: epoch,
+              known: { epoch: answer.epoch, leaderId: answer.leaderId },
             });
           }
         },
@@ -200,8 +200,14 @@ export class BullyNode {
     }
   }
 
-  /** Steps down from leadership (or candidacy) because a higher epoch exists. */
-  stepDown(reason: string, known?: { epoch: number; leaderId: number }): void {
+  /**
+   * Steps down because a higher epoch exists. With `led`, only if this
+   * replica still leads that epoch: a late failure from an earlier term must
+   * not end the current one.
+   */
+  stepDown(reason: string, options: { led?: number; known?: { epoch: number; leaderId: number } } = {}): void {
+    if (options.led !== undefined && !this.leads(options.led)) return;
+    const known = options.known;
     const wasLeader = this.#role === "leader";
     if (known && known.epoch > this.#epoch) {
       this.#epoch = known.epoch;

@@ -80,7 +80,7 @@ async function work(epoch: number) {
       if (isFenced(error)) {
         fenced += 1;
         log.warn("dequeue refused by the fence", { epoch, reason: error.message });
-        node.stepDown(error.message);
+        node.stepDown(error.message, { led: epoch });
         break;
       }
       log.warn("dequeue failed", { epoch, error });
@@ -109,7 +109,7 @@ async function work(epoch: number) {
         fenced += 1;
         log.warn("ack refused by the fence", { orderId: lease.orderId, epoch, reason: error.message });
         if (error.message.includes("epoch")) {
-          node.stepDown(error.message);
+          node.stepDown(error.message, { led: epoch });
           break;
         }
         continue;

@@ -281,7 +281,11 @@ export class OrderQueueStore {
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
       if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
       this.#checkLease(orderEntry.value, caller.leaseId, "nack");
-      const outcome = await this.#release(orderEntry, { reason: caller.reason || "given back", fence });
+      const outcome = await this.#release(orderEntry, {
+        reason: caller.reason || "given back",
+        fence,
+        failedAttempt: true,
+      });
       if (outcome) return outcome;
     }
     throw new RpcError("aborted", "nack lost too many races; try again");
@@ -290,11 +294,13 @@ export class OrderQueueStore {
   // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
   async #release(
     orderEntry: Deno.KvEntry<OrderRecord>,
-    options: { reason: string; fence?: Deno.KvEntryMaybe<Fence> },
+    options: { reason: string; fence?: Deno.KvEntryMaybe<Fence>; failedAttempt: boolean },
   ): Promise<"queued" | "dead" | undefined> {
-    const order = orderEntry.value;
-    const { lease: _lease, ...rest } = order;
-    const dead = order.attempts >= this.#options.maxAttempts;
+    const { lease: _lease, ...leaseless } = orderEntry.value;
+    // A delivery cut short by a change of leader is not the order's fault.
+    const rest = options.failedAttempt ? leaseless : { ...leaseless, attempts: leaseless.attempts - 1 };
+    const order = { ...orderEntry.value, attempts: rest.attempts };
+    const dead = options.failedAttempt && order.attempts >= this.#options.maxAttempts;
     const atomic = this.#kv.atomic().check(orderEntry);
     if (options.fence) atomic.check(options.fence);
     atomic.delete(leasedKey(order.orderId));
@@ -332,7 +338,8 @@ export class OrderQueueStore {
         continue;
       }
       const reason = expired ? "lease expired" : `leader of epoch ${entry.value.epoch} was deposed`;
-      if (await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, { reason })) reclaimed += 1;
+      const released = await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, { reason, failedAttempt: expired });
+      if (released) reclaimed += 1;
     }
     return reclaimed;
   }

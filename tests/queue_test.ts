@@ -1,0 +1,142 @@
+/**
+ * The order queue as a process of its own: priority order, durability across
+ * a SIGKILL, leases that expire, dead letters, fencing by epoch, and
+ * execution as one atomic commit.
+ */
+import assert from "node:assert/strict";
+import { RpcError } from "@bookstore/lib/rpc";
+import { startCluster } from "./support/cluster.ts";
+import { waitFor } from "./support/wait.ts";
+
+const isFenced = (error: unknown) => error instanceof RpcError && error.code === "failed_precondition";
+
+Deno.test("order queue", async (t) => {
+  await using cluster = await startCluster({
+    only: ["order_queue"],
+    env: { QUEUE_LEASE_MS: "600", QUEUE_MAX_ATTEMPTS: "2" },
+  });
+  let queue = cluster.queue();
+  const book = (bookId: string, quantity: number) => ({ bookId, quantity });
+
+  async function drain(executorId: number, epoch: number): Promise<string[]> {
+    const taken: string[] = [];
+    for (;;) {
+      const { lease } = await queue.Dequeue({ executorId, epoch });
+      if (!lease) return taken;
+      taken.push(lease.orderId);
+      await queue.Ack({ orderId: lease.orderId, leaseId: lease.leaseId, executorId, epoch });
+    }
+  }
+
+  await t.step("orders come out biggest first, ties by arrival", async () => {
+    const sizes: [string, number][] = [["p1", 1], ["p2", 5], ["p3", 3], ["p4", 5], ["p5", 1], ["p6", 2]];
+    for (const [orderId, quantity] of sizes) {
+      await queue.Enqueue({
+        orderId,
+        items: [book("dune", 1), book("foundation", quantity - 1)].filter((i) => i.quantity > 0),
+      });
+    }
+    const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+    assert.deepEqual(await drain(1, epoch), ["p2", "p4", "p3", "p6", "p1", "p5"]);
+  });
+
+  await t.step("a SIGKILLed queue keeps every queued order, in order", async () => {
+    const orders = ["k1", "k2", "k3", "k4", "k5"];
+    const quantities = [2, 4, 2, 1, 4];
+    for (const [i, orderId] of orders.entries()) {
+      await queue.Enqueue({ orderId, items: [book("the-hobbit", quantities[i])] });
+    }
+    await cluster.supervisor.stop("order_queue", "SIGKILL");
+    await cluster.restart("order_queue");
+    queue = cluster.queue();
+    const status = await queue.GetQueueStatus({});
+    assert.equal(status.depth, 5);
+    const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+    assert.ok(status.epoch >= 1, "the fence survives the restart");
+    assert.equal(epoch, status.epoch + 1, "a new epoch is above every one issued before the crash");
+    assert.deepEqual(await drain(1, epoch), ["k2", "k5", "k1", "k3", "k4"]);
+  });
+
+  await t.step("Enqueue is idempotent and validates its input", async () => {
+    assert.equal((await queue.Enqueue({ orderId: "i1", items: [book("dune", 1)] })).created, true);
+    assert.equal((await queue.Enqueue({ orderId: "i1", items: [book("dune", 1)] })).created, false);
+    await assert.rejects(() => queue.Enqueue({ orderId: "i2", items: [book("no-such-book", 1)] }), /unknown book/);
+    await assert.rejects(() => queue.Enqueue({ orderId: "i3", items: [] }), /at least one item/);
+    const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+    assert.deepEqual(await drain(1, epoch), ["i1"]);
+  });
+
+  await t.step("an expired lease is handed out again; too many attempts dead-letter the order", async () => {
+    await queue.Enqueue({ orderId: "slow-1", items: [book("dune", 1)] });
+    const { epoch } = await queue.AcquireEpoch({ executorId: 2 });
+    const first = (await queue.Dequeue({ executorId: 2, epoch })).lease!;
+    assert.equal(first.attempt, 1);
+    const second = await waitFor(async () => (await queue.Dequeue({ executorId: 2, epoch })).lease, {
+      message: "the lease to expire and the order to come back",
+    });
+    assert.equal(second.orderId, "slow-1");
+    assert.equal(second.attempt, 2);
+    await assert.rejects(
+      () => queue.Ack({ orderId: "slow-1", leaseId: first.leaseId, executorId: 2, epoch }),
+      (error) => isFenced(error) && /no longer held/.test((error as Error).message),
+    );
+    await waitFor(async () => (await queue.GetQueueStatus({})).deadLetters === 1, { message: "a dead letter" });
+    const { deadLetters } = await queue.ListDeadLetters({});
+    assert.equal(deadLetters[0].orderId, "slow-1");
+    assert.equal(deadLetters[0].attempts, 2);
+    assert.equal((await queue.GetOrderState({ orderId: "slow-1" })).state, "dead");
+    assert.equal((await queue.RequeueDeadLetter({ orderId: "slow-1" })).requeued, true);
+    assert.deepEqual(await drain(2, epoch), ["slow-1"]);
+  });
+
+  await t.step("a deposed epoch can neither take nor finish an order", async () => {
+    await queue.Enqueue({ orderId: "f1", items: [book("dune", 1)] });
+    await queue.Enqueue({ orderId: "f2", items: [book("dune", 1)] });
+    const old = await queue.AcquireEpoch({ executorId: 3 });
+    const held = (await queue.Dequeue({ executorId: 3, epoch: old.epoch })).lease!;
+    const fencedBefore = (await queue.GetQueueStatus({})).fenced;
+    const current = await queue.AcquireEpoch({ executorId: 4 });
+    assert.ok(current.epoch > old.epoch);
+    await assert.rejects(() => queue.Dequeue({ executorId: 3, epoch: old.epoch }), isFenced);
+    await assert.rejects(
+      () => queue.Ack({ orderId: held.orderId, leaseId: held.leaseId, executorId: 3, epoch: old.epoch }),
+      isFenced,
+    );
+    await assert.rejects(
+      () => queue.Dequeue({ executorId: 3, epoch: current.epoch }),
+      isFenced,
+      "wrong leader for the epoch",
+    );
+    const status = await queue.GetQueueStatus({});
+    assert.equal(status.fenced, fencedBefore + 3);
+    assert.equal(status.leaderId, 4);
+    // The deposed leader's lease is released at once, not after it expires.
+    assert.deepEqual((await drain(4, current.epoch)).sort(), ["f1", "f2"]);
+    assert.equal((await queue.GetOrderState({ orderId: held.orderId })).executorId, 4);
+  });
+
+  await t.step(
+    "executing is one atomic commit: stock never goes below zero, a repeated ack has no second effect",
+    async () => {
+      const stockOf = async (bookId: string) =>
+        (await queue.ListStock({})).stock.find((s) => s.bookId === bookId)!.stock;
+      const bookId = "ulysses";
+      const initial = await stockOf(bookId);
+      await queue.Enqueue({ orderId: "s1", items: [book(bookId, initial - 1)] });
+      await queue.Enqueue({ orderId: "s2", items: [book(bookId, 2)] });
+      const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+      const first = (await queue.Dequeue({ executorId: 1, epoch })).lease!;
+      const ack = { orderId: first.orderId, leaseId: first.leaseId, executorId: 1, epoch };
+      const [a, b] = await Promise.all([queue.Ack(ack), queue.Ack(ack)]);
+      assert.deepEqual(a, b);
+      assert.equal(a.state, "executed");
+      assert.equal(await stockOf(bookId), 1);
+      const second = (await queue.Dequeue({ executorId: 1, epoch })).lease!;
+      const failed = await queue.Ack({ orderId: second.orderId, leaseId: second.leaseId, executorId: 1, epoch });
+      assert.equal(failed.state, "failed");
+      assert.match(failed.reason, /out of stock: ulysses \(wanted 2, 1 left\)/);
+      assert.equal(await stockOf(bookId), 1, "a failed order touches no stock");
+      assert.equal((await queue.GetOrderState({ orderId: "s2" })).state, "failed");
+    },
+  );
+});
