@@ -84,7 +84,7 @@ Deno.test("faults", async (t) => {
     assert.ok(["queued", "executing", "executed"].includes(view.status));
   });
 
-  await t.step("after every fault, each service's clock was <= the final clock", async () => {
+  await t.step("after every fault, each service's clock was <= the final clock", () => {
     const lines = cluster.allLines().filter((line) => line.includes("local clock is not <= the final clock"));
     assert.deepEqual(lines, [], "every service's clock was <= the final clock");
   });
