@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { envSchema, loadConfig, parsePeers, requireServiceToken } from "./config.ts";
+
+Deno.test("every setting has a default except the credential", () => {
+  const config = loadConfig({});
+  assert.equal(config.ports.orchestrator, 8081);
+  assert.equal(config.ports.fraudDetection, 50051);
+  assert.equal(config.ports.transactionVerification, 50052);
+  assert.equal(config.ports.suggestions, 50053);
+  assert.equal(config.ports.orderQueue, 50055);
+  assert.equal(config.web.port, 8000);
+  assert.deepEqual([...config.executor.peers.keys()], [1, 2, 3, 4]);
+  assert.equal(config.executor.peers.get(4), "http://127.0.0.1:50064");
+  assert.equal(config.executor.port, 50061);
+  assert.equal(config.dataDir, "./data");
+  assert.equal(config.faults, false);
+  assert.throws(() => requireServiceToken(config), /BOOKSTORE_SERVICE_TOKEN is not set/);
+});
+
+Deno.test("bad values fail loudly, naming the variable", () => {
+  assert.throws(() => loadConfig({ ORCHESTRATOR_PORT: "eighty" }), /ORCHESTRATOR_PORT/);
+  assert.throws(() => loadConfig({ BOOKSTORE_SERVICE_TOKEN: "short" }), /BOOKSTORE_SERVICE_TOKEN/);
+  assert.throws(() => loadConfig({ BOOKSTORE_FAULTS: "maybe" }), /BOOKSTORE_FAULTS/);
+  assert.throws(() => loadConfig({ EXECUTOR_PEERS: "1=http://a:1,1=http://b:2" }), /appears twice/);
+});
+
+Deno.test("fault injection is never enabled in production", () => {
+  assert.equal(loadConfig({ BOOKSTORE_FAULTS: "true" }).faults, true);
+  assert.equal(loadConfig({ BOOKSTORE_FAULTS: "true", BOOKSTORE_ENV: "production" }).faults, false);
+});
+
+Deno.test("EXECUTOR_PEERS lists replicas as id=url", () => {
+  assert.deepEqual([...parsePeers("2=http://b:2, 1=http://a:1/")], [[2, "http://b:2"], [1, "http://a:1"]]);
+  assert.throws(() => parsePeers("one=http://a"), /not of the form/);
+  const config = loadConfig({ EXECUTOR_PEERS: "7=http://x:7007,9=http://y:9009", EXECUTOR_ID: "9" });
+  assert.equal(config.executor.port, 9009);
+});
+
+Deno.test("the README documents every variable with its default", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  for (const [key, schema] of Object.entries(envSchema.shape)) {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`${key}\``));
+    assert.ok(row, `README lacks a row for ${key}`);
+    const parsed = (schema as { safeParse: (v: unknown) => { success: boolean; data?: unknown } }).safeParse(undefined);
+    const fallback = parsed.success && parsed.data !== undefined ? String(parsed.data) : undefined;
+    if (fallback !== undefined) {
+      assert.ok(row.includes(`\`${fallback}\``), `README row of ${key} lacks its default ${fallback}`);
+    }
+  }
+});

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { orderSchema } from "@bookstore/lib/contracts";
+import { checkExpiry, detectBrand, luhnValid } from "./card.ts";
+import { checkCard, checkItems, checkUserData } from "./checks.ts";
+
+const NOW = new Date("2026-11-21T12:00:00Z");
+const order = (patch: Record<string, unknown> = {}) =>
+  orderSchema.parse({
+    user: { name: "Grace Hopper", contact: "grace@example.com" },
+    creditCard: { number: "4111 1111 1111 1111", expirationDate: "12/28", cvv: "123" },
+    items: [{ name: "Dune", quantity: 1 }],
+    billingAddress: { street: "1 Main St", city: "Arlington", state: "VA", zip: "22201", country: "US" },
+    shippingMethod: "Express",
+    termsAccepted: true,
+    ...patch,
+  });
+
+Deno.test("Luhn accepts valid numbers and rejects a changed digit", () => {
+  assert.ok(luhnValid("4111111111111111"));
+  assert.ok(luhnValid("378282246310005"));
+  assert.ok(!luhnValid("4111111111111112"));
+  assert.ok(!luhnValid(""));
+});
+
+Deno.test("brands are told apart by prefix", () => {
+  assert.equal(detectBrand("4111111111111111")?.name, "visa");
+  assert.equal(detectBrand("5555555555554444")?.name, "mastercard");
+  assert.equal(detectBrand("2223003122003222")?.name, "mastercard");
+  assert.equal(detectBrand("378282246310005")?.name, "amex");
+  assert.equal(detectBrand("6011111111111117")?.name, "discover");
+  assert.equal(detectBrand("3530111333300000")?.name, "jcb");
+  assert.equal(detectBrand("9999999999999995"), undefined);
+});
+
+Deno.test("a card is good through the last day of its expiry month", () => {
+  assert.deepEqual(checkExpiry("11/26", NOW), { ok: true });
+  assert.equal(checkExpiry("10/26", NOW).ok, false);
+  assert.equal(checkExpiry("13/27", NOW).ok, false);
+  assert.equal(checkExpiry("1227", NOW).ok, false);
+  assert.deepEqual(checkExpiry("02/2030", NOW), { ok: true });
+  assert.equal(checkExpiry("01/99", NOW).ok, false, "too far in the future");
+});
+
+Deno.test("checkCard keeps only brand and last four", () => {
+  const result = checkCard(order().creditCard, NOW);
+  assert.deepEqual([result.ok, result.brand, result.last4], [true, "visa", "1111"]);
+  const amex = checkCard({ number: "3782-822463-10005", expirationDate: "01/30", cvv: "123" }, NOW);
+  assert.deepEqual(amex.reasons, ["a amex CVV has 4 digits"]);
+  const letters = checkCard({ number: "4111x", expirationDate: "01/30", cvv: "12" }, NOW);
+  assert.deepEqual(letters.reasons, [
+    "the card number may contain only digits, spaces and dashes",
+    "the CVV must be 3 or 4 digits",
+  ]);
+});
+
+Deno.test("items must be present, known and sanely many", () => {
+  const catalog = loadCatalog();
+  assert.ok(checkItems(order(), catalog).ok);
+  assert.deepEqual(checkItems(order({ items: [] }), catalog).reasons, ["the order has no items"]);
+  assert.deepEqual(checkItems(order({ items: [{ bookId: "dune", quantity: 51 }] }), catalog).reasons, [
+    'quantity of "dune" is more than 50',
+  ]);
+  assert.deepEqual(checkItems(order({ items: [{ quantity: 1 }] }), catalog).reasons, [
+    "item 1 names no book (give a bookId or a name)",
+  ]);
+  assert.ok(checkItems(order({ items: [{ name: "  dune ", quantity: 2 }] }), catalog).ok, "titles match loosely");
+});
+
+Deno.test("user data, address, shipping and terms", () => {
+  assert.ok(checkUserData(order()).ok);
+  const bad = checkUserData(order({
+    user: { name: "", contact: "not a contact" },
+    billingAddress: { street: "", city: "X", state: "", zip: "123", country: "US" },
+    shippingMethod: "Teleport",
+    termsAccepted: false,
+  }));
+  assert.deepEqual(bad.reasons, [
+    "the customer's name is missing",
+    'contact "not a contact" is neither an e-mail address nor a phone number',
+    "billing address: street is missing",
+    "billing address: state is required in United States",
+    'billing address: "123" is not a postal code of United States',
+    "shipping method must be one of Standard, Express, Next-Day",
+    "the terms and conditions were not accepted",
+  ]);
+  assert.ok(checkUserData(order({ user: { name: "Li Wei", contact: "+372 5555 1234" } })).ok, "phone numbers work");
+  const nowhere = checkUserData(order({
+    billingAddress: { street: "1", city: "2", state: "", zip: "1", country: "Atlantis" },
+  }));
+  assert.deepEqual(nowhere.reasons, ['billing address: we do not ship to "Atlantis"']);
+});

@@ -1,0 +1,83 @@
+/**
+ * `deno task dev` as a newcomer runs it: every process comes up and answers
+ * /healthz, the URL table is printed, a SIGKILLed service is restarted, and
+ * Ctrl-C (SIGINT) stops everything.
+ */
+import assert from "node:assert/strict";
+import { freePorts } from "./support/cluster.ts";
+import { ROOT } from "./support/buf.ts";
+import { waitFor } from "./support/wait.ts";
+
+const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+
+async function health(port: number): Promise<{ pid: number } | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return response.ok ? await response.json() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("deno task dev runs, supervises and stops the whole system", async () => {
+  const [web, orchestrator, tv, fd, sg, queue, ...executors] = freePorts(10);
+  const dataDir = await Deno.makeTempDir({ prefix: "bookstore-dev-" });
+  const [command, ...args] = (config.tasks.dev as string).split(" ");
+  assert.equal(command, "deno");
+  const env: Record<string, string> = {
+    BOOKSTORE_DATA_DIR: dataDir,
+    WEB_PORT: String(web),
+    ORCHESTRATOR_PORT: String(orchestrator),
+    TRANSACTION_VERIFICATION_PORT: String(tv),
+    FRAUD_DETECTION_PORT: String(fd),
+    SUGGESTIONS_PORT: String(sg),
+    ORDER_QUEUE_PORT: String(queue),
+    EXECUTOR_PEERS: executors.map((port, i) => `${i + 1}=http://127.0.0.1:${port}`).join(","),
+  };
+  // Nothing else of this machine's environment: only what Deno itself needs to find its cache.
+  for (const key of ["HOME", "PATH", "DENO_DIR"]) {
+    const value = Deno.env.get(key);
+    if (value !== undefined) env[key] = value;
+  }
+  const dev = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const reading = (async () => {
+    for await (const chunk of dev.stdout.pipeThrough(new TextDecoderStream())) output += chunk;
+  })();
+  dev.stderr.pipeTo(new WritableStream({ write: (chunk) => void (output += new TextDecoder().decode(chunk)) }));
+  const ports = { web, orchestrator, tv, fd, sg, queue, executors };
+  const all = [web, orchestrator, tv, fd, sg, queue, ...executors];
+  try {
+    await waitFor(() => output.includes("The bookstore is up:"), { timeoutMs: 60_000, message: "the URL table" });
+    for (const port of all) assert.ok(output.includes(`http://localhost:${port}`), `the table lists port ${port}`);
+    for (const port of all) assert.ok(await health(port), `port ${port} answers /healthz`);
+
+    const before = (await health(ports.fd))!.pid;
+    Deno.kill(before, "SIGKILL");
+    const after = await waitFor(async () => {
+      const h = await health(ports.fd);
+      return h && h.pid !== before && h.pid;
+    }, { message: "fraud_detection to be restarted" });
+    assert.notEqual(after, before);
+    assert.match(output, /fraud_detection exited \(signal SIGKILL\); restart #1/);
+
+    const checkout = await fetch(`http://127.0.0.1:${orchestrator}/books?q=dune`);
+    assert.equal(checkout.status, 200);
+    await checkout.body?.cancel();
+  } finally {
+    dev.kill("SIGINT");
+    const status = await dev.status;
+    await reading;
+    assert.equal(status.code, 0, output.slice(-2000));
+    for (const port of all) assert.equal(await health(port), undefined, `port ${port} was released`);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
