@@ -87,7 +87,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     name,
     entry: `services/${name.replace(/_\d+$/, "")}/main.ts`,
     port,
-    env: { ...shared, ...env },
+    env: { ...shared, OTEL_SERVICE_NAME: name, ...env },
   });
   const processes: ProcessSpec[] = [
     service("order_queue", ports.orderQueue),
@@ -98,7 +98,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, { EXECUTOR_ID: String(i + 1) })),
   ];
   if (options.web ?? true) {
-    processes.push({ name: "web", entry: "main.tsx", port: ports.web, env: shared });
+    processes.push({ name: "web", entry: "main.tsx", port: ports.web, env: { ...shared, OTEL_SERVICE_NAME: "web" } });
   }
   return processes;
 }

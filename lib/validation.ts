@@ -15,6 +15,8 @@ import { CLOCK_PROCESSES, type EventName, VALIDATION_EVENTS, type ValidatorName 
 import type { Logger } from "./log.ts";
 import { type Client, createClient } from "./rpc/client.ts";
 import { RpcError } from "./rpc/errors.ts";
+import type { Span } from "@opentelemetry/api";
+import { withSpan } from "./telemetry.ts";
 import { lessOrEqual, merge, tick, type VectorClock, zeroClock } from "./vector_clock.ts";
 
 /** One cached order in a validation service. */
@@ -133,6 +135,16 @@ export class Validator<T> {
     event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
   ): Promise<{ clock: VectorClock; result: EventResult } | undefined> {
     if (slot.cancelled || slot.completed.has(event.name)) return undefined;
+    return await withSpan(`event ${event.name}`, {
+      attributes: { "bookstore.order_id": slot.orderId, "bookstore.event": event.name },
+      fn: (span) => this.#record(slot, { ...event, span }),
+    });
+  }
+
+  async #record(
+    slot: OrderSlot<T>,
+    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult>; span: Span },
+  ): Promise<{ clock: VectorClock; result: EventResult } | undefined> {
     const process = VALIDATION_EVENTS[event.name].process;
     const result = await event.check();
     if (slot.cancelled) return undefined;
@@ -150,6 +162,8 @@ export class Validator<T> {
       ok: result.ok,
       detail: result.detail ?? (result.ok ? "" : (result.reasons ?? []).join("; ")),
     });
+    event.span.setAttribute("bookstore.vector_clock", JSON.stringify(clock));
+    event.span.setAttribute("bookstore.event_ok", result.ok);
     this.#options.log.info("event", {
       orderId: slot.orderId,
       event: event.name,

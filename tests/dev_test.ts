@@ -69,6 +69,10 @@ Deno.test("deno task dev runs, supervises and stops the whole system", async () 
     assert.notEqual(after, before);
     assert.match(output, /fraud_detection exited \(signal SIGKILL\); restart #1/);
 
+    const faults = await fetch(`http://127.0.0.1:${fd}/admin/faults`, { method: "POST", body: "{}" });
+    await faults.body?.cancel();
+    assert.equal(faults.status, 404, "fault injection exists only when enabled");
+
     const checkout = await fetch(`http://127.0.0.1:${orchestrator}/books?q=dune`);
     assert.equal(checkout.status, 200);
     await checkout.body?.cancel();

@@ -99,7 +99,7 @@ Deno.test("a call without the credential gets unauthenticated and the server kee
   }
 });
 
-Deno.test("malformed JSON, a wrong field type and an oversized body get the right Connect errors", async () => {
+Deno.test("malformed JSON, a wrong field type, another codec and an oversized body get the right Connect errors", async () => {
   const { server, url } = startServer();
   try {
     const malformed = await post(url, "/bookstore.v1.EchoService/Echo", { body: "{not json" });
@@ -120,6 +120,13 @@ Deno.test("malformed JSON, a wrong field type and an oversized body get the righ
     });
     assert.equal(huge.status, 413);
     assert.equal(huge.body.code, "resource_exhausted");
+
+    const binary = await post(url, "/bookstore.v1.EchoService/Echo", {
+      body: "{}",
+      headers: { "content-type": "application/proto" },
+    });
+    assert.equal(binary.status, 415);
+    assert.match(binary.body.message, /application\/json/);
 
     const ok = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text":"still here"}' });
     assert.equal(ok.body.text, "still here");

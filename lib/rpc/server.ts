@@ -130,12 +130,23 @@ async function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>)
         }
         return c.json(checked.data as Record<string, unknown>);
       } catch (error) {
+        if (error instanceof UnsupportedMediaType) {
+          // The protocol answers an unknown codec with 415 and the codecs it does speak.
+          c.header("Accept-Post", "application/json");
+          return c.json({ code: "unimplemented", message: error.message }, 415);
+        }
         const rpcError = error instanceof RpcError ? error : internalError(error, call, fullMethod);
         span.setAttribute("rpc.connect_rpc.error_code", rpcError.code);
         return connectErrorResponse(c, rpcError);
       }
     },
   });
+}
+
+class UnsupportedMediaType extends Error {
+  constructor(contentType: string) {
+    super(`unsupported content-type "${contentType}": this server speaks Connect JSON (application/json)`);
+  }
 }
 
 function internalError<S extends ServiceSpec>(error: unknown, call: UnaryCall<S>, method: string) {
@@ -149,12 +160,7 @@ async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
     throw new RpcError("unauthenticated", "missing or invalid service credential");
   }
   const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (contentType !== "application/json") {
-    throw new RpcError(
-      "invalid_argument",
-      `unsupported content-type "${contentType}": this server speaks Connect JSON (application/json)`,
-    );
-  }
+  if (contentType !== "application/json") throw new UnsupportedMediaType(contentType);
   const version = c.req.header("connect-protocol-version");
   if (version !== undefined && version !== "1") {
     throw new RpcError("invalid_argument", `unsupported connect-protocol-version "${version}"`);

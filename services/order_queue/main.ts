@@ -6,9 +6,10 @@
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
-import { orderQueueService } from "@bookstore/lib/contracts";
+import { orderQueueService, type QueueStatus } from "@bookstore/lib/contracts";
 import { createRpcRoutes } from "@bookstore/lib/rpc";
 import { createServiceKit, openServiceKv, serve } from "@bookstore/lib/service";
+import { meter } from "@bookstore/lib/telemetry";
 import { OrderQueueStore } from "./store.ts";
 
 const config = loadConfig();
@@ -19,9 +20,23 @@ const store = new OrderQueueStore(kv, { leaseMs: config.queue.leaseMs, maxAttemp
 const seeded = await store.seedStock(loadCatalog());
 if (seeded > 0) log.info("stock seeded from the catalog", { books: seeded });
 
+// Gauges read the last status the housekeeping timer saw: observers must not wait on I/O.
+let lastStatus: QueueStatus | undefined;
+meter.createObservableGauge("bookstore.queue.depth", { description: "Orders waiting in the queue" })
+  .addCallback((result) => lastStatus && result.observe(lastStatus.depth));
+meter.createObservableGauge("bookstore.queue.leased", { description: "Orders leased to an executor" })
+  .addCallback((result) => lastStatus && result.observe(lastStatus.leased));
+meter.createObservableGauge("bookstore.queue.dead_letters", { description: "Orders in the dead-letter list" })
+  .addCallback((result) => lastStatus && result.observe(lastStatus.deadLetters));
+
 // Expired leases go back to the queue even while no leader is dequeuing.
-const reclaimer = setInterval(() => {
-  store.reclaim().catch((error) => log.error("reclaim failed", { error }));
+const housekeeping = setInterval(async () => {
+  try {
+    await store.reclaim();
+    lastStatus = await store.status();
+  } catch (error) {
+    log.error("housekeeping failed", { error });
+  }
 }, Math.max(100, Math.floor(config.queue.leaseMs / 2)));
 
 // Read-only counters, no order or customer data: open like /healthz for operators.
@@ -54,7 +69,7 @@ serve(app, {
   hostname: config.host,
   log,
   onShutdown: () => {
-    clearInterval(reclaimer);
+    clearInterval(housekeeping);
     kv.close();
   },
 });
