@@ -113,11 +113,16 @@ export class Validator<T> {
   }
 
   /**
-   * Takes in a peer's Advance: merges its clock and remembers which event it
-   * reports. Returns the slot, or `undefined` when the order was cancelled or
-   * the event was already seen (a repeated delivery).
+   * Takes in a peer's Advance: checks the event is one this service advances
+   * on, merges its clock and remembers which event it reports. Returns the
+   * slot, or `undefined` when the order was cancelled or the event was
+   * already seen (a repeated delivery).
    */
-  receive(request: AdvanceRequest): OrderSlot<T> | undefined {
+  receive(request: AdvanceRequest, options: { from: readonly string[] }): OrderSlot<T> | undefined {
+    if (!options.from.includes(request.event)) {
+      const expected = options.from.map((name) => `"${name}"`).join(" or ");
+      throw new RpcError("invalid_argument", `event: ${this.service} advances on ${expected}, not "${request.event}"`);
+    }
     const slot = this.slot(request.orderId);
     if (slot.cancelled || slot.completed.has(request.event)) return undefined;
     slot.clock = merge(slot.clock, request.clock);
@@ -255,6 +260,22 @@ export class Validator<T> {
     }
     this.#slots.delete(orderId);
     return { clock: slot.clock, events: slot.events, consistent };
+  }
+
+  /** Runs an event chain in the background, after the Advance that started it has been answered. */
+  background(slot: OrderSlot<T>, task: (slot: OrderSlot<T>) => Promise<unknown>): void {
+    task(slot).catch((error) => this.#options.log.error("event failed", { orderId: slot.orderId, error }));
+  }
+
+  /** The handlers every validation service shares: CancelOrder and ClearOrder. */
+  endHandlers(): {
+    CancelOrder: (request: { orderId: string }) => OrderClockResponse;
+    ClearOrder: (request: { orderId: string; finalClock: VectorClock }) => OrderClockResponse;
+  } {
+    return {
+      CancelOrder: ({ orderId }) => this.cancel(orderId),
+      ClearOrder: ({ orderId, finalClock }) => this.clear(orderId, finalClock),
+    };
   }
 
   /** Drops orders whose TTL passed. */

@@ -17,15 +17,23 @@ Deno.test("events tick the process's slot on top of their causal basis", async (
     v.init("o1", "data");
     const b = { "transaction_verification.user": 1 };
     const c = { "transaction_verification.items": 2 };
-    const slot = v.receive({ orderId: "o1", event: "b", clock: b })!;
+    const slot = v.receive({ orderId: "o1", event: "b", clock: b }, { from: ["b", "c"] })!;
     const d = await v.run(slot, { name: "d", after: ["b"], check: () => ({ ok: true }) });
-    v.receive({ orderId: "o1", event: "c", clock: c });
+    v.receive({ orderId: "o1", event: "c", clock: c }, { from: ["b", "c"] });
     const e = await v.run(slot, { name: "e", after: ["c", "d"], check: () => ({ ok: true }) });
     assert.equal(d!.clock.fraud_detection, 1);
     assert.equal(compare(d!.clock, e!.clock), "before");
     assert.equal(compare(c, e!.clock), "before");
-    assert.equal(v.receive({ orderId: "o1", event: "b", clock: b }), undefined, "a repeated delivery is ignored");
+    assert.equal(
+      v.receive({ orderId: "o1", event: "b", clock: b }, { from: ["b"] }),
+      undefined,
+      "a repeated delivery is ignored",
+    );
     assert.deepEqual(slot.events.map((event) => event.name), ["d", "e"]);
+    assert.throws(
+      () => v.receive({ orderId: "o1", event: "f", clock: {} }, { from: ["b", "c"] }),
+      /event: fraud_detection advances on "b" or "c", not "f"/,
+    );
   } finally {
     v.close();
   }

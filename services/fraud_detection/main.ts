@@ -142,10 +142,6 @@ function fraudReasons(score: number, reasons: string[]): string[] {
   return [`fraud risk ${score}/100 is too high`, ...reasons];
 }
 
-function background(task: Promise<unknown>, orderId: string) {
-  task.catch((error) => log.error("event failed", { orderId, error }));
-}
-
 app.route(
   "/",
   createRpcRoutes(fraudDetectionService, {
@@ -159,26 +155,19 @@ app.route(
         return {};
       },
       Advance: (request) => {
-        if (request.event !== "b" && request.event !== "c") {
-          throw new RpcError(
-            "invalid_argument",
-            `event: fraud detection advances on "b" or "c", not "${request.event}"`,
-          );
-        }
         if (request.event === "c" && !request.card) {
           throw new RpcError("invalid_argument", "card: event c must carry the card summary");
         }
-        const slot = validator.receive(request);
+        const slot = validator.receive(request, { from: ["b", "c"] });
         if (!slot) return {};
-        if (request.event === "b") background(userDataFraud(slot), slot.orderId);
+        if (request.event === "b") validator.background(slot, userDataFraud);
         else {
           slot.scratch.card = request.card;
-          background(maybeCardFraud(slot), slot.orderId);
+          validator.background(slot, maybeCardFraud);
         }
         return {};
       },
-      CancelOrder: ({ orderId }) => validator.cancel(orderId),
-      ClearOrder: ({ orderId, finalClock }) => validator.clear(orderId, finalClock),
+      ...validator.endHandlers(),
     },
   }),
 );

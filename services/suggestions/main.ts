@@ -7,7 +7,7 @@
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
 import { type OrderItem, suggestionsService } from "@bookstore/lib/contracts";
-import { createRpcRoutes, RpcError } from "@bookstore/lib/rpc";
+import { createRpcRoutes } from "@bookstore/lib/rpc";
 import { createServiceKit, openServiceKv, serve } from "@bookstore/lib/service";
 import { type OrderSlot, Validator } from "@bookstore/lib/validation";
 import { CoPurchases, recommend } from "./recommend.ts";
@@ -56,17 +56,11 @@ app.route(
         return {};
       },
       Advance: (request) => {
-        if (request.event !== "e") {
-          throw new RpcError("invalid_argument", `event: suggestions advance on "e", not "${request.event}"`);
-        }
-        const slot = validator.receive(request);
-        if (slot) {
-          suggestionsEvent(slot).catch((error) => log.error("event failed", { orderId: slot.orderId, error }));
-        }
+        const slot = validator.receive(request, { from: ["e"] });
+        if (slot) validator.background(slot, suggestionsEvent);
         return {};
       },
-      CancelOrder: ({ orderId }) => validator.cancel(orderId),
-      ClearOrder: ({ orderId, finalClock }) => validator.clear(orderId, finalClock),
+      ...validator.endHandlers(),
       Suggest: async ({ bookIds, limit }) => ({ books: await suggest(bookIds, limit || SUGGESTION_COUNT) }),
     },
   }),

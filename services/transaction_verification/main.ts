@@ -10,7 +10,7 @@ import { loadCatalog } from "@bookstore/lib/catalog";
 import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
 import { fraudDetectionService, type Order, transactionVerificationService } from "@bookstore/lib/contracts";
 import { keyedHash } from "@bookstore/lib/fingerprint";
-import { createClient, createRpcRoutes, RpcError } from "@bookstore/lib/rpc";
+import { createClient, createRpcRoutes } from "@bookstore/lib/rpc";
 import { createServiceKit, serve } from "@bookstore/lib/service";
 import { type OrderSlot, Validator } from "@bookstore/lib/validation";
 import { checkCard, checkItems, checkUserData } from "./checks.ts";
@@ -61,10 +61,6 @@ async function userData(slot: OrderSlot<Order>) {
   });
 }
 
-function background(task: Promise<unknown>, orderId: string) {
-  task.catch((error) => log.error("event failed", { orderId, error }));
-}
-
 app.route(
   "/",
   createRpcRoutes(transactionVerificationService, {
@@ -78,22 +74,15 @@ app.route(
         return {};
       },
       Advance: (request) => {
-        if (request.event !== "start") {
-          throw new RpcError(
-            "invalid_argument",
-            `event: transaction verification starts from "start", not "${request.event}"`,
-          );
-        }
-        const slot = validator.receive(request);
+        const slot = validator.receive(request, { from: ["start"] });
         if (slot) {
           // a ‖ b: both roots start at once; neither waits for the other.
-          background(itemsThenCard(slot), slot.orderId);
-          background(userData(slot), slot.orderId);
+          validator.background(slot, itemsThenCard);
+          validator.background(slot, userData);
         }
         return {};
       },
-      CancelOrder: ({ orderId }) => validator.cancel(orderId),
-      ClearOrder: ({ orderId, finalClock }) => validator.clear(orderId, finalClock),
+      ...validator.endHandlers(),
     },
   }),
 );
