@@ -24,12 +24,13 @@ const ports = {
 };
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/.test(key)
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/.test(key)
   ),
 );
 const specs = buildTopology({
   dataDir: config.dataDir,
   serviceToken,
+  fingerprintKey: config.fingerprintKey ?? crypto.randomUUID().replaceAll("-", ""),
   ports,
   env: { ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken },
 });

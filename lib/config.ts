@@ -29,6 +29,10 @@ export const envSchema = z.object({
     .describe("Directory holding each service's Deno KV file."),
   BOOKSTORE_SERVICE_TOKEN: z.string().min(16).optional()
     .describe("Shared service credential for internal RPCs; `deno task dev` generates one."),
+  BOOKSTORE_FINGERPRINT_KEY: z.string().min(16).optional()
+    .describe(
+      "Key of the card and contact fingerprints (HMAC) used for velocity counting; only transaction verification and fraud detection get it, and it never travels.",
+    ),
   BOOKSTORE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info")
     .describe("Lowest log level written to stdout."),
   BOOKSTORE_FAULTS: flag(false)
@@ -105,6 +109,7 @@ function toConfig(env: Env) {
     host: env.BOOKSTORE_HOST,
     dataDir: env.BOOKSTORE_DATA_DIR,
     serviceToken: env.BOOKSTORE_SERVICE_TOKEN,
+    fingerprintKey: env.BOOKSTORE_FINGERPRINT_KEY,
     logLevel: env.BOOKSTORE_LOG_LEVEL,
     faults: env.BOOKSTORE_FAULTS && env.BOOKSTORE_ENV !== "production",
     maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
@@ -154,6 +159,16 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
   }
   return toConfig(parsed.data);
+}
+
+/** The fingerprint key, or a clear start-up error when it is missing. */
+export function requireFingerprintKey(config: Config): string {
+  if (config.fingerprintKey === undefined) {
+    throw new Error(
+      "BOOKSTORE_FINGERPRINT_KEY is not set: card and contact fingerprints need a key of at least 16 characters (`deno task dev` generates one)",
+    );
+  }
+  return config.fingerprintKey;
 }
 
 /** The service credential, or a clear start-up error when it is missing. */

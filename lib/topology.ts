@@ -53,6 +53,8 @@ export interface TopologyOptions {
   dataDir: string;
   /** The service credential. */
   serviceToken: string;
+  /** The fingerprint key, given only to the services that fingerprint cards and contacts. */
+  fingerprintKey: string;
   /** Ports; the defaults of the brief otherwise. */
   ports?: Ports;
   /** Extra environment for every process (timeouts, faults, log level…). */
@@ -89,10 +91,11 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     port,
     env: { ...shared, OTEL_SERVICE_NAME: name, ...env },
   });
+  const fingerprinting = { BOOKSTORE_FINGERPRINT_KEY: options.fingerprintKey };
   const processes: ProcessSpec[] = [
     service("order_queue", ports.orderQueue),
-    service("transaction_verification", ports.transactionVerification),
-    service("fraud_detection", ports.fraudDetection),
+    service("transaction_verification", ports.transactionVerification, fingerprinting),
+    service("fraud_detection", ports.fraudDetection, fingerprinting),
     service("suggestions", ports.suggestions),
     service("orchestrator", ports.orchestrator),
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, { EXECUTOR_ID: String(i + 1) })),

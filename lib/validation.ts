@@ -64,6 +64,8 @@ export class Validator<T> {
   /** The service's name. */
   readonly service: ValidatorName;
   readonly #slots = new Map<string, OrderSlot<T>>();
+  // Answers to ClearOrder, kept a while so that a retried ClearOrder gets the same answer.
+  readonly #cleared = new Map<string, { response: OrderClockResponse; expiresAt: number }>();
   readonly #options: ValidatorOptions;
   readonly #orchestrator: Client<typeof orderEventsService>;
   readonly #sweeper: ReturnType<typeof setInterval>;
@@ -86,10 +88,15 @@ export class Validator<T> {
     return this.#slots.size;
   }
 
-  /** Caches an order with a zero clock; repeating it is harmless. */
+  /**
+   * Caches an order with a zero clock. An order cached before under the same
+   * id (an orchestrator that crashed and retries) is cancelled and replaced.
+   */
   init(orderId: string, data: T): void {
     if (orderId === "") throw new RpcError("invalid_argument", "orderId: is required");
-    if (this.#slots.has(orderId)) return;
+    const stale = this.#slots.get(orderId);
+    if (stale) stale.cancelled = true;
+    this.#cleared.delete(orderId);
     this.#slots.set(orderId, {
       orderId,
       data,
@@ -248,6 +255,8 @@ export class Validator<T> {
    * when it is not ≤), then drops the order.
    */
   clear(orderId: string, finalClock: VectorClock): OrderClockResponse {
+    const repeated = this.#cleared.get(orderId);
+    if (repeated && !this.#slots.has(orderId)) return repeated.response;
     const slot = this.slot(orderId);
     slot.cancelled = true;
     const consistent = lessOrEqual(slot.clock, finalClock);
@@ -259,7 +268,9 @@ export class Validator<T> {
       });
     }
     this.#slots.delete(orderId);
-    return { clock: slot.clock, events: slot.events, consistent };
+    const response = { clock: slot.clock, events: slot.events, consistent };
+    this.#cleared.set(orderId, { response, expiresAt: Date.now() + this.#options.config.orderCacheTtlMs });
+    return response;
   }
 
   /** Runs an event chain in the background, after the Advance that started it has been answered. */
@@ -280,6 +291,9 @@ export class Validator<T> {
 
   /** Drops orders whose TTL passed. */
   sweep(now = Date.now()): void {
+    for (const [orderId, { expiresAt }] of this.#cleared) {
+      if (expiresAt <= now) this.#cleared.delete(orderId);
+    }
     for (const [orderId, slot] of this.#slots) {
       if (slot.expiresAt <= now) {
         this.#slots.delete(orderId);

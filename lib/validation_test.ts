@@ -48,6 +48,7 @@ Deno.test("ClearOrder checks the local clock against the final one, logs a viola
     const cleared = v.clear("ok", { fraud_detection: 1, suggestions: 1 });
     assert.equal(cleared.consistent, true);
     assert.throws(() => v.slot("ok"), (error: RpcError) => error.code === "not_found");
+    assert.deepEqual(v.clear("ok", {}), cleared, "a retried ClearOrder gets the same answer");
 
     v.init("bad", "data");
     await v.run(v.slot("bad"), { name: "d", after: [], check: () => ({ ok: true }) });
@@ -64,6 +65,10 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
     v.init("c", "data");
     v.cancel("c");
     assert.equal(await v.run(v.slot("c"), { name: "d", after: [], check: () => ({ ok: true }) }), undefined);
+    const first = v.slot("c");
+    v.init("c", "again");
+    assert.ok(first.cancelled, "a re-initialised order cancels its stale predecessor");
+    assert.equal(v.slot("c").data, "again");
     v.init("forgotten", "data");
     v.sweep(Date.now() + 999);
     assert.equal(v.size, 2);

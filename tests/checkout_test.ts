@@ -100,7 +100,7 @@ Deno.test("checkout", async (t) => {
     ["a zero quantity", { items: [{ bookId: "dune", quantity: 0 }] }, /quantity of "dune" must be at least 1/],
     ["a postal code of another shape", {
       billingAddress: { street: "1 Main St", city: "Springfield", state: "IL", zip: "ABCDE", country: "US" },
-    }, /"ABCDE" is not a postal code of United States/],
+    }, /postal code does not have the shape of one in United States/],
     [
       "a wrong CVV length",
       { creditCard: { number: cardNumber("34", 15), expirationDate: "12/39", cvv: "123" } },

@@ -22,7 +22,12 @@ const compose = parse(await Deno.readTextFile(new URL("compose.yaml", ROOT)), { 
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
 };
-const topology = buildTopology({ dataDir: "/data", serviceToken: "x".repeat(32), ports: DEFAULT_PORTS });
+const topology = buildTopology({
+  dataDir: "/data",
+  serviceToken: "x".repeat(32),
+  fingerprintKey: "y".repeat(32),
+  ports: DEFAULT_PORTS,
+});
 
 Deno.test("compose.yaml has one container per process of the dev topology", () => {
   assert.deepEqual(Object.keys(compose.services).sort(), topology.map((p) => p.name).sort());
@@ -58,6 +63,14 @@ Deno.test("containers reach each other by service name, with valid configuration
       assert.equal(String(config.executor.id), spec.env.EXECUTOR_ID);
       assert.equal(config.executor.port, spec.port);
     }
+  }
+});
+
+Deno.test("only the services that fingerprint cards and contacts get the fingerprint key", () => {
+  for (const spec of topology) {
+    const has = "BOOKSTORE_FINGERPRINT_KEY" in compose.services[spec.name].environment;
+    assert.equal(has, ["transaction_verification", "fraud_detection"].includes(spec.name), spec.name);
+    assert.equal(has, "BOOKSTORE_FINGERPRINT_KEY" in spec.env, `${spec.name} in the dev topology`);
   }
 });
 

@@ -78,7 +78,7 @@ Deno.test("order queue", async (t) => {
     assert.equal(second.attempt, 2);
     await assert.rejects(
       () => queue.Ack({ orderId: "slow-1", leaseId: first.leaseId, executorId: 2, epoch }),
-      (error) => isFenced(error) && /no longer held/.test((error as Error).message),
+      (error) => error instanceof RpcError && error.code === "aborted" && /no longer held/.test(error.message),
     );
     await waitFor(async () => (await queue.GetQueueStatus({})).deadLetters === 1, { message: "a dead letter" });
     const { deadLetters } = await queue.ListDeadLetters({});
@@ -113,6 +113,19 @@ Deno.test("order queue", async (t) => {
     // The deposed leader's lease is released at once, not after it expires.
     assert.deepEqual((await drain(4, current.epoch)).sort(), ["f1", "f2"]);
     assert.equal((await queue.GetOrderState({ orderId: held.orderId })).executorId, 4);
+  });
+
+  await t.step("an order of many different books executes; more than 50 are refused", async () => {
+    const catalog = (await queue.ListStock({})).stock.filter((s) => s.stock > 10).slice(0, 51);
+    const items = catalog.slice(0, 12).map((s) => book(s.bookId, 1));
+    await queue.Enqueue({ orderId: "wide", items });
+    const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+    assert.deepEqual(await drain(1, epoch), ["wide"]);
+    assert.equal((await queue.GetOrderState({ orderId: "wide" })).state, "executed");
+    await assert.rejects(
+      () => queue.Enqueue({ orderId: "too-wide", items: catalog.map((s) => book(s.bookId, 1)) }),
+      /at most 50 different books/,
+    );
   });
 
   await t.step(

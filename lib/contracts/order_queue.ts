@@ -7,6 +7,12 @@ import { z } from "zod";
 import { defineService, method } from "../rpc/define.ts";
 import { bool, double, empty, int32, list, str, uint32 } from "./wire.ts";
 
+/**
+ * Different books one order may hold: executing it checks every book's stock
+ * in one Deno KV atomic commit, which allows at most 100 checks.
+ */
+export const MAX_DISTINCT_BOOKS = 50;
+
 /** `bookstore.v1.QueueItem`. */
 export const queueItemSchema = z.object({ bookId: str(128), quantity: int32() });
 
@@ -30,6 +36,9 @@ const fenced = {
 /** `bookstore.v1.DequeueRequest`. */
 export const dequeueRequestSchema = z.object({ ...fenced });
 
+/** Who dequeues, on behalf of which epoch. */
+export type DequeueRequest = z.infer<typeof dequeueRequestSchema>;
+
 /** `bookstore.v1.Lease`. */
 export const leaseSchema = z.object({
   orderId: str(64),
@@ -48,14 +57,26 @@ export const dequeueResponseSchema = z.object({ lease: leaseSchema.optional() })
 /** `bookstore.v1.AckRequest`. */
 export const ackRequestSchema = z.object({ orderId: str(64), leaseId: str(64), ...fenced });
 
+/** An executor finishing a leased order. */
+export type AckRequest = z.infer<typeof ackRequestSchema>;
+
 /** `bookstore.v1.AckResponse`. */
 export const ackResponseSchema = z.object({ state: z.enum(["executed", "failed"]), reason: str(500) });
+
+/** How an executed order ended. */
+export type AckResponse = z.infer<typeof ackResponseSchema>;
 
 /** `bookstore.v1.NackRequest`. */
 export const nackRequestSchema = z.object({ orderId: str(64), leaseId: str(64), ...fenced, reason: str(500) });
 
+/** An executor giving a leased order back. */
+export type NackRequest = z.infer<typeof nackRequestSchema>;
+
 /** `bookstore.v1.NackResponse`. */
 export const nackResponseSchema = z.object({ state: z.enum(["queued", "dead"]) });
+
+/** Where a given-back order went. */
+export type NackResponse = z.infer<typeof nackResponseSchema>;
 
 /** `bookstore.v1.AcquireEpochRequest`. */
 export const acquireEpochRequestSchema = z.object({ executorId: fenced.executorId });
@@ -103,6 +124,9 @@ export type QueueStatus = z.infer<typeof queueStatusSchema>;
 /** `bookstore.v1.StockLevel`. */
 export const stockLevelSchema = z.object({ bookId: str(128), stock: int32() });
 
+/** A book's current stock. */
+export type StockLevel = z.infer<typeof stockLevelSchema>;
+
 /** `bookstore.v1.ListStockResponse`. */
 export const listStockResponseSchema = z.object({ stock: list(stockLevelSchema, 10_000) });
 
@@ -114,6 +138,9 @@ export const deadLetterSchema = z.object({
   items: list(queueItemSchema, 100),
   deadAt: double(),
 });
+
+/** An order that failed too often. */
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 /** `bookstore.v1.ListDeadLettersResponse`. */
 export const listDeadLettersResponseSchema = z.object({ deadLetters: list(deadLetterSchema, 10_000) });

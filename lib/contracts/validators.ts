@@ -94,7 +94,8 @@ export const suggestResponseSchema = z.object({ books: list(bookRefSchema, 50) }
 
 const eventProtocol = <I extends z.ZodType>(init: I) => ({
   InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),
-  Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: false }),
+  // Repeated deliveries of an event are ignored, so Advance may be retried.
+  Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: true }),
   CancelOrder: method(cancelOrderRequestSchema, { output: orderClockResponseSchema, idempotent: true }),
   ClearOrder: method(clearOrderRequestSchema, { output: orderClockResponseSchema, idempotent: true }),
 });

@@ -82,13 +82,13 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
   const client: Record<string, (input: unknown, call?: CallOptions) => Promise<unknown>> = {};
   for (const [name, spec] of Object.entries(service.methods)) {
     const url = baseUrl + methodPath(service, name);
-    const once = (input: unknown, call: CallOptions) => {
-      const attempt = () => invoke({ url, spec, input, call, options, fullMethod: `${service.typeName}/${name}` });
-      return breaker ? breaker.execute(attempt) : attempt();
-    };
+    const fullMethod = `${service.typeName}/${name}`;
     client[name] = async (input, call = {}) => {
+      const attempt = () => invoke({ url, spec, input, call, options, fullMethod });
+      // The breaker wraps the retries, so one failed call counts once towards opening it.
+      const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt) : attempt();
       try {
-        return await (spec.idempotent ? retryPolicy.execute(() => once(input, call)) : once(input, call));
+        return await (breaker ? breaker.execute(withRetries) : withRetries());
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
           throw new RpcError(
@@ -139,7 +139,15 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
         cause: error,
       });
     }
-    if (call.signal?.aborted) throw new RpcError("canceled", `call to ${peer} was canceled`, { peer });
+    if (call.signal?.aborted) {
+      // The caller's own deadline (a budget spanning several calls) is a deadline too.
+      const timedOut = call.signal.reason instanceof DOMException && call.signal.reason.name === "TimeoutError";
+      throw timedOut
+        ? new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within the caller's deadline`, {
+          peer,
+        })
+        : new RpcError("canceled", `call to ${peer} was canceled`, { peer });
+    }
     throw new RpcError("unavailable", `${peer} is unreachable (${(error as Error).message})`, { peer, cause: error });
   }
   let body: unknown;

@@ -7,7 +7,7 @@
  * @module
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
-import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
+import { loadConfig, requireFingerprintKey, requireServiceToken } from "@bookstore/lib/config";
 import { type CardSummary, fraudDetectionService, type FraudOrder, suggestionsService } from "@bookstore/lib/contracts";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import { createClient, createRpcRoutes, RpcError } from "@bookstore/lib/rpc";
@@ -31,6 +31,7 @@ export const REJECT_SCORE = 70;
 
 const config = loadConfig();
 const token = requireServiceToken(config);
+const fingerprintKey = requireFingerprintKey(config);
 const { app, log, faults } = createServiceKit("fraud_detection", config);
 const catalog = loadCatalog();
 const model = loadFraudModel();
@@ -55,7 +56,7 @@ async function assessUser(order: FraudOrder): Promise<UserAssessment> {
   const contact = order.user.contact.trim().toLowerCase();
   const contactVelocity = await recordAndCount(kv, {
     kind: "contact",
-    fingerprint: await keyedHash(contact, { key: token, purpose: "contact" }),
+    fingerprint: await keyedHash(contact, { key: fingerprintKey, purpose: "contact" }),
   });
   const features = {
     totalQuantity,

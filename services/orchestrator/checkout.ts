@@ -72,7 +72,7 @@ const EVENT_ORDER: readonly EventName[] = ["a", "b", "c", "d", "e", "f"];
 export class Checkout {
   readonly #options: CheckoutOptions;
   readonly #waiting = new Map<string, (outcome: Outcome) => void>();
-  readonly #inflight = new Map<string, Promise<PlaceOrderResponse>>();
+  readonly #inflight = new Map<string, { requestDigest: string; promise: Promise<PlaceOrderResponse> }>();
 
   /** Creates the checkout coordinator. */
   constructor(options: CheckoutOptions) {
@@ -93,34 +93,48 @@ export class Checkout {
 
   /**
    * Places an order. With an idempotency key, a repeated call answers the
-   * first call's result and creates nothing new.
+   * first call's result and creates nothing new. `signal` is the caller's:
+   * once it aborts, an approved order is not queued (a retry with the same
+   * key queues it).
    */
-  async place(order: Order, options: { idempotencyKey?: string } = {}): Promise<PlaceOrderResponse> {
+  async place(
+    order: Order,
+    options: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<PlaceOrderResponse> {
     const key = options.idempotencyKey;
-    if (key === undefined) return await this.#place(order, crypto.randomUUID());
+    const signal = options.signal ?? new AbortController().signal;
+    if (key === undefined) return await this.#place(order, { orderId: crypto.randomUUID(), signal });
+    const requestDigest = await digest(order);
     const running = this.#inflight.get(key);
-    if (running) return await running;
-    const promise = this.#placeIdempotent(order, key).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, promise);
+    if (running) {
+      if (running.requestDigest !== requestDigest) throw reusedKey();
+      return await running.promise;
+    }
+    const promise = this.#placeIdempotent(order, { key, requestDigest, signal })
+      .finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, { requestDigest, promise });
     return await promise;
   }
 
-  async #placeIdempotent(order: Order, key: string): Promise<PlaceOrderResponse> {
+  async #placeIdempotent(
+    order: Order,
+    options: { key: string; requestDigest: string; signal: AbortSignal },
+  ): Promise<PlaceOrderResponse> {
     const { orders } = this.#options;
-    const requestDigest = await digest(order);
-    const orderId = crypto.randomUUID();
-    const claim = await orders.claim(key, { orderId, requestDigest });
-    if (claim.claimed) return await this.#place(order, orderId);
-    if (claim.existing.requestDigest !== requestDigest) {
-      throw new RpcError("invalid_argument", "Idempotency-Key: this key was already used for a different order");
-    }
-    const record = await orders.get(claim.existing.orderId);
-    if (!record) return await this.#place(order, claim.existing.orderId);
-    if (record.approved && !record.queued) await this.#enqueue(record);
+    const { requestDigest, signal } = options;
+    const claim = await orders.claim(options.key, { orderId: crypto.randomUUID(), requestDigest });
+    const { orderId } = claim.claim;
+    if (claim.claimed) return await this.#place(order, { orderId, signal });
+    if (claim.claim.requestDigest !== requestDigest) throw reusedKey();
+    const record = await orders.get(orderId);
+    // The first attempt died before it finished: validate again, under the same id.
+    if (!record) return await this.#place(order, { orderId, signal });
+    if (record.approved && !record.queued) await this.#enqueue(record, signal);
     return record.response;
   }
 
-  async #place(order: Order, orderId: string): Promise<PlaceOrderResponse> {
+  async #place(order: Order, options: { orderId: string; signal: AbortSignal }): Promise<PlaceOrderResponse> {
+    const { orderId, signal } = options;
     const started = performance.now();
     try {
       const response = await withSpan("checkout", {
@@ -129,7 +143,7 @@ export class Checkout {
           const result = await this.#validate(order, orderId);
           span.setAttribute("bookstore.vector_clock", JSON.stringify(result.finalClock));
           span.setAttribute("bookstore.outcome", result.outcome.outcome);
-          return await this.#conclude(order, { orderId, ...result });
+          return await this.#conclude(order, { orderId, signal, ...result });
         },
       });
       ordersCounter.add(1, { outcome: response.status === "Order Approved" ? "approved" : "rejected" });
@@ -144,8 +158,10 @@ export class Checkout {
 
   async #validate(order: Order, orderId: string) {
     const { peers, config, log } = this.#options;
+    // One budget for the whole validation, however many calls and retries it takes.
+    const budget = { signal: AbortSignal.timeout(config.checkoutTimeoutMs) };
     const init = await Promise.allSettled([
-      peers.transactionVerification.InitOrder({ orderId, order }),
+      peers.transactionVerification.InitOrder({ orderId, order }, budget),
       peers.fraudDetection.InitOrder({
         orderId,
         order: {
@@ -155,8 +171,8 @@ export class Checkout {
           shippingMethod: order.shippingMethod,
           giftWrapping: order.giftWrapping,
         },
-      }),
-      peers.suggestions.InitOrder({ orderId, items: order.items }),
+      }, budget),
+      peers.suggestions.InitOrder({ orderId, items: order.items }, budget),
     ]);
     const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
@@ -166,7 +182,10 @@ export class Checkout {
     const outcome = new Promise<Outcome>((resolve) => this.#waiting.set(orderId, resolve));
     const timer = setTimeout(() => this.#settle(orderId, { outcome: "timeout" }), config.checkoutTimeoutMs);
     try {
-      await peers.transactionVerification.Advance({ orderId, clock: zeroClock(CLOCK_PROCESSES), event: "start" });
+      await peers.transactionVerification.Advance(
+        { orderId, clock: zeroClock(CLOCK_PROCESSES), event: "start" },
+        budget,
+      );
     } catch (error) {
       this.#waiting.delete(orderId);
       clearTimeout(timer);
@@ -235,7 +254,13 @@ export class Checkout {
 
   async #conclude(
     order: Order,
-    result: { orderId: string; outcome: Outcome; events: ValidationEvent[]; finalClock: VectorClock },
+    result: {
+      orderId: string;
+      outcome: Outcome;
+      events: ValidationEvent[];
+      finalClock: VectorClock;
+      signal: AbortSignal;
+    },
   ): Promise<PlaceOrderResponse> {
     const { orderId, outcome, events } = result;
     if (outcome.outcome === "timeout") {
@@ -258,6 +283,11 @@ export class Checkout {
       );
     }
     const approved = outcome.outcome === "approved";
+    if (approved && !EVENT_ORDER.every((name) => events.some((e) => e.name === name && e.ok))) {
+      // Only a complete, passing history approves an order, whoever reported it.
+      this.#options.log.error("approval reported without every event passing", { orderId, events: events.length });
+      throw new RpcError("internal", "validation reported approval without every event passing");
+    }
     const response: PlaceOrderResponse = {
       orderId,
       status: approved ? "Order Approved" : "Order Rejected",
@@ -276,12 +306,18 @@ export class Checkout {
       response,
     };
     await this.#options.orders.put(record);
-    if (approved) await this.#enqueue(record);
+    if (approved) await this.#enqueue(record, result.signal);
     return response;
   }
 
   // Approved means durably queued: the answer waits for the queue's commit.
-  async #enqueue(record: OrderRecord): Promise<void> {
+  async #enqueue(record: OrderRecord, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) {
+      throw new RpcError(
+        "deadline_exceeded",
+        "the request ended before the approved order was queued; retry with the same Idempotency-Key",
+      );
+    }
     try {
       await this.#options.peers.orderQueue.Enqueue({
         orderId: record.orderId,
@@ -311,6 +347,10 @@ export class Checkout {
     }
     return [...lines.values()];
   }
+}
+
+function reusedKey(): RpcError {
+  return new RpcError("invalid_argument", "Idempotency-Key: this key was already used for a different order");
 }
 
 function asUnavailable(error: unknown): RpcError {

@@ -102,7 +102,8 @@ rest.post(
     }
     const parsed = orderSchema.safeParse(body);
     if (!parsed.success) throw new RpcError("invalid_argument", `invalid order: ${describeIssues(parsed.error)}`);
-    return c.json(await checkout.place(parsed.data, { idempotencyKey: idempotencyKey(c.req.raw.headers) }));
+    const options = { idempotencyKey: idempotencyKey(c.req.raw.headers), signal: c.req.raw.signal };
+    return c.json(await checkout.place(parsed.data, options));
   },
 );
 rest.get("/orders/:orderId", async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue })));
@@ -122,7 +123,8 @@ app.route(
     faults,
     maxBodyBytes: config.maxBodyBytes,
     handlers: {
-      PlaceOrder: (order, ctx) => checkout.place(order, { idempotencyKey: idempotencyKey(ctx.headers) }),
+      PlaceOrder: (order, ctx) =>
+        checkout.place(order, { idempotencyKey: idempotencyKey(ctx.headers), signal: ctx.signal }),
       GetOrder: ({ orderId }) => orderView(orderId, { orders, queue }),
       ListBooks: async ({ query }) => ({ books: await listBooks(query, { catalog, queue }) }),
     },

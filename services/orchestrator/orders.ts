@@ -62,20 +62,17 @@ export class OrderBook {
 
   /**
    * Claims `key` for a new order; when the key was claimed before, answers
-   * the earlier claim instead.
+   * the earlier claim (with `claimed: false`) instead.
    */
-  async claim(
-    key: string,
-    claim: IdempotencyClaim,
-  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyClaim }> {
+  async claim(key: string, claim: IdempotencyClaim): Promise<{ claimed: boolean; claim: IdempotencyClaim }> {
     for (;;) {
       const result = await this.#kv.atomic()
         .check({ key: ["idempotency", key], versionstamp: null })
         .set(["idempotency", key], claim, { expireIn: IDEMPOTENCY_TTL_MS })
         .commit();
-      if (result.ok) return { claimed: true };
+      if (result.ok) return { claimed: true, claim };
       const existing = (await this.#kv.get<IdempotencyClaim>(["idempotency", key])).value;
-      if (existing) return { claimed: false, existing };
+      if (existing) return { claimed: false, claim: existing };
     }
   }
 }

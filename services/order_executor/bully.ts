@@ -14,21 +14,27 @@
  *
  * @module
  */
-import type { ExecutorRole, ExecutorStatus } from "@bookstore/lib/contracts";
+import type {
+  CoordinatorRequest,
+  CoordinatorResponse,
+  ElectionRequest,
+  ElectionResponse,
+  ExecutorRole,
+  ExecutorStatus,
+  HeartbeatRequest,
+  HeartbeatResponse,
+} from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
 import { meter } from "@bookstore/lib/telemetry";
 
 /** How a replica reaches its peers and the queue. */
 export interface BullyTransport {
   /** Sends Heartbeat; answers whether the peer accepted it and the epoch it knows. */
-  heartbeat(
-    peerId: number,
-    request: { leaderId: number; epoch: number },
-  ): Promise<{ accepted: boolean; epoch: number; leaderId: number }>;
+  heartbeat(peerId: number, request: HeartbeatRequest): Promise<HeartbeatResponse>;
   /** Sends Election; resolves true when the (higher) peer answered. */
-  election(peerId: number, request: { candidateId: number }): Promise<boolean>;
+  election(peerId: number, request: ElectionRequest): Promise<boolean>;
   /** Sends Coordinator. */
-  coordinator(peerId: number, request: { leaderId: number; epoch: number }): Promise<void>;
+  coordinator(peerId: number, request: CoordinatorRequest): Promise<void>;
   /** Asks the queue for a new epoch. */
   acquireEpoch(): Promise<number>;
 }
@@ -180,7 +186,14 @@ export class BullyNode {
         return;
       }
       const epoch = await this.#options.transport.acquireEpoch();
-      if (this.#role !== "candidate" || this.#stopped) return;
+      if (this.#stopped) return;
+      // The queue's fence now names this replica. Unless a newer epoch was
+      // announced meanwhile, lead with it: stepping aside now would leave the
+      // fence pointing at a replica that does not work, until the next timeout.
+      if (epoch <= this.#epoch) {
+        if (this.#role === "candidate") this.#role = "follower";
+        return;
+      }
       this.#role = "leader";
       this.#leaderId = this.#options.id;
       this.#epoch = epoch;
@@ -219,7 +232,7 @@ export class BullyNode {
   }
 
   /** Handles a Heartbeat from the leader. */
-  onHeartbeat(request: { leaderId: number; epoch: number }): { accepted: boolean; epoch: number; leaderId: number } {
+  onHeartbeat(request: HeartbeatRequest): HeartbeatResponse {
     if (request.epoch < this.#epoch) {
       return { accepted: false, epoch: this.#epoch, leaderId: this.#leaderId };
     }
@@ -235,7 +248,7 @@ export class BullyNode {
   }
 
   /** Handles an Election from a lower replica: answer, then take over the election. */
-  onElection(request: { candidateId: number }): { ok: boolean; responderId: number } {
+  onElection(request: ElectionRequest): ElectionResponse {
     this.#log("election message", { from: request.candidateId });
     if (this.#role === "leader") this.#sendHeartbeats();
     else this.startElection(`replica ${request.candidateId} called an election`);
@@ -243,7 +256,7 @@ export class BullyNode {
   }
 
   /** Handles a Coordinator announcement. */
-  onCoordinator(request: { leaderId: number; epoch: number }): { accepted: boolean } {
+  onCoordinator(request: CoordinatorRequest): CoordinatorResponse {
     if (request.epoch < this.#epoch) return { accepted: false };
     if (this.#role === "leader" && request.leaderId !== this.#options.id) {
       this.stepDown(`replica ${request.leaderId} announced epoch ${request.epoch}`);

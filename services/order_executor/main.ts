@@ -65,13 +65,20 @@ const node = new BullyNode({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The queue answers a stale epoch with failed_precondition (this replica no
+// longer leads) and a lost lease with aborted (the order went to someone else).
 function isFenced(error: unknown): error is RpcError {
   return error instanceof RpcError && error.code === "failed_precondition";
+}
+
+function isLeaseLost(error: unknown): error is RpcError {
+  return error instanceof RpcError && error.code === "aborted";
 }
 
 /** The leader's loop: lease the head of the queue, execute it, repeat, for as long as it leads `epoch`. */
 async function work(epoch: number) {
   log.info("work loop started", { epoch });
+  let failures = 0;
   while (node.leads(epoch)) {
     let lease;
     try {
@@ -83,10 +90,13 @@ async function work(epoch: number) {
         node.stepDown(error.message, { led: epoch });
         break;
       }
-      log.warn("dequeue failed", { epoch, error });
-      await sleep(pollIntervalMs);
+      failures += 1;
+      log.warn("dequeue failed", { epoch, failures, error });
+      // Back off while the queue is unreachable instead of hammering it.
+      await sleep(Math.min(pollIntervalMs * 2 ** failures, 1000));
       continue;
     }
+    failures = 0;
     if (!lease) {
       await sleep(pollIntervalMs);
       continue;
@@ -108,10 +118,11 @@ async function work(epoch: number) {
       if (isFenced(error)) {
         fenced += 1;
         log.warn("ack refused by the fence", { orderId: lease.orderId, epoch, reason: error.message });
-        if (error.message.includes("epoch")) {
-          node.stepDown(error.message, { led: epoch });
-          break;
-        }
+        node.stepDown(error.message, { led: epoch });
+        break;
+      }
+      if (isLeaseLost(error)) {
+        log.warn("lease lost before the ack", { orderId: lease.orderId, epoch, reason: error.message });
         continue;
       }
       // The lease expires and the order is handed out again; nothing is lost.

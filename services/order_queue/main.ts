@@ -51,7 +51,7 @@ app.route(
     maxBodyBytes: config.maxBodyBytes,
     handlers: {
       Enqueue: async ({ orderId, items }) => ({ created: await store.enqueue(orderId, items) }),
-      Dequeue: async (caller) => ({ lease: await store.dequeue(caller) }),
+      Dequeue: async (caller, ctx) => ({ lease: await store.dequeue(caller, { signal: ctx.signal }) }),
       Ack: (request) => store.ack(request),
       Nack: async (request) => ({ state: await store.nack(request) }),
       AcquireEpoch: async ({ executorId }) => ({ epoch: await store.acquireEpoch(executorId) }),

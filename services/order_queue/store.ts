@@ -12,7 +12,20 @@
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
-import type { Lease, OrderState, QueueItem, QueueStatus } from "@bookstore/lib/contracts";
+import {
+  type AckRequest,
+  type AckResponse,
+  type DeadLetter,
+  type DequeueRequest,
+  type Lease,
+  MAX_DISTINCT_BOOKS,
+  type NackRequest,
+  type NackResponse,
+  type OrderState,
+  type QueueItem,
+  type QueueStatus,
+  type StockLevel,
+} from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
 import { RpcError } from "@bookstore/lib/rpc";
 
@@ -31,12 +44,7 @@ interface Fence {
 }
 
 /** Who is calling on behalf of which epoch. */
-export interface Caller {
-  /** The executor's id. */
-  executorId: number;
-  /** The epoch it believes it leads. */
-  epoch: number;
-}
+export type Caller = DequeueRequest;
 
 /** Options for {@linkcode OrderQueueStore}. */
 export interface StoreOptions {
@@ -90,6 +98,9 @@ export class OrderQueueStore {
 
   /** Queues an order; `false` when it is already known (queued, leased or done). */
   async enqueue(orderId: string, items: QueueItem[]): Promise<boolean> {
+    if (new Set(items.map((item) => item.bookId)).size > MAX_DISTINCT_BOOKS) {
+      throw new RpcError("invalid_argument", `items: an order holds at most ${MAX_DISTINCT_BOOKS} different books`);
+    }
     for (const item of items) {
       if (item.quantity < 1) {
         throw new RpcError("invalid_argument", `items: quantity of ${item.bookId} must be at least 1`);
@@ -147,8 +158,15 @@ export class OrderQueueStore {
     throw new RpcError("failed_precondition", `${action} refused: ${why}`);
   }
 
+  // Deno KV reads at most 10 keys per getMany.
+  async #getMany<T>(keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+    const entries: Deno.KvEntryMaybe<T>[] = [];
+    for (let i = 0; i < keys.length; i += 10) entries.push(...await this.#kv.getMany<T[]>(keys.slice(i, i + 10)));
+    return entries;
+  }
+
   /** Leases the head of the queue to the current leader; `undefined` when nothing is ready. */
-  async dequeue(caller: Caller): Promise<Lease | undefined> {
+  async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
     for (let i = 0; i < MAX_RETRIES; i++) {
       const fence = await this.#admit(caller, "dequeue");
       await this.reclaim();
@@ -175,6 +193,8 @@ export class OrderQueueStore {
         lease,
         updatedAt: Date.now(),
       };
+      // A caller that has given up would never learn of the lease: do not take it.
+      options.signal?.throwIfAborted();
       const result = await this.#kv.atomic()
         .check(fence)
         .check(head.value)
@@ -202,9 +222,7 @@ export class OrderQueueStore {
    * then either takes every book's quantity from stock and marks the order
    * executed, or marks it failed (out of stock) and leaves stock untouched.
    */
-  async ack(
-    caller: Caller & { orderId: string; leaseId: string },
-  ): Promise<{ state: "executed" | "failed"; reason: string }> {
+  async ack(caller: AckRequest): Promise<AckResponse> {
     for (let i = 0; i < MAX_RETRIES; i++) {
       const fence = await this.#admit(caller, "ack");
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
@@ -216,7 +234,7 @@ export class OrderQueueStore {
       this.#checkLease(order, caller.leaseId, "ack");
       const wanted = new Map<string, number>();
       for (const item of order.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
-      const stockEntries = await this.#kv.getMany<number[]>([...wanted.keys()].map(stockKey));
+      const stockEntries = await this.#getMany<number>([...wanted.keys()].map(stockKey));
       const short = stockEntries.flatMap((entry) => {
         const bookId = entry.key[1] as string;
         const have = entry.value ?? 0;
@@ -262,20 +280,19 @@ export class OrderQueueStore {
     throw new RpcError("aborted", "ack lost too many races; try again");
   }
 
+  // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
+  // stale epoch, which is `failed_precondition` (the caller no longer leads).
   #checkLease(order: OrderRecord, leaseId: string, action: string) {
     if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
-      throw new RpcError(
-        "failed_precondition",
-        `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`,
-      );
+      throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);
     }
     if (order.lease.expiresAt <= Date.now()) {
-      throw new RpcError("failed_precondition", `${action} refused: lease ${leaseId} on ${order.orderId} expired`);
+      throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} expired`);
     }
   }
 
   /** Gives a leased order back: queued again, or dead-lettered past the attempt limit. */
-  async nack(caller: Caller & { orderId: string; leaseId: string; reason: string }): Promise<"queued" | "dead"> {
+  async nack(caller: NackRequest): Promise<NackResponse["state"]> {
     for (let i = 0; i < MAX_RETRIES; i++) {
       const fence = await this.#admit(caller, "nack");
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
@@ -294,7 +311,12 @@ export class OrderQueueStore {
   // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
   async #release(
     orderEntry: Deno.KvEntry<OrderRecord>,
-    options: { reason: string; fence?: Deno.KvEntryMaybe<Fence>; failedAttempt: boolean },
+    options: {
+      reason: string;
+      failedAttempt: boolean;
+      fence?: Deno.KvEntryMaybe<Fence>;
+      leasedEntry?: Deno.KvEntry<unknown>;
+    },
   ): Promise<"queued" | "dead" | undefined> {
     const { lease: _lease, ...leaseless } = orderEntry.value;
     // A delivery cut short by a change of leader is not the order's fault.
@@ -303,6 +325,7 @@ export class OrderQueueStore {
     const dead = options.failedAttempt && order.attempts >= this.#options.maxAttempts;
     const atomic = this.#kv.atomic().check(orderEntry);
     if (options.fence) atomic.check(options.fence);
+    if (options.leasedEntry) atomic.check(options.leasedEntry);
     atomic.delete(leasedKey(order.orderId));
     if (dead) {
       atomic.set(orderKey(order.orderId), { ...rest, state: "dead", reason: options.reason, updatedAt: Date.now() });
@@ -329,16 +352,23 @@ export class OrderQueueStore {
     const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value;
     let reclaimed = 0;
     for await (const entry of this.#kv.list<{ expiresAt: number; epoch: number }>({ prefix: ["leased"] })) {
-      const expired = entry.value.expiresAt <= now;
-      const deposed = fence !== null && entry.value.epoch < fence.epoch;
-      if (!expired && !deposed) continue;
+      if (entry.value.expiresAt > now && (fence === null || entry.value.epoch >= fence.epoch)) continue;
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(entry.key[1] as string));
-      if (orderEntry.value?.state !== "leased") {
+      const lease = orderEntry.value?.state === "leased" ? orderEntry.value.lease : undefined;
+      if (!lease) {
         await this.#kv.atomic().check(entry).delete(entry.key).commit();
         continue;
       }
-      const reason = expired ? "lease expired" : `leader of epoch ${entry.value.epoch} was deposed`;
-      const released = await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, { reason, failedAttempt: expired });
+      // Judge the lease the order holds now (it may have been handed out again
+      // since the index was listed), and commit only if the index is unchanged.
+      const expired = lease.expiresAt <= now;
+      const deposed = fence !== null && lease.epoch < fence.epoch;
+      if (!expired && !deposed) continue;
+      const released = await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, {
+        reason: expired ? "lease expired" : `leader of epoch ${lease.epoch} was deposed`,
+        failedAttempt: expired,
+        leasedEntry: entry,
+      });
       if (released) reclaimed += 1;
     }
     return reclaimed;
@@ -388,8 +418,8 @@ export class OrderQueueStore {
   }
 
   /** Current stock of every book. */
-  async stock(): Promise<{ bookId: string; stock: number }[]> {
-    const levels: { bookId: string; stock: number }[] = [];
+  async stock(): Promise<StockLevel[]> {
+    const levels: StockLevel[] = [];
     for await (const entry of this.#kv.list<number>({ prefix: ["stock"] })) {
       levels.push({ bookId: entry.key[1] as string, stock: entry.value });
     }
@@ -397,8 +427,8 @@ export class OrderQueueStore {
   }
 
   /** The dead-letter list. */
-  async deadLetters() {
-    const letters = [];
+  async deadLetters(): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
     for await (const entry of this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] })) {
       const order = await this.orderState(entry.key[1] as string);
       letters.push({

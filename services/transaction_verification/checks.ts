@@ -6,7 +6,7 @@
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
-import type { Order } from "@bookstore/lib/contracts";
+import { MAX_DISTINCT_BOOKS, type Order } from "@bookstore/lib/contracts";
 import { findCountry, zipMatches } from "@bookstore/lib/countries";
 import { cardDigits, checkExpiry, detectBrand, luhnValid } from "./card.ts";
 
@@ -45,6 +45,10 @@ export function checkItems(order: Pick<Order, "items">, catalog: Catalog): Check
     }
   });
   if (total > MAX_TOTAL_QUANTITY) reasons.push(`the order has more than ${MAX_TOTAL_QUANTITY} books`);
+  const distinct = new Set(order.items.map((item) => catalog.resolve(item)?.bookId ?? item.name ?? item.bookId));
+  if (distinct.size > MAX_DISTINCT_BOOKS) {
+    reasons.push(`the order has more than ${MAX_DISTINCT_BOOKS} different books`);
+  }
   return verdict(reasons);
 }
 
@@ -60,7 +64,8 @@ export function checkUserData(order: Order): CheckResult {
   const contact = order.user.contact.trim();
   if (contact === "") reasons.push("the customer's contact (e-mail or phone) is missing");
   else if (!EMAIL.test(contact) && !PHONE.test(contact)) {
-    reasons.push(`contact "${contact}" is neither an e-mail address nor a phone number`);
+    // Not echoed: reasons are stored with the order and shown with its events.
+    reasons.push("the contact is neither an e-mail address nor a phone number");
   }
   reasons.push(...checkAddress(order.billingAddress));
   if (!(SHIPPING_METHODS as readonly string[]).includes(order.shippingMethod)) {
@@ -82,7 +87,7 @@ function checkAddress(address: Order["billingAddress"]): string[] {
     reasons.push(`billing address: state is required in ${country.name}`);
   }
   if (address.zip.trim() !== "" && !zipMatches(country, address.zip)) {
-    reasons.push(`billing address: "${address.zip}" is not a postal code of ${country.name}`);
+    reasons.push(`billing address: the postal code does not have the shape of one in ${country.name}`);
   }
   return reasons;
 }

@@ -7,19 +7,35 @@
  * @module
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
-import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
-import { fraudDetectionService, type Order, transactionVerificationService } from "@bookstore/lib/contracts";
+import { loadConfig, requireFingerprintKey, requireServiceToken } from "@bookstore/lib/config";
+import {
+  type CardSummary,
+  fraudDetectionService,
+  type Order,
+  transactionVerificationService,
+} from "@bookstore/lib/contracts";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import { createClient, createRpcRoutes } from "@bookstore/lib/rpc";
 import { createServiceKit, serve } from "@bookstore/lib/service";
 import { type OrderSlot, Validator } from "@bookstore/lib/validation";
-import { checkCard, checkItems, checkUserData } from "./checks.ts";
+import { checkCard, checkItems, type CheckResult, checkUserData } from "./checks.ts";
+
+/** What this service keeps of an order: never the card number or CVV. */
+interface CachedOrder {
+  /** The order with the card's number and CVV blanked. */
+  order: Order;
+  /** The card check's verdict, taken when the order arrived. */
+  card: CheckResult;
+  /** Brand, last four and fingerprint: what event c sends on. */
+  summary: CardSummary;
+}
 
 const config = loadConfig();
 const token = requireServiceToken(config);
+const fingerprintKey = requireFingerprintKey(config);
 const { app, log, faults } = createServiceKit("transaction_verification", config);
 const catalog = loadCatalog();
-const validator = new Validator<Order>("transaction_verification", { config, log, token });
+const validator = new Validator<CachedOrder>("transaction_verification", { config, log, token });
 const fraud = createClient(fraudDetectionService, {
   baseUrl: config.urls.fraudDetection,
   peer: "fraud_detection",
@@ -27,22 +43,31 @@ const fraud = createClient(fraudDetectionService, {
   timeoutMs: config.rpcTimeoutMs,
 });
 
-async function itemsThenCard(slot: OrderSlot<Order>) {
-  const a = await validator.run(slot, { name: "a", after: ["start"], check: () => checkItems(slot.data, catalog) });
+/**
+ * Checks the card the moment the order arrives and keeps only the verdict and
+ * the summary, so the number and CVV are not held while a and b run. Event c
+ * reports the verdict in its place in the causal order.
+ */
+async function cache(order: Order): Promise<CachedOrder> {
+  const card = checkCard(order.creditCard, new Date());
+  const fingerprint = card.ok && card.digits
+    ? await keyedHash(card.digits, { key: fingerprintKey, purpose: "card" })
+    : "";
+  return {
+    order: { ...order, creditCard: { number: "", cvv: "", expirationDate: order.creditCard.expirationDate } },
+    card: { ok: card.ok, reasons: card.reasons },
+    summary: { brand: card.brand ?? "", last4: card.last4 ?? "", fingerprint },
+  };
+}
+
+async function itemsThenCard(slot: OrderSlot<CachedOrder>) {
+  const { order, card, summary } = slot.data;
+  const a = await validator.run(slot, { name: "a", after: ["start"], check: () => checkItems(order, catalog) });
   if (!a) return;
   if (!a.result.ok) return await validator.report(slot, { event: "a", outcome: "rejected", reasons: a.result.reasons });
-  const card = checkCard(slot.data.creditCard, new Date());
   const c = await validator.run(slot, { name: "c", after: ["a"], check: () => card });
-  // The number and CVV are not needed past this point: forget them.
-  slot.data.creditCard.number = "";
-  slot.data.creditCard.cvv = "";
   if (!c) return;
   if (!c.result.ok) return await validator.report(slot, { event: "c", outcome: "rejected", reasons: c.result.reasons });
-  const summary = {
-    brand: card.brand ?? "",
-    last4: card.last4 ?? "",
-    fingerprint: await keyedHash(card.digits ?? "", { key: token, purpose: "card" }),
-  };
   await validator.forward(slot, {
     peer: "fraud_detection",
     event: "c",
@@ -50,8 +75,8 @@ async function itemsThenCard(slot: OrderSlot<Order>) {
   });
 }
 
-async function userData(slot: OrderSlot<Order>) {
-  const b = await validator.run(slot, { name: "b", after: ["start"], check: () => checkUserData(slot.data) });
+async function userData(slot: OrderSlot<CachedOrder>) {
+  const b = await validator.run(slot, { name: "b", after: ["start"], check: () => checkUserData(slot.data.order) });
   if (!b) return;
   if (!b.result.ok) return await validator.report(slot, { event: "b", outcome: "rejected", reasons: b.result.reasons });
   await validator.forward(slot, {
@@ -69,8 +94,8 @@ app.route(
     faults,
     maxBodyBytes: config.maxBodyBytes,
     handlers: {
-      InitOrder: ({ orderId, order }) => {
-        validator.init(orderId, order);
+      InitOrder: async ({ orderId, order }) => {
+        validator.init(orderId, await cache(order));
         return {};
       },
       Advance: (request) => {

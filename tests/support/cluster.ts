@@ -153,6 +153,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const specs = buildTopology({
     dataDir,
     serviceToken: token,
+    fingerprintKey: crypto.randomUUID().replaceAll("-", ""),
     ports,
     web: options.web ?? false,
     env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", ...options.env },
