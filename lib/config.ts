@@ -158,7 +158,18 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
   }
-  return toConfig(parsed.data);
+  const valid = parsed.data;
+  // Settings that are each fine alone but not together.
+  const conflicts = [
+    valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS < 2 * valid.EXECUTOR_HEARTBEAT_INTERVAL_MS &&
+    "EXECUTOR_HEARTBEAT_TIMEOUT_MS must be at least twice EXECUTOR_HEARTBEAT_INTERVAL_MS (one lost heartbeat must not depose a leader)",
+    valid.EXECUTOR_WORK_MS >= valid.QUEUE_LEASE_MS &&
+    "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
+    valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
+    "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
+  ].filter((problem): problem is string => typeof problem === "string");
+  if (conflicts.length > 0) throw new Error(`invalid configuration: ${conflicts.join("; ")}`);
+  return toConfig(valid);
 }
 
 /** The fingerprint key, or a clear start-up error when it is missing. */

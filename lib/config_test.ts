@@ -24,6 +24,12 @@ Deno.test("bad values fail loudly, naming the variable", () => {
   assert.throws(() => loadConfig({ EXECUTOR_PEERS: "1=http://a:1,1=http://b:2" }), /appears twice/);
 });
 
+Deno.test("settings that contradict each other are refused", () => {
+  assert.throws(() => loadConfig({ EXECUTOR_HEARTBEAT_TIMEOUT_MS: "150" }), /at least twice/);
+  assert.throws(() => loadConfig({ EXECUTOR_WORK_MS: "6000" }), /shorter than QUEUE_LEASE_MS/);
+  assert.throws(() => loadConfig({ RPC_TIMEOUT_MS: "9000" }), /must not exceed CHECKOUT_TIMEOUT_MS/);
+});
+
 Deno.test("fault injection is never enabled in production", () => {
   assert.equal(loadConfig({ BOOKSTORE_FAULTS: "true" }).faults, true);
   assert.equal(loadConfig({ BOOKSTORE_FAULTS: "true", BOOKSTORE_ENV: "production" }).faults, false);

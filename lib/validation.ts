@@ -9,8 +9,8 @@
  * @module
  */
 import type { Config } from "./config.ts";
-import type { AdvanceRequest, BookRef, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
-import { orderEventsService } from "./contracts/orchestrator.ts";
+import type { AdvanceRequest, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
+import { orderEventsService, type ReportOutcomeRequest } from "./contracts/orchestrator.ts";
 import { CLOCK_PROCESSES, type EventName, VALIDATION_EVENTS, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
 import { type Client, createClient } from "./rpc/client.ts";
@@ -217,13 +217,9 @@ export class Validator<T> {
   /** Tells the orchestrator how the order's validation ended. */
   async report(
     slot: OrderSlot<T>,
-    outcome: {
-      event: string;
-      outcome: "approved" | "rejected" | "error";
-      reasons?: string[];
-      suggestedBooks?: BookRef[];
-      errorCode?: string;
-    },
+    outcome:
+      & Pick<ReportOutcomeRequest, "event" | "outcome">
+      & Partial<Pick<ReportOutcomeRequest, "reasons" | "suggestedBooks" | "errorCode">>,
   ): Promise<void> {
     if (slot.cancelled) return;
     try {

@@ -24,6 +24,7 @@ import {
   VALIDATION_EVENTS,
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
+import { sha256Hex } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
@@ -371,6 +372,5 @@ async function digest(order: Order): Promise<string> {
     ...order,
     creditCard: { ...order.creditCard, number: order.creditCard.number.replace(/\D/g, "").slice(-4), cvv: "" },
   };
-  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(scrubbed)));
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(JSON.stringify(scrubbed));
 }

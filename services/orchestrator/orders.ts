@@ -6,37 +6,46 @@
  *
  * @module
  */
-import type { BookRef, OrderLine, PlaceOrderResponse, ValidationEvent } from "@bookstore/lib/contracts";
+import { z } from "zod";
+import {
+  bookRefSchema,
+  orderLineSchema,
+  placeOrderResponseSchema,
+  validationEventSchema,
+} from "@bookstore/lib/contracts";
+
+/** An order as the orchestrator remembers it; checked on every read. */
+export const orderRecordSchema = z.object({
+  orderId: z.string(),
+  /** Whether validation approved it. */
+  approved: z.boolean(),
+  /** Whether the queue accepted it (approved orders only). */
+  queued: z.boolean(),
+  /** Why it was rejected. */
+  reasons: z.array(z.string()),
+  items: z.array(orderLineSchema),
+  /** The validation events with their vector clocks. */
+  events: z.array(validationEventSchema),
+  suggestedBooks: z.array(bookRefSchema),
+  /** When it was placed (RFC 3339). */
+  createdAt: z.string(),
+  /** The answer the client got, replayed for a retried idempotency key. */
+  response: placeOrderResponseSchema,
+});
 
 /** An order as the orchestrator remembers it. */
-export interface OrderRecord {
-  /** The order's id. */
-  orderId: string;
-  /** Whether validation approved it. */
-  approved: boolean;
-  /** Whether the queue accepted it (approved orders only). */
-  queued: boolean;
-  /** Why it was rejected. */
-  reasons: string[];
-  /** What was ordered. */
-  items: OrderLine[];
-  /** The validation events with their vector clocks. */
-  events: ValidationEvent[];
-  /** The suggestions it was answered with. */
-  suggestedBooks: BookRef[];
-  /** When it was placed (RFC 3339). */
-  createdAt: string;
-  /** The answer the client got, replayed for a retried idempotency key. */
-  response: PlaceOrderResponse;
-}
+export type OrderRecord = z.infer<typeof orderRecordSchema>;
 
 /** An idempotency key's claim on an order. */
-export interface IdempotencyClaim {
+export const idempotencyClaimSchema = z.object({
   /** The order the key created. */
-  orderId: string;
+  orderId: z.string(),
   /** A digest of the request (without card data), to refuse a reused key with another order. */
-  requestDigest: string;
-}
+  requestDigest: z.string(),
+});
+
+/** An idempotency key's claim on an order. */
+export type IdempotencyClaim = z.infer<typeof idempotencyClaimSchema>;
 
 /** How long idempotency keys are kept. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -52,7 +61,8 @@ export class OrderBook {
 
   /** The record of an order. */
   async get(orderId: string): Promise<OrderRecord | undefined> {
-    return (await this.#kv.get<OrderRecord>(["order", orderId])).value ?? undefined;
+    const { value } = await this.#kv.get(["order", orderId]);
+    return value === null ? undefined : orderRecordSchema.parse(value);
   }
 
   /** Stores (or replaces) an order record. */
@@ -71,8 +81,8 @@ export class OrderBook {
         .set(["idempotency", key], claim, { expireIn: IDEMPOTENCY_TTL_MS })
         .commit();
       if (result.ok) return { claimed: true, claim };
-      const existing = (await this.#kv.get<IdempotencyClaim>(["idempotency", key])).value;
-      if (existing) return { claimed: false, claim: existing };
+      const { value } = await this.#kv.get(["idempotency", key]);
+      if (value !== null) return { claimed: false, claim: idempotencyClaimSchema.parse(value) };
     }
   }
 }
