@@ -23,6 +23,8 @@ interface Child {
   spec: ProcessSpec;
   process?: Deno.ChildProcess;
   exited?: Promise<Deno.CommandStatus>;
+  /** Settles once everything the process wrote has been read. */
+  drained?: Promise<unknown>;
   restarts: number;
   stopped: boolean;
   startedAt: number;
@@ -78,7 +80,7 @@ export class Supervisor {
     this.#child(name).process?.kill(signal);
   }
 
-  /** Stops a child for good (until `start`), waiting for it to exit. */
+  /** Stops a child for good (until `start`), waiting for it to exit and for its output to be read. */
   async stop(name: string, signal: Deno.Signal = "SIGTERM"): Promise<void> {
     const child = this.#child(name);
     child.stopped = true;
@@ -96,6 +98,7 @@ export class Supervisor {
       }
     }, 5000);
     await child.exited;
+    await child.drained;
     clearTimeout(timer);
   }
 
@@ -152,8 +155,7 @@ export class Supervisor {
       stderr: "piped",
     }).spawn();
     child.process = process;
-    this.#pipe(spec.name, process.stdout);
-    this.#pipe(spec.name, process.stderr);
+    child.drained = Promise.all([this.#pipe(spec.name, process.stdout), this.#pipe(spec.name, process.stderr)]);
     child.exited = process.status;
     process.status.then((status) => this.#onExit(child, process, status));
   }

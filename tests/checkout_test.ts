@@ -209,32 +209,37 @@ Deno.test("checkout", async (t) => {
   });
 
   const cards = [cardNumber("4", 16), cardNumber("51", 16), cardNumber("34", 15)];
-  await t.step("card numbers and CVVs never reach a log line or a KV file", async () => {
-    const placed = await Promise.all([
-      checkout(validOrder({ creditCard: { number: cards[0], expirationDate: "12/39", cvv: "123" } })),
-      checkout(validOrder({
-        creditCard: { number: cards[1].replace(/(\d{4})/g, "$1 ").trim(), expirationDate: "01/21", cvv: "456" },
-      })),
-      checkout(validOrder({
-        user: { name: "zz", contact: "fraudster@yopmail.com" },
-        items: [{ bookId: "dune", quantity: 45 }],
-        creditCard: { number: cards[2], expirationDate: "12/39", cvv: "7391" },
-      })),
-    ]);
-    assert.deepEqual(placed.map((p) => p.body.status), ["Order Approved", "Order Rejected", "Order Rejected"]);
-    await waitFor(async () => (await cluster.get(`/orders/${placed[0].body.orderId}`)).body.status === "executed");
-    const needles = cards.flatMap((card) => [card, card.replace(/(\d{4})/g, "$1 ").trim(), card.slice(0, 12)]);
-    const lines = cluster.allLines();
-    assert.ok(lines.length > 50, "the services logged");
-    for (const needle of needles) {
-      const hit = lines.find((line) => line.includes(needle));
-      assert.equal(hit, undefined, `a log line contains card digits: ${hit}`);
-    }
-    assert.ok(!lines.some((line) => /"cvv"\s*:\s*"\d/.test(line) || line.includes("7391")), "a CVV reached the logs");
-    for (const [file, text] of await readDataFiles(cluster.dataDir)) {
-      for (const needle of needles) assert.ok(!text.includes(needle), `${file} contains card digits`);
-    }
-  });
+  await t.step(
+    "card numbers and CVVs never reach a log line or a KV file (stops the services)",
+    async () => {
+      const placed = await Promise.all([
+        checkout(validOrder({ creditCard: { number: cards[0], expirationDate: "12/39", cvv: "123" } })),
+        checkout(validOrder({
+          creditCard: { number: cards[1].replace(/(\d{4})/g, "$1 ").trim(), expirationDate: "01/21", cvv: "456" },
+        })),
+        checkout(validOrder({
+          user: { name: "zz", contact: "fraudster@yopmail.com" },
+          items: [{ bookId: "dune", quantity: 45 }],
+          creditCard: { number: cards[2], expirationDate: "12/39", cvv: "7391" },
+        })),
+      ]);
+      assert.deepEqual(placed.map((p) => p.body.status), ["Order Approved", "Order Rejected", "Order Rejected"]);
+      await waitFor(async () => (await cluster.get(`/orders/${placed[0].body.orderId}`)).body.status === "executed");
+      // Stopping every process flushes its output and its KV files.
+      await cluster.supervisor.stopAll();
+      const needles = cards.flatMap((card) => [card, card.replace(/(\d{4})/g, "$1 ").trim(), card.slice(0, 12)]);
+      const lines = cluster.allLines();
+      assert.ok(lines.length > 50, "the services logged");
+      for (const needle of needles) {
+        const hit = lines.find((line) => line.includes(needle));
+        assert.equal(hit, undefined, `a log line contains card digits: ${hit}`);
+      }
+      assert.ok(!lines.some((line) => /"cvv"\s*:\s*"\d/.test(line) || line.includes("7391")), "a CVV reached the logs");
+      for (const [file, text] of await readDataFiles(cluster.dataDir)) {
+        for (const needle of needles) assert.ok(!text.includes(needle), `${file} contains card digits`);
+      }
+    },
+  );
 
   await t.step("the KV scan above would see a card number if one were stored", async () => {
     const dir = await Deno.makeTempDir();

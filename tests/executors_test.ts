@@ -155,9 +155,12 @@ Deno.test("a paused leader is fenced off when it resumes; nothing runs twice or 
     return status && status.fenced >= 1 && status.epoch > leader.epoch && status;
   }, { message: "the resumed replica to see its ack refused and learn the new epoch" });
   assert.ok(!(resumed.role === "leader" && resumed.epoch === leader.epoch), "it no longer leads the old epoch");
-  const lines = cluster.supervisor.lines("order_executor_4");
-  assert.ok(lines.some((line) => line.includes("ack refused by the fence")), "the paused leader's ack was refused");
-  assert.ok(lines.some((line) => line.includes("stepped down")), "and it stepped down");
+  // Its output reaches the supervisor through a pipe, a moment after the status changes.
+  await waitFor(() => {
+    const lines = cluster.supervisor.lines("order_executor_4");
+    return lines.some((line) => line.includes("ack refused by the fence")) &&
+      lines.some((line) => line.includes("stepped down"));
+  }, { message: "the paused leader to log its refused ack and its step-down" });
   await assertExecutedOnce(cluster, { orders, stockBefore, executedBefore: 0 });
   const settled = await stableLeader(cluster, { leader: 4, aboveEpoch: leader.epoch });
   assert.ok(settled.epoch > successorEpoch, "replica 4 leads again, under a newer epoch");
