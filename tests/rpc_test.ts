@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { z } from "zod";
+import { waitFor } from "./support/wait.ts";
 import { createLogger } from "@bookstore/lib/log";
 import {
   createClient,
@@ -34,7 +35,7 @@ const echoService = defineService("bookstore.v1.EchoService", {
   },
 });
 
-function startServer() {
+function startServer(port = 0) {
   const calls = { Echo: 0, Create: 0 };
   const faults = new FaultInjector();
   const app = new Hono();
@@ -65,7 +66,7 @@ function startServer() {
       },
     }),
   );
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
   return { server, calls, faults, url: `http://127.0.0.1:${server.addr.port}` };
 }
 
@@ -231,29 +232,11 @@ Deno.test("the circuit breaker fails fast on a dead peer and recovers when it re
   }
   await assert.rejects(() => client.Echo({}), (error: RpcError) => /circuit open/.test(error.message));
 
-  const app = new Hono();
-  app.route(
-    "/",
-    createRpcRoutes(echoService, {
-      token: TOKEN,
-      log: createLogger("test", { level: "error", write: () => {} }),
-      maxBodyBytes: 2048,
-      handlers: {
-        Echo: ({ text }) => ({ text }),
-        Create: () => ({ id: "" }),
-        Slow: () => ({}),
-        Broken: () => ({ n: 1 }),
-      },
-    }),
-  );
-  const revived = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
+  const revived = startServer(port).server;
   try {
-    const deadline = Date.now() + 5000;
-    let answer: { text: string } | undefined;
-    while (!answer && Date.now() < deadline) {
-      answer = await client.Echo({ text: "back" }).catch(() => undefined);
-      if (!answer) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const answer = await waitFor(() => client.Echo({ text: "back" }).catch(() => undefined), {
+      message: "the breaker to let a trial call through",
+    });
     assert.deepEqual(answer, { text: "back" });
   } finally {
     await revived.shutdown();
