@@ -70,6 +70,7 @@ export class OrderQueueStore {
   readonly #kv: Deno.Kv;
   readonly #options: StoreOptions;
   #lastSeq = 0;
+  #reclaimedForEpoch = -1;
 
   /** Wraps an open KV. */
   constructor(kv: Deno.Kv, options: StoreOptions) {
@@ -169,7 +170,12 @@ export class OrderQueueStore {
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
     for (let i = 0; i < MAX_RETRIES; i++) {
       const fence = await this.#admit(caller, "dequeue");
-      await this.reclaim();
+      // A new leader's first dequeue frees its predecessors' leases at once;
+      // expired leases are freed by the housekeeping timer (main.ts).
+      if (caller.epoch !== this.#reclaimedForEpoch) {
+        await this.reclaim();
+        this.#reclaimedForEpoch = caller.epoch;
+      }
       const head = await this.#kv.list<string>({ prefix: ["ready"] }, { limit: 1 }).next();
       if (head.done) return undefined;
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(head.value.value));
