@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import books from "./catalog/books.json" with { type: "json" };
+import { matchesQuery } from "./search.ts";
 
 /** A catalog entry as shipped. */
 export const catalogBookSchema = z.object({
@@ -65,12 +66,7 @@ export class Catalog {
 
   /** Books whose title, author or genres contain every word of `query`. */
   search(query: string): CatalogBook[] {
-    const words = normalize(query).split(" ").filter(Boolean);
-    if (words.length === 0) return [...this.books];
-    return this.books.filter((book) => {
-      const haystack = normalize(`${book.title} ${book.author} ${book.genres.join(" ")}`);
-      return words.every((word) => haystack.includes(word));
-    });
+    return this.books.filter((book) => matchesQuery(book, query));
   }
 }
 

@@ -15,7 +15,10 @@ export default function App({ title, children }: { title: string; children: Comp
         <title>{title}</title>
         <link rel="stylesheet" href="/static/styles.css" />
       </head>
-      <body>{children}</body>
+      <body>
+        {children}
+        <script type="module" src="/_islands.js"></script>
+      </body>
     </html>
   );
 }
