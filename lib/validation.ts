@@ -37,8 +37,6 @@ export interface OrderSlot<T> {
   cancelled: boolean;
   /** When the slot is dropped if the order never finishes. */
   readonly expiresAt: number;
-  /** Service-specific scratch state (e.g. the card summary). */
-  readonly scratch: Record<string, unknown>;
 }
 
 /** The outcome of a single event. */
@@ -106,7 +104,6 @@ export class Validator<T> {
       completed: new Map(),
       cancelled: false,
       expiresAt: Date.now() + this.#options.config.orderCacheTtlMs,
-      scratch: {},
     });
   }
 

@@ -36,7 +36,19 @@ const { app, log, faults } = createServiceKit("fraud_detection", config);
 const catalog = loadCatalog();
 const model = loadFraudModel();
 const kv = await openServiceKv(config, "fraud_detection");
-const validator = new Validator<FraudOrder>("fraud_detection", { config, log, token });
+/** What fraud detection keeps of an order while its events run. */
+interface FraudState {
+  /** The order, without card data. */
+  order: FraudOrder;
+  /** Event d's assessment, which e builds on. */
+  user?: UserAssessment;
+  /** The card summary that came with event c. */
+  card?: CardSummary;
+  /** Set when e starts, so that it runs once whichever of c and d completes last. */
+  cardStarted?: boolean;
+}
+
+const validator = new Validator<FraudState>("fraud_detection", { config, log, token });
 const suggestions = createClient(suggestionsService, {
   baseUrl: config.urls.suggestions,
   peer: "suggestions",
@@ -73,9 +85,9 @@ async function assessUser(order: FraudOrder): Promise<UserAssessment> {
   return { hits, features };
 }
 
-async function userDataFraud(slot: OrderSlot<FraudOrder>) {
-  const assessment = await assessUser(slot.data);
-  slot.scratch.user = assessment;
+async function userDataFraud(slot: OrderSlot<FraudState>) {
+  const assessment = await assessUser(slot.data.order);
+  slot.data.user = assessment;
   const score = ruleScore(assessment.hits);
   const d = await validator.run(slot, {
     name: "d",
@@ -97,21 +109,20 @@ async function userDataFraud(slot: OrderSlot<FraudOrder>) {
   await maybeCardFraud(slot);
 }
 
-async function maybeCardFraud(slot: OrderSlot<FraudOrder>) {
+async function maybeCardFraud(slot: OrderSlot<FraudState>) {
   // e needs both c (from transaction verification) and d (here).
-  if (!validator.hasCompleted(slot, ["c", "d"]) || slot.scratch.cardStarted) return;
-  slot.scratch.cardStarted = true;
-  const user = slot.scratch.user as UserAssessment;
-  const card = slot.scratch.card as CardSummary;
+  const { user, card } = slot.data;
+  if (!validator.hasCompleted(slot, ["c", "d"]) || slot.data.cardStarted || !user || !card) return;
+  slot.data.cardStarted = true;
   const cardVelocity = await recordAndCount(kv, { kind: "card", fingerprint: card.fingerprint });
   const hits = [
     ...user.hits,
-    ...cardRules({ brand: card.brand, country: slot.data.billingAddress.country, cardVelocity }),
+    ...cardRules({ brand: card.brand, country: slot.data.order.billingAddress.country, cardVelocity }),
   ];
   const features: FraudFeatures = {
     ...user.features,
     cardVelocity,
-    brandCountryMismatch: brandCountryMismatch(card.brand, slot.data.billingAddress.country) ? 1 : 0,
+    brandCountryMismatch: brandCountryMismatch(card.brand, slot.data.order.billingAddress.country) ? 1 : 0,
   };
   const prediction = predictFraud(model, features);
   const modelScore = Math.round(prediction.probability * 100);
@@ -152,7 +163,7 @@ app.route(
     maxBodyBytes: config.maxBodyBytes,
     handlers: {
       InitOrder: ({ orderId, order }) => {
-        validator.init(orderId, order);
+        validator.init(orderId, { order });
         return {};
       },
       Advance: (request) => {
@@ -163,7 +174,7 @@ app.route(
         if (!slot) return {};
         if (request.event === "b") validator.background(slot, userDataFraud);
         else {
-          slot.scratch.card = request.card;
+          slot.data.card = request.card;
           validator.background(slot, maybeCardFraud);
         }
         return {};
