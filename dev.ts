@@ -32,7 +32,8 @@ const specs = buildTopology({
   serviceToken,
   fingerprintKey: config.fingerprintKey ?? crypto.randomUUID().replaceAll("-", ""),
   ports,
-  env: { ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken },
+  // Dev is where people break things on purpose: the cluster page's fault buttons are on unless turned off.
+  env: { BOOKSTORE_FAULTS: "true", ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken },
 });
 
 const width = Math.max(...specs.map((s) => s.name.length));

@@ -1,54 +1,52 @@
 /**
- * The web app, in Fresh's layout: pages in `routes/` rendered on the server
- * with Preact, interactive parts in `islands/` hydrated in the browser from a
- * bundle built in memory at start-up (`web/`), static files in `static/`.
- * Fresh itself cannot be installed here (no JSR), so Hono serves it.
+ * The web app: Fresh's layout (`routes/`, `islands/`, `components/`,
+ * `utils/`, `static/`, the generated `fresh.gen.ts`) served by Hono, since
+ * Fresh itself cannot be installed here (no JSR). This file only wires the
+ * app to the system and serves it.
  *
  * @module
  */
-import { Hono } from "hono";
-import { serveStatic } from "hono/deno";
-import { renderToString } from "preact-render-to-string";
-import { loadConfig } from "@bookstore/lib/config";
-import { type Book, bookSchema } from "@bookstore/lib/contracts";
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import { serve } from "@bookstore/lib/service";
-import App from "./routes/_app.tsx";
+import manifest from "./fresh.gen.ts";
+import { ClusterWatcher } from "./utils/cluster_watcher.ts";
+import { createShopApi } from "./utils/shop_api.ts";
+import type { State } from "./utils/state.ts";
 import { bundleClient } from "./web/bundle.ts";
-import CatalogPage from "./routes/index.tsx";
+import { createWebApp } from "./web/server.ts";
 
-const config = loadConfig();
-const log = createLogger("web", { level: config.logLevel });
-const app = new Hono();
-
-const clientBundle = await bundleClient();
-
-async function fetchBooks(): Promise<Book[]> {
-  const url = new URL("/books", config.urls.orchestrator);
-  const response = await fetch(url, { signal: AbortSignal.timeout(config.rpcTimeoutMs * 2) });
-  if (!response.ok) throw new Error(`the orchestrator answered ${response.status}`);
-  return bookSchema.array().parse(await response.json());
+if (import.meta.main) {
+  const config = loadConfig();
+  const log = createLogger("web", { level: config.logLevel });
+  const catalog = loadCatalog();
+  const shop = createShopApi({
+    orchestratorUrl: config.urls.orchestrator,
+    suggestionsUrl: config.urls.suggestions,
+    validatorUrls: {
+      transaction_verification: config.urls.transactionVerification,
+      fraud_detection: config.urls.fraudDetection,
+      suggestions: config.urls.suggestions,
+    },
+    executorUrls: config.executor.peers,
+    token: requireServiceToken(config),
+    timeoutMs: config.rpcTimeoutMs * 2,
+    catalog,
+  });
+  const state: State = {
+    shop,
+    catalog,
+    cluster: new ClusterWatcher(() => shop.cluster()),
+    faults: config.faults,
+    orchestratorPublicUrl: config.web.orchestratorPublicUrl,
+    origin: config.web.origin,
+  };
+  const app = createWebApp(manifest, {
+    state,
+    bundle: await bundleClient(),
+    log,
+    connectOrigins: [new URL(config.web.orchestratorPublicUrl).origin],
+  });
+  serve(app, { port: config.web.port, hostname: config.host, log });
 }
-
-app.get("/healthz", (c) => c.json({ status: "ok", service: "web", pid: Deno.pid }));
-app.use("/static/*", serveStatic({ root: "./" }));
-app.get("/_islands.js", (c) => c.body(clientBundle, 200, { "content-type": "text/javascript; charset=utf-8" }));
-app.get("/", async (c) => {
-  const query = c.req.query("q") ?? "";
-  let books: Book[] = [];
-  let error: string | undefined;
-  try {
-    books = await fetchBooks();
-  } catch (cause) {
-    log.warn("catalog unavailable", { error: cause });
-    error = "The catalog is unavailable right now. Please try again in a moment.";
-  }
-  const page = (
-    <App title="The Bookstore">
-      <CatalogPage books={books} query={query} error={error} />
-    </App>
-  );
-  return c.html(`<!doctype html>${renderToString(page)}`, error ? 503 : 200);
-});
-
-serve(app, { port: config.web.port, hostname: config.host, log });

@@ -44,6 +44,8 @@ export const envSchema = z.object({
     .describe("Origin of the web app, the only one CORS admits on the orchestrator."),
   ORCHESTRATOR_PORT: port(8081).describe("Port of the orchestrator (public API)."),
   ORCHESTRATOR_URL: url("http://127.0.0.1:8081").describe("Where services reach the orchestrator."),
+  ORCHESTRATOR_PUBLIC_URL: url("http://localhost:8081")
+    .describe("Where browsers reach the orchestrator's public API (the checkout page calls it)."),
   TRANSACTION_VERIFICATION_PORT: port(50052).describe("Port of transaction verification."),
   TRANSACTION_VERIFICATION_URL: url("http://127.0.0.1:50052")
     .describe("Where peers reach transaction verification."),
@@ -113,7 +115,7 @@ function toConfig(env: Env) {
     logLevel: env.BOOKSTORE_LOG_LEVEL,
     faults: env.BOOKSTORE_FAULTS && env.BOOKSTORE_ENV !== "production",
     maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
-    web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN },
+    web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN, orchestratorPublicUrl: env.ORCHESTRATOR_PUBLIC_URL },
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
       transactionVerification: env.TRANSACTION_VERIFICATION_PORT,

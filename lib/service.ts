@@ -1,11 +1,13 @@
 /**
  * What every service process shares: a Hono app with `/healthz`, the
- * fault-injection endpoint when enabled, serving on the configured port, and
+ * fault-injection endpoints when enabled (`/admin/faults`, `/admin/crash`,
+ * `/admin/pause`), serving on the configured port, and
  * a clean shutdown on SIGTERM/SIGINT.
  *
  * @module
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Config } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { describeIssues, RpcError } from "./rpc/errors.ts";
@@ -14,7 +16,7 @@ import { connectErrorResponse, hasValidCredential } from "./rpc/server.ts";
 
 /** The pieces a service builds its routes on. */
 export interface ServiceKit {
-  /** The app with `/healthz` (and `/admin/faults` when enabled) mounted. */
+  /** The app with `/healthz` (and the `/admin/*` fault endpoints when enabled) mounted. */
   app: Hono;
   /** The service's logger. */
   log: Logger;
@@ -42,7 +44,7 @@ export function createServiceKit(name: string, config: Config): ServiceKit {
     const token = config.serviceToken;
     const injector = new FaultInjector();
     faults = injector;
-    app.use("/admin/faults", async (c, next) => {
+    app.use("/admin/*", async (c, next) => {
       if (!(await hasValidCredential(c.req.raw.headers, token))) {
         return connectErrorResponse(c, new RpcError("unauthenticated", "missing or invalid service credential"));
       }
@@ -63,8 +65,34 @@ export function createServiceKit(name: string, config: Config): ServiceKit {
       log.info("fault rules cleared");
       return c.json({ rules: [] });
     });
+    // Process faults for demos and tests: a crash as SIGKILL would do it, and a
+    // pause that stops the whole event loop, as SIGSTOP would, so that timers,
+    // heartbeats and in-flight work all freeze and the rest of the system moves on.
+    app.post("/admin/crash", (c) => {
+      log.warn("crashing on request (SIGKILL)");
+      setTimeout(() => Deno.kill(Deno.pid, "SIGKILL"), 20);
+      return c.json({ crashing: true, pid: Deno.pid }, 202);
+    });
+    app.post("/admin/pause", async (c) => {
+      const parsed = pauseRequestSchema.safeParse(await c.req.json().catch(() => undefined));
+      if (!parsed.success) {
+        return connectErrorResponse(c, new RpcError("invalid_argument", describeIssues(parsed.error)));
+      }
+      const { ms } = parsed.data;
+      log.warn("pausing the event loop on request", { ms });
+      setTimeout(() => freezeEventLoop(ms), 20);
+      return c.json({ pausedMs: ms, pid: Deno.pid }, 202);
+    });
   }
   return { app, log, faults };
+}
+
+/** The body of `POST /admin/pause`: how long to stop the event loop. */
+export const pauseRequestSchema = z.object({ ms: z.number().int().min(1).max(60_000) });
+
+// Blocks this thread without yielding: no timer, request or promise runs meanwhile.
+function freezeEventLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Options for {@linkcode serve}. */

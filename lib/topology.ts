@@ -74,6 +74,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     WEB_ORIGIN: `http://localhost:${ports.web}`,
     ORCHESTRATOR_PORT: String(ports.orchestrator),
     ORCHESTRATOR_URL: url(ports.orchestrator),
+    ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
     TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
     TRANSACTION_VERIFICATION_URL: url(ports.transactionVerification),
     FRAUD_DETECTION_PORT: String(ports.fraudDetection),

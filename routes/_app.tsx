@@ -1,23 +1,26 @@
 /**
- * The HTML shell every page renders inside (Fresh's `_app` convention).
+ * The document every page renders inside (Fresh's `_app`). The islands'
+ * props and bundle are added before `</body>` by the server, and only on
+ * pages that have islands.
  *
  * @module
  */
-import type { ComponentChildren } from "preact";
+import type { AppProps } from "../web/fresh.ts";
+import type { State } from "../utils/state.ts";
 
-/** The document around a page. */
-export default function App({ title, children }: { title: string; children: ComponentChildren }) {
+/** The HTML document. */
+export default function App({ Component }: AppProps<State>) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{title}</title>
+        <title>The Bookstore</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/styles.css" />
       </head>
       <body>
-        {children}
-        <script type="module" src="/_islands.js"></script>
+        <Component />
       </body>
     </html>
   );

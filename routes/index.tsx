@@ -1,31 +1,46 @@
 /**
- * The shop's front page: the catalog with current stock, rendered on the
- * server from the orchestrator's public API; the search filters as you type
- * once the `CatalogBrowser` island is hydrated.
+ * The shop's front page: the catalog with current stock, searchable and
+ * filterable by genre, a page at a time. Works without JavaScript through
+ * the form and the page links; with it, the `catalog_browser` island
+ * searches as you type.
  *
  * @module
  */
-import type { Book } from "@bookstore/lib/contracts";
-import { Island } from "../web/island.tsx";
+import CatalogBrowser from "../islands/catalog_browser.tsx";
+import { type CatalogPage, catalogPage, catalogQueryOf } from "../utils/catalog_page.ts";
+import type { State } from "../utils/state.ts";
+import { type Handlers, page, type PageProps } from "../web/fresh.ts";
 
-/** Props of {@linkcode CatalogPage}. */
-export interface CatalogPageProps {
-  /** Every book. */
-  books: Book[];
-  /** The search query, if any. */
-  query: string;
-  /** Why the catalog could not be loaded, if it could not. */
+/** What the page renders. */
+interface Data {
+  catalog?: CatalogPage;
+  genres: string[];
   error?: string;
 }
 
+/** Reads the catalog with stock from the orchestrator. */
+export const handler: Handlers<Data, State> = {
+  async GET(ctx) {
+    const genres = [...new Set(ctx.state.catalog.books.flatMap((book) => book.genres))].sort();
+    try {
+      const books = await ctx.state.shop.books();
+      return page({ catalog: catalogPage(books, catalogQueryOf(ctx.url)), genres });
+    } catch {
+      return page({ genres, error: "The catalog is unavailable right now. Please try again in a moment." }, {
+        status: 503,
+      });
+    }
+  },
+};
+
 /** The catalog page. */
-export default function CatalogPage({ books, query, error }: CatalogPageProps) {
+export default function CatalogRoute({ data }: PageProps<Data, State>) {
   return (
-    <main>
-      <header>
-        <h1>The Bookstore</h1>
-      </header>
-      {error ? <p class="error" role="alert">{error}</p> : <Island name="CatalogBrowser" props={{ books, query }} />}
-    </main>
+    <>
+      <h1>Books</h1>
+      {data.catalog
+        ? <CatalogBrowser initial={data.catalog} genres={data.genres} />
+        : <p class="error" role="alert">{data.error}</p>}
+    </>
   );
 }

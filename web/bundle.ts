@@ -1,12 +1,14 @@
 /**
- * Bundles the browser's code (`web/client.ts` and the islands it imports)
- * once, in memory, when the web app starts.
+ * Bundles the browser's code (`web/client.ts` and the islands it hydrates)
+ * once, in memory, when the web app starts, with Deno's own bundler.
  *
  * @module
  */
+import { sha256Hex } from "@bookstore/lib/fingerprint";
+import type { ClientBundle } from "./server.ts";
 
-/** Bundles `web/client.ts` for the browser; throws with the bundler's errors. */
-export async function bundleClient(): Promise<string> {
+/** Bundles and minifies `web/client.ts` for the browser; throws with the bundler's errors. */
+export async function bundleClient(): Promise<ClientBundle> {
   const result = await Deno.bundle({
     entrypoints: [new URL("./client.ts", import.meta.url).pathname],
     platform: "browser",
@@ -17,5 +19,6 @@ export async function bundleClient(): Promise<string> {
   if (!result.success || !file) {
     throw new Error(`bundling the islands failed: ${result.errors.map((e) => e.text).join("; ")}`);
   }
-  return new TextDecoder().decode(file.contents);
+  const code = new TextDecoder().decode(file.contents);
+  return { code, hash: (await sha256Hex(code)).slice(0, 16) };
 }

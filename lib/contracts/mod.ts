@@ -15,6 +15,7 @@ import * as queue from "./order_queue.ts";
 import * as validators from "./validators.ts";
 import { empty } from "./wire.ts";
 
+export * from "./checkout_form.ts";
 export * from "./common.ts";
 export * from "./order_executor.ts";
 export * from "./orchestrator.ts";

@@ -26,6 +26,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Cancels the call. */
   signal?: AbortSignal;
+  /** Extra request headers, e.g. `Idempotency-Key`; the protocol's own headers win. */
+  headers?: Record<string, string>;
 }
 
 /** A typed client: one async function per method. */
@@ -121,6 +123,7 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
     throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
   }
   const headers: Record<string, string> = {
+    ...call.headers,
     "content-type": "application/json",
     "connect-protocol-version": "1",
     "connect-timeout-ms": String(timeoutMs),

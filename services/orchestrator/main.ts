@@ -54,6 +54,13 @@ const checkout = new Checkout({
 });
 const readCluster = createClusterReader({ peers: config.executor.peers, token, queue });
 
+function loopbackAliases(origin: string): string[] {
+  const url = new URL(origin);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"];
+  if (!loopback.includes(url.hostname)) return [url.origin];
+  return loopback.map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}`);
+}
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function idempotencyKey(headers: Headers): string | undefined {
@@ -64,10 +71,12 @@ function idempotencyKey(headers: Headers): string | undefined {
   return key;
 }
 
+// The shop is reached as localhost or as 127.0.0.1 alike; both are its origin.
+const webOrigins = loopbackAliases(config.web.origin);
 app.use(
   "*",
   cors({
-    origin: config.web.origin,
+    origin: (origin) => webOrigins.includes(origin) ? origin : null,
     allowMethods: ["GET", "POST", "OPTIONS"],
     allowHeaders: ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"],
     maxAge: 600,
@@ -94,6 +103,16 @@ rest.post(
       }, 413),
   }),
   async (c) => {
+    // A form post from any web site is a "simple" request that skips CORS; only JSON may place an order.
+    const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (contentType !== "application/json") {
+      return c.json({
+        error: {
+          code: "invalid_argument",
+          message: `Content-Type must be application/json, not "${contentType || "(none)"}"`,
+        },
+      }, 415);
+    }
     let body: unknown;
     try {
       body = await c.req.json();

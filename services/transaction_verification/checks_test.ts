@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderSchema } from "@bookstore/lib/contracts";
-import { checkExpiry, detectBrand, luhnValid } from "./card.ts";
-import { checkCard, checkItems, checkUserData } from "./checks.ts";
+import { checkCard, checkExpiry, checkUserData, detectBrand, luhnValid } from "@bookstore/lib/checks";
+import { checkItems } from "./checks.ts";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
 const order = (patch: Record<string, unknown> = {}) =>

@@ -18,7 +18,8 @@ import { keyedHash } from "@bookstore/lib/fingerprint";
 import { createClient, createRpcRoutes } from "@bookstore/lib/rpc";
 import { createServiceKit, serve } from "@bookstore/lib/service";
 import { type OrderSlot, Validator } from "@bookstore/lib/validation";
-import { checkCard, checkItems, type CheckResult, checkUserData } from "./checks.ts";
+import { checkCard, type CheckResult, checkUserData } from "@bookstore/lib/checks";
+import { checkItems } from "./checks.ts";
 
 /** What this service keeps of an order: never the card number or CVV. */
 interface CachedOrder {
@@ -55,7 +56,7 @@ async function cache(order: Order): Promise<CachedOrder> {
     : "";
   return {
     order: { ...order, creditCard: { number: "", cvv: "", expirationDate: order.creditCard.expirationDate } },
-    card: { ok: card.ok, reasons: card.reasons },
+    card: { ok: card.ok, reasons: card.reasons, issues: card.issues },
     summary: { brand: card.brand ?? "", last4: card.last4 ?? "", fingerprint },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Card checks: Luhn, brand and length, expiry, CVV; and the summary that is
- * all that leaves this service (brand, last four digits, keyed fingerprint).
+ * Card checks: Luhn, brand and length, expiry, CVV. Pure functions, run by
+ * transaction verification and by the browser as the customer types.
  *
  * @module
  */

@@ -1,0 +1,389 @@
+/**
+ * The checkout form. Every field is checked as the customer types with
+ * `checkoutFormSchema` — the orchestrator's order schema refined with the
+ * exact checks transaction verification runs — and the card's brand is shown
+ * as soon as it is recognised. Submitting calls the orchestrator's Connect
+ * method `PlaceOrder` with an `Idempotency-Key` that stays the same until an
+ * answer arrives or the order changes, so a double click or a retry after a
+ * network error can never place two orders. The card number and CVV are
+ * cleared once submitted and never stored.
+ *
+ * @module
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { cardDigits, detectBrand } from "@bookstore/lib/checks";
+import { COUNTRIES } from "@bookstore/lib/countries";
+import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@bookstore/lib/contracts";
+import { createClient, RpcError } from "@bookstore/lib/rpc";
+import { sha256Hex } from "@bookstore/lib/fingerprint";
+import AddToCart from "./add_to_cart.tsx";
+import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";
+import { shopperReason } from "../utils/reasons.ts";
+
+/** Props of {@linkcode CheckoutForm}. */
+export interface CheckoutFormProps {
+  /** Where the browser calls the orchestrator's public API. */
+  orchestratorUrl: string;
+  /** Every book's price, for adding suggested books to the cart. */
+  prices: Record<string, number>;
+}
+
+const FIELDS = {
+  "user.name": { label: "Full name", autocomplete: "name" },
+  "user.contact": { label: "E-mail or phone", autocomplete: "email" },
+  "creditCard.number": { label: "Card number", autocomplete: "cc-number" },
+  "creditCard.expirationDate": { label: "Expiry (MM/YY)", autocomplete: "cc-exp" },
+  "creditCard.cvv": { label: "CVV", autocomplete: "cc-csc" },
+  "billingAddress.street": { label: "Street", autocomplete: "address-line1" },
+  "billingAddress.city": { label: "City", autocomplete: "address-level2" },
+  "billingAddress.state": { label: "State or region", autocomplete: "address-level1" },
+  "billingAddress.zip": { label: "Postal code", autocomplete: "postal-code" },
+  "billingAddress.country": { label: "Country", autocomplete: "country" },
+  "userComment": { label: "Comment (optional)", autocomplete: "off" },
+  "shippingMethod": { label: "Shipping", autocomplete: "off" },
+  "giftWrapping": { label: "Gift wrapping", autocomplete: "off" },
+  "termsAccepted": { label: "I accept the terms and conditions", autocomplete: "off" },
+} as const;
+
+type Field = keyof typeof FIELDS;
+type Values = Record<Field, string | boolean>;
+
+const EMPTY: Values = {
+  "user.name": "",
+  "user.contact": "",
+  "creditCard.number": "",
+  "creditCard.expirationDate": "",
+  "creditCard.cvv": "",
+  "billingAddress.street": "",
+  "billingAddress.city": "",
+  "billingAddress.state": "",
+  "billingAddress.zip": "",
+  "billingAddress.country": "",
+  "userComment": "",
+  "shippingMethod": "Standard",
+  "giftWrapping": false,
+  "termsAccepted": false,
+};
+
+const ORDER_OF_FIELDS = Object.keys(FIELDS) as Field[];
+const id = (field: Field) => `field-${field.replace(".", "-")}`;
+
+type Result =
+  | { kind: "answer"; approved: boolean; orderId: string; reasons: string[]; suggestedBooks: BookRef[] }
+  | { kind: "error"; message: string; retryable: boolean };
+
+function toOrder(values: Values): Order {
+  const text = (field: Field) => String(values[field]);
+  return {
+    user: { name: text("user.name"), contact: text("user.contact") },
+    creditCard: {
+      number: text("creditCard.number"),
+      expirationDate: text("creditCard.expirationDate"),
+      cvv: text("creditCard.cvv"),
+    },
+    userComment: text("userComment"),
+    items: cart.value.map((line) => ({ bookId: line.bookId, name: "", quantity: line.quantity })),
+    billingAddress: {
+      street: text("billingAddress.street"),
+      city: text("billingAddress.city"),
+      state: text("billingAddress.state"),
+      zip: text("billingAddress.zip"),
+      country: text("billingAddress.country"),
+    },
+    shippingMethod: text("shippingMethod"),
+    giftWrapping: values.giftWrapping === true,
+    termsAccepted: values.termsAccepted === true,
+  };
+}
+
+function errorsOf(values: Values): Partial<Record<Field, string>> {
+  const parsed = checkoutFormSchema.safeParse(toOrder(values));
+  const errors: Partial<Record<Field, string>> = {};
+  if (parsed.success) return errors;
+  for (const issue of parsed.error.issues) {
+    const field = issue.path.join(".") as Field;
+    if (field in FIELDS && !errors[field]) errors[field] = shopperReason(issue.message);
+  }
+  return errors;
+}
+
+/** The checkout form and its result. */
+export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormProps) {
+  const values = useSignal<Values>(EMPTY);
+  const touched = useSignal<Set<Field>>(new Set());
+  const submitting = useSignal(false);
+  const result = useSignal<Result | undefined>(undefined);
+  const summary = useSignal("");
+  const attempt = useRef<{ key: string; digest: string } | undefined>(undefined);
+  const resultHeading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => loadCart(), []);
+  useEffect(() => {
+    if (result.value) resultHeading.current?.focus();
+  }, [result.value]);
+
+  const errors = errorsOf(values.value);
+  const shown = (field: Field) => touched.value.has(field) ? errors[field] : undefined;
+  const set = (field: Field, value: string | boolean) => values.value = { ...values.value, [field]: value };
+  const touch = (field: Field) => {
+    if (!touched.value.has(field)) touched.value = new Set([...touched.value, field]);
+  };
+  const digits = cardDigits(String(values.value["creditCard.number"]));
+  const brand = digits && digits.length >= 2 ? detectBrand(digits)?.name : undefined;
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (submitting.value) return;
+    touched.value = new Set(ORDER_OF_FIELDS);
+    const invalid = ORDER_OF_FIELDS.filter((field) => errors[field]);
+    if (invalid.length > 0) {
+      summary.value = `Please correct ${invalid.length === 1 ? "1 field" : `${invalid.length} fields`}.`;
+      document.getElementById(id(invalid[0]))?.focus();
+      return;
+    }
+    summary.value = "";
+    const order = toOrder(values.value);
+    // The same order keeps its key until it is answered, so retries cannot place it twice.
+    const digest = await sha256Hex(JSON.stringify(order));
+    if (attempt.current?.digest !== digest) attempt.current = { key: crypto.randomUUID(), digest };
+    submitting.value = true;
+    result.value = undefined;
+    const client = createClient(checkoutService, {
+      baseUrl: orchestratorUrl,
+      peer: "the shop",
+      timeoutMs: 20_000,
+      retries: 0,
+      breaker: false,
+    });
+    try {
+      const answer = await client.PlaceOrder(order, { headers: { "Idempotency-Key": attempt.current.key } });
+      attempt.current = undefined;
+      const approved = answer.status === "Order Approved";
+      if (approved) clearCart();
+      result.value = { kind: "answer", approved, ...answer };
+    } catch (error) {
+      const code = error instanceof RpcError ? error.code : "unavailable";
+      const retryable = code === "unavailable" || code === "deadline_exceeded" || code === "canceled";
+      if (!retryable) attempt.current = undefined;
+      result.value = {
+        kind: "error",
+        retryable,
+        message: retryable
+          ? "We could not reach the shop. Your order was not placed twice: submit again to finish it."
+          : shopperReason(error instanceof Error ? error.message : String(error)),
+      };
+    } finally {
+      submitting.value = false;
+      // Never keep the card on the page once it was sent.
+      values.value = { ...values.value, "creditCard.number": "", "creditCard.cvv": "" };
+      touched.value = new Set([...touched.value].filter((f) => f !== "creditCard.number" && f !== "creditCard.cvv"));
+    }
+  }
+
+  const answer = result.value;
+  const approvedAnswer = answer?.kind === "answer" && answer.approved ? answer : undefined;
+  if (!cartLoaded.value) return <p class="loading" aria-live="polite">Loading your cart…</p>;
+  if (cart.value.length === 0 && !approvedAnswer) {
+    return (
+      <p class="empty">
+        Your cart is empty. <a href="/">Browse the books</a> and add some first.
+      </p>
+    );
+  }
+
+  const input = (field: Field, extra: Record<string, unknown> = {}) => {
+    const error = shown(field);
+    return (
+      <div class={`field${error ? " invalid" : ""}`}>
+        <label for={id(field)}>{FIELDS[field].label}</label>
+        <input
+          id={id(field)}
+          name={field}
+          value={String(values.value[field])}
+          autocomplete={FIELDS[field].autocomplete}
+          aria-invalid={error ? "true" : undefined}
+          aria-describedby={`${id(field)}-error`}
+          onInput={(event) => set(field, event.currentTarget.value)}
+          onBlur={() => touch(field)}
+          {...extra}
+        />
+        <p class="field-error" id={`${id(field)}-error`} aria-live="polite">{error ?? ""}</p>
+      </div>
+    );
+  };
+
+  return (
+    <div class="checkout">
+      {answer && (
+        <section class={`result ${answer.kind === "answer" && answer.approved ? "approved" : "rejected"}`}>
+          {answer.kind === "answer"
+            ? (
+              <>
+                <h2 tabIndex={-1} ref={resultHeading}>{answer.approved ? "Order approved" : "Order rejected"}</h2>
+                {answer.approved
+                  ? (
+                    <p>
+                      Thank you! Your order <code>{answer.orderId}</code> is in the queue.{" "}
+                      <a href={`/orders/${answer.orderId}`}>Follow your order</a>
+                    </p>
+                  )
+                  : (
+                    <>
+                      <p>We could not accept this order:</p>
+                      <ul class="reasons">{answer.reasons.map((r) => <li key={r}>{shopperReason(r)}</li>)}</ul>
+                      <p>
+                        <a href={`/orders/${answer.orderId}`}>See where it stopped</a>
+                      </p>
+                    </>
+                  )}
+                {answer.suggestedBooks.length > 0 && (
+                  <>
+                    <h3>You may also like</h3>
+                    <ul class="suggested">
+                      {answer.suggestedBooks.map((book) => (
+                        <li key={book.bookId}>
+                          <a href={`/books/${book.bookId}`}>{book.title}</a>{" "}
+                          <span class="author">by {book.author}</span>{" "}
+                          <AddToCart book={{ ...book, price: prices[book.bookId] ?? 0 }} />
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                )}
+              </>
+            )
+            : (
+              <>
+                <h2 tabIndex={-1} ref={resultHeading}>The order was not placed</h2>
+                <p role="alert">{answer.message}</p>
+              </>
+            )}
+        </section>
+      )}
+      {!approvedAnswer && (
+        <form class="checkout-form" method="post" noValidate onSubmit={submit}>
+          <section class="summary" aria-labelledby="summary-title">
+            <h2 id="summary-title">Your order</h2>
+            <ul>
+              {cart.value.map((line) => (
+                <li key={line.bookId}>
+                  {line.quantity} × {line.title} <span class="price">{formatPrice(line.price * line.quantity)}</span>
+                </li>
+              ))}
+            </ul>
+            <p>
+              Subtotal: <strong>{formatPrice(cartSubtotal.value)}</strong> · <a href="/cart">Edit cart</a>
+            </p>
+          </section>
+          <fieldset>
+            <legend>You</legend>
+            {input("user.name")}
+            {input("user.contact", { type: "text", inputMode: "email" })}
+          </fieldset>
+          <fieldset>
+            <legend>Card</legend>
+            {input("creditCard.number", { inputMode: "numeric" })}
+            <p class="card-brand" aria-live="polite">{brand ? `Card: ${brand.toUpperCase()}` : "\u00a0"}</p>
+            <div class="row">
+              {input("creditCard.expirationDate", { placeholder: "MM/YY", inputMode: "numeric" })}
+              {input("creditCard.cvv", { inputMode: "numeric" })}
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Billing address</legend>
+            {input("billingAddress.street")}
+            <div class="row">
+              {input("billingAddress.city")}
+              {input("billingAddress.state")}
+            </div>
+            <div class="row">
+              {input("billingAddress.zip")}
+              <div class={`field${shown("billingAddress.country") ? " invalid" : ""}`}>
+                <label for={id("billingAddress.country")}>{FIELDS["billingAddress.country"].label}</label>
+                <select
+                  id={id("billingAddress.country")}
+                  name="billingAddress.country"
+                  value={String(values.value["billingAddress.country"])}
+                  autocomplete="country"
+                  aria-invalid={shown("billingAddress.country") ? "true" : undefined}
+                  aria-describedby={`${id("billingAddress.country")}-error`}
+                  onChange={(event) => {
+                    set("billingAddress.country", event.currentTarget.value);
+                    touch("billingAddress.country");
+                  }}
+                >
+                  <option value="">Choose a country</option>
+                  {COUNTRIES.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
+                </select>
+                <p class="field-error" id={`${id("billingAddress.country")}-error`} aria-live="polite">
+                  {shown("billingAddress.country") ?? ""}
+                </p>
+              </div>
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend>Delivery</legend>
+            <div class="choices" role="radiogroup" aria-label="Shipping method">
+              {["Standard", "Express", "Next-Day"].map((method) => (
+                <label key={method} class="choice">
+                  <input
+                    type="radio"
+                    name="shippingMethod"
+                    value={method}
+                    checked={values.value.shippingMethod === method}
+                    onChange={() => set("shippingMethod", method)}
+                  />{" "}
+                  {method}
+                </label>
+              ))}
+            </div>
+            <label class="choice">
+              <input
+                type="checkbox"
+                name="giftWrapping"
+                checked={values.value.giftWrapping === true}
+                onChange={(event) => set("giftWrapping", event.currentTarget.checked)}
+              />{" "}
+              Gift wrapping
+            </label>
+            <div class="field">
+              <label for={id("userComment")}>{FIELDS.userComment.label}</label>
+              <textarea
+                id={id("userComment")}
+                name="userComment"
+                rows={2}
+                maxLength={2000}
+                value={String(values.value.userComment)}
+                onInput={(event) => set("userComment", event.currentTarget.value)}
+              />
+            </div>
+            <div class={`field${shown("termsAccepted") ? " invalid" : ""}`}>
+              <label class="choice">
+                <input
+                  id={id("termsAccepted")}
+                  type="checkbox"
+                  name="termsAccepted"
+                  checked={values.value.termsAccepted === true}
+                  aria-invalid={shown("termsAccepted") ? "true" : undefined}
+                  aria-describedby={`${id("termsAccepted")}-error`}
+                  onChange={(event) => {
+                    set("termsAccepted", event.currentTarget.checked);
+                    touch("termsAccepted");
+                  }}
+                />{" "}
+                {FIELDS.termsAccepted.label}
+              </label>
+              <p class="field-error" id={`${id("termsAccepted")}-error`} aria-live="polite">
+                {shown("termsAccepted") ?? ""}
+              </p>
+            </div>
+          </fieldset>
+          <p class="form-summary" role="status" aria-live="assertive">{summary.value}</p>
+          <button type="submit" class="primary" disabled={submitting.value} aria-busy={submitting.value}>
+            {submitting.value ? "Placing your order…" : `Place order · ${formatPrice(cartSubtotal.value)}`}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,217 @@
+/**
+ * The cluster, live: replicas with role, epoch, heartbeat age and
+ * reachability (the leader highlighted), the queue's counts and the recent
+ * elections, from the web app's server-sent events. With fault injection
+ * enabled, buttons crash or pause a replica and slow or fail a validator;
+ * they call the web app's admin endpoints, never a service directly.
+ *
+ * @module
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { VALIDATORS } from "@bookstore/lib/contracts";
+import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
+import type { ReplicaView } from "../utils/shop_api.ts";
+
+/** Props of {@linkcode ClusterPanel}. */
+export interface ClusterPanelProps {
+  /** The cluster as the server read it. */
+  initial: ClusterSnapshot;
+  /** Whether to show the fault buttons. */
+  faults: boolean;
+}
+
+const PAUSE_SECONDS = 3;
+
+function heartbeat(replica: ReplicaView): string {
+  if (!replica.reachable) return "—";
+  if (replica.role === "leader") return "sending";
+  const age = replica.lastHeartbeatMs ?? -1;
+  return age < 0 ? "none yet" : `${Math.round(age)} ms ago`;
+}
+
+function time(iso: string): string {
+  return new Date(iso).toLocaleTimeString(
+    undefined,
+    { hour12: false, fractionalSecondDigits: 1 } as Intl.DateTimeFormatOptions,
+  );
+}
+
+/** The live cluster view. */
+export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
+  const snapshot = useSignal(initial);
+  const connection = useSignal<"live" | "reconnecting">("live");
+  const notice = useSignal("");
+
+  useEffect(() => {
+    const source = new EventSource("/cluster/events");
+    source.addEventListener("cluster", (event) => {
+      snapshot.value = JSON.parse((event as MessageEvent).data);
+      connection.value = "live";
+    });
+    source.addEventListener("error", () => connection.value = "reconnecting");
+    return () => source.close();
+  }, []);
+
+  const act = async (path: string, body: unknown, done: string) => {
+    notice.value = "Sending…";
+    try {
+      const response = await fetch(path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      notice.value = response.ok ? done : `That did not work (HTTP ${response.status}).`;
+    } catch {
+      notice.value = "The web app did not answer.";
+    }
+  };
+
+  const { cluster, elections } = snapshot.value;
+  if ("error" in cluster) {
+    return (
+      <p class="error" role="alert">
+        The cluster cannot be read right now ({cluster.error}). Retrying…
+      </p>
+    );
+  }
+  const leader = cluster.executors.find((r) => r.reachable && r.role === "leader");
+  return (
+    <div class="cluster">
+      <p class="live-note" aria-live="polite">
+        {connection.value === "live" ? "Updating live." : "Reconnecting…"} Leader:{" "}
+        <strong data-leader={leader?.id ?? ""}>{leader ? `replica ${leader.id}` : "none"}</strong>
+        {leader && (
+          <>
+            , epoch <strong data-epoch={leader.epoch}>{leader.epoch}</strong>
+          </>
+        )}
+      </p>
+      <table class="replicas">
+        <caption>Executor replicas</caption>
+        <thead>
+          <tr>
+            <th scope="col">Replica</th>
+            <th scope="col">Role</th>
+            <th scope="col">Epoch</th>
+            <th scope="col">Heartbeat</th>
+            <th scope="col">Reachable</th>
+            <th scope="col">Executed</th>
+            {faults && <th scope="col">Faults</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {cluster.executors.map((replica) => (
+            <tr
+              key={replica.id}
+              data-replica={replica.id}
+              data-role={replica.reachable ? replica.role : "down"}
+              class={replica.reachable && replica.role === "leader" ? "leader" : replica.reachable ? "" : "down"}
+            >
+              <th scope="row">{replica.id}</th>
+              <td>{replica.reachable ? replica.role : "down"}</td>
+              <td>{replica.epoch ?? "—"}</td>
+              <td>{heartbeat(replica)}</td>
+              <td>{replica.reachable ? "yes" : "no"}</td>
+              <td>{replica.executed ?? "—"}</td>
+              {faults && (
+                <td class="actions">
+                  <button
+                    type="button"
+                    disabled={!replica.reachable}
+                    onClick={() =>
+                      act(
+                        `/admin/replicas/${replica.id}/crash`,
+                        {},
+                        `Replica ${replica.id} crashed. Watch the election.`,
+                      )}
+                  >
+                    Crash<span class="visually-hidden">replica {replica.id}</span>
+                  </button>
+                  <button
+                    type="button"
+                    disabled={!replica.reachable}
+                    onClick={() =>
+                      act(
+                        `/admin/replicas/${replica.id}/pause`,
+                        { seconds: PAUSE_SECONDS },
+                        `Replica ${replica.id} is frozen for ${PAUSE_SECONDS} s; when it wakes, the fence refuses it.`,
+                      )}
+                  >
+                    Pause {PAUSE_SECONDS} s<span class="visually-hidden">replica {replica.id}</span>
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <section aria-labelledby="queue-title">
+        <h2 id="queue-title">Order queue</h2>
+        {cluster.queue.reachable
+          ? (
+            <dl class="queue">
+              <div>
+                <dt>Waiting</dt>
+                <dd data-queue="depth">{cluster.queue.depth}</dd>
+              </div>
+              <div>
+                <dt>Leased</dt>
+                <dd>{cluster.queue.leased}</dd>
+              </div>
+              <div>
+                <dt>Dead letters</dt>
+                <dd>{cluster.queue.deadLetters}</dd>
+              </div>
+              <div>
+                <dt>Executed</dt>
+                <dd>{cluster.queue.executed}</dd>
+              </div>
+              <div>
+                <dt>Fenced calls</dt>
+                <dd>{cluster.queue.fenced}</dd>
+              </div>
+            </dl>
+          )
+          : <p class="error">The queue cannot be reached ({cluster.queue.error}).</p>}
+      </section>
+      <section aria-labelledby="elections-title">
+        <h2 id="elections-title">Recent elections</h2>
+        {elections.length === 0 ? <p class="empty">None seen yet.</p> : (
+          <ol class="elections">
+            {elections.map((e) => (
+              <li key={e.epoch}>
+                <time dateTime={e.at}>{time(e.at)}</time> — epoch {e.epoch}: replica {e.leaderId} leads
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      {faults && (
+        <section aria-labelledby="faults-title" class="faults">
+          <h2 id="faults-title">Break a validator</h2>
+          <p>Slow makes every call wait longer than the deadline; fail makes every call fail. Then try a checkout.</p>
+          <div class="validator-faults">
+            {VALIDATORS.map((name) => (
+              <div key={name} class="validator">
+                <span>{name}</span>
+                {(["slow", "fail", "clear"] as const).map((mode) => (
+                  <button
+                    key={mode}
+                    type="button"
+                    onClick={() =>
+                      act(`/admin/validators/${name}`, { mode }, `${name}: ${mode === "clear" ? "well again" : mode}.`)}
+                  >
+                    {mode === "clear" ? "Heal" : mode === "slow" ? "Slow" : "Fail"}
+                    <span class="visually-hidden">{name}</span>
+                  </button>
+                ))}
+              </div>
+            ))}
+          </div>
+        </section>
+      )}
+      <p class="notice" role="status" aria-live="polite">{notice.value}</p>
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * The checks of an order that need nothing but the order itself: user data
+ * and billing address (event b) and the card (event c). Pure functions, so
+ * the same code runs in transaction verification and in the browser's
+ * checkout form (through `checkoutFormSchema`). Each problem names the field
+ * it is about and says what a person can do about it.
+ *
+ * @module
+ */
+import type { Order } from "../contracts/common.ts";
+import { findCountry, zipMatches } from "../countries.ts";
+import { cardDigits, checkExpiry, detectBrand, luhnValid } from "./card.ts";
+
+/** The shipping methods on offer. */
+export const SHIPPING_METHODS = ["Standard", "Express", "Next-Day"] as const;
+
+/** One problem found by a check, with the path of the field it is about. */
+export interface CheckIssue {
+  /** Field path in the order, e.g. `["creditCard", "cvv"]`. */
+  path: string[];
+  /** What is wrong, in words a person can act on. */
+  message: string;
+}
+
+/** A check's verdict. */
+export interface CheckResult {
+  /** Whether the check passed. */
+  ok: boolean;
+  /** Why not, one sentence per problem. */
+  reasons: string[];
+  /** The same problems with the fields they are about. */
+  issues: CheckIssue[];
+}
+
+/** Builds a verdict from the problems found. */
+export function verdict(issues: CheckIssue[]): CheckResult {
+  return { ok: issues.length === 0, reasons: issues.map((issue) => issue.message), issues };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
+const PHONE = /^\+?[0-9 ()-]{7,20}$/;
+
+/** Event b: name, contact, billing address, shipping method and the terms. */
+export function checkUserData(order: Order): CheckResult {
+  const issues: CheckIssue[] = [];
+  const add = (path: string[], message: string) => issues.push({ path, message });
+  const name = order.user.name.trim();
+  if (name === "") add(["user", "name"], "the customer's name is missing");
+  else if (name.length < 2) add(["user", "name"], "the customer's name is too short");
+  const contact = order.user.contact.trim();
+  if (contact === "") add(["user", "contact"], "the customer's contact (e-mail or phone) is missing");
+  else if (!EMAIL.test(contact) && !PHONE.test(contact)) {
+    // Not echoed: reasons are stored with the order and shown with its events.
+    add(["user", "contact"], "the contact is neither an e-mail address nor a phone number");
+  }
+  issues.push(...checkAddress(order.billingAddress));
+  if (!(SHIPPING_METHODS as readonly string[]).includes(order.shippingMethod)) {
+    add(["shippingMethod"], `shipping method must be one of ${SHIPPING_METHODS.join(", ")}`);
+  }
+  if (!order.termsAccepted) add(["termsAccepted"], "the terms and conditions were not accepted");
+  return verdict(issues);
+}
+
+function checkAddress(address: Order["billingAddress"]): CheckIssue[] {
+  const issues: CheckIssue[] = [];
+  const add = (field: keyof Order["billingAddress"], message: string) =>
+    issues.push({ path: ["billingAddress", field], message });
+  for (const field of ["street", "city", "zip", "country"] as const) {
+    if (address[field].trim() === "") add(field, `billing address: ${field} is missing`);
+  }
+  if (address.country.trim() === "") return issues;
+  const country = findCountry(address.country);
+  if (!country) {
+    add("country", `billing address: we do not ship to "${address.country}"`);
+    return issues;
+  }
+  if (country.needsState && address.state.trim() === "") {
+    add("state", `billing address: state is required in ${country.name}`);
+  }
+  if (address.zip.trim() !== "" && !zipMatches(country, address.zip)) {
+    add("zip", `billing address: the postal code does not have the shape of one in ${country.name}`);
+  }
+  return issues;
+}
+
+/** What a valid card yields: no number, no CVV. */
+export interface CardCheck extends CheckResult {
+  /** Brand, when recognised. */
+  brand?: string;
+  /** Last four digits, when the number is well-formed. */
+  last4?: string;
+  /** The digits, for the fingerprint only; never stored or sent. */
+  digits?: string;
+}
+
+/** Event c: number (Luhn, brand, length), expiry (relative to `now`) and CVV. */
+export function checkCard(card: Order["creditCard"], now: Date): CardCheck {
+  const issues: CheckIssue[] = [];
+  const add = (field: keyof Order["creditCard"], message: string) =>
+    issues.push({ path: ["creditCard", field], message });
+  const digits = cardDigits(card.number);
+  const brand = digits ? detectBrand(digits) : undefined;
+  if (card.number.trim() === "") add("number", "the card number is missing");
+  else if (!digits) add("number", "the card number may contain only digits, spaces and dashes");
+  else if (digits.length < 12 || digits.length > 19) add("number", "the card number has an implausible length");
+  else if (!luhnValid(digits)) add("number", "the card number is invalid (checksum failed)");
+  else if (!brand) add("number", "the card brand is not accepted");
+  else if (!brand.lengths.includes(digits.length)) {
+    add("number", `a ${brand.name} card number has ${brand.lengths.join(" or ")} digits`);
+  }
+  if (card.expirationDate.trim() === "") add("expirationDate", "the card's expiration date is missing");
+  else {
+    const expiry = checkExpiry(card.expirationDate, now);
+    if (!expiry.ok) add("expirationDate", expiry.reason);
+  }
+  const cvvLength = brand?.cvvLength;
+  if (!/^\d{3,4}$/.test(card.cvv)) add("cvv", "the CVV must be 3 or 4 digits");
+  else if (cvvLength !== undefined && card.cvv.length !== cvvLength) {
+    add("cvv", `a ${brand!.name} CVV has ${cvvLength} digits`);
+  }
+  return {
+    ...verdict(issues),
+    brand: brand?.name,
+    last4: digits && digits.length >= 12 ? digits.slice(-4) : undefined,
+    digits,
+  };
+}

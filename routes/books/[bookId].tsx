@@ -1,0 +1,68 @@
+/**
+ * A book's page: description, price, stock, "Add to cart", and similar books
+ * (from the suggestions service's content similarity).
+ *
+ * @module
+ */
+import type { BookRef } from "@bookstore/lib/contracts";
+import AddToCart from "../../islands/add_to_cart.tsx";
+import { type BookDetails } from "../../utils/shop_api.ts";
+import { formatPrice } from "../../utils/cart.ts";
+import type { State } from "../../utils/state.ts";
+import { type Handlers, HttpError, page, type PageProps } from "../../web/fresh.ts";
+
+/** What the page renders. */
+interface Data {
+  book: BookDetails;
+  similar: BookRef[];
+}
+
+/** Reads the book with its stock and the books like it. */
+export const handler: Handlers<Data, State> = {
+  async GET(ctx) {
+    const { bookId } = ctx.params;
+    if (!ctx.state.catalog.get(bookId)) throw new HttpError(404, `We have no book "${bookId}".`);
+    let book: BookDetails | undefined;
+    try {
+      book = await ctx.state.shop.book(bookId);
+    } catch {
+      throw new HttpError(503, "The shop cannot read its stock right now. Please try again in a moment.");
+    }
+    if (!book) throw new HttpError(404, `We have no book "${bookId}".`);
+    return page({ book, similar: await ctx.state.shop.similar(bookId) });
+  },
+};
+
+/** The book page. */
+export default function BookRoute({ data: { book, similar } }: PageProps<Data, State>) {
+  return (
+    <article class="book-page">
+      <p class="crumbs">
+        <a href="/">Books</a> › {book.genres[0]}
+      </p>
+      <h1>{book.title}</h1>
+      <p class="author">{book.author} · {book.year}</p>
+      <p class="genres">{book.genres.join(", ")}</p>
+      <p class="description">{book.description}</p>
+      <p class="price">
+        {formatPrice(book.price)} · {book.stock > 0 ? `${book.stock} in stock` : "out of stock"}
+      </p>
+      <AddToCart
+        book={{ bookId: book.bookId, title: book.title, author: book.author, price: book.price }}
+        disabled={book.stock <= 0}
+      />
+      <section aria-labelledby="similar">
+        <h2 id="similar">Similar books</h2>
+        {similar.length === 0 ? <p class="empty">No suggestions right now.</p> : (
+          <ul class="similar">
+            {similar.map((b) => (
+              <li key={b.bookId}>
+                <a href={`/books/${b.bookId}`}>{b.title}</a> <span class="author">by {b.author}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </article>
+  );
+}

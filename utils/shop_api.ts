@@ -1,0 +1,197 @@
+/**
+ * What the web app reads and does, over the system's own APIs: the catalog
+ * and orders through the orchestrator's public Connect service, similar books
+ * from suggestions, the cluster from the orchestrator's `/cluster`, and — only
+ * when fault injection is enabled — the services' admin endpoints, called with
+ * the service credential the browser never sees.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Catalog } from "@bookstore/lib/catalog";
+import {
+  type Book,
+  type BookRef,
+  checkoutService,
+  EXECUTOR_ROLES,
+  type OrderView,
+  queueStatusSchema,
+  suggestionsService,
+  type ValidatorName,
+  VALIDATORS,
+} from "@bookstore/lib/contracts";
+import { createClient, RpcError } from "@bookstore/lib/rpc";
+
+/** One executor replica as the cluster view shows it. */
+export const replicaViewSchema = z.object({
+  id: z.number(),
+  url: z.string(),
+  reachable: z.boolean(),
+  error: z.string().optional(),
+  role: z.enum(EXECUTOR_ROLES).optional(),
+  leaderId: z.number().optional(),
+  epoch: z.number().optional(),
+  pid: z.number().optional(),
+  lastHeartbeatMs: z.number().optional(),
+  executed: z.number().optional(),
+  fenced: z.number().optional(),
+});
+
+/** One executor replica as the cluster view shows it. */
+export type ReplicaView = z.infer<typeof replicaViewSchema>;
+
+/** What the orchestrator's `GET /cluster` answers. */
+export const clusterViewSchema = z.object({
+  executors: z.array(replicaViewSchema),
+  queue: z.discriminatedUnion("reachable", [
+    queueStatusSchema.extend({ reachable: z.literal(true) }),
+    z.object({ reachable: z.literal(false), error: z.string() }),
+  ]),
+});
+
+/** The cluster: every replica and the queue. */
+export type ClusterView = z.infer<typeof clusterViewSchema>;
+
+/** A catalog book with its current stock and our description. */
+export type BookDetails = Book & { description: string };
+
+/** How a fault button treats a validator. */
+export const VALIDATOR_FAULT_MODES = ["slow", "fail", "clear"] as const;
+
+/** How a fault button treats a validator. */
+export type ValidatorFaultMode = typeof VALIDATOR_FAULT_MODES[number];
+
+/** Options for {@linkcode createShopApi}. */
+export interface ShopApiOptions {
+  /** The orchestrator's internal URL. */
+  orchestratorUrl: string;
+  /** Suggestions' URL. */
+  suggestionsUrl: string;
+  /** Every validator's URL, for fault buttons. */
+  validatorUrls: Record<ValidatorName, string>;
+  /** Every executor replica's URL by id, for fault buttons. */
+  executorUrls: Map<number, string>;
+  /** The service credential (internal calls and admin endpoints). */
+  token: string;
+  /** Deadline of one call. */
+  timeoutMs: number;
+  /** The shipped catalog, for descriptions. */
+  catalog: Catalog;
+  /** How long the book list with stock is reused (default 1000 ms). */
+  booksTtlMs?: number;
+}
+
+/** The web app's view of the system. */
+export interface ShopApi {
+  /** Every book with current stock, fresh within `booksTtlMs`. */
+  books(): Promise<Book[]>;
+  /** One book with its description, or `undefined`. */
+  book(bookId: string): Promise<BookDetails | undefined>;
+  /** Books similar to `bookId` (empty when suggestions cannot be reached). */
+  similar(bookId: string): Promise<BookRef[]>;
+  /** An order's view, or `undefined` when there is no such order. */
+  order(orderId: string): Promise<OrderView | undefined>;
+  /** The cluster: replicas and queue. */
+  cluster(): Promise<ClusterView>;
+  /** Crashes executor replica `id` (as SIGKILL would). */
+  crashReplica(id: number): Promise<void>;
+  /** Stops replica `id`'s event loop for `ms`, as SIGSTOP would. */
+  pauseReplica(id: number, ms: number): Promise<void>;
+  /** Makes a validator slow, failing, or well again. */
+  setValidatorFault(name: ValidatorName, mode: ValidatorFaultMode): Promise<void>;
+}
+
+/** How long "slow" delays every call of a validator: longer than any RPC deadline. */
+export const SLOW_VALIDATOR_DELAY_MS = 3000;
+
+/** Creates the web app's API client. */
+export function createShopApi(options: ShopApiOptions): ShopApi {
+  const checkout = createClient(checkoutService, {
+    baseUrl: options.orchestratorUrl,
+    peer: "orchestrator",
+    timeoutMs: options.timeoutMs,
+    breaker: false,
+  });
+  const suggestions = createClient(suggestionsService, {
+    baseUrl: options.suggestionsUrl,
+    peer: "suggestions",
+    token: options.token,
+    timeoutMs: options.timeoutMs,
+    retries: 0,
+  });
+  const ttl = options.booksTtlMs ?? 1000;
+  let cached: { at: number; books: Promise<Book[]> } | undefined;
+
+  const admin = async (baseUrl: string, path: string, init: { method: string; body?: unknown }) => {
+    const response = await fetch(new URL(path, baseUrl), {
+      method: init.method,
+      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json" },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    if (!response.ok) {
+      throw new RpcError("unavailable", `${path} answered ${response.status}: ${await response.text()}`);
+    }
+    await response.body?.cancel();
+  };
+  const replicaUrl = (id: number) => {
+    const url = options.executorUrls.get(id);
+    if (!url) throw new RpcError("not_found", `no executor replica ${id}`);
+    return url;
+  };
+
+  return {
+    books() {
+      const now = Date.now();
+      if (!cached || now - cached.at > ttl) {
+        const books = checkout.ListBooks({ query: "" }).then((answer) => answer.books);
+        cached = { at: now, books };
+        // A failed read must not be reused.
+        books.catch(() => cached?.books === books && (cached = undefined));
+      }
+      return cached.books;
+    },
+    async book(bookId) {
+      const shipped = options.catalog.get(bookId);
+      if (!shipped) return undefined;
+      const book = (await this.books()).find((b) => b.bookId === bookId);
+      return book && { ...book, description: shipped.description };
+    },
+    async similar(bookId) {
+      try {
+        return (await suggestions.Suggest({ bookIds: [bookId], limit: 4 })).books;
+      } catch {
+        return [];
+      }
+    },
+    async order(orderId) {
+      try {
+        return await checkout.GetOrder({ orderId });
+      } catch (error) {
+        if (error instanceof RpcError && (error.code === "not_found" || error.code === "invalid_argument")) {
+          return undefined;
+        }
+        throw error;
+      }
+    },
+    async cluster() {
+      const response = await fetch(new URL("/cluster", options.orchestratorUrl), {
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
+      return clusterViewSchema.parse(await response.json());
+    },
+    crashReplica: (id) => admin(replicaUrl(id), "/admin/crash", { method: "POST", body: {} }),
+    pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),
+    setValidatorFault(name, mode) {
+      if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);
+      const url = options.validatorUrls[name];
+      if (mode === "clear") return admin(url, "/admin/faults", { method: "DELETE" });
+      const rule = mode === "slow" ? { method: "*", delayMs: SLOW_VALIDATOR_DELAY_MS } : {
+        method: "*",
+        failWith: "unavailable",
+      };
+      return admin(url, "/admin/faults", { method: "POST", body: { rules: [rule] } });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * What every route and page of the web app receives as `ctx.state`.
+ *
+ * @module
+ */
+import type { Catalog } from "@bookstore/lib/catalog";
+import type { ClusterWatcher } from "./cluster_watcher.ts";
+import type { ShopApi } from "./shop_api.ts";
+
+/** The web app's state. */
+export interface State {
+  /** The system's APIs. */
+  shop: ShopApi;
+  /** The shipped catalog (descriptions, genres). */
+  catalog: Catalog;
+  /** The cluster, watched while the cluster page is open. */
+  cluster: ClusterWatcher;
+  /** Whether fault buttons and admin endpoints are enabled (dev and test only). */
+  faults: boolean;
+  /** Where the browser calls the orchestrator's Connect API. */
+  orchestratorPublicUrl: string;
+  /** The web app's own origin, the only one its admin endpoints accept requests from. */
+  origin: string;
+}

@@ -1,0 +1,185 @@
+/**
+ * Builds the web app from its manifest, the way Fresh does: each file in
+ * `routes/` answers at the path its name gives (`routes/books/[bookId].tsx` →
+ * `/books/:bookId`), inside `_app.tsx` and `_layout.tsx`, with `_404.tsx` and
+ * `_500.tsx` for errors. The islands' bundle is served under its content hash
+ * with a year-long cache; every response carries the security headers and is
+ * compressed when that helps.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { compress } from "hono/compress";
+import { serveStatic } from "hono/deno";
+import { secureHeaders } from "hono/secure-headers";
+import { type ComponentType, h } from "preact";
+import type { Logger } from "@bookstore/lib/log";
+import {
+  type FreshContext,
+  type Handler,
+  HttpError,
+  type Manifest,
+  type PageResponse,
+  type RouteModule,
+} from "./fresh.ts";
+import { islandPropsScript, registerIslands, renderWithIslands } from "./islands.ts";
+
+/** The islands' bundle, as `bundleClient` built it. */
+export interface ClientBundle {
+  /** The JavaScript. */
+  code: string;
+  /** A hash of the code, part of its URL so that any change busts caches. */
+  hash: string;
+}
+
+/** Options for {@linkcode createWebApp}. */
+export interface WebAppOptions<State> {
+  /** Given to every handler and page as `ctx.state`. */
+  state: State;
+  /** The islands' bundle; pages with islands load it. */
+  bundle: ClientBundle;
+  /** Logger for failed requests. */
+  log: Logger;
+  /** Origins besides our own that the browser may call (the orchestrator's public API). */
+  connectOrigins?: string[];
+  /** Folder whose `static/` is served at `/static/` (default the working directory). */
+  staticRoot?: string;
+}
+
+/** A route file's URL pattern: `./routes/orders/[orderId].tsx` → `/orders/:orderId`. */
+export function routePattern(path: string): string {
+  const segments = path.replace(/^\.\/routes\//, "").replace(/\.[jt]sx?$/, "").split("/");
+  if (segments.at(-1) === "index") segments.pop();
+  const converted = segments.map((segment) => {
+    const rest = /^\[\.\.\.(\w+)\]$/.exec(segment);
+    if (rest) return "*";
+    return segment.replace(/^\[(\w+)\]$/, ":$1");
+  });
+  return "/" + converted.join("/");
+}
+
+// Static segments before dynamic ones, so `/orders/new` would win over `/orders/:orderId`.
+const specificity = (pattern: string) => pattern.split("/").map((s) => s === "*" ? "2" : s.startsWith(":") ? "1" : "0");
+
+/** Builds the Hono app serving every route of `manifest`. */
+export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<State>): Hono {
+  registerIslands(manifest.islands);
+  const special = (name: string) => manifest.routes[`./routes/${name}.tsx`];
+  const App = special("_app")?.default ?? (({ Component }: { Component: ComponentType }) => h(Component, {}));
+  const Layout = special("_layout")?.default;
+  const bundlePath = `/_frsh/js/${options.bundle.hash}/client.js`;
+  const app = new Hono();
+
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'", ...(options.connectOrigins ?? [])],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: "strict-origin-when-cross-origin",
+      xFrameOptions: "DENY",
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  // Server-sent events must reach the browser as they are written, never buffered by a compressor.
+  app.use(
+    "*",
+    compress({
+      contentTypeFilter: (type) =>
+        /^(text\/(html|css|plain)|application\/(json|javascript)|text\/javascript|image\/svg)/.test(type),
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok", service: "web", pid: Deno.pid }));
+  app.get(bundlePath, (c) =>
+    c.body(options.bundle.code, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=31536000, immutable",
+    }));
+  app.use("/static/*", async (c, next) => {
+    await next();
+    c.header("cache-control", "public, max-age=300");
+  });
+  app.use("/static/*", serveStatic({ root: options.staticRoot ?? "./" }));
+
+  const contextOf = (c: Context): FreshContext<State> => ({
+    req: c.req.raw,
+    url: new URL(c.req.url),
+    params: c.req.param() as Record<string, string>,
+    state: options.state,
+  });
+
+  const render = (
+    Page: ComponentType<Record<string, unknown>>,
+    ctx: FreshContext<State>,
+    answer: { data?: unknown; error?: unknown; status?: number; headers?: HeadersInit },
+  ): Response => {
+    const Inner = () => h(Page, { ...ctx, data: answer.data, error: answer.error });
+    const Wrapped = Layout ? () => h(Layout, { ...ctx, Component: Inner }) : Inner;
+    const { html, islands } = renderWithIslands(h(App, { ...ctx, Component: Wrapped }));
+    // Client JavaScript only for pages that have islands.
+    const scripts = islands.length === 0
+      ? ""
+      : `${islandPropsScript(islands)}<script type="module" src="${bundlePath}"></script>`;
+    const body = "<!DOCTYPE html>" + html.replace("</body>", `${scripts}</body>`);
+    const headers = new Headers(answer.headers);
+    headers.set("content-type", "text/html; charset=utf-8");
+    return new Response(body, { status: answer.status ?? 200, headers });
+  };
+
+  const notFound = special("_404")?.default;
+  const serverError = special("_500")?.default;
+  const errorPage = (c: Context, error: unknown): Response => {
+    const ctx = contextOf(c);
+    const status = error instanceof HttpError ? error.status : 500;
+    if (status >= 500) options.log.error("request failed", { path: c.req.path, error });
+    const Page = status === 404 ? notFound : serverError;
+    if (!Page) return new Response(status === 404 ? "Not found" : "Internal error", { status });
+    try {
+      return render(Page, ctx, { error, status });
+    } catch (renderError) {
+      options.log.error("rendering the error page failed", { error: renderError });
+      return new Response("Internal error", { status: 500 });
+    }
+  };
+  app.onError((error, c) => errorPage(c, error));
+  app.notFound((c) => errorPage(c, new HttpError(404, `no page at ${c.req.path}`)));
+
+  const routes = Object.entries(manifest.routes)
+    .filter(([path]) => !/\/_[^/]*$/.test(path.replace(/\.[jt]sx?$/, "")))
+    .map(([path, module]) => ({ pattern: routePattern(path), module }))
+    .sort((a, b) => specificity(a.pattern).join("/").localeCompare(specificity(b.pattern).join("/")));
+  for (const { pattern, module } of routes) app.all(pattern, (c) => answer(c, module));
+
+  async function answer(c: Context, module: RouteModule): Promise<Response> {
+    const ctx = contextOf(c);
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    const handler = typeof module.handler === "function"
+      ? module.handler
+      : (module.handler as Record<string, Handler<unknown, State>> | undefined)?.[method];
+    let result: Response | PageResponse<unknown>;
+    if (handler) {
+      result = await handler(ctx);
+    } else if (!module.handler && module.default && method === "GET") {
+      result = { kind: "page", data: undefined };
+    } else {
+      const allowed = module.handler && typeof module.handler === "object"
+        ? Object.keys(module.handler).join(", ")
+        : "GET";
+      return new Response(`${c.req.method} is not allowed here`, { status: 405, headers: { allow: allowed } });
+    }
+    if (result instanceof Response) return result;
+    if (!module.default) throw new Error(`route ${c.req.path} answered page() but has no page component`);
+    return render(module.default, ctx, result);
+  }
+
+  return app;
+}
