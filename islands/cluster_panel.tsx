@@ -31,10 +31,8 @@ function heartbeat(replica: ReplicaView): string {
 }
 
 function time(iso: string): string {
-  return new Date(iso).toLocaleTimeString(
-    undefined,
-    { hour12: false, fractionalSecondDigits: 1 } as Intl.DateTimeFormatOptions,
-  );
+  // HH:MM:SS.s in UTC, the same on the server and in the browser.
+  return iso.slice(11, 21) + " UTC";
 }
 
 /** The live cluster view. */

@@ -36,7 +36,9 @@ export const envSchema = z.object({
   BOOKSTORE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info")
     .describe("Lowest log level written to stdout."),
   BOOKSTORE_FAULTS: flag(false)
-    .describe("Enables the fault-injection endpoint /admin/faults (dev and test only)."),
+    .describe(
+      "Enables the fault endpoints /admin/faults, /admin/crash and /admin/pause (dev and test only; `deno task dev` turns it on).",
+    ),
   BOOKSTORE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(65_536)
     .describe("Largest accepted request body; larger ones get resource_exhausted."),
   WEB_PORT: port(8000).describe("Port of the web app."),
