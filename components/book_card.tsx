@@ -1,6 +1,7 @@
 /**
  * A book in a list: title (linking to its page), author and year, genres,
- * price and stock, and the "Add to cart" button.
+ * price and stock, and the "Add to cart" button (`BookPurchase`, shared with
+ * the book's own page).
  *
  * @module
  */
@@ -23,6 +24,15 @@ export function BookCard({ book }: BookCardProps) {
       </h2>
       <p class="author">{book.author} · {book.year}</p>
       <p class="genres">{book.genres.join(", ")}</p>
+      <BookPurchase book={book} />
+    </li>
+  );
+}
+
+/** A book's price and stock with its "Add to cart" button, as the lists and the book's page show them. */
+export function BookPurchase({ book }: BookCardProps) {
+  return (
+    <>
       <p class="price">
         {formatPrice(book.price)} · {book.stock > 0 ? `${book.stock} in stock` : "out of stock"}
       </p>
@@ -30,6 +40,6 @@ export function BookCard({ book }: BookCardProps) {
         book={{ bookId: book.bookId, title: book.title, author: book.author, price: book.price }}
         disabled={book.stock <= 0}
       />
-    </li>
+    </>
   );
 }

@@ -5,9 +5,8 @@
  * @module
  */
 import type { BookRef } from "@bookstore/lib/contracts";
-import AddToCart from "../../islands/add_to_cart.tsx";
-import { type BookDetails } from "../../utils/shop_api.ts";
-import { formatPrice } from "../../utils/cart.ts";
+import { BookPurchase } from "../../components/book_card.tsx";
+import type { BookDetails } from "../../utils/shop_api.ts";
 import type { State } from "../../utils/state.ts";
 import { type Handlers, HttpError, page, type PageProps } from "../../web/fresh.ts";
 
@@ -44,13 +43,7 @@ export default function BookRoute({ data: { book, similar } }: PageProps<Data, S
       <p class="author">{book.author} · {book.year}</p>
       <p class="genres">{book.genres.join(", ")}</p>
       <p class="description">{book.description}</p>
-      <p class="price">
-        {formatPrice(book.price)} · {book.stock > 0 ? `${book.stock} in stock` : "out of stock"}
-      </p>
-      <AddToCart
-        book={{ bookId: book.bookId, title: book.title, author: book.author, price: book.price }}
-        disabled={book.stock <= 0}
-      />
+      <BookPurchase book={book} />
       <section aria-labelledby="similar">
         <h2 id="similar">Similar books</h2>
         {similar.length === 0 ? <p class="empty">No suggestions right now.</p> : (
