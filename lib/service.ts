@@ -1,70 +1,177 @@
 /**
- * What every service process shares: a Hono app with `/healthz`, the
- * fault-injection endpoint when enabled, serving on the configured port, and
- * a clean shutdown on SIGTERM/SIGINT.
+ * What every service shares, and the one place a service is wired:
+ *
+ * - {@linkcode createServiceKit}: a Hono app with `/healthz`, one `onError`
+ *   (every failure a Connect error), the fault-injection endpoint when
+ *   enabled, and two methods that replace the wiring each service used to
+ *   write out by hand: `kit.rpc(service, handlers)` mounts a service's
+ *   Connect routes with the credential, faults and body limit, and
+ *   `kit.peer(service)` makes a typed client of a peer from the config.
+ * - {@linkcode serveService}: what a `main.ts` does once it has built its
+ *   service: start it, serve it, shut it down cleanly on SIGTERM/SIGINT.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { Config } from "./config.ts";
+import { type Config, requireServiceToken } from "./config.ts";
+import {
+  fraudDetectionService,
+  orderEventsService,
+  orderQueueService,
+  suggestionsService,
+  transactionVerificationService,
+} from "./contracts/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { describeIssues, RpcError } from "./rpc/errors.ts";
+import { type Client, type ClientOptions, createClient } from "./rpc/client.ts";
+import type { ServiceSpec } from "./rpc/define.ts";
+import { RpcError } from "./rpc/errors.ts";
 import { FaultInjector, faultRulesSchema } from "./rpc/faults.ts";
-import { connectErrorResponse, hasValidCredential } from "./rpc/server.ts";
+import { createRpcRoutes, type Handlers, hasValidCredential, parseJsonBody, rpcErrorHandler } from "./rpc/server.ts";
+
+/** What a service module is given: everything it talks to. */
+export interface ServiceDeps {
+  /** The configuration. */
+  config: Config;
+  /** The logger; one named after the service at the configured level otherwise. */
+  log?: Logger;
+  /**
+   * How peers are reached (default: the global `fetch`). An in-memory test
+   * passes a `fetch` that hands each request to the peer's app
+   * (`app.request`), so no server is started.
+   */
+  fetch?: typeof fetch;
+}
 
 /** The pieces a service builds its routes on. */
 export interface ServiceKit {
   /** The app with `/healthz` (and `/admin/faults` when enabled) mounted. */
-  app: Hono;
+  readonly app: Hono;
   /** The service's logger. */
-  log: Logger;
+  readonly log: Logger;
+  /** The configuration. */
+  readonly config: Config;
   /** Fault rules, present only when fault injection is enabled. */
-  faults?: FaultInjector;
+  readonly faults?: FaultInjector;
+  /** Mounts the Connect routes of `service` with the service credential, faults and body limit. */
+  rpc<S extends ServiceSpec>(service: S, handlers: Handlers<S>): void;
+  /**
+   * A client of `service` with the credential and the RPC deadline; its URL
+   * comes from the config unless `options.baseUrl` says otherwise.
+   */
+  peer<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>;
 }
 
-/** Creates the app and logger of a service named `name`. */
-export function createServiceKit(name: string, config: Config): ServiceKit {
-  const log = createLogger(name, { level: config.logLevel });
-  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.error("unhandled rejection", { error: event.reason });
-  });
+/** Where each internal service is reached, and its name in messages. */
+const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) => string }>> = {
+  [orderEventsService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
+  [transactionVerificationService.typeName]: {
+    peer: "transaction_verification",
+    url: (config) => config.urls.transactionVerification,
+  },
+  [fraudDetectionService.typeName]: { peer: "fraud_detection", url: (config) => config.urls.fraudDetection },
+  [suggestionsService.typeName]: { peer: "suggestions", url: (config) => config.urls.suggestions },
+  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue },
+};
+
+/**
+ * Creates the app, logger and wiring of a service named `name`. Creating a
+ * kit starts nothing: no server, no timer, no listener.
+ *
+ * @example A whole service in memory
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * import { suggestionsService } from "./contracts/mod.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createServiceKit } from "./service.ts";
+ *
+ * const config = loadConfig({ BOOKSTORE_SERVICE_TOKEN: "a-token-of-16-chars" });
+ * const kit = createServiceKit("suggestions", { config, log: createLogger("doc", { write: () => {} }) });
+ * kit.rpc(suggestionsService, {
+ *   InitOrder: () => ({}),
+ *   Advance: () => ({}),
+ *   CancelOrder: () => ({ clock: {}, events: [], consistent: true }),
+ *   ClearOrder: () => ({ clock: {}, events: [], consistent: true }),
+ *   Suggest: () => ({ books: [] }),
+ * });
+ * const client = kit.peer(suggestionsService, { fetch: kit.app.request });
+ * console.assert((await client.Suggest({ bookIds: [] })).books.length === 0);
+ * ```
+ */
+export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
+  const { config } = deps;
+  const log = deps.log ?? createLogger(name, { level: config.logLevel });
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok", service: name, pid: Deno.pid }));
-  app.onError((error, c) => {
-    log.error("unhandled error", { error, path: c.req.path });
-    return connectErrorResponse(c, new RpcError("internal", "internal error"));
+  app.onError(rpcErrorHandler(log));
+  app.notFound((c) => new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`).toResponse());
+  const faults = config.faults && config.serviceToken !== undefined
+    ? mountFaults(app, { log, token: config.serviceToken })
+    : undefined;
+  return {
+    app,
+    log,
+    config,
+    faults,
+    rpc(service, handlers) {
+      app.route(
+        "/",
+        createRpcRoutes(service, {
+          handlers,
+          log,
+          token: service.public ? undefined : requireServiceToken(config),
+          faults,
+          maxBodyBytes: config.maxBodyBytes,
+        }),
+      );
+    },
+    peer(service, options = {}) {
+      const known = PEER_URLS[service.typeName];
+      const baseUrl = options.baseUrl ?? known?.url(config);
+      if (baseUrl === undefined) throw new Error(`no URL configured for ${service.typeName}`);
+      return createClient(service, {
+        peer: known?.peer ?? service.typeName,
+        token: config.serviceToken,
+        timeoutMs: config.rpcTimeoutMs,
+        fetch: deps.fetch,
+        ...options,
+        baseUrl,
+      });
+    },
+  };
+}
+
+function mountFaults(app: Hono, options: { log: Logger; token: string }): FaultInjector {
+  const { log, token } = options;
+  const injector = new FaultInjector();
+  app.use("/admin/faults", async (c, next) => {
+    if (!(await hasValidCredential(c.req.raw.headers, token))) {
+      throw new RpcError("unauthenticated", "missing or invalid service credential");
+    }
+    await next();
   });
-  app.notFound((c) => connectErrorResponse(c, new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
-  let faults: FaultInjector | undefined;
-  if (config.faults && config.serviceToken !== undefined) {
-    const token = config.serviceToken;
-    const injector = new FaultInjector();
-    faults = injector;
-    app.use("/admin/faults", async (c, next) => {
-      if (!(await hasValidCredential(c.req.raw.headers, token))) {
-        return connectErrorResponse(c, new RpcError("unauthenticated", "missing or invalid service credential"));
-      }
-      await next();
-    });
-    app.get("/admin/faults", (c) => c.json({ rules: injector.list() }));
-    app.post("/admin/faults", async (c) => {
-      const parsed = faultRulesSchema.safeParse(await c.req.json().catch(() => undefined));
-      if (!parsed.success) {
-        return connectErrorResponse(c, new RpcError("invalid_argument", describeIssues(parsed.error)));
-      }
-      injector.set(parsed.data.rules);
-      log.warn("fault rules replaced", { rules: parsed.data.rules });
-      return c.json({ rules: injector.list() });
-    });
-    app.delete("/admin/faults", (c) => {
-      injector.set([]);
-      log.info("fault rules cleared");
-      return c.json({ rules: [] });
-    });
-  }
-  return { app, log, faults };
+  app.get("/admin/faults", (c) => c.json({ rules: injector.list() }));
+  app.post("/admin/faults", async (c) => {
+    const { rules } = await parseJsonBody(c, faultRulesSchema);
+    injector.set(rules);
+    log.warn("fault rules replaced", { rules });
+    return c.json({ rules: injector.list() });
+  });
+  app.delete("/admin/faults", (c) => {
+    injector.set([]);
+    log.info("fault rules cleared");
+    return c.json({ rules: [] });
+  });
+  return injector;
+}
+
+/** A service module built by its `createApp(deps)`: routes, and the timers it runs. */
+export interface ServiceApp extends Disposable {
+  /** The service's routes. */
+  readonly app: Hono;
+  /** The service's logger. */
+  readonly log: Logger;
+  /** Starts the service's timers (sweepers, housekeeping, elections); serving does not need it. */
+  start(): void;
 }
 
 /** Options for {@linkcode serve}. */
@@ -81,10 +188,16 @@ export interface ServeOptions {
 
 /**
  * Serves `app` until SIGTERM or SIGINT, then stops accepting requests, lets
- * in-flight ones finish, runs `onShutdown` and exits.
+ * in-flight ones finish, runs `onShutdown` and exits. A stray promise
+ * rejection is logged instead of ending the process.
  */
 export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
   const { log } = options;
+  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("unhandled rejection", { error: event.reason });
+  });
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname,
@@ -107,6 +220,34 @@ export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.Ne
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  return server;
+}
+
+/** Options for {@linkcode serveService}. */
+export interface ServeServiceOptions {
+  /** The configuration (the interface to bind). */
+  config: Config;
+  /** Port to listen on. */
+  port: number;
+  /** The service's KV, closed after the server stops. */
+  kv?: Deno.Kv;
+}
+
+/**
+ * Starts `service` and serves it until SIGTERM/SIGINT; then disposes of it
+ * and closes its KV. This is most of a `main.ts`.
+ */
+export function serveService(service: ServiceApp, options: ServeServiceOptions): Deno.HttpServer<Deno.NetAddr> {
+  const server = serve(service.app, {
+    port: options.port,
+    hostname: options.config.host,
+    log: service.log,
+    onShutdown: () => {
+      service[Symbol.dispose]();
+      options.kv?.close();
+    },
+  });
+  service.start();
   return server;
 }
 

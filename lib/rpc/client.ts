@@ -18,7 +18,7 @@ import {
 } from "cockatiel";
 import type { z } from "zod";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
-import { codeFromHttpStatus, type ConnectCode, connectErrorBodySchema, describeIssues, RpcError } from "./errors.ts";
+import { codeFromHttpStatus, connectErrorBodySchema, describeIssues, isPeerFailure, RpcError } from "./errors.ts";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -53,14 +53,12 @@ export interface ClientOptions {
    * stays open before one trial call (default 1000 ms); `false` disables it.
    */
   breaker?: { threshold: number; halfOpenAfterMs: number } | false;
-}
-
-/** Codes that say the peer, not the request, is the problem. */
-const PEER_FAILURES: ReadonlySet<ConnectCode> = new Set(["unavailable", "deadline_exceeded"]);
-
-/** Whether an error means the peer is down or too slow (and not the request bad). */
-export function isPeerFailure(error: unknown): boolean {
-  return error instanceof RpcError && PEER_FAILURES.has(error.code);
+  /**
+   * How requests are sent (default: the global `fetch`). Pass an app's
+   * `request` to call it in memory, without a server, as connect-es'
+   * router transport does.
+   */
+  fetch?: typeof fetch;
 }
 
 /** Creates a typed client for `service` at `options.baseUrl`. */
@@ -131,7 +129,7 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", headers, body: JSON.stringify(input), signal });
+    response = await (options.fetch ?? fetch)(url, { method: "POST", headers, body: JSON.stringify(input), signal });
   } catch (error) {
     if (timeout.aborted) {
       throw new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {

@@ -171,7 +171,7 @@ export class OrderQueueStore {
     for (let i = 0; i < MAX_RETRIES; i++) {
       const fence = await this.#admit(caller, "dequeue");
       // A new leader's first dequeue frees its predecessors' leases at once;
-      // expired leases are freed by the housekeeping timer (main.ts).
+      // expired leases are freed by the housekeeping timer (app.ts).
       if (caller.epoch !== this.#reclaimedForEpoch) {
         await this.reclaim();
         this.#reclaimedForEpoch = caller.epoch;
