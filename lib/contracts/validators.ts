@@ -11,7 +11,6 @@ import { defineService, method } from "../rpc/define.ts";
 import {
   advanceRequestSchema,
   advanceResponseSchema,
-  billingAddressSchema,
   bookRefSchema,
   cancelOrderRequestSchema,
   clearOrderRequestSchema,
@@ -19,9 +18,8 @@ import {
   orderClockResponseSchema,
   orderItemSchema,
   orderSchema,
-  userSchema,
 } from "./common.ts";
-import { bool, list, nested, str, uint32 } from "./wire.ts";
+import { list, message, nested, str, uint32 } from "./wire.ts";
 
 /** The three validation services. */
 export const VALIDATORS = ["transaction_verification", "fraud_detection", "suggestions"] as const;
@@ -62,35 +60,44 @@ export const VALIDATION_EVENTS = {
 /** An event name, `a` to `f`. */
 export type EventName = keyof typeof VALIDATION_EVENTS;
 
-/** `bookstore.v1.InitTransactionRequest`. */
-export const initTransactionRequestSchema = z.object({ orderId: str(64), order: nested(orderSchema) });
+/** The `InitTransactionRequest` message. */
+export const initTransactionRequestSchema = message(
+  "InitTransactionRequest",
+  z.object({ orderId: str(64), order: nested(orderSchema) }),
+);
 
-/** `bookstore.v1.FraudOrder`: the order without any card data. */
-export const fraudOrderSchema = z.object({
-  user: nested(userSchema),
-  items: list(orderItemSchema, 100),
-  billingAddress: nested(billingAddressSchema),
-  shippingMethod: str(32),
-  giftWrapping: bool(),
-});
+/** The `FraudOrder` message: the order without any card data. */
+export const fraudOrderSchema = message(
+  "FraudOrder",
+  orderSchema.pick({ user: true, items: true, billingAddress: true, shippingMethod: true, giftWrapping: true }),
+);
 
 /** The order as fraud detection sees it. */
 export type FraudOrder = z.infer<typeof fraudOrderSchema>;
 
-/** `bookstore.v1.InitFraudRequest`. */
-export const initFraudRequestSchema = z.object({ orderId: str(64), order: nested(fraudOrderSchema) });
+/** The `InitFraudRequest` message. */
+export const initFraudRequestSchema = message(
+  "InitFraudRequest",
+  z.object({ orderId: str(64), order: nested(fraudOrderSchema) }),
+);
 
-/** `bookstore.v1.InitSuggestionsRequest`. */
-export const initSuggestionsRequestSchema = z.object({ orderId: str(64), items: list(orderItemSchema, 100) });
+/** The `InitSuggestionsRequest` message. */
+export const initSuggestionsRequestSchema = message(
+  "InitSuggestionsRequest",
+  z.object({ orderId: str(64), items: list(orderItemSchema, 100) }),
+);
 
-/** `bookstore.v1.SuggestRequest`. */
-export const suggestRequestSchema = z.object({
-  bookIds: list(str(128), 100),
-  limit: uint32().refine((v) => v <= 50, "limit is at most 50"),
-});
+/** The `SuggestRequest` message. */
+export const suggestRequestSchema = message(
+  "SuggestRequest",
+  z.object({
+    bookIds: list(str(128), 100),
+    limit: uint32().refine((v) => v <= 50, "limit is at most 50"),
+  }),
+);
 
-/** `bookstore.v1.SuggestResponse`. */
-export const suggestResponseSchema = z.object({ books: list(bookRefSchema, 50) });
+/** The `SuggestResponse` message. */
+export const suggestResponseSchema = message("SuggestResponse", z.object({ books: list(bookRefSchema, 50) }));
 
 const eventProtocol = <I extends z.ZodType>(init: I) => ({
   InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),

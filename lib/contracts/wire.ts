@@ -27,3 +27,25 @@ export const nested = <T extends z.ZodObject>(schema: T) => schema.prefault({} a
 export const clock = () => vectorClockSchema.default({});
 /** A message with no fields. */
 export const empty = () => z.object({});
+
+/** The protobuf package every bookstore message and service belongs to. */
+export const PROTO_PACKAGE = "bookstore.v1";
+
+const registry = new Map<string, z.ZodType>();
+
+/**
+ * Names `schema` as the proto message `name` (in {@linkcode PROTO_PACKAGE})
+ * and returns it: each message's name is written once, where its schema is
+ * defined, and the registry of every message is built from these calls.
+ */
+export function message<T extends z.ZodType>(name: string, schema: T): T {
+  const fullName = `${PROTO_PACKAGE}.${name}`;
+  if (registry.has(fullName)) throw new Error(`proto message ${fullName} is defined twice`);
+  registry.set(fullName, schema);
+  return schema;
+}
+
+/** Every message named with {@linkcode message} so far, by its fully qualified name. */
+export function registeredMessages(): Readonly<Record<string, z.ZodType>> {
+  return Object.fromEntries(registry);
+}

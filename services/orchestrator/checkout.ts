@@ -14,6 +14,7 @@ import {
   CLOCK_PROCESSES,
   type EventName,
   type fraudDetectionService,
+  fraudOrderSchema,
   type Order,
   type OrderClockResponse,
   type orderQueueService,
@@ -163,16 +164,8 @@ export class Checkout {
     const budget = { signal: AbortSignal.timeout(config.checkoutTimeoutMs) };
     const init = await Promise.allSettled([
       peers.transactionVerification.InitOrder({ orderId, order }, budget),
-      peers.fraudDetection.InitOrder({
-        orderId,
-        order: {
-          user: order.user,
-          items: order.items,
-          billingAddress: order.billingAddress,
-          shippingMethod: order.shippingMethod,
-          giftWrapping: order.giftWrapping,
-        },
-      }, budget),
+      // The schema keeps only the fields fraud detection may see: no card data.
+      peers.fraudDetection.InitOrder({ orderId, order: fraudOrderSchema.parse(order) }, budget),
       peers.suggestions.InitOrder({ orderId, items: order.items }, budget),
     ]);
     const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
