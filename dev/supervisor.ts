@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { waitFor } from "@bookstore/lib/async";
 import type { ProcessSpec } from "./topology.ts";
 
 /** Options for {@linkcode Supervisor}. */
@@ -109,17 +110,18 @@ export class Supervisor {
 
   /** Waits until every child (or `names`) answers `GET /healthz` with 200. */
   async waitHealthy(options: { timeoutMs: number; names?: string[] }): Promise<void> {
-    const deadline = Date.now() + options.timeoutMs;
     const pending = new Set(options.names ?? this.names);
-    while (pending.size > 0) {
+    const allHealthy = async () => {
       await Promise.all([...pending].map(async (name) => {
         if (await isHealthy(this.#child(name).spec.port)) pending.delete(name);
       }));
-      if (pending.size === 0) return;
-      if (Date.now() > deadline) {
-        throw new Error(`not healthy after ${options.timeoutMs} ms: ${[...pending].join(", ")}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      return pending.size === 0;
+    };
+    try {
+      await waitFor(allHealthy, options.timeoutMs, { step: 50 });
+    } catch (error) {
+      if (!(error instanceof DOMException && error.name === "TimeoutError")) throw error;
+      throw new Error(`not healthy after ${options.timeoutMs} ms: ${[...pending].join(", ")}`);
     }
   }
 

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import books from "./catalog/books.json" with { type: "json" };
-import { matchesQuery } from "./search.ts";
+import { matchesQuery, normalize } from "./search.ts";
 
 /** A catalog entry as shipped. */
 export const catalogBookSchema = z.object({
@@ -32,8 +32,6 @@ export interface ItemReference {
   /** The book's title, when given. */
   name?: string;
 }
-
-const normalize = (title: string) => title.trim().toLowerCase().replace(/\s+/g, " ");
 
 /** The catalog with lookups by id and title. */
 export class Catalog {

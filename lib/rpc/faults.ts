@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { delay } from "../async.ts";
 import { CONNECT_CODES, RpcError } from "./errors.ts";
 
 /** One fault rule: which methods it hits and what it does to them. */
@@ -49,21 +50,10 @@ export class FaultInjector {
       rule.times -= 1;
       if (rule.times <= 0) this.#rules = this.#rules.filter((r) => r !== rule);
     }
-    if (rule.delayMs > 0) await abortableDelay(rule.delayMs, signal);
+    // A call abandoned during the delay ends there; the caller sees its deadline, not the fault.
+    if (rule.delayMs > 0) await delay(rule.delayMs, { signal }).catch(() => {});
     if (rule.failWith) {
       throw new RpcError(rule.failWith, `injected fault on ${fullMethod}`);
     }
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -11,6 +11,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { z } from "zod";
+import { abortable } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { withSpan } from "../telemetry.ts";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
@@ -253,16 +254,13 @@ async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
 }
 
 /** Resolves with `promise`, or rejects with `deadline_exceeded`/`canceled` when `signal` aborts first. */
-export function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {}); // its failure no longer has a caller to go to
-    return Promise.reject(abortError(signal));
+export async function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await abortable(promise, signal);
+  } catch (error) {
+    if (signal.aborted && error === signal.reason) throw abortError(signal);
+    throw error;
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function abortError(signal: AbortSignal): RpcError {

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import {
   bookRefSchema,
   orderLineSchema,
@@ -75,14 +76,15 @@ export class OrderBook {
    * the earlier claim (with `claimed: false`) instead.
    */
   async claim(key: string, claim: IdempotencyClaim): Promise<{ claimed: boolean; claim: IdempotencyClaim }> {
-    for (;;) {
+    return await commitWithRetry(async () => {
       const result = await this.#kv.atomic()
         .check({ key: ["idempotency", key], versionstamp: null })
         .set(["idempotency", key], claim, { expireIn: IDEMPOTENCY_TTL_MS })
         .commit();
       if (result.ok) return { claimed: true, claim };
+      // Taken: answer the earlier claim (unless it expired in between: then claim again).
       const { value } = await this.#kv.get(["idempotency", key]);
-      if (value !== null) return { claimed: false, claim: idempotencyClaimSchema.parse(value) };
-    }
+      return value === null ? RETRY : { claimed: false, claim: idempotencyClaimSchema.parse(value) };
+    }, { what: "idempotency claim" });
   }
 }

@@ -26,6 +26,7 @@ import {
   type QueueStatus,
   type StockLevel,
 } from "@bookstore/lib/contracts";
+import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import type { Logger } from "@bookstore/lib/log";
 import { RpcError } from "@bookstore/lib/rpc";
 
@@ -55,8 +56,6 @@ export interface StoreOptions {
   /** Logger. */
   log: Logger;
 }
-
-const MAX_RETRIES = 50;
 
 const readyKey = (order: OrderRecord) => ["ready", -order.totalQuantity, order.seq, order.orderId];
 const orderKey = (orderId: string) => ["order", orderId];
@@ -134,16 +133,14 @@ export class OrderQueueStore {
 
   /** Issues a new epoch, higher than any before, to `executorId`. */
   async acquireEpoch(executorId: number): Promise<number> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#kv.get<Fence>(FENCE_KEY);
       const epoch = (fence.value?.epoch ?? 0) + 1;
       const result = await this.#kv.atomic().check(fence).set(FENCE_KEY, { epoch, leaderId: executorId }).commit();
-      if (result.ok) {
-        this.#options.log.info("epoch issued", { epoch, executorId });
-        return epoch;
-      }
-    }
-    throw new RpcError("aborted", "could not issue an epoch: too much contention");
+      if (!result.ok) return RETRY;
+      this.#options.log.info("epoch issued", { epoch, executorId });
+      return epoch;
+    }, { what: "issuing an epoch" });
   }
 
   /** Reads the fence and refuses a caller that does not hold the current epoch. */
@@ -168,7 +165,7 @@ export class OrderQueueStore {
 
   /** Leases the head of the queue to the current leader; `undefined` when nothing is ready. */
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async (): Promise<Lease | undefined | typeof RETRY> => {
       const fence = await this.#admit(caller, "dequeue");
       // A new leader's first dequeue frees its predecessors' leases at once;
       // expired leases are freed by the housekeeping timer (app.ts).
@@ -182,7 +179,7 @@ export class OrderQueueStore {
       const order = orderEntry.value;
       if (!order) {
         await this.#kv.delete(head.value.key); // an index entry without its order: drop it
-        continue;
+        return RETRY;
       }
       const lease = {
         leaseId: crypto.randomUUID(),
@@ -219,8 +216,8 @@ export class OrderQueueStore {
           expiresAt: lease.expiresAt,
         };
       }
-    }
-    throw new RpcError("aborted", "dequeue lost too many races; try again");
+      return RETRY;
+    }, { what: "dequeue" });
   }
 
   /**
@@ -229,7 +226,7 @@ export class OrderQueueStore {
    * executed, or marks it failed (out of stock) and leaves stock untouched.
    */
   async ack(caller: AckRequest): Promise<AckResponse> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "ack");
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
       const order = orderEntry.value;
@@ -282,8 +279,8 @@ export class OrderQueueStore {
         });
         return { state, reason };
       }
-    }
-    throw new RpcError("aborted", "ack lost too many races; try again");
+      return RETRY;
+    }, { what: "ack" });
   }
 
   // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
@@ -299,7 +296,7 @@ export class OrderQueueStore {
 
   /** Gives a leased order back: queued again, or dead-lettered past the attempt limit. */
   async nack(caller: NackRequest): Promise<NackResponse["state"]> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "nack");
       const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
       if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
@@ -309,9 +306,8 @@ export class OrderQueueStore {
         fence,
         failedAttempt: true,
       });
-      if (outcome) return outcome;
-    }
-    throw new RpcError("aborted", "nack lost too many races; try again");
+      return outcome ?? RETRY;
+    }, { what: "nack" });
   }
 
   // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
