@@ -19,7 +19,7 @@ import {
 import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
-import { OrderBook } from "./orders.ts";
+import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
 
 /** What the orchestrator is built on: its KV holds order records and idempotency keys. */
@@ -28,23 +28,13 @@ export interface OrchestratorDeps extends ServiceDeps {
   kv: Deno.Kv;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-function idempotencyKey(headers: Headers): string | undefined {
-  const key = headers.get("idempotency-key") ?? undefined;
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    throw new RpcError("invalid_argument", "Idempotency-Key: must be 1-255 printable ASCII characters");
-  }
-  return key;
-}
-
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
 export function createApp(deps: OrchestratorDeps): ServiceApp {
   const { config, kv } = deps;
   const kit = createServiceKit("orchestrator", deps);
   const { app, log } = kit;
   const catalog = loadCatalog();
-  const orders = new OrderBook(kv);
+  const orders = new OrderRecords(kv);
   const queue = kit.peer(orderQueueService);
   const checkout = new Checkout({
     config,
@@ -82,7 +72,7 @@ export function createApp(deps: OrchestratorDeps): ServiceApp {
 
   rest.post("/checkout", limitBody(config.maxBodyBytes), async (c) => {
     const order = await parseJsonBody(c, orderSchema);
-    const options = { idempotencyKey: idempotencyKey(c.req.raw.headers), signal: c.req.raw.signal };
+    const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
     return c.json(await checkout.place(order, options));
   });
   rest.get("/orders/:orderId", async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue })));
@@ -97,7 +87,7 @@ export function createApp(deps: OrchestratorDeps): ServiceApp {
 
   kit.rpc(checkoutService, {
     PlaceOrder: (order, ctx) =>
-      checkout.place(order, { idempotencyKey: idempotencyKey(ctx.headers), signal: ctx.signal }),
+      checkout.place(order, { idempotencyKey: idempotencyKeyFrom(ctx.headers), signal: ctx.signal }),
     GetOrder: ({ orderId }) => orderView(orderId, { orders, queue }),
     ListBooks: async ({ query }) => ({ books: await listBooks(query, { catalog, queue }) }),
   });

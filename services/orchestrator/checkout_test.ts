@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import type { ServiceApp } from "@bookstore/lib/service";
-import { compare, type VectorClock } from "@bookstore/lib/vector_clock";
+import type { ValidationEvent } from "@bookstore/lib/contracts";
+import { compare } from "@bookstore/lib/vector_clock";
 import { createApp as createFraudDetection } from "@bookstore/fraud_detection";
 import { createApp as createOrderQueue } from "@bookstore/order_queue";
 import { createApp as createSuggestions } from "@bookstore/suggestions";
@@ -77,13 +78,6 @@ async function inMemorySystem() {
   };
 }
 
-interface Event {
-  name: string;
-  service: string;
-  clock: VectorClock;
-  ok: boolean;
-}
-
 Deno.test("a valid order is approved after events a..f, in their partial order, and queued", async () => {
   using system = await inMemorySystem();
   const { status, body } = await system.checkout(validOrder());
@@ -96,7 +90,7 @@ Deno.test("a valid order is approved after events a..f, in their partial order, 
   const view = await system.get(`/orders/${body.orderId}`);
   assert.equal(view.status, 200);
   assert.equal(view.body.status, "queued");
-  const events = new Map<string, Event>(view.body.events.map((e: Event) => [e.name, e]));
+  const events = new Map<string, ValidationEvent>(view.body.events.map((e: ValidationEvent) => [e.name, e]));
   assert.deepEqual([...events.keys()].sort(), ["a", "b", "c", "d", "e", "f"]);
   const rel = (x: string, y: string) => compare(events.get(x)!.clock, events.get(y)!.clock);
   assert.equal(rel("a", "b"), "concurrent");
@@ -120,7 +114,10 @@ Deno.test("a rejected order names its reason, stops every service and is not que
   assert.equal((await system.queue.status()).depth, 0);
   const view = await system.get(`/orders/${body.orderId}`);
   assert.equal(view.body.status, "rejected");
-  assert.ok(!view.body.events.some((e: Event) => ["e", "f"].includes(e.name)), "nothing ran after the failure");
+  assert.ok(
+    !view.body.events.some((e: ValidationEvent) => ["e", "f"].includes(e.name)),
+    "nothing ran after the failure",
+  );
 });
 
 Deno.test("the same Idempotency-Key answers the same order, and refuses a different one", async () => {

@@ -15,7 +15,7 @@ import {
   type QueueStatus,
 } from "@bookstore/lib/contracts";
 import { type Client, type ClientOptions, RpcError } from "@bookstore/lib/rpc";
-import type { OrderBook } from "./orders.ts";
+import type { OrderRecords } from "./order_records.ts";
 
 const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = {
   queued: "queued",
@@ -28,7 +28,7 @@ const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = 
 /** An order's view: `not_found` for unknown ids and for orders never queued. */
 export async function orderView(
   orderId: string,
-  deps: { orders: OrderBook; queue: Client<typeof orderQueueService> },
+  deps: { orders: OrderRecords; queue: Client<typeof orderQueueService> },
 ): Promise<OrderView> {
   const record = await deps.orders.get(orderId);
   if (!record || (record.approved && !record.queued)) throw new RpcError("not_found", `no order ${orderId}`);

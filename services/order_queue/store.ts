@@ -31,7 +31,7 @@ import type { Logger } from "@bookstore/lib/log";
 import { RpcError } from "@bookstore/lib/rpc";
 
 /** An order as stored, with its current lease. */
-interface OrderRecord extends OrderState {
+interface QueuedOrder extends OrderState {
   totalQuantity: number;
   seq: number;
   lease?: { leaseId: string; executorId: number; epoch: number; expiresAt: number };
@@ -57,7 +57,7 @@ export interface StoreOptions {
   log: Logger;
 }
 
-const readyKey = (order: OrderRecord) => ["ready", -order.totalQuantity, order.seq, order.orderId];
+const readyKey = (order: QueuedOrder) => ["ready", -order.totalQuantity, order.seq, order.orderId];
 const orderKey = (orderId: string) => ["order", orderId];
 const leasedKey = (orderId: string) => ["leased", orderId];
 const deadKey = (orderId: string) => ["dead", orderId];
@@ -109,7 +109,7 @@ export class OrderQueueStore {
       if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
     }
     const now = Date.now();
-    const record: OrderRecord = {
+    const record: QueuedOrder = {
       orderId,
       state: "queued",
       attempts: 0,
@@ -175,7 +175,7 @@ export class OrderQueueStore {
       }
       const head = await this.#kv.list<string>({ prefix: ["ready"] }, { limit: 1 }).next();
       if (head.done) return undefined;
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(head.value.value));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(head.value.value));
       const order = orderEntry.value;
       if (!order) {
         await this.#kv.delete(head.value.key); // an index entry without its order: drop it
@@ -187,7 +187,7 @@ export class OrderQueueStore {
         epoch: caller.epoch,
         expiresAt: Date.now() + this.#options.leaseMs,
       };
-      const updated: OrderRecord = {
+      const updated: QueuedOrder = {
         ...order,
         state: "leased",
         attempts: order.attempts + 1,
@@ -228,7 +228,7 @@ export class OrderQueueStore {
   async ack(caller: AckRequest): Promise<AckResponse> {
     return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "ack");
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       const order = orderEntry.value;
       if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
       if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
@@ -265,7 +265,7 @@ export class OrderQueueStore {
             epoch: caller.epoch,
             finishedLeaseId: caller.leaseId,
             updatedAt: Date.now(),
-          } satisfies OrderRecord,
+          } satisfies QueuedOrder,
         )
         .delete(leasedKey(order.orderId))
         .sum(["counter", state], 1n);
@@ -285,7 +285,7 @@ export class OrderQueueStore {
 
   // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
   // stale epoch, which is `failed_precondition` (the caller no longer leads).
-  #checkLease(order: OrderRecord, leaseId: string, action: string) {
+  #checkLease(order: QueuedOrder, leaseId: string, action: string) {
     if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
       throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);
     }
@@ -298,7 +298,7 @@ export class OrderQueueStore {
   async nack(caller: NackRequest): Promise<NackResponse["state"]> {
     return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "nack");
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
       this.#checkLease(orderEntry.value, caller.leaseId, "nack");
       const outcome = await this.#release(orderEntry, {
@@ -312,7 +312,7 @@ export class OrderQueueStore {
 
   // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
   async #release(
-    orderEntry: Deno.KvEntry<OrderRecord>,
+    orderEntry: Deno.KvEntry<QueuedOrder>,
     options: {
       reason: string;
       failedAttempt: boolean;
@@ -355,7 +355,7 @@ export class OrderQueueStore {
     let reclaimed = 0;
     for await (const entry of this.#kv.list<{ expiresAt: number; epoch: number }>({ prefix: ["leased"] })) {
       if (entry.value.expiresAt > now && (fence === null || entry.value.epoch >= fence.epoch)) continue;
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(entry.key[1] as string));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(entry.key[1] as string));
       const lease = orderEntry.value?.state === "leased" ? orderEntry.value.lease : undefined;
       if (!lease) {
         await this.#kv.atomic().check(entry).delete(entry.key).commit();
@@ -366,7 +366,7 @@ export class OrderQueueStore {
       const expired = lease.expiresAt <= now;
       const deposed = fence !== null && lease.epoch < fence.epoch;
       if (!expired && !deposed) continue;
-      const released = await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, {
+      const released = await this.#release(orderEntry as Deno.KvEntry<QueuedOrder>, {
         reason: expired ? "lease expired" : `leader of epoch ${lease.epoch} was deposed`,
         failedAttempt: expired,
         leasedEntry: entry,
@@ -378,7 +378,7 @@ export class OrderQueueStore {
 
   /** An order's state. */
   async orderState(orderId: string): Promise<OrderState> {
-    const order = (await this.#kv.get<OrderRecord>(orderKey(orderId))).value;
+    const order = (await this.#kv.get<QueuedOrder>(orderKey(orderId))).value;
     if (!order) throw new RpcError("not_found", `no order ${orderId} in the queue`);
     return {
       orderId: order.orderId,
@@ -447,7 +447,7 @@ export class OrderQueueStore {
   /** Moves a dead letter back into the queue with a fresh attempt count. */
   async requeueDeadLetter(orderId: string): Promise<boolean> {
     const dead = await this.#kv.get(deadKey(orderId));
-    const orderEntry = await this.#kv.get<OrderRecord>(orderKey(orderId));
+    const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(orderId));
     if (!dead.value || orderEntry.value?.state !== "dead") return false;
     const order = { ...orderEntry.value, state: "queued" as const, attempts: 0, reason: "", updatedAt: Date.now() };
     const result = await this.#kv.atomic()
