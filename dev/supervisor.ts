@@ -31,7 +31,30 @@ interface Child {
   startedAt: number;
 }
 
-/** Supervises child processes. */
+/**
+ * Supervises child processes.
+ *
+ * @example Run one process, read its output, stop it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { waitFor } from "@bookstore/lib/async";
+ * import { Supervisor } from "./supervisor.ts";
+ *
+ * const script = await Deno.makeTempFile({ suffix: ".ts" });
+ * await Deno.writeTextFile(script, 'console.log("hello"); setInterval(() => {}, 1000);');
+ * const lines: string[] = [];
+ * const supervisor = new Supervisor([{ name: "hello", entry: script, port: 0, env: {} }], {
+ *   root: new URL("file:///"),
+ *   restart: false,
+ *   onLine: (name, line) => lines.push(`${name}: ${line}`),
+ * });
+ * supervisor.start();
+ * await waitFor(() => lines.includes("hello: hello"), 30_000);
+ * await supervisor.stopAll();
+ * await Deno.remove(script);
+ * assert.ok(lines.includes("hello: hello"));
+ * ```
+ */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
   readonly #options: SupervisorOptions;

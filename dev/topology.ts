@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildTopology } from "./topology.ts";
  * const specs = buildTopology({ dataDir: "/tmp/data", serviceToken: "t".repeat(16), fingerprintKey: "k".repeat(16) });
- * console.assert(specs.find((spec) => spec.name === "orchestrator")?.port === 8081);
+ * assert.ok(specs.find((spec) => spec.name === "orchestrator")?.port === 8081);
  * ```
  *
  * @module

@@ -17,9 +17,10 @@ export interface DelayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { delay } from "./async.ts";
  * await delay(1);
- * await delay(10_000, { signal: AbortSignal.abort() }).catch((error) => console.assert(error.name === "AbortError"));
+ * await delay(10_000, { signal: AbortSignal.abort() }).catch((error) => assert.ok(error.name === "AbortError"));
  * ```
  */
 export function delay(ms: number, options: DelayOptions = {}): Promise<void> {

@@ -41,20 +41,65 @@ export function localUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const millis = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
-const flag = (fallback: boolean) =>
+/** A coerced number with a default (ports, durations, counts). */
+type Num = z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+/** A boolean flag read from "true"/"false"/"1"/"0"/"". */
+type Flag = z.ZodPipe<
+  z.ZodDefault<z.ZodEnum<{ true: "true"; false: "false"; 1: "1"; 0: "0"; "": "" }>>,
+  z.ZodTransform<boolean, "true" | "false" | "1" | "0" | "">
+>;
+/** A URL with a default. */
+type Url = z.ZodDefault<z.ZodURL>;
+
+const port = (fallback: number): Num => z.coerce.number().int().min(0).max(65535).default(fallback);
+const millis = (fallback: number): Num => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+const flag = (fallback: boolean): Flag =>
   z.enum(["true", "false", "1", "0", ""]).default(fallback ? "true" : "false").transform((v) =>
     v === "true" || v === "1"
   );
-const url = (fallback: string) => z.url().default(fallback);
+const url = (fallback: string): Url => z.url().default(fallback);
 
 /**
  * Every environment variable the bookstore reads, with its default and a
  * description. The README's configuration table documents the same list and a
  * test keeps them in step.
  */
-export const envSchema = z.object({
+export const envSchema: z.ZodObject<{
+  BOOKSTORE_ENV: z.ZodDefault<z.ZodEnum<{ development: "development"; test: "test"; production: "production" }>>;
+  BOOKSTORE_HOST: z.ZodDefault<z.ZodString>;
+  BOOKSTORE_DATA_DIR: z.ZodDefault<z.ZodString>;
+  BOOKSTORE_SERVICE_TOKEN: z.ZodOptional<z.ZodString>;
+  BOOKSTORE_FINGERPRINT_KEY: z.ZodOptional<z.ZodString>;
+  BOOKSTORE_LOG_LEVEL: z.ZodDefault<z.ZodEnum<{ debug: "debug"; info: "info"; warn: "warn"; error: "error" }>>;
+  BOOKSTORE_FAULTS: Flag;
+  BOOKSTORE_MAX_BODY_BYTES: Num;
+  WEB_PORT: Num;
+  WEB_ORIGIN: Url;
+  ORCHESTRATOR_PORT: Num;
+  ORCHESTRATOR_URL: Url;
+  TRANSACTION_VERIFICATION_PORT: Num;
+  TRANSACTION_VERIFICATION_URL: Url;
+  FRAUD_DETECTION_PORT: Num;
+  FRAUD_DETECTION_URL: Url;
+  SUGGESTIONS_PORT: Num;
+  SUGGESTIONS_URL: Url;
+  ORDER_QUEUE_PORT: Num;
+  ORDER_QUEUE_URL: Url;
+  RPC_TIMEOUT_MS: Num;
+  CHECKOUT_TIMEOUT_MS: Num;
+  ORDER_CACHE_TTL_MS: Num;
+  QUEUE_LEASE_MS: Num;
+  QUEUE_MAX_ATTEMPTS: Num;
+  EXECUTOR_ID: Num;
+  EXECUTOR_REPLICAS: Num;
+  EXECUTOR_BASE_PORT: Num;
+  EXECUTOR_PEERS: z.ZodOptional<z.ZodString>;
+  EXECUTOR_HEARTBEAT_INTERVAL_MS: Num;
+  EXECUTOR_HEARTBEAT_TIMEOUT_MS: Num;
+  EXECUTOR_ELECTION_TIMEOUT_MS: Num;
+  EXECUTOR_POLL_INTERVAL_MS: Num;
+  EXECUTOR_WORK_MS: Num;
+}> = z.object({
   BOOKSTORE_ENV: z.enum(["development", "test", "production"]).default("development")
     .describe("Deployment flavour; faults and admin endpoints are refused in production."),
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
@@ -307,6 +352,18 @@ function toConfig(env: Env): Config {
 /**
  * Validates an environment (by default the process's) and returns the
  * configuration; throws an error naming every bad variable.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./config.ts";
+ *
+ * const config = loadConfig({ ORDER_QUEUE_PORT: "6000", EXECUTOR_REPLICAS: "2" });
+ * assert.equal(config.ports.orderQueue, 6000);
+ * assert.equal(config.urls.orderQueue, "http://127.0.0.1:50055", "the URL is set on its own");
+ * assert.deepEqual([...config.executor.peers.keys()], [1, 2]);
+ * assert.throws(() => loadConfig({ ORDER_QUEUE_PORT: "many" }), /ORDER_QUEUE_PORT/);
+ * ```
  */
 export function loadConfig(env: Record<string, string> = Deno.env.toObject()): Config {
   const known = Object.fromEntries(

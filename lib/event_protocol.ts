@@ -11,6 +11,7 @@
  *
  * @example Two events of fraud detection, d after b and e after c and d
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * import { orderEventsService } from "./contracts/mod.ts";
  * import { EventProtocol } from "./event_protocol.ts";
@@ -24,7 +25,7 @@
  * protocol.init("o1", "the order");
  * const slot = protocol.receive({ orderId: "o1", event: "b", clock: { "transaction_verification.user": 1 } }, { from: ["b", "c"] })!;
  * const d = await protocol.run(slot, { name: "d", after: ["b"], check: () => ({ ok: true }) });
- * console.assert(d?.clock["fraud_detection"] === 1);
+ * assert.ok(d?.clock["fraud_detection"] === 1);
  * ```
  *
  * @module
@@ -307,7 +308,7 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /** Drops orders whose TTL passed. */
-  sweep(now = Date.now()): void {
+  sweep(now: number = Date.now()): void {
     for (const [orderId, { expiresAt }] of this.#cleared) {
       if (expiresAt <= now) this.#cleared.delete(orderId);
     }

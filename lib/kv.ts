@@ -24,6 +24,7 @@ export interface CommitWithRetryOptions {
  *
  * @example Increment a counter under contention
  * ```ts
+ * import assert from "node:assert/strict";
  * import { commitWithRetry, RETRY } from "./kv.ts";
  * const kv = await Deno.openKv(":memory:");
  * const count = await commitWithRetry(async () => {
@@ -32,7 +33,7 @@ export interface CommitWithRetryOptions {
  *   const result = await kv.atomic().check(entry).set(["count"], next).commit();
  *   return result.ok ? next : RETRY;
  * });
- * console.assert(count === 1);
+ * assert.ok(count === 1);
  * kv.close();
  * ```
  */

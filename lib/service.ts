@@ -22,7 +22,7 @@ import {
   transactionVerificationService,
 } from "./contracts/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { type Client, type ClientOptions, createClient } from "./rpc/client.ts";
+import { type Client, type ClientOptions, createClient, type Fetch } from "./rpc/client.ts";
 import type { ServiceSpec } from "./rpc/define.ts";
 import { RpcError } from "./rpc/errors.ts";
 import { FaultInjector, faultRulesSchema } from "./rpc/faults.ts";
@@ -39,7 +39,7 @@ export interface ServiceDeps {
    * passes a `fetch` that hands each request to the peer's app
    * (`app.request`), so no server is started.
    */
-  fetch?: typeof fetch;
+  fetch?: Fetch;
 }
 
 /** The pieces a service builds its routes on. */
@@ -79,6 +79,7 @@ const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) =
  *
  * @example A whole service in memory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * import { suggestionsService } from "./contracts/mod.ts";
  * import { createLogger } from "./log.ts";
@@ -94,7 +95,7 @@ const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) =
  *   Suggest: () => ({ books: [] }),
  * });
  * const client = kit.peer(suggestionsService, { fetch: kit.app.request });
- * console.assert((await client.Suggest({ bookIds: [] })).books.length === 0);
+ * assert.ok((await client.Suggest({ bookIds: [] })).books.length === 0);
  * ```
  */
 export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {

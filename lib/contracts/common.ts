@@ -4,13 +4,33 @@
  * @module
  */
 import { z } from "zod";
-import { bool, clock, empty, int32, list, message, nested, str } from "./wire.ts";
+import {
+  type Bool,
+  bool,
+  type Clock,
+  clock,
+  type Empty,
+  empty,
+  int32,
+  type List,
+  list,
+  message,
+  type Msg,
+  type Nested,
+  nested,
+  type Num,
+  type Str,
+  str,
+} from "./wire.ts";
 
 /** The `User` message. */
-export const userSchema = message("User", z.object({ name: str(200), contact: str(200) }));
+export const userSchema: Msg<{ name: Str; contact: Str }> = message(
+  "User",
+  z.object({ name: str(200), contact: str(200) }),
+);
 
 /** The `CreditCard` message. */
-export const creditCardSchema = message(
+export const creditCardSchema: Msg<{ number: Str; expirationDate: Str; cvv: Str }> = message(
   "CreditCard",
   z.object({
     number: str(64),
@@ -20,7 +40,7 @@ export const creditCardSchema = message(
 );
 
 /** The `BillingAddress` message. */
-export const billingAddressSchema = message(
+export const billingAddressSchema: Msg<{ street: Str; city: Str; state: Str; zip: Str; country: Str }> = message(
   "BillingAddress",
   z.object({
     street: str(200),
@@ -32,13 +52,27 @@ export const billingAddressSchema = message(
 );
 
 /** The `OrderItem` message. */
-export const orderItemSchema = message("OrderItem", z.object({ name: str(300), bookId: str(128), quantity: int32() }));
+export const orderItemSchema: Msg<{ name: Str; bookId: Str; quantity: Num }> = message(
+  "OrderItem",
+  z.object({ name: str(300), bookId: str(128), quantity: int32() }),
+);
 
 /** An order line as sent by a client. */
 export type OrderItem = z.infer<typeof orderItemSchema>;
 
 /** The `Order` message: the checkout request, field for field the seeds' JSON. */
-export const orderSchema = message(
+export const orderSchema: Msg<
+  {
+    user: Nested<typeof userSchema>;
+    creditCard: Nested<typeof creditCardSchema>;
+    userComment: Str;
+    items: List<typeof orderItemSchema>;
+    billingAddress: Nested<typeof billingAddressSchema>;
+    shippingMethod: Str;
+    giftWrapping: Bool;
+    termsAccepted: Bool;
+  }
+> = message(
   "Order",
   z.object({
     user: nested(userSchema),
@@ -56,7 +90,7 @@ export const orderSchema = message(
 export type Order = z.infer<typeof orderSchema>;
 
 /** The `CardSummary` message: all that travels after card validation. */
-export const cardSummarySchema = message(
+export const cardSummarySchema: Msg<{ brand: Str; last4: Str; fingerprint: Str }> = message(
   "CardSummary",
   z.object({ brand: str(32), last4: str(4), fingerprint: str(128) }),
 );
@@ -65,23 +99,27 @@ export const cardSummarySchema = message(
 export type CardSummary = z.infer<typeof cardSummarySchema>;
 
 /** The `BookRef` message. */
-export const bookRefSchema = message("BookRef", z.object({ bookId: str(128), title: str(300), author: str(200) }));
+export const bookRefSchema: Msg<{ bookId: Str; title: Str; author: Str }> = message(
+  "BookRef",
+  z.object({ bookId: str(128), title: str(300), author: str(200) }),
+);
 
 /** A reference to a catalog book. */
 export type BookRef = z.infer<typeof bookRefSchema>;
 
 /** The `ValidationEvent` message. */
-export const validationEventSchema = message(
-  "ValidationEvent",
-  z.object({
-    name: str(8),
-    service: str(64),
-    clock: clock(),
-    time: str(64),
-    ok: bool(),
-    detail: str(500),
-  }),
-);
+export const validationEventSchema: Msg<{ name: Str; service: Str; clock: Clock; time: Str; ok: Bool; detail: Str }> =
+  message(
+    "ValidationEvent",
+    z.object({
+      name: str(8),
+      service: str(64),
+      clock: clock(),
+      time: str(64),
+      ok: bool(),
+      detail: str(500),
+    }),
+  );
 
 /** One recorded validation event. */
 export type ValidationEvent = z.infer<typeof validationEventSchema>;
@@ -89,7 +127,9 @@ export type ValidationEvent = z.infer<typeof validationEventSchema>;
 const orderId = () => str(64);
 
 /** The `AdvanceRequest` message. */
-export const advanceRequestSchema = message(
+export const advanceRequestSchema: Msg<
+  { orderId: Str; clock: Clock; event: Str; card: z.ZodOptional<typeof cardSummarySchema> }
+> = message(
   "AdvanceRequest",
   z.object({
     orderId: orderId(),
@@ -103,19 +143,24 @@ export const advanceRequestSchema = message(
 export type AdvanceRequest = z.infer<typeof advanceRequestSchema>;
 
 /** The `AdvanceResponse` message. */
-export const advanceResponseSchema = message("AdvanceResponse", empty());
+export const advanceResponseSchema: Empty = message("AdvanceResponse", empty());
 
 /** The `CancelOrderRequest` message. */
-export const cancelOrderRequestSchema = message("CancelOrderRequest", z.object({ orderId: orderId() }));
+export const cancelOrderRequestSchema: Msg<{ orderId: Str }> = message(
+  "CancelOrderRequest",
+  z.object({ orderId: orderId() }),
+);
 
 /** The `ClearOrderRequest` message. */
-export const clearOrderRequestSchema = message(
+export const clearOrderRequestSchema: Msg<{ orderId: Str; finalClock: Clock }> = message(
   "ClearOrderRequest",
   z.object({ orderId: orderId(), finalClock: clock() }),
 );
 
 /** The `OrderClockResponse` message. */
-export const orderClockResponseSchema = message(
+export const orderClockResponseSchema: Msg<
+  { clock: Clock; events: List<typeof validationEventSchema>; consistent: Bool }
+> = message(
   "OrderClockResponse",
   z.object({
     clock: clock(),
@@ -128,4 +173,4 @@ export const orderClockResponseSchema = message(
 export type OrderClockResponse = z.infer<typeof orderClockResponseSchema>;
 
 /** The `InitOrderResponse` message. */
-export const initOrderResponseSchema = message("InitOrderResponse", empty());
+export const initOrderResponseSchema: Empty = message("InitOrderResponse", empty());

@@ -5,15 +5,38 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
 import { bookRefSchema, orderSchema, validationEventSchema } from "./common.ts";
-import { clock, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
+import {
+  type Clock,
+  clock,
+  double,
+  type Empty,
+  empty,
+  type Enum,
+  int32,
+  type List,
+  list,
+  message,
+  type Msg,
+  type Num,
+  type Str,
+  str,
+  uint32,
+} from "./wire.ts";
 
 /** The two answers a checkout can get. */
 export const CHECKOUT_STATUSES = ["Order Approved", "Order Rejected"] as const;
 
 /** The `PlaceOrderResponse` message. */
-export const placeOrderResponseSchema = message(
+export const placeOrderResponseSchema: Msg<
+  {
+    orderId: Str;
+    status: Enum<typeof CHECKOUT_STATUSES>;
+    suggestedBooks: List<typeof bookRefSchema>;
+    reasons: List<Str>;
+  }
+> = message(
   "PlaceOrderResponse",
   z.object({
     orderId: str(64),
@@ -30,16 +53,32 @@ export type PlaceOrderResponse = z.infer<typeof placeOrderResponseSchema>;
 export const ORDER_STATUSES = ["rejected", "queued", "executing", "executed", "failed"] as const;
 
 /** The `GetOrderRequest` message. */
-export const getOrderRequestSchema = message("GetOrderRequest", z.object({ orderId: str(64) }));
+export const getOrderRequestSchema: Msg<{ orderId: Str }> = message("GetOrderRequest", z.object({ orderId: str(64) }));
 
 /** The `OrderLine` message. */
-export const orderLineSchema = message("OrderLine", z.object({ bookId: str(128), title: str(300), quantity: int32() }));
+export const orderLineSchema: Msg<{ bookId: Str; title: Str; quantity: Num }> = message(
+  "OrderLine",
+  z.object({ bookId: str(128), title: str(300), quantity: int32() }),
+);
 
 /** A resolved order line. */
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
 /** The `OrderView` message. */
-export const orderViewSchema = message(
+export const orderViewSchema: Msg<
+  {
+    orderId: Str;
+    status: Enum<typeof ORDER_STATUSES>;
+    reasons: List<Str>;
+    items: List<typeof orderLineSchema>;
+    events: List<typeof validationEventSchema>;
+    suggestedBooks: List<typeof bookRefSchema>;
+    createdAt: Str;
+    executorId: Num;
+    epoch: Num;
+    attempts: Num;
+  }
+> = message(
   "OrderView",
   z.object({
     orderId: str(64),
@@ -59,7 +98,9 @@ export const orderViewSchema = message(
 export type OrderView = z.infer<typeof orderViewSchema>;
 
 /** The `Book` message. */
-export const bookSchema = message(
+export const bookSchema: Msg<
+  { bookId: Str; title: Str; author: Str; year: Num; genres: List<Str>; price: Num; stock: Num }
+> = message(
   "Book",
   z.object({
     bookId: str(128),
@@ -76,16 +117,25 @@ export const bookSchema = message(
 export type Book = z.infer<typeof bookSchema>;
 
 /** The `ListBooksRequest` message. */
-export const listBooksRequestSchema = message("ListBooksRequest", z.object({ query: str(200) }));
+export const listBooksRequestSchema: Msg<{ query: Str }> = message("ListBooksRequest", z.object({ query: str(200) }));
 
 /** The `ListBooksResponse` message. */
-export const listBooksResponseSchema = message("ListBooksResponse", z.object({ books: list(bookSchema, 10_000) }));
+export const listBooksResponseSchema: Msg<{ books: List<typeof bookSchema> }> = message(
+  "ListBooksResponse",
+  z.object({ books: list(bookSchema, 10_000) }),
+);
 
 /** The `ReportOutcomeResponse` message. */
-export const reportOutcomeResponseSchema = message("ReportOutcomeResponse", empty());
+export const reportOutcomeResponseSchema: Empty = message("ReportOutcomeResponse", empty());
 
 /** `bookstore.v1.CheckoutService`: the public API, no credential needed. */
-export const checkoutService = defineService("bookstore.v1.CheckoutService", {
+export const checkoutService: ServiceSpec<
+  {
+    PlaceOrder: MethodSpec<typeof orderSchema, typeof placeOrderResponseSchema>;
+    GetOrder: MethodSpec<typeof getOrderRequestSchema, typeof orderViewSchema>;
+    ListBooks: MethodSpec<typeof listBooksRequestSchema, typeof listBooksResponseSchema>;
+  }
+> = defineService("bookstore.v1.CheckoutService", {
   public: true,
   methods: {
     PlaceOrder: method(orderSchema, { output: placeOrderResponseSchema, idempotent: false }),
@@ -98,7 +148,18 @@ export const checkoutService = defineService("bookstore.v1.CheckoutService", {
 export const OUTCOMES = ["approved", "rejected", "error"] as const;
 
 /** The `ReportOutcomeRequest` message. */
-export const reportOutcomeRequestSchema = message(
+export const reportOutcomeRequestSchema: Msg<
+  {
+    orderId: Str;
+    service: Str;
+    event: Str;
+    outcome: Enum<typeof OUTCOMES>;
+    reasons: List<Str>;
+    clock: Clock;
+    suggestedBooks: List<typeof bookRefSchema>;
+    errorCode: Str;
+  }
+> = message(
   "ReportOutcomeRequest",
   z.object({
     orderId: str(64),
@@ -116,7 +177,9 @@ export const reportOutcomeRequestSchema = message(
 export type ReportOutcomeRequest = z.infer<typeof reportOutcomeRequestSchema>;
 
 /** `bookstore.v1.OrderEventsService`: internal, validators report outcomes here. */
-export const orderEventsService = defineService("bookstore.v1.OrderEventsService", {
+export const orderEventsService: ServiceSpec<
+  { ReportOutcome: MethodSpec<typeof reportOutcomeRequestSchema, typeof reportOutcomeResponseSchema> }
+> = defineService("bookstore.v1.OrderEventsService", {
   methods: {
     ReportOutcome: method(reportOutcomeRequestSchema, { output: reportOutcomeResponseSchema, idempotent: true }),
   },

@@ -4,17 +4,32 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
-import { bool, double, empty, int32, message, uint32 } from "./wire.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import {
+  type Bool,
+  bool,
+  double,
+  type Empty,
+  empty,
+  type Enum,
+  int32,
+  message,
+  type Msg,
+  type Num,
+  uint32,
+} from "./wire.ts";
 
 /** The `HeartbeatRequest` message. */
-export const heartbeatRequestSchema = message("HeartbeatRequest", z.object({ leaderId: uint32(), epoch: uint32() }));
+export const heartbeatRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = message(
+  "HeartbeatRequest",
+  z.object({ leaderId: uint32(), epoch: uint32() }),
+);
 
 /** The leader's heartbeat. */
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
 /** The `HeartbeatResponse` message. */
-export const heartbeatResponseSchema = message(
+export const heartbeatResponseSchema: Msg<{ accepted: Bool; epoch: Num; leaderId: Num }> = message(
   "HeartbeatResponse",
   z.object({ accepted: bool(), epoch: uint32(), leaderId: uint32() }),
 );
@@ -23,19 +38,25 @@ export const heartbeatResponseSchema = message(
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
 /** The `ElectionRequest` message. */
-export const electionRequestSchema = message("ElectionRequest", z.object({ candidateId: uint32() }));
+export const electionRequestSchema: Msg<{ candidateId: Num }> = message(
+  "ElectionRequest",
+  z.object({ candidateId: uint32() }),
+);
 
 /** A candidate's Election message. */
 export type ElectionRequest = z.infer<typeof electionRequestSchema>;
 
 /** The `ElectionResponse` message. */
-export const electionResponseSchema = message("ElectionResponse", z.object({ ok: bool(), responderId: uint32() }));
+export const electionResponseSchema: Msg<{ ok: Bool; responderId: Num }> = message(
+  "ElectionResponse",
+  z.object({ ok: bool(), responderId: uint32() }),
+);
 
 /** A higher replica's answer to Election. */
 export type ElectionResponse = z.infer<typeof electionResponseSchema>;
 
 /** The `CoordinatorRequest` message. */
-export const coordinatorRequestSchema = message(
+export const coordinatorRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = message(
   "CoordinatorRequest",
   z.object({ leaderId: uint32(), epoch: uint32() }),
 );
@@ -44,7 +65,10 @@ export const coordinatorRequestSchema = message(
 export type CoordinatorRequest = z.infer<typeof coordinatorRequestSchema>;
 
 /** The `CoordinatorResponse` message. */
-export const coordinatorResponseSchema = message("CoordinatorResponse", z.object({ accepted: bool() }));
+export const coordinatorResponseSchema: Msg<{ accepted: Bool }> = message(
+  "CoordinatorResponse",
+  z.object({ accepted: bool() }),
+);
 
 /** A replica's answer to Coordinator. */
 export type CoordinatorResponse = z.infer<typeof coordinatorResponseSchema>;
@@ -56,7 +80,18 @@ export const EXECUTOR_ROLES = ["leader", "follower", "candidate"] as const;
 export type ExecutorRole = typeof EXECUTOR_ROLES[number];
 
 /** The `ExecutorStatus` message. */
-export const executorStatusSchema = message(
+export const executorStatusSchema: Msg<
+  {
+    id: Num;
+    role: Enum<typeof EXECUTOR_ROLES>;
+    leaderId: Num;
+    epoch: Num;
+    pid: Num;
+    lastHeartbeatMs: Num;
+    executed: Num;
+    fenced: Num;
+  }
+> = message(
   "ExecutorStatus",
   z.object({
     id: uint32(),
@@ -74,10 +109,17 @@ export const executorStatusSchema = message(
 export type ExecutorStatus = z.infer<typeof executorStatusSchema>;
 
 /** The `GetExecutorStatusRequest` message. */
-export const getExecutorStatusRequestSchema = message("GetExecutorStatusRequest", empty());
+export const getExecutorStatusRequestSchema: Empty = message("GetExecutorStatusRequest", empty());
 
 /** `bookstore.v1.OrderExecutorService`. */
-export const orderExecutorService = defineService("bookstore.v1.OrderExecutorService", {
+export const orderExecutorService: ServiceSpec<
+  {
+    Heartbeat: MethodSpec<typeof heartbeatRequestSchema, typeof heartbeatResponseSchema>;
+    Election: MethodSpec<typeof electionRequestSchema, typeof electionResponseSchema>;
+    Coordinator: MethodSpec<typeof coordinatorRequestSchema, typeof coordinatorResponseSchema>;
+    GetExecutorStatus: MethodSpec<typeof getExecutorStatusRequestSchema, typeof executorStatusSchema>;
+  }
+> = defineService("bookstore.v1.OrderExecutorService", {
   methods: {
     Heartbeat: method(heartbeatRequestSchema, { output: heartbeatResponseSchema, idempotent: true }),
     Election: method(electionRequestSchema, { output: electionResponseSchema, idempotent: true }),

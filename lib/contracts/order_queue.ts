@@ -4,8 +4,24 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
-import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import {
+  type Bool,
+  bool,
+  double,
+  type Empty,
+  empty,
+  type Enum,
+  int32,
+  type List,
+  list,
+  message,
+  type Msg,
+  type Num,
+  type Str,
+  str,
+  uint32,
+} from "./wire.ts";
 
 /**
  * Different books one order may hold: executing it checks every book's stock
@@ -14,13 +30,16 @@ import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.t
 export const MAX_DISTINCT_BOOKS = 50;
 
 /** The `QueueItem` message. */
-export const queueItemSchema = message("QueueItem", z.object({ bookId: str(128), quantity: int32() }));
+export const queueItemSchema: Msg<{ bookId: Str; quantity: Num }> = message(
+  "QueueItem",
+  z.object({ bookId: str(128), quantity: int32() }),
+);
 
 /** A book and how many of it an order takes. */
 export type QueueItem = z.infer<typeof queueItemSchema>;
 
 /** The `EnqueueRequest` message. */
-export const enqueueRequestSchema = message(
+export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueItemSchema> }> = message(
   "EnqueueRequest",
   z.object({
     orderId: str(64).refine((v) => v.length > 0, "orderId is required"),
@@ -29,7 +48,7 @@ export const enqueueRequestSchema = message(
 );
 
 /** The `EnqueueResponse` message. */
-export const enqueueResponseSchema = message("EnqueueResponse", z.object({ created: bool() }));
+export const enqueueResponseSchema: Msg<{ created: Bool }> = message("EnqueueResponse", z.object({ created: bool() }));
 
 const fenced = {
   executorId: uint32().refine((v) => v > 0, "executorId is required"),
@@ -37,13 +56,18 @@ const fenced = {
 };
 
 /** The `DequeueRequest` message. */
-export const dequeueRequestSchema = message("DequeueRequest", z.object({ ...fenced }));
+export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num }> = message(
+  "DequeueRequest",
+  z.object({ ...fenced }),
+);
 
 /** Who dequeues, on behalf of which epoch. */
 export type DequeueRequest = z.infer<typeof dequeueRequestSchema>;
 
 /** The `Lease` message. */
-export const leaseSchema = message(
+export const leaseSchema: Msg<
+  { orderId: Str; leaseId: Str; items: List<typeof queueItemSchema>; attempt: Num; expiresAt: Num }
+> = message(
   "Lease",
   z.object({
     orderId: str(64),
@@ -58,25 +82,32 @@ export const leaseSchema = message(
 export type Lease = z.infer<typeof leaseSchema>;
 
 /** The `DequeueResponse` message. */
-export const dequeueResponseSchema = message("DequeueResponse", z.object({ lease: leaseSchema.optional() }));
+export const dequeueResponseSchema: Msg<{ lease: z.ZodOptional<typeof leaseSchema> }> = message(
+  "DequeueResponse",
+  z.object({ lease: leaseSchema.optional() }),
+);
 
 /** The `AckRequest` message. */
-export const ackRequestSchema = message("AckRequest", z.object({ orderId: str(64), leaseId: str(64), ...fenced }));
+export const ackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num }> = message(
+  "AckRequest",
+  z.object({ orderId: str(64), leaseId: str(64), ...fenced }),
+);
 
 /** An executor finishing a leased order. */
 export type AckRequest = z.infer<typeof ackRequestSchema>;
 
 /** The `AckResponse` message. */
-export const ackResponseSchema = message(
-  "AckResponse",
-  z.object({ state: z.enum(["executed", "failed"]), reason: str(500) }),
-);
+export const ackResponseSchema: Msg<{ state: z.ZodEnum<{ executed: "executed"; failed: "failed" }>; reason: Str }> =
+  message(
+    "AckResponse",
+    z.object({ state: z.enum(["executed", "failed"]), reason: str(500) }),
+  );
 
 /** How an executed order ended. */
 export type AckResponse = z.infer<typeof ackResponseSchema>;
 
 /** The `NackRequest` message. */
-export const nackRequestSchema = message(
+export const nackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num; reason: Str }> = message(
   "NackRequest",
   z.object({ orderId: str(64), leaseId: str(64), ...fenced, reason: str(500) }),
 );
@@ -85,25 +116,49 @@ export const nackRequestSchema = message(
 export type NackRequest = z.infer<typeof nackRequestSchema>;
 
 /** The `NackResponse` message. */
-export const nackResponseSchema = message("NackResponse", z.object({ state: z.enum(["queued", "dead"]) }));
+export const nackResponseSchema: Msg<{ state: z.ZodEnum<{ queued: "queued"; dead: "dead" }> }> = message(
+  "NackResponse",
+  z.object({ state: z.enum(["queued", "dead"]) }),
+);
 
 /** Where a given-back order went. */
 export type NackResponse = z.infer<typeof nackResponseSchema>;
 
 /** The `AcquireEpochRequest` message. */
-export const acquireEpochRequestSchema = message("AcquireEpochRequest", z.object({ executorId: fenced.executorId }));
+export const acquireEpochRequestSchema: Msg<{ executorId: Num }> = message(
+  "AcquireEpochRequest",
+  z.object({ executorId: fenced.executorId }),
+);
 
 /** The `AcquireEpochResponse` message. */
-export const acquireEpochResponseSchema = message("AcquireEpochResponse", z.object({ epoch: uint32() }));
+export const acquireEpochResponseSchema: Msg<{ epoch: Num }> = message(
+  "AcquireEpochResponse",
+  z.object({ epoch: uint32() }),
+);
 
 /** Every state a queued order passes through. */
 export const QUEUE_ORDER_STATES = ["queued", "leased", "executed", "failed", "dead"] as const;
 
 /** The `GetOrderStateRequest` message. */
-export const getOrderStateRequestSchema = message("GetOrderStateRequest", z.object({ orderId: str(64) }));
+export const getOrderStateRequestSchema: Msg<{ orderId: Str }> = message(
+  "GetOrderStateRequest",
+  z.object({ orderId: str(64) }),
+);
 
 /** The `OrderState` message. */
-export const orderStateSchema = message(
+export const orderStateSchema: Msg<
+  {
+    orderId: Str;
+    state: Enum<typeof QUEUE_ORDER_STATES>;
+    attempts: Num;
+    executorId: Num;
+    epoch: Num;
+    reason: Str;
+    items: List<typeof queueItemSchema>;
+    enqueuedAt: Num;
+    updatedAt: Num;
+  }
+> = message(
   "OrderState",
   z.object({
     orderId: str(64),
@@ -122,7 +177,9 @@ export const orderStateSchema = message(
 export type OrderState = z.infer<typeof orderStateSchema>;
 
 /** The `QueueStatus` message. */
-export const queueStatusSchema = message(
+export const queueStatusSchema: Msg<
+  { depth: Num; leased: Num; deadLetters: Num; epoch: Num; leaderId: Num; executed: Num; failed: Num; fenced: Num }
+> = message(
   "QueueStatus",
   z.object({
     depth: uint32(),
@@ -140,19 +197,24 @@ export const queueStatusSchema = message(
 export type QueueStatus = z.infer<typeof queueStatusSchema>;
 
 /** The `StockLevel` message. */
-export const stockLevelSchema = message("StockLevel", z.object({ bookId: str(128), stock: int32() }));
+export const stockLevelSchema: Msg<{ bookId: Str; stock: Num }> = message(
+  "StockLevel",
+  z.object({ bookId: str(128), stock: int32() }),
+);
 
 /** A book's current stock. */
 export type StockLevel = z.infer<typeof stockLevelSchema>;
 
 /** The `ListStockResponse` message. */
-export const listStockResponseSchema = message(
+export const listStockResponseSchema: Msg<{ stock: List<typeof stockLevelSchema> }> = message(
   "ListStockResponse",
   z.object({ stock: list(stockLevelSchema, 10_000) }),
 );
 
 /** The `DeadLetter` message. */
-export const deadLetterSchema = message(
+export const deadLetterSchema: Msg<
+  { orderId: Str; attempts: Num; reason: Str; items: List<typeof queueItemSchema>; deadAt: Num }
+> = message(
   "DeadLetter",
   z.object({
     orderId: str(64),
@@ -167,28 +229,47 @@ export const deadLetterSchema = message(
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 /** The `ListDeadLettersResponse` message. */
-export const listDeadLettersResponseSchema = message(
+export const listDeadLettersResponseSchema: Msg<{ deadLetters: List<typeof deadLetterSchema> }> = message(
   "ListDeadLettersResponse",
   z.object({ deadLetters: list(deadLetterSchema, 10_000) }),
 );
 
 /** The `RequeueDeadLetterRequest` message. */
-export const requeueDeadLetterRequestSchema = message("RequeueDeadLetterRequest", z.object({ orderId: str(64) }));
+export const requeueDeadLetterRequestSchema: Msg<{ orderId: Str }> = message(
+  "RequeueDeadLetterRequest",
+  z.object({ orderId: str(64) }),
+);
 
 /** The `RequeueDeadLetterResponse` message. */
-export const requeueDeadLetterResponseSchema = message("RequeueDeadLetterResponse", z.object({ requeued: bool() }));
+export const requeueDeadLetterResponseSchema: Msg<{ requeued: Bool }> = message(
+  "RequeueDeadLetterResponse",
+  z.object({ requeued: bool() }),
+);
 
 /** The `GetQueueStatusRequest` message. */
-export const getQueueStatusRequestSchema = message("GetQueueStatusRequest", empty());
+export const getQueueStatusRequestSchema: Empty = message("GetQueueStatusRequest", empty());
 
 /** The `ListStockRequest` message. */
-export const listStockRequestSchema = message("ListStockRequest", empty());
+export const listStockRequestSchema: Empty = message("ListStockRequest", empty());
 
 /** The `ListDeadLettersRequest` message. */
-export const listDeadLettersRequestSchema = message("ListDeadLettersRequest", empty());
+export const listDeadLettersRequestSchema: Empty = message("ListDeadLettersRequest", empty());
 
 /** `bookstore.v1.OrderQueueService`. */
-export const orderQueueService = defineService("bookstore.v1.OrderQueueService", {
+export const orderQueueService: ServiceSpec<
+  {
+    Enqueue: MethodSpec<typeof enqueueRequestSchema, typeof enqueueResponseSchema>;
+    Dequeue: MethodSpec<typeof dequeueRequestSchema, typeof dequeueResponseSchema>;
+    Ack: MethodSpec<typeof ackRequestSchema, typeof ackResponseSchema>;
+    Nack: MethodSpec<typeof nackRequestSchema, typeof nackResponseSchema>;
+    AcquireEpoch: MethodSpec<typeof acquireEpochRequestSchema, typeof acquireEpochResponseSchema>;
+    GetOrderState: MethodSpec<typeof getOrderStateRequestSchema, typeof orderStateSchema>;
+    GetQueueStatus: MethodSpec<typeof getQueueStatusRequestSchema, typeof queueStatusSchema>;
+    ListStock: MethodSpec<typeof listStockRequestSchema, typeof listStockResponseSchema>;
+    ListDeadLetters: MethodSpec<typeof listDeadLettersRequestSchema, typeof listDeadLettersResponseSchema>;
+    RequeueDeadLetter: MethodSpec<typeof requeueDeadLetterRequestSchema, typeof requeueDeadLetterResponseSchema>;
+  }
+> = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
     Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: false }),

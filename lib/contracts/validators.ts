@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
 import {
   advanceRequestSchema,
   advanceResponseSchema,
@@ -19,7 +19,7 @@ import {
   orderItemSchema,
   orderSchema,
 } from "./common.ts";
-import { list, message, nested, str, uint32 } from "./wire.ts";
+import { type List, list, message, type Msg, type Nested, nested, type Num, type Str, str, uint32 } from "./wire.ts";
 
 /** The three validation services. */
 export const VALIDATORS = ["transaction_verification", "fraud_detection", "suggestions"] as const;
@@ -61,13 +61,15 @@ export const VALIDATION_EVENTS = {
 export type EventName = keyof typeof VALIDATION_EVENTS;
 
 /** The `InitTransactionRequest` message. */
-export const initTransactionRequestSchema = message(
+export const initTransactionRequestSchema: Msg<{ orderId: Str; order: Nested<typeof orderSchema> }> = message(
   "InitTransactionRequest",
   z.object({ orderId: str(64), order: nested(orderSchema) }),
 );
 
 /** The `FraudOrder` message: the order without any card data. */
-export const fraudOrderSchema = message(
+export const fraudOrderSchema: Msg<
+  Pick<typeof orderSchema.shape, "user" | "items" | "billingAddress" | "shippingMethod" | "giftWrapping">
+> = message(
   "FraudOrder",
   orderSchema.pick({ user: true, items: true, billingAddress: true, shippingMethod: true, giftWrapping: true }),
 );
@@ -76,19 +78,19 @@ export const fraudOrderSchema = message(
 export type FraudOrder = z.infer<typeof fraudOrderSchema>;
 
 /** The `InitFraudRequest` message. */
-export const initFraudRequestSchema = message(
+export const initFraudRequestSchema: Msg<{ orderId: Str; order: Nested<typeof fraudOrderSchema> }> = message(
   "InitFraudRequest",
   z.object({ orderId: str(64), order: nested(fraudOrderSchema) }),
 );
 
 /** The `InitSuggestionsRequest` message. */
-export const initSuggestionsRequestSchema = message(
+export const initSuggestionsRequestSchema: Msg<{ orderId: Str; items: List<typeof orderItemSchema> }> = message(
   "InitSuggestionsRequest",
   z.object({ orderId: str(64), items: list(orderItemSchema, 100) }),
 );
 
 /** The `SuggestRequest` message. */
-export const suggestRequestSchema = message(
+export const suggestRequestSchema: Msg<{ bookIds: List<Str>; limit: Num }> = message(
   "SuggestRequest",
   z.object({
     bookIds: list(str(128), 100),
@@ -97,9 +99,20 @@ export const suggestRequestSchema = message(
 );
 
 /** The `SuggestResponse` message. */
-export const suggestResponseSchema = message("SuggestResponse", z.object({ books: list(bookRefSchema, 50) }));
+export const suggestResponseSchema: Msg<{ books: List<typeof bookRefSchema> }> = message(
+  "SuggestResponse",
+  z.object({ books: list(bookRefSchema, 50) }),
+);
 
-const eventProtocol = <I extends z.ZodType>(init: I) => ({
+/** The methods every validation service has: the event protocol's, with the service's own InitOrder. */
+export type EventProtocolMethods<I extends z.ZodType> = {
+  InitOrder: MethodSpec<I, typeof initOrderResponseSchema>;
+  Advance: MethodSpec<typeof advanceRequestSchema, typeof advanceResponseSchema>;
+  CancelOrder: MethodSpec<typeof cancelOrderRequestSchema, typeof orderClockResponseSchema>;
+  ClearOrder: MethodSpec<typeof clearOrderRequestSchema, typeof orderClockResponseSchema>;
+};
+
+const eventProtocol = <I extends z.ZodType>(init: I): EventProtocolMethods<I> => ({
   InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),
   // Repeated deliveries of an event are ignored, so Advance may be retried.
   Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: true }),
@@ -108,19 +121,24 @@ const eventProtocol = <I extends z.ZodType>(init: I) => ({
 });
 
 /** `bookstore.v1.TransactionVerificationService`. */
-export const transactionVerificationService = defineService(
-  "bookstore.v1.TransactionVerificationService",
-  { methods: eventProtocol(initTransactionRequestSchema) },
-);
+export const transactionVerificationService: ServiceSpec<EventProtocolMethods<typeof initTransactionRequestSchema>> =
+  defineService(
+    "bookstore.v1.TransactionVerificationService",
+    { methods: eventProtocol(initTransactionRequestSchema) },
+  );
 
 /** `bookstore.v1.FraudDetectionService`. */
-export const fraudDetectionService = defineService(
+export const fraudDetectionService: ServiceSpec<EventProtocolMethods<typeof initFraudRequestSchema>> = defineService(
   "bookstore.v1.FraudDetectionService",
   { methods: eventProtocol(initFraudRequestSchema) },
 );
 
 /** `bookstore.v1.SuggestionsService`. */
-export const suggestionsService = defineService("bookstore.v1.SuggestionsService", {
+export const suggestionsService: ServiceSpec<
+  EventProtocolMethods<typeof initSuggestionsRequestSchema> & {
+    Suggest: MethodSpec<typeof suggestRequestSchema, typeof suggestResponseSchema>;
+  }
+> = defineService("bookstore.v1.SuggestionsService", {
   methods: {
     ...eventProtocol(initSuggestionsRequestSchema),
     Suggest: method(suggestRequestSchema, { output: suggestResponseSchema, idempotent: true }),

@@ -36,6 +36,9 @@ export type Client<S extends ServiceSpec> = {
   ) => Promise<z.output<S["methods"][K]["output"]>>;
 };
 
+/** What a client sends requests with: the global `fetch`, or a Hono app's `request`. */
+export type Fetch = (input: string, init?: RequestInit) => Response | Promise<Response>;
+
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
   /** Base URL of the peer, e.g. `http://127.0.0.1:50055`. */
@@ -58,10 +61,48 @@ export interface ClientOptions {
    * `request` to call it in memory, without a server, as connect-es'
    * router transport does.
    */
-  fetch?: typeof fetch;
+  fetch?: Fetch;
 }
 
-/** Creates a typed client for `service` at `options.baseUrl`. */
+/**
+ * Creates a typed client for `service` at `options.baseUrl`: one async
+ * function per method, which validates the input, sends the credential and
+ * the deadline, retries idempotent methods on `unavailable` and
+ * `deadline_exceeded`, and answers the validated output or throws an
+ * {@linkcode RpcError}.
+ *
+ * @example A client that calls a service's routes in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { createLogger } from "../log.ts";
+ * import { createClient, createRpcRoutes, defineService, method, RpcError } from "./mod.ts";
+ *
+ * const stock = defineService("bookstore.v1.StockService", {
+ *   methods: { Get: method(z.object({ bookId: z.string() }), { output: z.object({ stock: z.number() }), idempotent: true }) },
+ * });
+ * const routes = createRpcRoutes(stock, {
+ *   token: "a-service-token-0123",
+ *   log: createLogger("stock", { write: () => {} }),
+ *   maxBodyBytes: 1024,
+ *   handlers: {
+ *     Get: ({ bookId }) => {
+ *       if (bookId !== "dune") throw new RpcError("not_found", `no book ${bookId}`);
+ *       return { stock: 3 };
+ *     },
+ *   },
+ * });
+ * const client = createClient(stock, {
+ *   baseUrl: "http://stock.test",
+ *   peer: "stock",
+ *   token: "a-service-token-0123",
+ *   timeoutMs: 1000,
+ *   fetch: routes.request,
+ * });
+ * assert.deepEqual(await client.Get({ bookId: "dune" }), { stock: 3 });
+ * await assert.rejects(() => client.Get({ bookId: "nope" }), (error: RpcError) => error.code === "not_found");
+ * ```
+ */
 export function createClient<S extends ServiceSpec>(service: S, options: ClientOptions): Client<S> {
   const baseUrl = options.baseUrl.replace(/\/$/, "");
   const breakerOptions = options.breaker ?? { threshold: 5, halfOpenAfterMs: 1000 };

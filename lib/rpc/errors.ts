@@ -50,7 +50,11 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ConnectCode, number>> = {
 };
 
 /** The JSON body of a Connect unary error. */
-export const connectErrorBodySchema = z.object({
+export const connectErrorBodySchema: z.ZodObject<{
+  code: z.ZodEnum<{ [K in ConnectCode]: K }>;
+  message: z.ZodOptional<z.ZodString>;
+  details: z.ZodOptional<z.ZodArray<z.ZodUnknown>>;
+}> = z.object({
   code: z.enum(CONNECT_CODES),
   message: z.string().optional(),
   details: z.array(z.unknown()).optional(),

@@ -147,6 +147,7 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
  *
  * @example An in-memory round trip
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { createClient, createRpcRoutes, defineService, method } from "./mod.ts";
  * import { createLogger } from "../log.ts";
@@ -161,7 +162,7 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
  *   handlers: { Echo: ({ text }) => ({ text }) },
  * });
  * const client = createClient(echo, { baseUrl: "http://echo", peer: "echo", timeoutMs: 1000, fetch: app.request });
- * console.assert((await client.Echo({ text: "hi" })).text === "hi");
+ * assert.ok((await client.Echo({ text: "hi" })).text === "hi");
  * ```
  */
 export function createRpcRoutes<S extends ServiceSpec>(

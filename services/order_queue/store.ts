@@ -350,7 +350,7 @@ export class OrderQueueStore {
    * Requeues leases that expired, and leases held by a deposed epoch (their
    * holder can no longer ack them, so nobody should wait for them to expire).
    */
-  async reclaim(now = Date.now()): Promise<number> {
+  async reclaim(now: number = Date.now()): Promise<number> {
     const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value;
     let reclaimed = 0;
     for await (const entry of this.#kv.list<{ expiresAt: number; epoch: number }>({ prefix: ["leased"] })) {
