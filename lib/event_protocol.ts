@@ -207,6 +207,24 @@ export class EventProtocol<T> implements Disposable {
     return { clock, result };
   }
 
+  /**
+   * Runs an event whose failure rejects the order: {@linkcode EventProtocol.run},
+   * and when the check fails, the rejection is reported with its reasons.
+   * Returns the event's clock only when the check passed.
+   */
+  async pass(
+    slot: OrderSlot<T>,
+    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
+  ): Promise<VectorClock | undefined> {
+    const done = await this.run(slot, event);
+    if (!done) return undefined;
+    if (!done.result.ok) {
+      await this.report(slot, { event: event.name, outcome: "rejected", reasons: done.result.reasons });
+      return undefined;
+    }
+    return done.clock;
+  }
+
   /** Whether every named event has completed (here or at a peer). */
   hasCompleted(slot: OrderSlot<T>, names: string[]): boolean {
     return names.every((name) => slot.completed.has(name));

@@ -42,6 +42,18 @@ export interface ServiceDeps {
   fetch?: Fetch;
 }
 
+/** What a service with its own Deno KV is given. */
+export interface KvServiceDeps extends ServiceDeps {
+  /** The service's Deno KV (opened by `main.ts`, or `Deno.openKv(":memory:")` in a test). */
+  kv: Deno.Kv;
+}
+
+/** Timers a service runs while it serves: started by `start()`, stopped by `[Symbol.dispose]()`. */
+export interface ServiceTimers extends Disposable {
+  /** Starts the timers. */
+  start(): void;
+}
+
 /** The pieces a service builds its routes on. */
 export interface ServiceKit {
   /** The app with `/healthz` (and `/admin/faults` when enabled) mounted. */
@@ -59,6 +71,8 @@ export interface ServiceKit {
    * comes from the config unless `options.baseUrl` says otherwise.
    */
   peer<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>;
+  /** The finished service: the kit's app and logger, with `timers` (if any) as its lifecycle. */
+  service(timers?: ServiceTimers): ServiceApp;
 }
 
 /** Where each internal service is reached, and its name in messages. */
@@ -137,6 +151,14 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
         ...options,
         baseUrl,
       });
+    },
+    service(timers) {
+      return {
+        app,
+        log,
+        start: () => timers?.start(),
+        [Symbol.dispose]: () => timers?.[Symbol.dispose](),
+      };
     },
   };
 }

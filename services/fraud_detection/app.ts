@@ -9,24 +9,18 @@ import { requireFingerprintKey } from "@bookstore/lib/config";
 import { fraudDetectionService, orderEventsService, suggestionsService } from "@bookstore/lib/contracts";
 import { EventProtocol } from "@bookstore/lib/event_protocol";
 import { RpcError } from "@bookstore/lib/rpc";
-import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { createFraudEvents, type FraudState } from "./events.ts";
 import { loadFraudModel } from "./model/model.ts";
 
 export { REJECT_SCORE } from "./events.ts";
 
-/** What fraud detection is built on: its KV holds the velocity counters. */
-export interface FraudDetectionDeps extends ServiceDeps {
-  /** The service's Deno KV. */
-  kv: Deno.Kv;
-}
-
 /** Builds fraud detection on `deps`; importing this module starts nothing. */
-export function createApp(deps: FraudDetectionDeps): ServiceApp {
+export function createApp(deps: KvServiceDeps): ServiceApp {
   const { config, kv } = deps;
   const fingerprintKey = requireFingerprintKey(config);
   const kit = createServiceKit("fraud_detection", deps);
-  const { app, log } = kit;
+  const { log } = kit;
   const protocol = new EventProtocol<FraudState>("fraud_detection", {
     config,
     log,
@@ -63,10 +57,5 @@ export function createApp(deps: FraudDetectionDeps): ServiceApp {
     ...protocol.endHandlers(),
   });
 
-  return {
-    app,
-    log,
-    start: () => protocol.start(),
-    [Symbol.dispose]: () => protocol[Symbol.dispose](),
-  };
+  return kit.service(protocol);
 }

@@ -17,19 +17,13 @@ import {
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
 import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
-import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
 
-/** What the orchestrator is built on: its KV holds order records and idempotency keys. */
-export interface OrchestratorDeps extends ServiceDeps {
-  /** The service's Deno KV. */
-  kv: Deno.Kv;
-}
-
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
-export function createApp(deps: OrchestratorDeps): ServiceApp {
+export function createApp(deps: KvServiceDeps): ServiceApp {
   const { config, kv } = deps;
   const kit = createServiceKit("orchestrator", deps);
   const { app, log } = kit;
@@ -98,5 +92,5 @@ export function createApp(deps: OrchestratorDeps): ServiceApp {
     },
   });
 
-  return { app, log, start: () => {}, [Symbol.dispose]: () => {} };
+  return kit.service();
 }

@@ -64,10 +64,5 @@ export function createApp(deps: ServiceDeps): ServiceApp {
     GetExecutorStatus: () => status(),
   });
 
-  return {
-    app,
-    log,
-    start: () => node.start(),
-    [Symbol.dispose]: () => node[Symbol.dispose](),
-  };
+  return kit.service(node);
 }

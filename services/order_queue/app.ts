@@ -6,15 +6,9 @@
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderQueueService, type QueueStatus } from "@bookstore/lib/contracts";
-import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { meter } from "@bookstore/lib/telemetry";
 import { OrderQueueStore } from "./store.ts";
-
-/** What the queue is built on: its KV holds the queue, the fence and the stock. */
-export interface OrderQueueDeps extends ServiceDeps {
-  /** The service's Deno KV. */
-  kv: Deno.Kv;
-}
 
 /** The order queue service; `store` is exposed for tests and tools. */
 export interface OrderQueueApp extends ServiceApp {
@@ -26,7 +20,7 @@ export interface OrderQueueApp extends ServiceApp {
  * Builds the queue on `deps` and seeds the stock of catalog books that have
  * none yet; importing this module starts nothing.
  */
-export async function createApp(deps: OrderQueueDeps): Promise<OrderQueueApp> {
+export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
   const { config, kv } = deps;
   const kit = createServiceKit("order_queue", deps);
   const { app, log } = kit;

@@ -7,24 +7,18 @@
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderEventsService, type OrderItem, suggestionsService } from "@bookstore/lib/contracts";
 import { EventProtocol, type OrderSlot } from "@bookstore/lib/event_protocol";
-import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { CoPurchases, recommend } from "./recommend.ts";
 import { SimilarityIndex } from "./similarity.ts";
 
 /** How many books a checkout suggests. */
 export const SUGGESTION_COUNT = 3;
 
-/** What suggestions is built on: its KV holds the co-purchase counts. */
-export interface SuggestionsDeps extends ServiceDeps {
-  /** The service's Deno KV. */
-  kv: Deno.Kv;
-}
-
 /** Builds suggestions on `deps`; importing this module starts nothing. */
-export function createApp(deps: SuggestionsDeps): ServiceApp {
+export function createApp(deps: KvServiceDeps): ServiceApp {
   const { config, kv } = deps;
   const kit = createServiceKit("suggestions", deps);
-  const { app, log } = kit;
+  const { log } = kit;
   const catalog = loadCatalog();
   const index = new SimilarityIndex(catalog.books);
   const coPurchases = new CoPurchases(kv);
@@ -66,10 +60,5 @@ export function createApp(deps: SuggestionsDeps): ServiceApp {
     Suggest: async ({ bookIds, limit }) => ({ books: await suggest(bookIds, limit || SUGGESTION_COUNT) }),
   });
 
-  return {
-    app,
-    log,
-    start: () => protocol.start(),
-    [Symbol.dispose]: () => protocol[Symbol.dispose](),
-  };
+  return kit.service(protocol);
 }

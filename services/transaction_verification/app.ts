@@ -35,7 +35,7 @@ export function createApp(deps: ServiceDeps): ServiceApp {
   const { config } = deps;
   const fingerprintKey = requireFingerprintKey(config);
   const kit = createServiceKit("transaction_verification", deps);
-  const { app, log } = kit;
+  const { log } = kit;
   const catalog = loadCatalog();
   const protocol = new EventProtocol<CachedOrder>("transaction_verification", {
     config,
@@ -63,33 +63,24 @@ export function createApp(deps: ServiceDeps): ServiceApp {
 
   async function itemsThenCard(slot: OrderSlot<CachedOrder>) {
     const { order, card, summary } = slot.data;
-    const a = await protocol.run(slot, { name: "a", after: ["start"], check: () => checkItems(order, catalog) });
+    const a = await protocol.pass(slot, { name: "a", after: ["start"], check: () => checkItems(order, catalog) });
     if (!a) return;
-    if (!a.result.ok) {
-      return await protocol.report(slot, { event: "a", outcome: "rejected", reasons: a.result.reasons });
-    }
-    const c = await protocol.run(slot, { name: "c", after: ["a"], check: () => card });
+    const c = await protocol.pass(slot, { name: "c", after: ["a"], check: () => card });
     if (!c) return;
-    if (!c.result.ok) {
-      return await protocol.report(slot, { event: "c", outcome: "rejected", reasons: c.result.reasons });
-    }
     await protocol.forward(slot, {
       peer: "fraud_detection",
       event: "c",
-      send: () => fraud.Advance({ orderId: slot.orderId, clock: c.clock, event: "c", card: summary }),
+      send: () => fraud.Advance({ orderId: slot.orderId, clock: c, event: "c", card: summary }),
     });
   }
 
   async function userData(slot: OrderSlot<CachedOrder>) {
-    const b = await protocol.run(slot, { name: "b", after: ["start"], check: () => checkUserData(slot.data.order) });
+    const b = await protocol.pass(slot, { name: "b", after: ["start"], check: () => checkUserData(slot.data.order) });
     if (!b) return;
-    if (!b.result.ok) {
-      return await protocol.report(slot, { event: "b", outcome: "rejected", reasons: b.result.reasons });
-    }
     await protocol.forward(slot, {
       peer: "fraud_detection",
       event: "b",
-      send: () => fraud.Advance({ orderId: slot.orderId, clock: b.clock, event: "b" }),
+      send: () => fraud.Advance({ orderId: slot.orderId, clock: b, event: "b" }),
     });
   }
 
@@ -110,10 +101,5 @@ export function createApp(deps: ServiceDeps): ServiceApp {
     ...protocol.endHandlers(),
   });
 
-  return {
-    app,
-    log,
-    start: () => protocol.start(),
-    [Symbol.dispose]: () => protocol[Symbol.dispose](),
-  };
+  return kit.service(protocol);
 }
