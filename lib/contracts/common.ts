@@ -4,24 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type Bool,
-  bool,
-  type Clock,
-  clock,
-  type Empty,
-  empty,
-  int32,
-  type List,
-  list,
-  message,
-  type Msg,
-  type Nested,
-  nested,
-  type Num,
-  type Str,
-  str,
-} from "./wire.ts";
+import type { Bool, Clock, Empty, List, Msg, Nested, Num, Str } from "./wire.ts";
+import { bool, clock, empty, int32, list, message, nested, str } from "./wire.ts";
 
 /** The `User` message. */
 export const userSchema: Msg<{ name: Str; contact: Str }> = message(

@@ -7,23 +7,8 @@
 import { z } from "zod";
 import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
 import { bookRefSchema, orderSchema, validationEventSchema } from "./common.ts";
-import {
-  type Clock,
-  clock,
-  double,
-  type Empty,
-  empty,
-  type Enum,
-  int32,
-  type List,
-  list,
-  message,
-  type Msg,
-  type Num,
-  type Str,
-  str,
-  uint32,
-} from "./wire.ts";
+import type { Clock, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
+import { clock, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /** The two answers a checkout can get. */
 export const CHECKOUT_STATUSES = ["Order Approved", "Order Rejected"] as const;

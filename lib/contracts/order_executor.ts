@@ -5,19 +5,8 @@
  */
 import { z } from "zod";
 import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
-import {
-  type Bool,
-  bool,
-  double,
-  type Empty,
-  empty,
-  type Enum,
-  int32,
-  message,
-  type Msg,
-  type Num,
-  uint32,
-} from "./wire.ts";
+import type { Bool, Empty, Enum, Msg, Num } from "./wire.ts";
+import { bool, double, empty, int32, message, uint32 } from "./wire.ts";
 
 /** The `HeartbeatRequest` message. */
 export const heartbeatRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = message(

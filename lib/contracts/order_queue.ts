@@ -5,23 +5,8 @@
  */
 import { z } from "zod";
 import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
-import {
-  type Bool,
-  bool,
-  double,
-  type Empty,
-  empty,
-  type Enum,
-  int32,
-  type List,
-  list,
-  message,
-  type Msg,
-  type Num,
-  type Str,
-  str,
-  uint32,
-} from "./wire.ts";
+import type { Bool, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
+import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /**
  * Different books one order may hold: executing it checks every book's stock

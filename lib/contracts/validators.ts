@@ -19,7 +19,8 @@ import {
   orderItemSchema,
   orderSchema,
 } from "./common.ts";
-import { type List, list, message, type Msg, type Nested, nested, type Num, type Str, str, uint32 } from "./wire.ts";
+import type { List, Msg, Nested, Num, Str } from "./wire.ts";
+import { list, message, nested, str, uint32 } from "./wire.ts";
 
 /** The three validation services. */
 export const VALIDATORS = ["transaction_verification", "fraud_detection", "suggestions"] as const;

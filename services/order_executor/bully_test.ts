@@ -77,6 +77,13 @@ function replica(id: number, peerIds: number[]) {
 /** Lets fire-and-forget messages and elections started by handlers run. */
 const settle = () => delay(0);
 
+/** Lets the heartbeat timeout pass on the fake clock and runs one beat. */
+async function silence(node: BullyNode, clock: { now: number }) {
+  clock.now += TIMING.heartbeatTimeoutMs + 1;
+  node.tick();
+  await settle();
+}
+
 Deno.test("the highest replica wins at once, with a new epoch from the queue, and announces it", async () => {
   const { node, transport, led } = replica(4, [1, 2, 3]);
   transport.alive = new Set([1, 2, 3]);
@@ -124,9 +131,7 @@ Deno.test("a follower that hears heartbeats stays; silence past the timeout star
   assert.equal(node.status().lastHeartbeatMs, 0);
 
   transport.issued = 5;
-  clock.now += TIMING.heartbeatTimeoutMs + 1;
-  node.tick();
-  await settle();
+  await silence(node, clock);
   assert.deepEqual(transport.to("election"), [4]);
   assert.equal(node.role, "leader");
   assert.equal(node.epoch, 6);
@@ -187,9 +192,7 @@ Deno.test("without an epoch from the queue a candidate stays a follower and trie
   assert.equal(node.role, "follower");
   assert.deepEqual(led, []);
   transport.issued = 0;
-  clock.now += TIMING.heartbeatTimeoutMs + 1;
-  node.tick();
-  await settle();
+  await silence(node, clock);
   assert.equal(node.role, "leader");
   assert.deepEqual(led, [1]);
 });
@@ -200,9 +203,7 @@ Deno.test("a late refusal from an earlier term does not end the current one; a s
   const first = node.epoch;
   node.stepDown("fenced", { led: first });
   assert.equal(node.role, "follower");
-  clock.now += TIMING.heartbeatTimeoutMs + 1;
-  node.tick();
-  await settle();
+  await silence(node, clock);
   const second = node.epoch;
   assert.ok(second > first);
   node.stepDown("a late fence from the first term", { led: first });

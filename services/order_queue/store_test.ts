@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { Catalog, type CatalogBook } from "@bookstore/lib/catalog";
 import { createLogger } from "@bookstore/lib/log";
+import type { QueueItem } from "@bookstore/lib/contracts";
 import { isFenced, isLeaseLost, type RpcError } from "@bookstore/lib/rpc";
 import { OrderQueueStore } from "./store.ts";
 
@@ -31,6 +32,14 @@ async function openStore(options: { leaseMs?: number; maxAttempts?: number } = {
   });
   await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
   return { kv, store, [Symbol.dispose]: () => kv.close() };
+}
+
+/** Queues `items` as order o1 and leases it to `executorId` under a fresh epoch. */
+async function leased(store: OrderQueueStore, options: { items: QueueItem[]; executorId: number }) {
+  await store.enqueue("o1", options.items);
+  const epoch = await store.acquireEpoch(options.executorId);
+  const lease = (await store.dequeue({ executorId: options.executorId, epoch }))!;
+  return { orderId: "o1", leaseId: lease.leaseId, executorId: options.executorId, epoch };
 }
 
 Deno.test("seeding keeps existing stock and refuses unknown books", async () => {
@@ -62,10 +71,8 @@ Deno.test("more books first, earliest first among equals; an order is queued onc
 Deno.test("an ack executes the order once, taking its books from stock; a repeated ack answers the same", async () => {
   using queue = await openStore();
   const { store } = queue;
-  await store.enqueue("o1", [{ bookId: "dune", quantity: 2 }, { bookId: "dune", quantity: 1 }]);
-  const epoch = await store.acquireEpoch(2);
-  const lease = (await store.dequeue({ executorId: 2, epoch }))!;
-  const ack = { orderId: "o1", leaseId: lease.leaseId, executorId: 2, epoch };
+  const items = [{ bookId: "dune", quantity: 2 }, { bookId: "dune", quantity: 1 }];
+  const ack = await leased(store, { items, executorId: 2 });
   assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" });
   assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" }, "the same answer, no second effect");
   const dune = (await store.stock()).find((level) => level.bookId === "dune");
@@ -79,10 +86,8 @@ Deno.test("an ack executes the order once, taking its books from stock; a repeat
 Deno.test("an order the stock cannot cover fails without touching stock", async () => {
   using queue = await openStore();
   const { store } = queue;
-  await store.enqueue("o1", [{ bookId: "emma", quantity: 2 }, { bookId: "dune", quantity: 1 }]);
-  const epoch = await store.acquireEpoch(1);
-  const lease = (await store.dequeue({ executorId: 1, epoch }))!;
-  const outcome = await store.ack({ orderId: "o1", leaseId: lease.leaseId, executorId: 1, epoch });
+  const items = [{ bookId: "emma", quantity: 2 }, { bookId: "dune", quantity: 1 }];
+  const outcome = await store.ack(await leased(store, { items, executorId: 1 }));
   assert.equal(outcome.state, "failed");
   assert.match(outcome.reason, /out of stock: emma \(wanted 2, 1 left\)/);
   const stock = new Map((await store.stock()).map((level) => [level.bookId, level.stock]));
