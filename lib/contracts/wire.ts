@@ -24,8 +24,7 @@ export type Nested<T extends z.ZodObject> = z.ZodPrefault<T>;
 /** A vector clock field. */
 export type Clock = z.ZodDefault<typeof vectorClockSchema>;
 /** A message with no fields. */
-// deno-lint-ignore ban-types
-export type Empty = z.ZodObject<{}, z.core.$strip>;
+export type Empty = z.ZodObject<Record<string, never>, z.core.$strip>;
 /** An enum field of the given values. */
 export type Enum<T extends readonly string[]> = z.ZodEnum<{ [K in T[number]]: K }>;
 
