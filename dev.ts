@@ -6,22 +6,13 @@
  *
  * @module
  */
-import { loadConfig } from "@bookstore/lib/config";
-import { Supervisor } from "@bookstore/lib/supervisor";
-import { buildTopology, DEFAULT_PORTS } from "@bookstore/lib/topology";
+import { configuredPorts, loadConfig } from "@bookstore/lib/config";
+import { Supervisor } from "@bookstore/dev/supervisor";
+import { buildTopology } from "@bookstore/dev/topology";
 
 const config = loadConfig();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
-const ports = {
-  ...DEFAULT_PORTS,
-  web: config.web.port,
-  orchestrator: config.ports.orchestrator,
-  transactionVerification: config.ports.transactionVerification,
-  fraudDetection: config.ports.fraudDetection,
-  suggestions: config.ports.suggestions,
-  orderQueue: config.ports.orderQueue,
-  executors: [...config.executor.peers.values()].map((url) => Number(new URL(url).port)),
-};
+const ports = configuredPorts(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
     /^(BOOKSTORE_(?!FINGERPRINT_KEY)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/.test(key)

@@ -8,10 +8,19 @@
  */
 import { z } from "zod";
 import books from "./catalog/books.json" with { type: "json" };
-import { matchesQuery } from "./search.ts";
+import { matchesQuery, normalize } from "./search.ts";
 
 /** A catalog entry as shipped. */
-export const catalogBookSchema = z.object({
+export const catalogBookSchema: z.ZodObject<{
+  bookId: z.ZodString;
+  title: z.ZodString;
+  author: z.ZodString;
+  year: z.ZodNumber;
+  genres: z.ZodArray<z.ZodString>;
+  description: z.ZodString;
+  price: z.ZodNumber;
+  stock: z.ZodNumber;
+}> = z.object({
   bookId: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
   title: z.string().min(1),
   author: z.string().min(1),
@@ -32,8 +41,6 @@ export interface ItemReference {
   /** The book's title, when given. */
   name?: string;
 }
-
-const normalize = (title: string) => title.trim().toLowerCase().replace(/\s+/g, " ");
 
 /** The catalog with lookups by id and title. */
 export class Catalog {

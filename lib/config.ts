@@ -7,20 +7,100 @@
  */
 import { z } from "zod";
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const millis = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
-const flag = (fallback: boolean) =>
+/** Ports of every process: each service, the web app, and the executor replicas. */
+export interface Ports {
+  /** The web app. */
+  web: number;
+  /** The orchestrator. */
+  orchestrator: number;
+  /** Transaction verification. */
+  transactionVerification: number;
+  /** Fraud detection. */
+  fraudDetection: number;
+  /** Suggestions. */
+  suggestions: number;
+  /** The order queue. */
+  orderQueue: number;
+  /** Executor replicas, replica n at index n - 1. */
+  executors: number[];
+}
+
+/** The default ports of the brief; the environment's defaults below are these. */
+export const DEFAULT_PORTS: Readonly<Ports> = {
+  web: 8000,
+  orchestrator: 8081,
+  transactionVerification: 50052,
+  fraudDetection: 50051,
+  suggestions: 50053,
+  orderQueue: 50055,
+  executors: [50061, 50062, 50063, 50064],
+};
+
+/** Where a process on this machine listens on `port`. */
+export function localUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A coerced number with a default (ports, durations, counts). */
+type Num = z.ZodDefault<z.ZodCoercedNumber<unknown>>;
+/** A boolean flag read from "true"/"false"/"1"/"0"/"". */
+type Flag = z.ZodPipe<
+  z.ZodDefault<z.ZodEnum<{ true: "true"; false: "false"; 1: "1"; 0: "0"; "": "" }>>,
+  z.ZodTransform<boolean, "true" | "false" | "1" | "0" | "">
+>;
+/** A URL with a default. */
+type Url = z.ZodDefault<z.ZodURL>;
+
+const port = (fallback: number): Num => z.coerce.number().int().min(0).max(65535).default(fallback);
+const millis = (fallback: number): Num => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+const flag = (fallback: boolean): Flag =>
   z.enum(["true", "false", "1", "0", ""]).default(fallback ? "true" : "false").transform((v) =>
     v === "true" || v === "1"
   );
-const url = (fallback: string) => z.url().default(fallback);
+const url = (fallback: string): Url => z.url().default(fallback);
 
 /**
  * Every environment variable the bookstore reads, with its default and a
  * description. The README's configuration table documents the same list and a
  * test keeps them in step.
  */
-export const envSchema = z.object({
+export const envSchema: z.ZodObject<{
+  BOOKSTORE_ENV: z.ZodDefault<z.ZodEnum<{ development: "development"; test: "test"; production: "production" }>>;
+  BOOKSTORE_HOST: z.ZodDefault<z.ZodString>;
+  BOOKSTORE_DATA_DIR: z.ZodDefault<z.ZodString>;
+  BOOKSTORE_SERVICE_TOKEN: z.ZodOptional<z.ZodString>;
+  BOOKSTORE_FINGERPRINT_KEY: z.ZodOptional<z.ZodString>;
+  BOOKSTORE_LOG_LEVEL: z.ZodDefault<z.ZodEnum<{ debug: "debug"; info: "info"; warn: "warn"; error: "error" }>>;
+  BOOKSTORE_FAULTS: Flag;
+  BOOKSTORE_MAX_BODY_BYTES: Num;
+  WEB_PORT: Num;
+  WEB_ORIGIN: Url;
+  ORCHESTRATOR_PORT: Num;
+  ORCHESTRATOR_URL: Url;
+  ORCHESTRATOR_PUBLIC_URL: Url;
+  TRANSACTION_VERIFICATION_PORT: Num;
+  TRANSACTION_VERIFICATION_URL: Url;
+  FRAUD_DETECTION_PORT: Num;
+  FRAUD_DETECTION_URL: Url;
+  SUGGESTIONS_PORT: Num;
+  SUGGESTIONS_URL: Url;
+  ORDER_QUEUE_PORT: Num;
+  ORDER_QUEUE_URL: Url;
+  RPC_TIMEOUT_MS: Num;
+  CHECKOUT_TIMEOUT_MS: Num;
+  ORDER_CACHE_TTL_MS: Num;
+  QUEUE_LEASE_MS: Num;
+  QUEUE_MAX_ATTEMPTS: Num;
+  EXECUTOR_ID: Num;
+  EXECUTOR_REPLICAS: Num;
+  EXECUTOR_BASE_PORT: Num;
+  EXECUTOR_PEERS: z.ZodOptional<z.ZodString>;
+  EXECUTOR_HEARTBEAT_INTERVAL_MS: Num;
+  EXECUTOR_HEARTBEAT_TIMEOUT_MS: Num;
+  EXECUTOR_ELECTION_TIMEOUT_MS: Num;
+  EXECUTOR_POLL_INTERVAL_MS: Num;
+  EXECUTOR_WORK_MS: Num;
+}> = z.object({
   BOOKSTORE_ENV: z.enum(["development", "test", "production"]).default("development")
     .describe("Deployment flavour; faults and admin endpoints are refused in production."),
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
@@ -41,22 +121,24 @@ export const envSchema = z.object({
     ),
   BOOKSTORE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(65_536)
     .describe("Largest accepted request body; larger ones get resource_exhausted."),
-  WEB_PORT: port(8000).describe("Port of the web app."),
-  WEB_ORIGIN: url("http://localhost:8000")
+  WEB_PORT: port(DEFAULT_PORTS.web).describe("Port of the web app."),
+  WEB_ORIGIN: url(`http://localhost:${DEFAULT_PORTS.web}`)
     .describe("Origin of the web app, the only one CORS admits on the orchestrator."),
-  ORCHESTRATOR_PORT: port(8081).describe("Port of the orchestrator (public API)."),
-  ORCHESTRATOR_URL: url("http://127.0.0.1:8081").describe("Where services reach the orchestrator."),
-  ORCHESTRATOR_PUBLIC_URL: url("http://localhost:8081")
+  ORCHESTRATOR_PORT: port(DEFAULT_PORTS.orchestrator).describe("Port of the orchestrator (public API)."),
+  ORCHESTRATOR_URL: url(localUrl(DEFAULT_PORTS.orchestrator)).describe("Where services reach the orchestrator."),
+  ORCHESTRATOR_PUBLIC_URL: url(`http://localhost:${DEFAULT_PORTS.orchestrator}`)
     .describe("Where browsers reach the orchestrator's public API (the checkout page calls it)."),
-  TRANSACTION_VERIFICATION_PORT: port(50052).describe("Port of transaction verification."),
-  TRANSACTION_VERIFICATION_URL: url("http://127.0.0.1:50052")
+  TRANSACTION_VERIFICATION_PORT: port(DEFAULT_PORTS.transactionVerification).describe(
+    "Port of transaction verification.",
+  ),
+  TRANSACTION_VERIFICATION_URL: url(localUrl(DEFAULT_PORTS.transactionVerification))
     .describe("Where peers reach transaction verification."),
-  FRAUD_DETECTION_PORT: port(50051).describe("Port of fraud detection."),
-  FRAUD_DETECTION_URL: url("http://127.0.0.1:50051").describe("Where peers reach fraud detection."),
-  SUGGESTIONS_PORT: port(50053).describe("Port of suggestions."),
-  SUGGESTIONS_URL: url("http://127.0.0.1:50053").describe("Where peers reach suggestions."),
-  ORDER_QUEUE_PORT: port(50055).describe("Port of the order queue."),
-  ORDER_QUEUE_URL: url("http://127.0.0.1:50055").describe("Where peers reach the order queue."),
+  FRAUD_DETECTION_PORT: port(DEFAULT_PORTS.fraudDetection).describe("Port of fraud detection."),
+  FRAUD_DETECTION_URL: url(localUrl(DEFAULT_PORTS.fraudDetection)).describe("Where peers reach fraud detection."),
+  SUGGESTIONS_PORT: port(DEFAULT_PORTS.suggestions).describe("Port of suggestions."),
+  SUGGESTIONS_URL: url(localUrl(DEFAULT_PORTS.suggestions)).describe("Where peers reach suggestions."),
+  ORDER_QUEUE_PORT: port(DEFAULT_PORTS.orderQueue).describe("Port of the order queue."),
+  ORDER_QUEUE_URL: url(localUrl(DEFAULT_PORTS.orderQueue)).describe("Where peers reach the order queue."),
   RPC_TIMEOUT_MS: millis(1000).describe("Deadline of one internal RPC."),
   CHECKOUT_TIMEOUT_MS: millis(5000).describe("Deadline of a whole checkout validation."),
   ORDER_CACHE_TTL_MS: millis(30_000)
@@ -66,9 +148,9 @@ export const envSchema = z.object({
     .describe("Deliveries after which an order goes to the dead-letter list."),
   EXECUTOR_ID: z.coerce.number().int().min(1).max(1000).default(1)
     .describe("This executor replica's unique id (higher wins elections)."),
-  EXECUTOR_REPLICAS: z.coerce.number().int().min(1).max(16).default(4)
+  EXECUTOR_REPLICAS: z.coerce.number().int().min(1).max(16).default(DEFAULT_PORTS.executors.length)
     .describe("Number of executor replicas when EXECUTOR_PEERS is not set."),
-  EXECUTOR_BASE_PORT: port(50061)
+  EXECUTOR_BASE_PORT: port(DEFAULT_PORTS.executors[0])
     .describe("Port of executor 1; replica n listens on base + n - 1."),
   EXECUTOR_PEERS: z.string().optional()
     .describe("Every replica as `id=url` pairs, comma separated; derived from the two above when unset."),
@@ -85,8 +167,135 @@ export const envSchema = z.object({
 /** The raw, validated environment. */
 export type Env = z.infer<typeof envSchema>;
 
-/** The validated configuration every process reads. */
-export type Config = ReturnType<typeof toConfig>;
+/** Where each service listens (ports) or is reached (URLs). */
+export interface ServiceEndpoints<T> {
+  /** The orchestrator. @default 8081 / "http://127.0.0.1:8081" */
+  orchestrator: T;
+  /** Transaction verification. @default 50052 / "http://127.0.0.1:50052" */
+  transactionVerification: T;
+  /** Fraud detection. @default 50051 / "http://127.0.0.1:50051" */
+  fraudDetection: T;
+  /** Suggestions. @default 50053 / "http://127.0.0.1:50053" */
+  suggestions: T;
+  /** The order queue. @default 50055 / "http://127.0.0.1:50055" */
+  orderQueue: T;
+}
+
+/** An executor replica's settings. */
+export interface ExecutorConfig {
+  /** This replica's unique id (`EXECUTOR_ID`; higher wins elections). @default 1 */
+  id: number;
+  /** Every replica's URL by id (`EXECUTOR_PEERS`, or `EXECUTOR_REPLICAS` from `EXECUTOR_BASE_PORT`). @default 1-4 on 50061-50064 */
+  peers: Map<number, string>;
+  /** The port this replica listens on, from its own entry in `peers`. @default 50061 */
+  port: number;
+  /** How often the leader sends heartbeats (`EXECUTOR_HEARTBEAT_INTERVAL_MS`). @default 100 */
+  heartbeatIntervalMs: number;
+  /** Silence after which a follower calls an election (`EXECUTOR_HEARTBEAT_TIMEOUT_MS`). @default 500 */
+  heartbeatTimeoutMs: number;
+  /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 200 */
+  electionTimeoutMs: number;
+  /** How often an idle leader polls the queue (`EXECUTOR_POLL_INTERVAL_MS`). @default 50 */
+  pollIntervalMs: number;
+  /** Simulated work per order (`EXECUTOR_WORK_MS`). @default 0 */
+  workMs: number;
+}
+
+/** The validated configuration every process reads; each field's variable is in {@linkcode envSchema}. */
+export interface Config {
+  /** Deployment flavour (`BOOKSTORE_ENV`). @default "development" */
+  env: "development" | "test" | "production";
+  /** Interface every service binds to (`BOOKSTORE_HOST`). @default "127.0.0.1" */
+  host: string;
+  /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
+  dataDir: string;
+  /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
+  serviceToken?: string;
+  /** Key of card and contact fingerprints (`BOOKSTORE_FINGERPRINT_KEY`); no default. */
+  fingerprintKey?: string;
+  /** Lowest log level written (`BOOKSTORE_LOG_LEVEL`). @default "info" */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** Whether `/admin/faults` is mounted (`BOOKSTORE_FAULTS`, never in production). @default false */
+  faults: boolean;
+  /** Largest accepted request body (`BOOKSTORE_MAX_BODY_BYTES`). @default 65536 */
+  maxBodyBytes: number;
+  /**
+   * The web app (`WEB_PORT`, `WEB_ORIGIN`) and where browsers reach the orchestrator (`ORCHESTRATOR_PUBLIC_URL`).
+   * @default { port: 8000, origin: "http://localhost:8000", orchestratorPublicUrl: "http://localhost:8081" }
+   */
+  web: { port: number; origin: string; orchestratorPublicUrl: string };
+  /** Where each service listens (`*_PORT`). */
+  ports: ServiceEndpoints<number>;
+  /** Where peers reach each service (`*_URL`). */
+  urls: ServiceEndpoints<string>;
+  /** Deadline of one internal RPC (`RPC_TIMEOUT_MS`). @default 1000 */
+  rpcTimeoutMs: number;
+  /** Deadline of a whole checkout validation (`CHECKOUT_TIMEOUT_MS`). @default 5000 */
+  checkoutTimeoutMs: number;
+  /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
+  orderCacheTtlMs: number;
+  /** The queue's leases (`QUEUE_LEASE_MS`) and delivery limit (`QUEUE_MAX_ATTEMPTS`). @default { leaseMs: 5000, maxAttempts: 5 } */
+  queue: { leaseMs: number; maxAttempts: number };
+  /** The executor replica's settings. */
+  executor: ExecutorConfig;
+}
+
+/** Options for {@linkcode topologyEnv}. */
+export interface TopologyEnvOptions {
+  /** Every process's port. */
+  ports: Ports;
+  /** Data directory shared by every process. */
+  dataDir: string;
+  /** The service credential. */
+  serviceToken: string;
+}
+
+/**
+ * The environment that tells every process of a one-machine topology where
+ * it and its peers listen, the data directory and the credential: the
+ * variable names are written here only.
+ */
+export function topologyEnv(options: TopologyEnvOptions): Record<string, string> {
+  const { ports } = options;
+  const env: Partial<Record<keyof Env, string>> = {
+    BOOKSTORE_DATA_DIR: options.dataDir,
+    BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
+    WEB_PORT: String(ports.web),
+    WEB_ORIGIN: `http://localhost:${ports.web}`,
+    ORCHESTRATOR_PORT: String(ports.orchestrator),
+    ORCHESTRATOR_URL: localUrl(ports.orchestrator),
+    ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
+    TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
+    TRANSACTION_VERIFICATION_URL: localUrl(ports.transactionVerification),
+    FRAUD_DETECTION_PORT: String(ports.fraudDetection),
+    FRAUD_DETECTION_URL: localUrl(ports.fraudDetection),
+    SUGGESTIONS_PORT: String(ports.suggestions),
+    SUGGESTIONS_URL: localUrl(ports.suggestions),
+    ORDER_QUEUE_PORT: String(ports.orderQueue),
+    ORDER_QUEUE_URL: localUrl(ports.orderQueue),
+    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
+  };
+  return env as Record<string, string>;
+}
+
+/** The environment of one executor replica on top of {@linkcode topologyEnv}. */
+export function executorEnv(id: number): Record<string, string> {
+  return { EXECUTOR_ID: String(id) } satisfies Partial<Record<keyof Env, string>>;
+}
+
+/** The environment that gives a process the fingerprint key. */
+export function fingerprintEnv(key: string): Record<string, string> {
+  return { BOOKSTORE_FINGERPRINT_KEY: key } satisfies Partial<Record<keyof Env, string>>;
+}
+
+/** The ports a configuration names, executors included (what `deno task dev` starts). */
+export function configuredPorts(config: Config): Ports {
+  return {
+    web: config.web.port,
+    ...config.ports,
+    executors: [...config.executor.peers.values()].map((url) => Number(new URL(url).port)),
+  };
+}
 
 /** Parses `EXECUTOR_PEERS` (`1=http://host:port,2=…`) into a map from id to URL. */
 export function parsePeers(spec: string): Map<number, string> {
@@ -101,11 +310,11 @@ export function parsePeers(spec: string): Map<number, string> {
   return peers;
 }
 
-function toConfig(env: Env) {
+function toConfig(env: Env): Config {
   const peers = env.EXECUTOR_PEERS !== undefined ? parsePeers(env.EXECUTOR_PEERS) : new Map(
     Array.from(
       { length: env.EXECUTOR_REPLICAS },
-      (_, i) => [i + 1, `http://127.0.0.1:${env.EXECUTOR_BASE_PORT + i}`] as const,
+      (_, i) => [i + 1, localUrl(env.EXECUTOR_BASE_PORT + i)] as const,
     ),
   );
   return {
@@ -152,6 +361,18 @@ function toConfig(env: Env) {
 /**
  * Validates an environment (by default the process's) and returns the
  * configuration; throws an error naming every bad variable.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./config.ts";
+ *
+ * const config = loadConfig({ ORDER_QUEUE_PORT: "6000", EXECUTOR_REPLICAS: "2" });
+ * assert.equal(config.ports.orderQueue, 6000);
+ * assert.equal(config.urls.orderQueue, "http://127.0.0.1:50055", "the URL is set on its own");
+ * assert.deepEqual([...config.executor.peers.keys()], [1, 2]);
+ * assert.throws(() => loadConfig({ ORDER_QUEUE_PORT: "many" }), /ORDER_QUEUE_PORT/);
+ * ```
  */
 export function loadConfig(env: Record<string, string> = Deno.env.toObject()): Config {
   const known = Object.fromEntries(

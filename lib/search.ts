@@ -16,7 +16,10 @@ export interface Searchable {
   genres: readonly string[];
 }
 
-const normalize = (text: string) => text.trim().toLowerCase().replace(/\s+/g, " ");
+/** Lower case, trimmed, runs of white space as one space: how titles and queries are compared. */
+export function normalize(text: string): string {
+  return text.trim().toLowerCase().replace(/\s+/g, " ");
+}
 
 /** Whether every word of `query` appears in the book's title, author or genres (case-insensitive). */
 export function matchesQuery(book: Searchable, query: string): boolean {

@@ -1,98 +1,225 @@
 /**
- * What every service process shares: a Hono app with `/healthz`, the
- * fault-injection endpoints when enabled (`/admin/faults`, `/admin/crash`,
- * `/admin/pause`), serving on the configured port, and
- * a clean shutdown on SIGTERM/SIGINT.
+ * What every service shares, and the one place a service is wired:
+ *
+ * - {@linkcode createServiceKit}: a Hono app with `/healthz`, one `onError`
+ *   (every failure a Connect error), the fault-injection endpoints when
+ *   enabled (`/admin/faults`, `/admin/crash`, `/admin/pause`), and two methods that replace the wiring each service used to
+ *   write out by hand: `kit.rpc(service, handlers)` mounts a service's
+ *   Connect routes with the credential, faults and body limit, and
+ *   `kit.peer(service)` makes a typed client of a peer from the config.
+ * - {@linkcode serveService}: what a `main.ts` does once it has built its
+ *   service: start it, serve it, shut it down cleanly on SIGTERM/SIGINT.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Config } from "./config.ts";
+import { type Config, requireServiceToken } from "./config.ts";
+import {
+  fraudDetectionService,
+  orderEventsService,
+  orderQueueService,
+  suggestionsService,
+  transactionVerificationService,
+} from "./contracts/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { describeIssues, RpcError } from "./rpc/errors.ts";
+import { type Client, type ClientOptions, createClient, type Fetch } from "./rpc/client.ts";
+import type { ServiceSpec } from "./rpc/define.ts";
+import { RpcError } from "./rpc/errors.ts";
 import { FaultInjector, faultRulesSchema } from "./rpc/faults.ts";
-import { connectErrorResponse, hasValidCredential } from "./rpc/server.ts";
+import { createRpcRoutes, type Handlers, hasValidCredential, parseJsonBody, rpcErrorHandler } from "./rpc/server.ts";
+
+/** What a service module is given: everything it talks to. */
+export interface ServiceDeps {
+  /** The configuration. */
+  config: Config;
+  /** The logger; one named after the service at the configured level otherwise. */
+  log?: Logger;
+  /**
+   * How peers are reached (default: the global `fetch`). An in-memory test
+   * passes a `fetch` that hands each request to the peer's app
+   * (`app.request`), so no server is started.
+   */
+  fetch?: Fetch;
+}
+
+/** What a service with its own Deno KV is given. */
+export interface KvServiceDeps extends ServiceDeps {
+  /** The service's Deno KV (opened by `main.ts`, or `Deno.openKv(":memory:")` in a test). */
+  kv: Deno.Kv;
+}
+
+/** Timers a service runs while it serves: started by `start()`, stopped by `[Symbol.dispose]()`. */
+export interface ServiceTimers extends Disposable {
+  /** Starts the timers. */
+  start(): void;
+}
 
 /** The pieces a service builds its routes on. */
 export interface ServiceKit {
   /** The app with `/healthz` (and the `/admin/*` fault endpoints when enabled) mounted. */
-  app: Hono;
+  readonly app: Hono;
   /** The service's logger. */
-  log: Logger;
+  readonly log: Logger;
+  /** The configuration. */
+  readonly config: Config;
   /** Fault rules, present only when fault injection is enabled. */
-  faults?: FaultInjector;
+  readonly faults?: FaultInjector;
+  /** Mounts the Connect routes of `service` with the service credential, faults and body limit. */
+  rpc<S extends ServiceSpec>(service: S, handlers: Handlers<S>): void;
+  /**
+   * A client of `service` with the credential and the RPC deadline; its URL
+   * comes from the config unless `options.baseUrl` says otherwise.
+   */
+  peer<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>;
+  /** The finished service: the kit's app and logger, with `timers` (if any) as its lifecycle. */
+  service(timers?: ServiceTimers): ServiceApp;
 }
 
-/** Creates the app and logger of a service named `name`. */
-export function createServiceKit(name: string, config: Config): ServiceKit {
-  const log = createLogger(name, { level: config.logLevel });
-  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.error("unhandled rejection", { error: event.reason });
-  });
+/** Where each internal service is reached, and its name in messages. */
+const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) => string }>> = {
+  [orderEventsService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
+  [transactionVerificationService.typeName]: {
+    peer: "transaction_verification",
+    url: (config) => config.urls.transactionVerification,
+  },
+  [fraudDetectionService.typeName]: { peer: "fraud_detection", url: (config) => config.urls.fraudDetection },
+  [suggestionsService.typeName]: { peer: "suggestions", url: (config) => config.urls.suggestions },
+  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue },
+};
+
+/**
+ * Creates the app, logger and wiring of a service named `name`. Creating a
+ * kit starts nothing: no server, no timer, no listener.
+ *
+ * @example A whole service in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./config.ts";
+ * import { suggestionsService } from "./contracts/mod.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createServiceKit } from "./service.ts";
+ *
+ * const config = loadConfig({ BOOKSTORE_SERVICE_TOKEN: "a-token-of-16-chars" });
+ * const kit = createServiceKit("suggestions", { config, log: createLogger("doc", { write: () => {} }) });
+ * kit.rpc(suggestionsService, {
+ *   InitOrder: () => ({}),
+ *   Advance: () => ({}),
+ *   CancelOrder: () => ({ clock: {}, events: [], consistent: true }),
+ *   ClearOrder: () => ({ clock: {}, events: [], consistent: true }),
+ *   Suggest: () => ({ books: [] }),
+ * });
+ * const client = kit.peer(suggestionsService, { fetch: kit.app.request });
+ * assert.ok((await client.Suggest({ bookIds: [] })).books.length === 0);
+ * ```
+ */
+export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
+  const { config } = deps;
+  const log = deps.log ?? createLogger(name, { level: config.logLevel });
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok", service: name, pid: Deno.pid }));
-  app.onError((error, c) => {
-    log.error("unhandled error", { error, path: c.req.path });
-    return connectErrorResponse(c, new RpcError("internal", "internal error"));
+  app.onError(rpcErrorHandler(log));
+  app.notFound((c) => new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`).toResponse());
+  const faults = config.faults && config.serviceToken !== undefined
+    ? mountFaults(app, { log, token: config.serviceToken })
+    : undefined;
+  return {
+    app,
+    log,
+    config,
+    faults,
+    rpc(service, handlers) {
+      app.route(
+        "/",
+        createRpcRoutes(service, {
+          handlers,
+          log,
+          token: service.public ? undefined : requireServiceToken(config),
+          faults,
+          maxBodyBytes: config.maxBodyBytes,
+        }),
+      );
+    },
+    peer(service, options = {}) {
+      const known = PEER_URLS[service.typeName];
+      const baseUrl = options.baseUrl ?? known?.url(config);
+      if (baseUrl === undefined) throw new Error(`no URL configured for ${service.typeName}`);
+      return createClient(service, {
+        peer: known?.peer ?? service.typeName,
+        token: config.serviceToken,
+        timeoutMs: config.rpcTimeoutMs,
+        fetch: deps.fetch,
+        ...options,
+        baseUrl,
+      });
+    },
+    service(timers) {
+      return {
+        app,
+        log,
+        start: () => timers?.start(),
+        [Symbol.dispose]: () => timers?.[Symbol.dispose](),
+      };
+    },
+  };
+}
+
+function mountFaults(app: Hono, options: { log: Logger; token: string }): FaultInjector {
+  const { log, token } = options;
+  const injector = new FaultInjector();
+  app.use("/admin/*", async (c, next) => {
+    if (!(await hasValidCredential(c.req.raw.headers, token))) {
+      throw new RpcError("unauthenticated", "missing or invalid service credential");
+    }
+    await next();
   });
-  app.notFound((c) => connectErrorResponse(c, new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
-  let faults: FaultInjector | undefined;
-  if (config.faults && config.serviceToken !== undefined) {
-    const token = config.serviceToken;
-    const injector = new FaultInjector();
-    faults = injector;
-    app.use("/admin/*", async (c, next) => {
-      if (!(await hasValidCredential(c.req.raw.headers, token))) {
-        return connectErrorResponse(c, new RpcError("unauthenticated", "missing or invalid service credential"));
-      }
-      await next();
-    });
-    app.get("/admin/faults", (c) => c.json({ rules: injector.list() }));
-    app.post("/admin/faults", async (c) => {
-      const parsed = faultRulesSchema.safeParse(await c.req.json().catch(() => undefined));
-      if (!parsed.success) {
-        return connectErrorResponse(c, new RpcError("invalid_argument", describeIssues(parsed.error)));
-      }
-      injector.set(parsed.data.rules);
-      log.warn("fault rules replaced", { rules: parsed.data.rules });
-      return c.json({ rules: injector.list() });
-    });
-    app.delete("/admin/faults", (c) => {
-      injector.set([]);
-      log.info("fault rules cleared");
-      return c.json({ rules: [] });
-    });
-    // Process faults for demos and tests: a crash as SIGKILL would do it, and a
-    // pause that stops the whole event loop, as SIGSTOP would, so that timers,
-    // heartbeats and in-flight work all freeze and the rest of the system moves on.
-    app.post("/admin/crash", (c) => {
-      log.warn("crashing on request (SIGKILL)");
-      setTimeout(() => Deno.kill(Deno.pid, "SIGKILL"), 20);
-      return c.json({ crashing: true, pid: Deno.pid }, 202);
-    });
-    app.post("/admin/pause", async (c) => {
-      const parsed = pauseRequestSchema.safeParse(await c.req.json().catch(() => undefined));
-      if (!parsed.success) {
-        return connectErrorResponse(c, new RpcError("invalid_argument", describeIssues(parsed.error)));
-      }
-      const { ms } = parsed.data;
-      log.warn("pausing the event loop on request", { ms });
-      setTimeout(() => freezeEventLoop(ms), 20);
-      return c.json({ pausedMs: ms, pid: Deno.pid }, 202);
-    });
-  }
-  return { app, log, faults };
+  app.get("/admin/faults", (c) => c.json({ rules: injector.list() }));
+  app.post("/admin/faults", async (c) => {
+    const { rules } = await parseJsonBody(c, faultRulesSchema);
+    injector.set(rules);
+    log.warn("fault rules replaced", { rules });
+    return c.json({ rules: injector.list() });
+  });
+  app.delete("/admin/faults", (c) => {
+    injector.set([]);
+    log.info("fault rules cleared");
+    return c.json({ rules: [] });
+  });
+  // Process faults for demos and tests: a crash as SIGKILL would do it, and a
+  // pause that stops the whole event loop, as SIGSTOP would, so that timers,
+  // heartbeats and in-flight work all freeze and the rest of the system moves on.
+  app.post("/admin/crash", (c) => {
+    log.warn("crashing on request (SIGKILL)");
+    setTimeout(() => Deno.kill(Deno.pid, "SIGKILL"), 20);
+    return c.json({ crashing: true, pid: Deno.pid }, 202);
+  });
+  app.post("/admin/pause", async (c) => {
+    const { ms } = await parseJsonBody(c, pauseRequestSchema);
+    log.warn("pausing the event loop on request", { ms });
+    setTimeout(() => freezeEventLoop(ms), 20);
+    return c.json({ pausedMs: ms, pid: Deno.pid }, 202);
+  });
+  return injector;
 }
 
 /** The body of `POST /admin/pause`: how long to stop the event loop. */
-export const pauseRequestSchema = z.object({ ms: z.number().int().min(1).max(60_000) });
+export const pauseRequestSchema: z.ZodObject<{ ms: z.ZodNumber }> = z.object({
+  ms: z.number().int().min(1).max(60_000),
+});
 
 // Blocks this thread without yielding: no timer, request or promise runs meanwhile.
 function freezeEventLoop(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A service module built by its `createApp(deps)`: routes, and the timers it runs. */
+export interface ServiceApp extends Disposable {
+  /** The service's routes. */
+  readonly app: Hono;
+  /** The service's logger. */
+  readonly log: Logger;
+  /** Starts the service's timers (sweepers, housekeeping, elections); serving does not need it. */
+  start(): void;
 }
 
 /** Options for {@linkcode serve}. */
@@ -109,10 +236,16 @@ export interface ServeOptions {
 
 /**
  * Serves `app` until SIGTERM or SIGINT, then stops accepting requests, lets
- * in-flight ones finish, runs `onShutdown` and exits.
+ * in-flight ones finish, runs `onShutdown` and exits. A stray promise
+ * rejection is logged instead of ending the process.
  */
 export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
   const { log } = options;
+  // A stray rejection is a bug to log, not a reason to drop every in-flight request.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("unhandled rejection", { error: event.reason });
+  });
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname,
@@ -135,6 +268,34 @@ export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.Ne
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  return server;
+}
+
+/** Options for {@linkcode serveService}. */
+export interface ServeServiceOptions {
+  /** The configuration (the interface to bind). */
+  config: Config;
+  /** Port to listen on. */
+  port: number;
+  /** The service's KV, closed after the server stops. */
+  kv?: Deno.Kv;
+}
+
+/**
+ * Starts `service` and serves it until SIGTERM/SIGINT; then disposes of it
+ * and closes its KV. This is most of a `main.ts`.
+ */
+export function serveService(service: ServiceApp, options: ServeServiceOptions): Deno.HttpServer<Deno.NetAddr> {
+  const server = serve(service.app, {
+    port: options.port,
+    hostname: options.config.host,
+    log: service.log,
+    onShutdown: () => {
+      service[Symbol.dispose]();
+      options.kv?.close();
+    },
+  });
+  service.start();
   return server;
 }
 

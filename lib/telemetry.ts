@@ -5,13 +5,21 @@
  *
  * @module
  */
-import { type Attributes, metrics, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Meter,
+  metrics,
+  type Span,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
 
 /** The tracer every bookstore span is created with. */
-export const tracer = trace.getTracer("bookstore", "0.1.0");
+export const tracer: Tracer = trace.getTracer("bookstore", "0.1.0");
 
 /** The meter every bookstore metric is created with. */
-export const meter = metrics.getMeter("bookstore", "0.1.0");
+export const meter: Meter = metrics.getMeter("bookstore", "0.1.0");
 
 /**
  * Runs `fn` inside an active span named `name`, recording an exception and

@@ -8,7 +8,10 @@
 import { z } from "zod";
 
 /** A vector clock as it travels on the wire: service name to counter. */
-export const vectorClockSchema = z.record(z.string().min(1).max(64), z.number().int().min(0));
+export const vectorClockSchema: z.ZodRecord<z.ZodString, z.ZodNumber> = z.record(
+  z.string().min(1).max(64),
+  z.number().int().min(0),
+);
 
 /** A vector clock. Absent entries count as zero. */
 export type VectorClock = z.infer<typeof vectorClockSchema>;

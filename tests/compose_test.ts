@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { loadConfig } from "@bookstore/lib/config";
-import { buildTopology, DEFAULT_PORTS } from "@bookstore/lib/topology";
+import { buildTopology, DEFAULT_PORTS } from "@bookstore/dev/topology";
 import { ROOT } from "./support/buf.ts";
 
 interface ComposeService {

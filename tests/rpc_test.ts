@@ -1,12 +1,15 @@
 /**
- * The Connect RPC layer against a real HTTP server on loopback: credential,
- * validation with field paths, size limit, deadlines, error mapping, retries
- * of idempotent calls only, and the circuit breaker.
+ * The Connect RPC layer in memory: the routes' app answers through
+ * `app.request`, and clients reach it through a `fetch` that hands it each
+ * request, so no server starts. Credential, validation with field paths,
+ * size limit, deadlines, error mapping, retries of idempotent calls only,
+ * and the circuit breaker.
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { z } from "zod";
 import { waitFor } from "./support/wait.ts";
+import { delay } from "@bookstore/lib/async";
 import { createLogger } from "@bookstore/lib/log";
 import {
   createClient,
@@ -35,7 +38,10 @@ const echoService = defineService("bookstore.v1.EchoService", {
   },
 });
 
-function startServer(port = 0) {
+const URL_BASE = "http://echo.test";
+
+/** An echo service's routes, and a `fetch` that reaches them in memory (or fails like a dead peer while `down`). */
+function startServer() {
   const calls = { Echo: 0, Create: 0 };
   const faults = new FaultInjector();
   const app = new Hono();
@@ -57,8 +63,7 @@ function startServer(port = 0) {
           return { id: `id-${name}` };
         },
         Slow: async ({ ms }, ctx) => {
-          await new Promise((resolve) => setTimeout(resolve, ms));
-          ctx.signal.throwIfAborted();
+          await delay(ms, { signal: ctx.signal });
           return {};
         },
         // deno-lint-ignore no-explicit-any
@@ -66,12 +71,16 @@ function startServer(port = 0) {
       },
     }),
   );
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
-  return { server, calls, faults, url: `http://127.0.0.1:${server.addr.port}` };
+  const peer = { down: false };
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    if (peer.down) return Promise.reject(new TypeError("error sending request: connection refused"));
+    return Promise.resolve(app.request(input instanceof Request ? input : String(input), init));
+  };
+  return { app, fetch, peer, calls, faults, url: URL_BASE };
 }
 
-async function post(url: string, path: string, init: { body: string; headers?: Record<string, string> }) {
-  const response = await fetch(url + path, {
+async function post(app: Hono, path: string, init: { body: string; headers?: Record<string, string> }) {
+  const response = await app.request(URL_BASE + path, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...init.headers },
     body: init.body,
@@ -80,145 +89,121 @@ async function post(url: string, path: string, init: { body: string; headers?: R
 }
 
 Deno.test("a call without the credential gets unauthenticated and the server keeps serving", async () => {
-  const { server, url } = startServer();
-  try {
-    const denied = await post(url, "/bookstore.v1.EchoService/Echo", {
-      body: "{}",
-      headers: { authorization: "" },
-    });
-    assert.equal(denied.status, 401);
-    assert.equal(denied.body.code, "unauthenticated");
-    const wrong = await post(url, "/bookstore.v1.EchoService/Echo", {
-      body: "{}",
-      headers: { authorization: "Bearer nope" },
-    });
-    assert.equal(wrong.body.code, "unauthenticated");
-    const ok = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text":"hi","times":2}' });
-    assert.deepEqual(ok, { status: 200, body: { text: "hihi" } });
-  } finally {
-    await server.shutdown();
-  }
+  const { app } = startServer();
+  const denied = await post(app, "/bookstore.v1.EchoService/Echo", {
+    body: "{}",
+    headers: { authorization: "" },
+  });
+  assert.equal(denied.status, 401);
+  assert.equal(denied.body.code, "unauthenticated");
+  const wrong = await post(app, "/bookstore.v1.EchoService/Echo", {
+    body: "{}",
+    headers: { authorization: "Bearer nope" },
+  });
+  assert.equal(wrong.body.code, "unauthenticated");
+  const ok = await post(app, "/bookstore.v1.EchoService/Echo", { body: '{"text":"hi","times":2}' });
+  assert.deepEqual(ok, { status: 200, body: { text: "hihi" } });
 });
 
 Deno.test("malformed JSON, a wrong field type, another codec and an oversized body get the right Connect errors", async () => {
-  const { server, url } = startServer();
-  try {
-    const malformed = await post(url, "/bookstore.v1.EchoService/Echo", { body: "{not json" });
-    assert.equal(malformed.status, 400);
-    assert.equal(malformed.body.code, "invalid_argument");
-    assert.match(malformed.body.message, /not valid JSON/);
+  const { app } = startServer();
+  const malformed = await post(app, "/bookstore.v1.EchoService/Echo", { body: "{not json" });
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.code, "invalid_argument");
+  assert.match(malformed.body.message, /not valid JSON/);
 
-    const wrongType = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text": 42}' });
-    assert.equal(wrongType.status, 400);
-    assert.equal(wrongType.body.code, "invalid_argument");
-    assert.match(wrongType.body.message, /text/);
+  const wrongType = await post(app, "/bookstore.v1.EchoService/Echo", { body: '{"text": 42}' });
+  assert.equal(wrongType.status, 400);
+  assert.equal(wrongType.body.code, "invalid_argument");
+  assert.match(wrongType.body.message, /text/);
 
-    const outOfRange = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"times": 11}' });
-    assert.match(outOfRange.body.message, /times/);
+  const outOfRange = await post(app, "/bookstore.v1.EchoService/Echo", { body: '{"times": 11}' });
+  assert.match(outOfRange.body.message, /times/);
 
-    const huge = await post(url, "/bookstore.v1.EchoService/Echo", {
-      body: JSON.stringify({ text: "x".repeat(5000) }),
-    });
-    assert.equal(huge.status, 413);
-    assert.equal(huge.body.code, "resource_exhausted");
+  const huge = await post(app, "/bookstore.v1.EchoService/Echo", {
+    body: JSON.stringify({ text: "x".repeat(5000) }),
+  });
+  assert.equal(huge.status, 413);
+  assert.equal(huge.body.code, "resource_exhausted");
 
-    const binary = await post(url, "/bookstore.v1.EchoService/Echo", {
-      body: "{}",
-      headers: { "content-type": "application/proto" },
-    });
-    assert.equal(binary.status, 415);
-    assert.match(binary.body.message, /application\/json/);
+  const binary = await post(app, "/bookstore.v1.EchoService/Echo", {
+    body: "{}",
+    headers: { "content-type": "application/proto" },
+  });
+  assert.equal(binary.status, 415);
+  assert.match(binary.body.message, /application\/json/);
 
-    const ok = await post(url, "/bookstore.v1.EchoService/Echo", { body: '{"text":"still here"}' });
-    assert.equal(ok.body.text, "still here");
-  } finally {
-    await server.shutdown();
-  }
+  const ok = await post(app, "/bookstore.v1.EchoService/Echo", { body: '{"text":"still here"}' });
+  assert.equal(ok.body.text, "still here");
 });
 
 Deno.test("a missing field reads as its proto3 default, an unknown route is not found", async () => {
-  const { server, url } = startServer();
-  try {
-    const defaults = await post(url, "/bookstore.v1.EchoService/Echo", { body: "" });
-    assert.deepEqual(defaults.body, { text: "" });
-    const missing = await fetch(`${url}/bookstore.v1.EchoService/Nope`, { method: "POST", body: "{}" });
-    await missing.body?.cancel();
-    assert.equal(missing.status, 404);
-  } finally {
-    await server.shutdown();
-  }
+  const { app, fetch, url } = startServer();
+  const defaults = await post(app, "/bookstore.v1.EchoService/Echo", { body: "" });
+  assert.deepEqual(defaults.body, { text: "" });
+  const missing = await fetch(`${url}/bookstore.v1.EchoService/Nope`, { method: "POST", body: "{}" });
+  await missing.body?.cancel();
+  assert.equal(missing.status, 404);
 });
 
 Deno.test("the client maps errors back to codes and validates responses", async () => {
-  const { server, url } = startServer();
-  try {
-    const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 1000 });
-    assert.deepEqual(await client.Create({ name: "a" }), { id: "id-a" });
-    await assert.rejects(() => client.Create({ name: "taken" }), (error: RpcError) => {
-      assert.equal(error.code, "already_exists");
-      assert.equal(error.peer, "echo");
-      return true;
-    });
-    // A handler that answers the wrong shape is caught by the server's output validation.
-    await assert.rejects(() => client.Broken({}), (error: RpcError) => error.code === "internal");
-    const anonymous = createClient(echoService, { baseUrl: url, peer: "echo", timeoutMs: 1000 });
-    await assert.rejects(() => anonymous.Echo({}), (error: RpcError) => error.code === "unauthenticated");
-  } finally {
-    await server.shutdown();
-  }
+  const { fetch, url } = startServer();
+  const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 1000, fetch });
+  assert.deepEqual(await client.Create({ name: "a" }), { id: "id-a" });
+  await assert.rejects(() => client.Create({ name: "taken" }), (error: RpcError) => {
+    assert.equal(error.code, "already_exists");
+    assert.equal(error.peer, "echo");
+    return true;
+  });
+  // A handler that answers the wrong shape is caught by the server's output validation.
+  await assert.rejects(() => client.Broken({}), (error: RpcError) => error.code === "internal");
+  const anonymous = createClient(echoService, { baseUrl: url, peer: "echo", timeoutMs: 1000, fetch });
+  await assert.rejects(() => anonymous.Echo({}), (error: RpcError) => error.code === "unauthenticated");
 });
 
 Deno.test("Connect-Timeout-Ms is enforced by the server and the client", async () => {
-  const { server, url } = startServer();
-  try {
-    const started = Date.now();
-    const late = await post(url, "/bookstore.v1.EchoService/Slow", {
-      body: '{"ms": 2000}',
-      headers: { "connect-timeout-ms": "100" },
-    });
-    assert.equal(late.status, HTTP_STATUS_BY_CODE.deadline_exceeded);
-    assert.equal(late.body.code, "deadline_exceeded");
-    assert.ok(Date.now() - started < 1500, "the server answered at the deadline, not after the handler");
-    const bad = await post(url, "/bookstore.v1.EchoService/Slow", {
-      body: "{}",
-      headers: { "connect-timeout-ms": "soon" },
-    });
-    assert.equal(bad.body.code, "invalid_argument");
+  const { app, fetch, url } = startServer();
+  const started = Date.now();
+  const late = await post(app, "/bookstore.v1.EchoService/Slow", {
+    body: '{"ms": 2000}',
+    headers: { "connect-timeout-ms": "100" },
+  });
+  assert.equal(late.status, HTTP_STATUS_BY_CODE.deadline_exceeded);
+  assert.equal(late.body.code, "deadline_exceeded");
+  assert.ok(Date.now() - started < 1500, "the server answered at the deadline, not after the handler");
+  const bad = await post(app, "/bookstore.v1.EchoService/Slow", {
+    body: "{}",
+    headers: { "connect-timeout-ms": "soon" },
+  });
+  assert.equal(bad.body.code, "invalid_argument");
 
-    const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 100 });
-    await assert.rejects(() => client.Slow({ ms: 2000 }), (error: RpcError) => error.code === "deadline_exceeded");
-  } finally {
-    await server.shutdown();
-  }
+  const client = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 100, fetch });
+  await assert.rejects(() => client.Slow({ ms: 2000 }), (error: RpcError) => error.code === "deadline_exceeded");
 });
 
 Deno.test("only idempotent calls are retried", async () => {
-  const { server, url, calls, faults } = startServer();
-  try {
-    const client = createClient(echoService, {
-      baseUrl: url,
-      peer: "echo",
-      token: TOKEN,
-      timeoutMs: 1000,
-      retries: 2,
-      breaker: false,
-    });
-    faults.set([{ method: "Echo", delayMs: 0, failWith: "unavailable", times: 2 }]);
-    assert.deepEqual(await client.Echo({ text: "x" }), { text: "x" });
-    assert.equal(calls.Echo, 1, "two injected failures, then one real call");
+  const { fetch, url, calls, faults } = startServer();
+  const client = createClient(echoService, {
+    baseUrl: url,
+    peer: "echo",
+    token: TOKEN,
+    timeoutMs: 1000,
+    retries: 2,
+    breaker: false,
+    fetch,
+  });
+  faults.set([{ method: "Echo", delayMs: 0, failWith: "unavailable", times: 2 }]);
+  assert.deepEqual(await client.Echo({ text: "x" }), { text: "x" });
+  assert.equal(calls.Echo, 1, "two injected failures, then one real call");
 
-    faults.set([{ method: "Create", delayMs: 0, failWith: "unavailable", times: 1 }]);
-    await assert.rejects(() => client.Create({ name: "b" }), (error: RpcError) => error.code === "unavailable");
-    assert.equal(calls.Create, 0, "a non-idempotent call is not repeated");
-  } finally {
-    await server.shutdown();
-  }
+  faults.set([{ method: "Create", delayMs: 0, failWith: "unavailable", times: 1 }]);
+  await assert.rejects(() => client.Create({ name: "b" }), (error: RpcError) => error.code === "unavailable");
+  assert.equal(calls.Create, 0, "a non-idempotent call is not repeated");
 });
 
 Deno.test("the circuit breaker fails fast on a dead peer and recovers when it returns", async () => {
-  const { server, url } = startServer();
-  const port = server.addr.port;
-  await server.shutdown();
+  const { fetch, url, peer } = startServer();
+  peer.down = true;
   const client = createClient(echoService, {
     baseUrl: url,
     peer: "echo",
@@ -226,19 +211,16 @@ Deno.test("the circuit breaker fails fast on a dead peer and recovers when it re
     timeoutMs: 1000,
     retries: 0,
     breaker: { threshold: 3, halfOpenAfterMs: 300 },
+    fetch,
   });
   for (let i = 0; i < 3; i++) {
     await assert.rejects(() => client.Echo({}), (error: RpcError) => error.code === "unavailable");
   }
   await assert.rejects(() => client.Echo({}), (error: RpcError) => /circuit open/.test(error.message));
 
-  const revived = startServer(port).server;
-  try {
-    const answer = await waitFor(() => client.Echo({ text: "back" }).catch(() => undefined), {
-      message: "the breaker to let a trial call through",
-    });
-    assert.deepEqual(answer, { text: "back" });
-  } finally {
-    await revived.shutdown();
-  }
+  peer.down = false;
+  const answer = await waitFor(() => client.Echo({ text: "back" }).catch(() => undefined), {
+    message: "the breaker to let a trial call through",
+  });
+  assert.deepEqual(answer, { text: "back" });
 });

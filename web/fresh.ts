@@ -38,8 +38,12 @@ export interface PageResponse<Data> {
  * Answers a request by rendering the route's page component with `data`.
  *
  * @example
- * ```tsx
- * export const handler = { GET: (ctx) => page({ greeting: `hello ${ctx.params.name}` }) };
+ * ```ts
+ * import { type Handlers, page } from "./fresh.ts";
+ *
+ * export const handler: Handlers<{ greeting: string }, unknown> = {
+ *   GET: (ctx) => page({ greeting: `hello ${ctx.params.name}` }),
+ * };
  * ```
  */
 export function page<Data>(data: Data, init: { status?: number; headers?: HeadersInit } = {}): PageResponse<Data> {

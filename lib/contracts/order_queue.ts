@@ -4,8 +4,9 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
-import { bool, double, empty, int32, list, str, uint32 } from "./wire.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import type { Bool, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
+import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /**
  * Different books one order may hold: executing it checks every book's stock
@@ -13,146 +14,247 @@ import { bool, double, empty, int32, list, str, uint32 } from "./wire.ts";
  */
 export const MAX_DISTINCT_BOOKS = 50;
 
-/** `bookstore.v1.QueueItem`. */
-export const queueItemSchema = z.object({ bookId: str(128), quantity: int32() });
+/** The `QueueItem` message. */
+export const queueItemSchema: Msg<{ bookId: Str; quantity: Num }> = message(
+  "QueueItem",
+  z.object({ bookId: str(128), quantity: int32() }),
+);
 
 /** A book and how many of it an order takes. */
 export type QueueItem = z.infer<typeof queueItemSchema>;
 
-/** `bookstore.v1.EnqueueRequest`. */
-export const enqueueRequestSchema = z.object({
-  orderId: str(64).refine((v) => v.length > 0, "orderId is required"),
-  items: list(queueItemSchema, 100).refine((v) => v.length > 0, "an order needs at least one item"),
-});
+/** The `EnqueueRequest` message. */
+export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueItemSchema> }> = message(
+  "EnqueueRequest",
+  z.object({
+    orderId: str(64).refine((v) => v.length > 0, "orderId is required"),
+    items: list(queueItemSchema, 100).refine((v) => v.length > 0, "an order needs at least one item"),
+  }),
+);
 
-/** `bookstore.v1.EnqueueResponse`. */
-export const enqueueResponseSchema = z.object({ created: bool() });
+/** The `EnqueueResponse` message. */
+export const enqueueResponseSchema: Msg<{ created: Bool }> = message("EnqueueResponse", z.object({ created: bool() }));
 
 const fenced = {
   executorId: uint32().refine((v) => v > 0, "executorId is required"),
   epoch: uint32().refine((v) => v > 0, "epoch is required"),
 };
 
-/** `bookstore.v1.DequeueRequest`. */
-export const dequeueRequestSchema = z.object({ ...fenced });
+/** The `DequeueRequest` message. */
+export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num }> = message(
+  "DequeueRequest",
+  z.object({ ...fenced }),
+);
 
 /** Who dequeues, on behalf of which epoch. */
 export type DequeueRequest = z.infer<typeof dequeueRequestSchema>;
 
-/** `bookstore.v1.Lease`. */
-export const leaseSchema = z.object({
-  orderId: str(64),
-  leaseId: str(64),
-  items: list(queueItemSchema, 100),
-  attempt: uint32(),
-  expiresAt: double(),
-});
+/** The `Lease` message. */
+export const leaseSchema: Msg<
+  { orderId: Str; leaseId: Str; items: List<typeof queueItemSchema>; attempt: Num; expiresAt: Num }
+> = message(
+  "Lease",
+  z.object({
+    orderId: str(64),
+    leaseId: str(64),
+    items: list(queueItemSchema, 100),
+    attempt: uint32(),
+    expiresAt: double(),
+  }),
+);
 
 /** An order handed to an executor until `expiresAt`. */
 export type Lease = z.infer<typeof leaseSchema>;
 
-/** `bookstore.v1.DequeueResponse`. */
-export const dequeueResponseSchema = z.object({ lease: leaseSchema.optional() });
+/** The `DequeueResponse` message. */
+export const dequeueResponseSchema: Msg<{ lease: z.ZodOptional<typeof leaseSchema> }> = message(
+  "DequeueResponse",
+  z.object({ lease: leaseSchema.optional() }),
+);
 
-/** `bookstore.v1.AckRequest`. */
-export const ackRequestSchema = z.object({ orderId: str(64), leaseId: str(64), ...fenced });
+/** The `AckRequest` message. */
+export const ackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num }> = message(
+  "AckRequest",
+  z.object({ orderId: str(64), leaseId: str(64), ...fenced }),
+);
 
 /** An executor finishing a leased order. */
 export type AckRequest = z.infer<typeof ackRequestSchema>;
 
-/** `bookstore.v1.AckResponse`. */
-export const ackResponseSchema = z.object({ state: z.enum(["executed", "failed"]), reason: str(500) });
+/** The `AckResponse` message. */
+export const ackResponseSchema: Msg<{ state: z.ZodEnum<{ executed: "executed"; failed: "failed" }>; reason: Str }> =
+  message(
+    "AckResponse",
+    z.object({ state: z.enum(["executed", "failed"]), reason: str(500) }),
+  );
 
 /** How an executed order ended. */
 export type AckResponse = z.infer<typeof ackResponseSchema>;
 
-/** `bookstore.v1.NackRequest`. */
-export const nackRequestSchema = z.object({ orderId: str(64), leaseId: str(64), ...fenced, reason: str(500) });
+/** The `NackRequest` message. */
+export const nackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num; reason: Str }> = message(
+  "NackRequest",
+  z.object({ orderId: str(64), leaseId: str(64), ...fenced, reason: str(500) }),
+);
 
 /** An executor giving a leased order back. */
 export type NackRequest = z.infer<typeof nackRequestSchema>;
 
-/** `bookstore.v1.NackResponse`. */
-export const nackResponseSchema = z.object({ state: z.enum(["queued", "dead"]) });
+/** The `NackResponse` message. */
+export const nackResponseSchema: Msg<{ state: z.ZodEnum<{ queued: "queued"; dead: "dead" }> }> = message(
+  "NackResponse",
+  z.object({ state: z.enum(["queued", "dead"]) }),
+);
 
 /** Where a given-back order went. */
 export type NackResponse = z.infer<typeof nackResponseSchema>;
 
-/** `bookstore.v1.AcquireEpochRequest`. */
-export const acquireEpochRequestSchema = z.object({ executorId: fenced.executorId });
+/** The `AcquireEpochRequest` message. */
+export const acquireEpochRequestSchema: Msg<{ executorId: Num }> = message(
+  "AcquireEpochRequest",
+  z.object({ executorId: fenced.executorId }),
+);
 
-/** `bookstore.v1.AcquireEpochResponse`. */
-export const acquireEpochResponseSchema = z.object({ epoch: uint32() });
+/** The `AcquireEpochResponse` message. */
+export const acquireEpochResponseSchema: Msg<{ epoch: Num }> = message(
+  "AcquireEpochResponse",
+  z.object({ epoch: uint32() }),
+);
 
 /** Every state a queued order passes through. */
 export const QUEUE_ORDER_STATES = ["queued", "leased", "executed", "failed", "dead"] as const;
 
-/** `bookstore.v1.GetOrderStateRequest`. */
-export const getOrderStateRequestSchema = z.object({ orderId: str(64) });
+/** The `GetOrderStateRequest` message. */
+export const getOrderStateRequestSchema: Msg<{ orderId: Str }> = message(
+  "GetOrderStateRequest",
+  z.object({ orderId: str(64) }),
+);
 
-/** `bookstore.v1.OrderState`. */
-export const orderStateSchema = z.object({
-  orderId: str(64),
-  state: z.enum(QUEUE_ORDER_STATES),
-  attempts: uint32(),
-  executorId: uint32(),
-  epoch: uint32(),
-  reason: str(500),
-  items: list(queueItemSchema, 100),
-  enqueuedAt: double(),
-  updatedAt: double(),
-});
+/** The `OrderState` message. */
+export const orderStateSchema: Msg<
+  {
+    orderId: Str;
+    state: Enum<typeof QUEUE_ORDER_STATES>;
+    attempts: Num;
+    executorId: Num;
+    epoch: Num;
+    reason: Str;
+    items: List<typeof queueItemSchema>;
+    enqueuedAt: Num;
+    updatedAt: Num;
+  }
+> = message(
+  "OrderState",
+  z.object({
+    orderId: str(64),
+    state: z.enum(QUEUE_ORDER_STATES),
+    attempts: uint32(),
+    executorId: uint32(),
+    epoch: uint32(),
+    reason: str(500),
+    items: list(queueItemSchema, 100),
+    enqueuedAt: double(),
+    updatedAt: double(),
+  }),
+);
 
 /** An order's record in the queue's store. */
 export type OrderState = z.infer<typeof orderStateSchema>;
 
-/** `bookstore.v1.QueueStatus`. */
-export const queueStatusSchema = z.object({
-  depth: uint32(),
-  leased: uint32(),
-  deadLetters: uint32(),
-  epoch: uint32(),
-  leaderId: uint32(),
-  executed: uint32(),
-  failed: uint32(),
-  fenced: uint32(),
-});
+/** The `QueueStatus` message. */
+export const queueStatusSchema: Msg<
+  { depth: Num; leased: Num; deadLetters: Num; epoch: Num; leaderId: Num; executed: Num; failed: Num; fenced: Num }
+> = message(
+  "QueueStatus",
+  z.object({
+    depth: uint32(),
+    leased: uint32(),
+    deadLetters: uint32(),
+    epoch: uint32(),
+    leaderId: uint32(),
+    executed: uint32(),
+    failed: uint32(),
+    fenced: uint32(),
+  }),
+);
 
 /** The queue's counters, as `GET /status` answers them. */
 export type QueueStatus = z.infer<typeof queueStatusSchema>;
 
-/** `bookstore.v1.StockLevel`. */
-export const stockLevelSchema = z.object({ bookId: str(128), stock: int32() });
+/** The `StockLevel` message. */
+export const stockLevelSchema: Msg<{ bookId: Str; stock: Num }> = message(
+  "StockLevel",
+  z.object({ bookId: str(128), stock: int32() }),
+);
 
 /** A book's current stock. */
 export type StockLevel = z.infer<typeof stockLevelSchema>;
 
-/** `bookstore.v1.ListStockResponse`. */
-export const listStockResponseSchema = z.object({ stock: list(stockLevelSchema, 10_000) });
+/** The `ListStockResponse` message. */
+export const listStockResponseSchema: Msg<{ stock: List<typeof stockLevelSchema> }> = message(
+  "ListStockResponse",
+  z.object({ stock: list(stockLevelSchema, 10_000) }),
+);
 
-/** `bookstore.v1.DeadLetter`. */
-export const deadLetterSchema = z.object({
-  orderId: str(64),
-  attempts: uint32(),
-  reason: str(500),
-  items: list(queueItemSchema, 100),
-  deadAt: double(),
-});
+/** The `DeadLetter` message. */
+export const deadLetterSchema: Msg<
+  { orderId: Str; attempts: Num; reason: Str; items: List<typeof queueItemSchema>; deadAt: Num }
+> = message(
+  "DeadLetter",
+  z.object({
+    orderId: str(64),
+    attempts: uint32(),
+    reason: str(500),
+    items: list(queueItemSchema, 100),
+    deadAt: double(),
+  }),
+);
 
 /** An order that failed too often. */
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-/** `bookstore.v1.ListDeadLettersResponse`. */
-export const listDeadLettersResponseSchema = z.object({ deadLetters: list(deadLetterSchema, 10_000) });
+/** The `ListDeadLettersResponse` message. */
+export const listDeadLettersResponseSchema: Msg<{ deadLetters: List<typeof deadLetterSchema> }> = message(
+  "ListDeadLettersResponse",
+  z.object({ deadLetters: list(deadLetterSchema, 10_000) }),
+);
 
-/** `bookstore.v1.RequeueDeadLetterRequest`. */
-export const requeueDeadLetterRequestSchema = z.object({ orderId: str(64) });
+/** The `RequeueDeadLetterRequest` message. */
+export const requeueDeadLetterRequestSchema: Msg<{ orderId: Str }> = message(
+  "RequeueDeadLetterRequest",
+  z.object({ orderId: str(64) }),
+);
 
-/** `bookstore.v1.RequeueDeadLetterResponse`. */
-export const requeueDeadLetterResponseSchema = z.object({ requeued: bool() });
+/** The `RequeueDeadLetterResponse` message. */
+export const requeueDeadLetterResponseSchema: Msg<{ requeued: Bool }> = message(
+  "RequeueDeadLetterResponse",
+  z.object({ requeued: bool() }),
+);
+
+/** The `GetQueueStatusRequest` message. */
+export const getQueueStatusRequestSchema: Empty = message("GetQueueStatusRequest", empty());
+
+/** The `ListStockRequest` message. */
+export const listStockRequestSchema: Empty = message("ListStockRequest", empty());
+
+/** The `ListDeadLettersRequest` message. */
+export const listDeadLettersRequestSchema: Empty = message("ListDeadLettersRequest", empty());
 
 /** `bookstore.v1.OrderQueueService`. */
-export const orderQueueService = defineService("bookstore.v1.OrderQueueService", {
+export const orderQueueService: ServiceSpec<
+  {
+    Enqueue: MethodSpec<typeof enqueueRequestSchema, typeof enqueueResponseSchema>;
+    Dequeue: MethodSpec<typeof dequeueRequestSchema, typeof dequeueResponseSchema>;
+    Ack: MethodSpec<typeof ackRequestSchema, typeof ackResponseSchema>;
+    Nack: MethodSpec<typeof nackRequestSchema, typeof nackResponseSchema>;
+    AcquireEpoch: MethodSpec<typeof acquireEpochRequestSchema, typeof acquireEpochResponseSchema>;
+    GetOrderState: MethodSpec<typeof getOrderStateRequestSchema, typeof orderStateSchema>;
+    GetQueueStatus: MethodSpec<typeof getQueueStatusRequestSchema, typeof queueStatusSchema>;
+    ListStock: MethodSpec<typeof listStockRequestSchema, typeof listStockResponseSchema>;
+    ListDeadLetters: MethodSpec<typeof listDeadLettersRequestSchema, typeof listDeadLettersResponseSchema>;
+    RequeueDeadLetter: MethodSpec<typeof requeueDeadLetterRequestSchema, typeof requeueDeadLetterResponseSchema>;
+  }
+> = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
     Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: false }),
@@ -160,9 +262,9 @@ export const orderQueueService = defineService("bookstore.v1.OrderQueueService",
     Nack: method(nackRequestSchema, { output: nackResponseSchema, idempotent: false }),
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),
     GetOrderState: method(getOrderStateRequestSchema, { output: orderStateSchema, idempotent: true }),
-    GetQueueStatus: method(empty(), { output: queueStatusSchema, idempotent: true }),
-    ListStock: method(empty(), { output: listStockResponseSchema, idempotent: true }),
-    ListDeadLetters: method(empty(), { output: listDeadLettersResponseSchema, idempotent: true }),
+    GetQueueStatus: method(getQueueStatusRequestSchema, { output: queueStatusSchema, idempotent: true }),
+    ListStock: method(listStockRequestSchema, { output: listStockResponseSchema, idempotent: true }),
+    ListDeadLetters: method(listDeadLettersRequestSchema, { output: listDeadLettersResponseSchema, idempotent: true }),
     RequeueDeadLetter: method(requeueDeadLetterRequestSchema, {
       output: requeueDeadLetterResponseSchema,
       idempotent: true,

@@ -7,11 +7,10 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method } from "../rpc/define.ts";
+import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
 import {
   advanceRequestSchema,
   advanceResponseSchema,
-  billingAddressSchema,
   bookRefSchema,
   cancelOrderRequestSchema,
   clearOrderRequestSchema,
@@ -19,9 +18,9 @@ import {
   orderClockResponseSchema,
   orderItemSchema,
   orderSchema,
-  userSchema,
 } from "./common.ts";
-import { bool, list, nested, str, uint32 } from "./wire.ts";
+import type { List, Msg, Nested, Num, Str } from "./wire.ts";
+import { list, message, nested, str, uint32 } from "./wire.ts";
 
 /** The three validation services. */
 export const VALIDATORS = ["transaction_verification", "fraud_detection", "suggestions"] as const;
@@ -62,37 +61,59 @@ export const VALIDATION_EVENTS = {
 /** An event name, `a` to `f`. */
 export type EventName = keyof typeof VALIDATION_EVENTS;
 
-/** `bookstore.v1.InitTransactionRequest`. */
-export const initTransactionRequestSchema = z.object({ orderId: str(64), order: nested(orderSchema) });
+/** The `InitTransactionRequest` message. */
+export const initTransactionRequestSchema: Msg<{ orderId: Str; order: Nested<typeof orderSchema> }> = message(
+  "InitTransactionRequest",
+  z.object({ orderId: str(64), order: nested(orderSchema) }),
+);
 
-/** `bookstore.v1.FraudOrder`: the order without any card data. */
-export const fraudOrderSchema = z.object({
-  user: nested(userSchema),
-  items: list(orderItemSchema, 100),
-  billingAddress: nested(billingAddressSchema),
-  shippingMethod: str(32),
-  giftWrapping: bool(),
-});
+/** The `FraudOrder` message: the order without any card data. */
+export const fraudOrderSchema: Msg<
+  Pick<typeof orderSchema.shape, "user" | "items" | "billingAddress" | "shippingMethod" | "giftWrapping">
+> = message(
+  "FraudOrder",
+  orderSchema.pick({ user: true, items: true, billingAddress: true, shippingMethod: true, giftWrapping: true }),
+);
 
 /** The order as fraud detection sees it. */
 export type FraudOrder = z.infer<typeof fraudOrderSchema>;
 
-/** `bookstore.v1.InitFraudRequest`. */
-export const initFraudRequestSchema = z.object({ orderId: str(64), order: nested(fraudOrderSchema) });
+/** The `InitFraudRequest` message. */
+export const initFraudRequestSchema: Msg<{ orderId: Str; order: Nested<typeof fraudOrderSchema> }> = message(
+  "InitFraudRequest",
+  z.object({ orderId: str(64), order: nested(fraudOrderSchema) }),
+);
 
-/** `bookstore.v1.InitSuggestionsRequest`. */
-export const initSuggestionsRequestSchema = z.object({ orderId: str(64), items: list(orderItemSchema, 100) });
+/** The `InitSuggestionsRequest` message. */
+export const initSuggestionsRequestSchema: Msg<{ orderId: Str; items: List<typeof orderItemSchema> }> = message(
+  "InitSuggestionsRequest",
+  z.object({ orderId: str(64), items: list(orderItemSchema, 100) }),
+);
 
-/** `bookstore.v1.SuggestRequest`. */
-export const suggestRequestSchema = z.object({
-  bookIds: list(str(128), 100),
-  limit: uint32().refine((v) => v <= 50, "limit is at most 50"),
-});
+/** The `SuggestRequest` message. */
+export const suggestRequestSchema: Msg<{ bookIds: List<Str>; limit: Num }> = message(
+  "SuggestRequest",
+  z.object({
+    bookIds: list(str(128), 100),
+    limit: uint32().refine((v) => v <= 50, "limit is at most 50"),
+  }),
+);
 
-/** `bookstore.v1.SuggestResponse`. */
-export const suggestResponseSchema = z.object({ books: list(bookRefSchema, 50) });
+/** The `SuggestResponse` message. */
+export const suggestResponseSchema: Msg<{ books: List<typeof bookRefSchema> }> = message(
+  "SuggestResponse",
+  z.object({ books: list(bookRefSchema, 50) }),
+);
 
-const eventProtocol = <I extends z.ZodType>(init: I) => ({
+/** The methods every validation service has: the event protocol's, with the service's own InitOrder. */
+export type EventProtocolMethods<I extends z.ZodType> = {
+  InitOrder: MethodSpec<I, typeof initOrderResponseSchema>;
+  Advance: MethodSpec<typeof advanceRequestSchema, typeof advanceResponseSchema>;
+  CancelOrder: MethodSpec<typeof cancelOrderRequestSchema, typeof orderClockResponseSchema>;
+  ClearOrder: MethodSpec<typeof clearOrderRequestSchema, typeof orderClockResponseSchema>;
+};
+
+const eventProtocol = <I extends z.ZodType>(init: I): EventProtocolMethods<I> => ({
   InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),
   // Repeated deliveries of an event are ignored, so Advance may be retried.
   Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: true }),
@@ -101,19 +122,24 @@ const eventProtocol = <I extends z.ZodType>(init: I) => ({
 });
 
 /** `bookstore.v1.TransactionVerificationService`. */
-export const transactionVerificationService = defineService(
-  "bookstore.v1.TransactionVerificationService",
-  { methods: eventProtocol(initTransactionRequestSchema) },
-);
+export const transactionVerificationService: ServiceSpec<EventProtocolMethods<typeof initTransactionRequestSchema>> =
+  defineService(
+    "bookstore.v1.TransactionVerificationService",
+    { methods: eventProtocol(initTransactionRequestSchema) },
+  );
 
 /** `bookstore.v1.FraudDetectionService`. */
-export const fraudDetectionService = defineService(
+export const fraudDetectionService: ServiceSpec<EventProtocolMethods<typeof initFraudRequestSchema>> = defineService(
   "bookstore.v1.FraudDetectionService",
   { methods: eventProtocol(initFraudRequestSchema) },
 );
 
 /** `bookstore.v1.SuggestionsService`. */
-export const suggestionsService = defineService("bookstore.v1.SuggestionsService", {
+export const suggestionsService: ServiceSpec<
+  EventProtocolMethods<typeof initSuggestionsRequestSchema> & {
+    Suggest: MethodSpec<typeof suggestRequestSchema, typeof suggestResponseSchema>;
+  }
+> = defineService("bookstore.v1.SuggestionsService", {
   methods: {
     ...eventProtocol(initSuggestionsRequestSchema),
     Suggest: method(suggestRequestSchema, { output: suggestResponseSchema, idempotent: true }),

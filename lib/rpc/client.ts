@@ -18,7 +18,7 @@ import {
 } from "cockatiel";
 import type { z } from "zod";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
-import { codeFromHttpStatus, type ConnectCode, connectErrorBodySchema, describeIssues, RpcError } from "./errors.ts";
+import { codeFromHttpStatus, connectErrorBodySchema, describeIssues, isPeerFailure, RpcError } from "./errors.ts";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -38,6 +38,9 @@ export type Client<S extends ServiceSpec> = {
   ) => Promise<z.output<S["methods"][K]["output"]>>;
 };
 
+/** What a client sends requests with: the global `fetch`, or a Hono app's `request`. */
+export type Fetch = (input: string, init?: RequestInit) => Response | Promise<Response>;
+
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
   /** Base URL of the peer, e.g. `http://127.0.0.1:50055`. */
@@ -55,17 +58,53 @@ export interface ClientOptions {
    * stays open before one trial call (default 1000 ms); `false` disables it.
    */
   breaker?: { threshold: number; halfOpenAfterMs: number } | false;
+  /**
+   * How requests are sent (default: the global `fetch`). Pass an app's
+   * `request` to call it in memory, without a server, as connect-es'
+   * router transport does.
+   */
+  fetch?: Fetch;
 }
 
-/** Codes that say the peer, not the request, is the problem. */
-const PEER_FAILURES: ReadonlySet<ConnectCode> = new Set(["unavailable", "deadline_exceeded"]);
-
-/** Whether an error means the peer is down or too slow (and not the request bad). */
-export function isPeerFailure(error: unknown): boolean {
-  return error instanceof RpcError && PEER_FAILURES.has(error.code);
-}
-
-/** Creates a typed client for `service` at `options.baseUrl`. */
+/**
+ * Creates a typed client for `service` at `options.baseUrl`: one async
+ * function per method, which validates the input, sends the credential and
+ * the deadline, retries idempotent methods on `unavailable` and
+ * `deadline_exceeded`, and answers the validated output or throws an
+ * {@linkcode RpcError}.
+ *
+ * @example A client that calls a service's routes in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { createLogger } from "../log.ts";
+ * import { createClient, createRpcRoutes, defineService, method, RpcError } from "./mod.ts";
+ *
+ * const stock = defineService("bookstore.v1.StockService", {
+ *   methods: { Get: method(z.object({ bookId: z.string() }), { output: z.object({ stock: z.number() }), idempotent: true }) },
+ * });
+ * const routes = createRpcRoutes(stock, {
+ *   token: "a-service-token-0123",
+ *   log: createLogger("stock", { write: () => {} }),
+ *   maxBodyBytes: 1024,
+ *   handlers: {
+ *     Get: ({ bookId }) => {
+ *       if (bookId !== "dune") throw new RpcError("not_found", `no book ${bookId}`);
+ *       return { stock: 3 };
+ *     },
+ *   },
+ * });
+ * const client = createClient(stock, {
+ *   baseUrl: "http://stock.test",
+ *   peer: "stock",
+ *   token: "a-service-token-0123",
+ *   timeoutMs: 1000,
+ *   fetch: routes.request,
+ * });
+ * assert.deepEqual(await client.Get({ bookId: "dune" }), { stock: 3 });
+ * await assert.rejects(() => client.Get({ bookId: "nope" }), (error: RpcError) => error.code === "not_found");
+ * ```
+ */
 export function createClient<S extends ServiceSpec>(service: S, options: ClientOptions): Client<S> {
   const baseUrl = options.baseUrl.replace(/\/$/, "");
   const breakerOptions = options.breaker ?? { threshold: 5, halfOpenAfterMs: 1000 };
@@ -134,7 +173,7 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", headers, body: JSON.stringify(input), signal });
+    response = await (options.fetch ?? fetch)(url, { method: "POST", headers, body: JSON.stringify(input), signal });
   } catch (error) {
     if (timeout.aborted) {
       throw new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {

@@ -40,7 +40,29 @@ export function method<I extends z.ZodType, O extends z.ZodType>(
   return { input, output: options.output, idempotent: options.idempotent };
 }
 
-/** Declares a service from its protobuf name and methods. */
+/**
+ * Declares a service from its protobuf name and methods: servers
+ * ({@linkcode createRpcRoutes}) and clients ({@linkcode createClient}) are
+ * both built from it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { defineService, method, methodPath } from "./define.ts";
+ *
+ * const greeter = defineService("bookstore.v1.GreeterService", {
+ *   methods: {
+ *     Greet: method(z.object({ name: z.string().default("") }), {
+ *       output: z.object({ greeting: z.string() }),
+ *       idempotent: true,
+ *     }),
+ *   },
+ * });
+ * assert.equal(greeter.public, false, "internal unless said otherwise: callers need the service credential");
+ * assert.equal(methodPath(greeter, "Greet"), "/bookstore.v1.GreeterService/Greet");
+ * ```
+ */
 export function defineService<M extends Record<string, MethodSpec>>(
   typeName: string,
   options: { methods: M; public?: boolean },

@@ -50,7 +50,11 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ConnectCode, number>> = {
 };
 
 /** The JSON body of a Connect unary error. */
-export const connectErrorBodySchema = z.object({
+export const connectErrorBodySchema: z.ZodObject<{
+  code: z.ZodEnum<{ [K in ConnectCode]: K }>;
+  message: z.ZodOptional<z.ZodString>;
+  details: z.ZodOptional<z.ZodArray<z.ZodUnknown>>;
+}> = z.object({
   code: z.enum(CONNECT_CODES),
   message: z.string().optional(),
   details: z.array(z.unknown()).optional(),
@@ -117,6 +121,73 @@ export class RpcError extends Error {
   toJSON(): ConnectErrorBody {
     return { code: this.code, message: this.message };
   }
+
+  /**
+   * The Connect error response: the JSON body with the code's HTTP status,
+   * unless `init` says otherwise (an oversized body is 413, say).
+   *
+   * @example Answer a handler's failure
+   * ```ts
+   * import { RpcError } from "./errors.ts";
+   * const response = new RpcError("not_found", "no order 42").toResponse();
+   * console.assert(response.status === 404);
+   * ```
+   */
+  toResponse(init: ResponseInit = {}): Response {
+    return Response.json(this.toJSON(), { status: this.httpStatus, ...init });
+  }
+
+  /**
+   * `error` itself when it is an {@linkcode RpcError}; otherwise a new one
+   * with `fallbackCode` that keeps `error` as its cause. An `internal` error
+   * says only "internal error", so that nothing of a bug's details reaches a
+   * caller; any other code carries the error's message.
+   *
+   * @example
+   * ```ts
+   * import { RpcError } from "./errors.ts";
+   * console.assert(RpcError.from(new TypeError("boom")).message === "internal error");
+   * console.assert(RpcError.from(new Error("gone"), "unknown").message === "gone");
+   * ```
+   */
+  static from(error: unknown, fallbackCode: ConnectCode = "internal"): RpcError {
+    if (error instanceof RpcError) return error;
+    const message = fallbackCode === "internal"
+      ? "internal error"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    return new RpcError(fallbackCode, message, { cause: error });
+  }
+}
+
+/** Whether `error` is an {@linkcode RpcError} with `code`. */
+export function hasCode(error: unknown, code: ConnectCode): error is RpcError {
+  return error instanceof RpcError && error.code === code;
+}
+
+/** Codes that say the peer, not the request, is the problem. */
+const PEER_FAILURES: ReadonlySet<ConnectCode> = new Set(["unavailable", "deadline_exceeded"]);
+
+/** Whether an error means the peer is down or too slow (and not the request bad). */
+export function isPeerFailure(error: unknown): error is RpcError {
+  return error instanceof RpcError && PEER_FAILURES.has(error.code);
+}
+
+/**
+ * Whether the queue refused a call for its epoch (`failed_precondition`):
+ * the caller no longer leads and must step down.
+ */
+export function isFenced(error: unknown): error is RpcError {
+  return hasCode(error, "failed_precondition");
+}
+
+/**
+ * Whether the queue refused an ack or nack because the lease is no longer
+ * held (`aborted`): the order went to someone else; carry on.
+ */
+export function isLeaseLost(error: unknown): error is RpcError {
+  return hasCode(error, "aborted");
 }
 
 /** Formats zod issues as `path.to.field: message; …` for error messages. */

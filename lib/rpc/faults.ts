@@ -6,10 +6,16 @@
  * @module
  */
 import { z } from "zod";
-import { CONNECT_CODES, RpcError } from "./errors.ts";
+import { delay } from "../async.ts";
+import { CONNECT_CODES, type ConnectCode, RpcError } from "./errors.ts";
 
 /** One fault rule: which methods it hits and what it does to them. */
-export const faultRuleSchema = z.object({
+export const faultRuleSchema: z.ZodObject<{
+  method: z.ZodDefault<z.ZodString>;
+  delayMs: z.ZodDefault<z.ZodNumber>;
+  failWith: z.ZodOptional<z.ZodEnum<{ [K in ConnectCode]: K }>>;
+  times: z.ZodOptional<z.ZodNumber>;
+}> = z.object({
   /** `Method`, `package.Service/Method` or `*` for every method. */
   method: z.string().min(1).default("*"),
   /** Delay before the handler runs. */
@@ -24,7 +30,9 @@ export const faultRuleSchema = z.object({
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 /** The body of `POST /admin/faults`: the rules that replace the current ones. */
-export const faultRulesSchema = z.object({ rules: z.array(faultRuleSchema).max(50) });
+export const faultRulesSchema: z.ZodObject<{ rules: z.ZodArray<typeof faultRuleSchema> }> = z.object({
+  rules: z.array(faultRuleSchema).max(50),
+});
 
 /** Holds the active fault rules of one process. */
 export class FaultInjector {
@@ -49,21 +57,10 @@ export class FaultInjector {
       rule.times -= 1;
       if (rule.times <= 0) this.#rules = this.#rules.filter((r) => r !== rule);
     }
-    if (rule.delayMs > 0) await abortableDelay(rule.delayMs, signal);
+    // A call abandoned during the delay ends there; the caller sees its deadline, not the fault.
+    if (rule.delayMs > 0) await delay(rule.delayMs, { signal }).catch(() => {});
     if (rule.failWith) {
       throw new RpcError(rule.failWith, `injected fault on ${fullMethod}`);
     }
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { z } from "zod";
+import { abortable } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { withSpan } from "../telemetry.ts";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
@@ -55,8 +56,8 @@ export interface RpcRoutesOptions<S extends ServiceSpec> {
 const MAX_TIMEOUT_DIGITS = /^\d{1,10}$/;
 
 /** Answers an error the Connect way. */
-export function connectErrorResponse(c: Context, error: RpcError): Response {
-  return c.json(error.toJSON(), error.httpStatus as 400);
+export function connectErrorResponse(_c: Context, error: RpcError): Response {
+  return error.toResponse();
 }
 
 /** Checks `Authorization: Bearer <token>` in constant time. */
@@ -67,7 +68,103 @@ export async function hasValidCredential(headers: Headers, token: string): Promi
   return await timingSafeEqual(match[1], token);
 }
 
-/** Builds the Hono routes serving every method of `service`. */
+/** A request in a codec other than Connect JSON: answered 415 with the codec that is spoken. */
+class UnsupportedMediaType extends RpcError {
+  constructor(contentType: string) {
+    super(
+      "unimplemented",
+      `unsupported content-type "${contentType}": this server speaks Connect JSON (application/json)`,
+    );
+  }
+
+  override get httpStatus(): number {
+    return 415;
+  }
+
+  override toResponse(init: ResponseInit = {}): Response {
+    return super.toResponse({ headers: { "Accept-Post": "application/json" }, ...init });
+  }
+}
+
+/** An oversized body: Connect's `resource_exhausted`, but 413 rather than throttling's 429. */
+class PayloadTooLarge extends RpcError {
+  constructor(maxBytes: number) {
+    super("resource_exhausted", `request body exceeds ${maxBytes} bytes`);
+  }
+
+  override get httpStatus(): number {
+    return 413;
+  }
+}
+
+/**
+ * The one way from a thrown error to a Connect error response, installed as
+ * `onError` by {@linkcode createRpcRoutes} and the service kit (as Hono's
+ * `HTTPException.getResponse()` is by Hono's default handler). An
+ * {@linkcode RpcError} is answered as itself; anything else is logged and
+ * answered `internal`, without its details.
+ */
+export function rpcErrorHandler(log: Logger): (error: Error, c: Context) => Response {
+  return (error, c) => {
+    if (!(error instanceof RpcError)) log.error("unhandled error", { error, path: c.req.path });
+    return RpcError.from(error, "internal").toResponse();
+  };
+}
+
+/** A body-size limit whose refusal is a Connect `resource_exhausted` (HTTP 413), thrown to the app's `onError`. */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLarge(maxBytes);
+    },
+  });
+}
+
+/**
+ * Reads a JSON request body and validates it with `schema`: an empty body
+ * reads as `{}` (every field at its proto3 default); malformed JSON or a
+ * failed check is `invalid_argument` naming the field paths. The RPC routes
+ * and the REST face both parse bodies with it.
+ */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let body: unknown;
+  const text = await c.req.text();
+  try {
+    body = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new RpcError("invalid_argument", "request body is not valid JSON");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new RpcError("invalid_argument", `invalid request: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Builds the Hono routes serving every method of `service`.
+ *
+ * @example An in-memory round trip
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { createClient, createRpcRoutes, defineService, method } from "./mod.ts";
+ * import { createLogger } from "../log.ts";
+ *
+ * const echo = defineService("bookstore.v1.EchoService", {
+ *   public: true,
+ *   methods: { Echo: method(z.object({ text: z.string() }), { output: z.object({ text: z.string() }), idempotent: true }) },
+ * });
+ * const app = createRpcRoutes(echo, {
+ *   log: createLogger("echo", { write: () => {} }),
+ *   maxBodyBytes: 1024,
+ *   handlers: { Echo: ({ text }) => ({ text }) },
+ * });
+ * const client = createClient(echo, { baseUrl: "http://echo", peer: "echo", timeoutMs: 1000, fetch: app.request });
+ * assert.ok((await client.Echo({ text: "hi" })).text === "hi");
+ * ```
+ */
 export function createRpcRoutes<S extends ServiceSpec>(
   service: S,
   options: RpcRoutesOptions<S>,
@@ -76,17 +173,8 @@ export function createRpcRoutes<S extends ServiceSpec>(
     throw new Error(`${service.typeName} is internal and needs a service token`);
   }
   const app = new Hono();
-  // Connect maps resource_exhausted to 429, but an oversized body is better
-  // told apart from throttling: the status is 413 and the code stays Connect's.
-  const limit = bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: (c) =>
-      c.json(
-        new RpcError("resource_exhausted", `request body exceeds ${options.maxBodyBytes} bytes`)
-          .toJSON(),
-        413,
-      ),
-  });
+  app.onError(rpcErrorHandler(options.log));
+  const limit = limitBody(options.maxBodyBytes);
   for (const [name, spec] of Object.entries(service.methods)) {
     const path = methodPath(service, name);
     const handler = options.handlers[name as keyof S["methods"]] as Handler<MethodSpec>;
@@ -130,28 +218,13 @@ async function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>)
         }
         return c.json(checked.data as Record<string, unknown>);
       } catch (error) {
-        if (error instanceof UnsupportedMediaType) {
-          // The protocol answers an unknown codec with 415 and the codecs it does speak.
-          c.header("Accept-Post", "application/json");
-          return c.json({ code: "unimplemented", message: error.message }, 415);
-        }
-        const rpcError = error instanceof RpcError ? error : internalError(error, call, fullMethod);
+        if (!(error instanceof RpcError)) call.options.log.error("handler failed", { method: fullMethod, error });
+        const rpcError = RpcError.from(error, "internal");
         span.setAttribute("rpc.connect_rpc.error_code", rpcError.code);
-        return connectErrorResponse(c, rpcError);
+        return rpcError.toResponse();
       }
     },
   });
-}
-
-class UnsupportedMediaType extends Error {
-  constructor(contentType: string) {
-    super(`unsupported content-type "${contentType}": this server speaks Connect JSON (application/json)`);
-  }
-}
-
-function internalError<S extends ServiceSpec>(error: unknown, call: UnaryCall<S>, method: string) {
-  call.options.log.error("handler failed", { method, error });
-  return new RpcError("internal", "internal error");
 }
 
 async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
@@ -177,31 +250,18 @@ async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
     signals.push(AbortSignal.timeout(ms));
   }
   const signal = AbortSignal.any(signals);
-  let body: unknown;
-  const text = await c.req.text();
-  try {
-    body = text.trim() === "" ? {} : JSON.parse(text);
-  } catch {
-    throw new RpcError("invalid_argument", "request body is not valid JSON");
-  }
-  const parsed = spec.input.safeParse(body);
-  if (!parsed.success) {
-    throw new RpcError("invalid_argument", `invalid request: ${describeIssues(parsed.error)}`);
-  }
-  return { input: parsed.data, signal, deadline };
+  const input = await parseJsonBody(c, spec.input);
+  return { input, signal, deadline };
 }
 
 /** Resolves with `promise`, or rejects with `deadline_exceeded`/`canceled` when `signal` aborts first. */
-export function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {}); // its failure no longer has a caller to go to
-    return Promise.reject(abortError(signal));
+export async function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await abortable(promise, signal);
+  } catch (error) {
+    if (signal.aborted && error === signal.reason) throw abortError(signal);
+    throw error;
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function abortError(signal: AbortSignal): RpcError {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 
 const BUCKET_MS = 60_000;
 /** The counting window. */
@@ -18,14 +19,14 @@ export async function recordAndCount(
   const bucket = Math.floor((subject.now ?? Date.now()) / BUCKET_MS);
   const key = ["velocity", subject.kind, subject.fingerprint, bucket];
   // Increment with an expiry: `sum` cannot expire keys, so read, check, write.
-  for (let committed = false; !committed;) {
+  await commitWithRetry(async () => {
     const current = await kv.get<Deno.KvU64>(key);
     const next = new Deno.KvU64((current.value?.value ?? 0n) + 1n);
     const result = await kv.atomic().check(current).set(key, next, {
       expireIn: (WINDOW_BUCKETS + 1) * BUCKET_MS,
     }).commit();
-    committed = result.ok;
-  }
+    return result.ok ? undefined : RETRY;
+  }, { what: "velocity count" });
   const keys = Array.from(
     { length: WINDOW_BUCKETS },
     (_, i) => ["velocity", subject.kind, subject.fingerprint, bucket - i],

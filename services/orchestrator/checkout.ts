@@ -14,6 +14,7 @@ import {
   CLOCK_PROCESSES,
   type EventName,
   type fraudDetectionService,
+  fraudOrderSchema,
   type Order,
   type OrderClockResponse,
   type orderQueueService,
@@ -24,12 +25,11 @@ import {
   VALIDATION_EVENTS,
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
-import { sha256Hex } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
-import type { OrderBook, OrderRecord } from "./orders.ts";
+import type { OrderRecord, OrderRecords } from "./order_records.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
   description: "Checkouts by outcome (approved, rejected, error)",
@@ -59,8 +59,8 @@ export interface CheckoutOptions {
   log: Logger;
   /** The services called. */
   peers: CheckoutPeers;
-  /** Order records and idempotency keys. */
-  orders: OrderBook;
+  /** Order records and idempotency claims. */
+  orders: OrderRecords;
   /** The catalog, to name the ordered books. */
   catalog: Catalog;
 }
@@ -73,7 +73,6 @@ const EVENT_ORDER: readonly EventName[] = ["a", "b", "c", "d", "e", "f"];
 export class Checkout {
   readonly #options: CheckoutOptions;
   readonly #waiting = new Map<string, (outcome: Outcome) => void>();
-  readonly #inflight = new Map<string, { requestDigest: string; promise: Promise<PlaceOrderResponse> }>();
 
   /** Creates the checkout coordinator. */
   constructor(options: CheckoutOptions) {
@@ -102,36 +101,14 @@ export class Checkout {
     order: Order,
     options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<PlaceOrderResponse> {
-    const key = options.idempotencyKey;
     const signal = options.signal ?? new AbortController().signal;
-    if (key === undefined) return await this.#place(order, { orderId: crypto.randomUUID(), signal });
-    const requestDigest = await digest(order);
-    const running = this.#inflight.get(key);
-    if (running) {
-      if (running.requestDigest !== requestDigest) throw reusedKey();
-      return await running.promise;
-    }
-    const promise = this.#placeIdempotent(order, { key, requestDigest, signal })
-      .finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, { requestDigest, promise });
-    return await promise;
-  }
-
-  async #placeIdempotent(
-    order: Order,
-    options: { key: string; requestDigest: string; signal: AbortSignal },
-  ): Promise<PlaceOrderResponse> {
-    const { orders } = this.#options;
-    const { requestDigest, signal } = options;
-    const claim = await orders.claim(options.key, { orderId: crypto.randomUUID(), requestDigest });
-    const { orderId } = claim.claim;
-    if (claim.claimed) return await this.#place(order, { orderId, signal });
-    if (claim.claim.requestDigest !== requestDigest) throw reusedKey();
-    const record = await orders.get(orderId);
-    // The first attempt died before it finished: validate again, under the same id.
-    if (!record) return await this.#place(order, { orderId, signal });
-    if (record.approved && !record.queued) await this.#enqueue(record, signal);
-    return record.response;
+    return await this.#options.orders.placeOnce(order, {
+      key: options.idempotencyKey,
+      place: (orderId) => this.#place(order, { orderId, signal }),
+      resume: async (record) => {
+        if (record.approved && !record.queued) await this.#enqueue(record, signal);
+      },
+    });
   }
 
   async #place(order: Order, options: { orderId: string; signal: AbortSignal }): Promise<PlaceOrderResponse> {
@@ -163,16 +140,8 @@ export class Checkout {
     const budget = { signal: AbortSignal.timeout(config.checkoutTimeoutMs) };
     const init = await Promise.allSettled([
       peers.transactionVerification.InitOrder({ orderId, order }, budget),
-      peers.fraudDetection.InitOrder({
-        orderId,
-        order: {
-          user: order.user,
-          items: order.items,
-          billingAddress: order.billingAddress,
-          shippingMethod: order.shippingMethod,
-          giftWrapping: order.giftWrapping,
-        },
-      }, budget),
+      // The schema keeps only the fields fraud detection may see: no card data.
+      peers.fraudDetection.InitOrder({ orderId, order: fraudOrderSchema.parse(order) }, budget),
       peers.suggestions.InitOrder({ orderId, items: order.items }, budget),
     ]);
     const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -350,10 +319,6 @@ export class Checkout {
   }
 }
 
-function reusedKey(): RpcError {
-  return new RpcError("invalid_argument", "Idempotency-Key: this key was already used for a different order");
-}
-
 function asUnavailable(error: unknown): RpcError {
   if (error instanceof RpcError && (error.code === "unavailable" || error.code === "deadline_exceeded")) {
     return error.peer && !error.message.includes(error.peer)
@@ -364,13 +329,4 @@ function asUnavailable(error: unknown): RpcError {
     return new RpcError("unavailable", `${error.peer ?? "a validator"} failed: ${error.message}`);
   }
   return new RpcError("unavailable", `a validator failed: ${String(error)}`);
-}
-
-// A digest of the order without the card number and CVV, so it can be stored.
-async function digest(order: Order): Promise<string> {
-  const scrubbed = {
-    ...order,
-    creditCard: { ...order.creditCard, number: order.creditCard.number.replace(/\D/g, "").slice(-4), cvv: "" },
-  };
-  return await sha256Hex(JSON.stringify(scrubbed));
 }

@@ -14,8 +14,8 @@ import {
   type OrderView,
   type QueueStatus,
 } from "@bookstore/lib/contracts";
-import { type Client, createClient, RpcError } from "@bookstore/lib/rpc";
-import type { OrderBook } from "./orders.ts";
+import { type Client, type ClientOptions, RpcError } from "@bookstore/lib/rpc";
+import type { OrderRecords } from "./order_records.ts";
 
 const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = {
   queued: "queued",
@@ -28,7 +28,7 @@ const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = 
 /** An order's view: `not_found` for unknown ids and for orders never queued. */
 export async function orderView(
   orderId: string,
-  deps: { orders: OrderBook; queue: Client<typeof orderQueueService> },
+  deps: { orders: OrderRecords; queue: Client<typeof orderQueueService> },
 ): Promise<OrderView> {
   const record = await deps.orders.get(orderId);
   if (!record || (record.approved && !record.queued)) throw new RpcError("not_found", `no order ${orderId}`);
@@ -87,19 +87,26 @@ export interface ClusterView {
   queue: ({ reachable: true } & QueueStatus) | { reachable: false; error: string };
 }
 
-/** Reads every replica's and the queue's status, in parallel, within a short deadline. */
-export function createClusterReader(options: {
+/** Options for {@linkcode createClusterReader}. */
+export interface ClusterReaderOptions {
+  /** Every executor replica's URL by id. */
   peers: Map<number, string>;
-  token: string;
+  /** The order queue. */
   queue: Client<typeof orderQueueService>;
-}): () => Promise<ClusterView> {
+  /** Makes a client of a replica from the given options (the service kit's `peer`). */
+  connect: (service: typeof orderExecutorService, options: Partial<ClientOptions>) => Client<
+    typeof orderExecutorService
+  >;
+}
+
+/** Reads every replica's and the queue's status, in parallel, within a short deadline. */
+export function createClusterReader(options: ClusterReaderOptions): () => Promise<ClusterView> {
   const replicas = [...options.peers].map(([id, url]) => ({
     id,
     url,
-    client: createClient(orderExecutorService, {
+    client: options.connect(orderExecutorService, {
       baseUrl: url,
       peer: `order_executor_${id}`,
-      token: options.token,
       timeoutMs: 300,
       retries: 0,
       breaker: false,

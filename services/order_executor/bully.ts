@@ -26,6 +26,7 @@ import type {
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
 import { meter } from "@bookstore/lib/telemetry";
+import type { ObservableGauge } from "@opentelemetry/api";
 
 /** How a replica reaches its peers and the queue. */
 export interface BullyTransport {
@@ -61,13 +62,17 @@ export interface BullyOptions {
   log: Logger;
   /** Called when this replica becomes leader for `epoch`. */
   onLead: (epoch: number) => void;
+  /** The clock (default `Date.now`); tests pass a fake one and call {@linkcode BullyNode.tick}. */
+  now?: () => number;
 }
 
 const elections = meter.createCounter("bookstore.executor.elections", { description: "Elections started" });
-const epochGauge = meter.createObservableGauge("bookstore.executor.epoch", { description: "Highest epoch known" });
+const epochGauge: ObservableGauge = meter.createObservableGauge("bookstore.executor.epoch", {
+  description: "Highest epoch known",
+});
 
 /** One replica's view of the election. */
-export class BullyNode {
+export class BullyNode implements Disposable {
   readonly #options: BullyOptions;
   #role: ExecutorRole = "follower";
   #leaderId = 0;
@@ -76,10 +81,12 @@ export class BullyNode {
   #electing = false;
   #timer?: ReturnType<typeof setInterval>;
   #stopped = false;
+  readonly #now: () => number;
 
   /** Creates the replica's election state. */
   constructor(options: BullyOptions) {
     this.#options = options;
+    this.#now = options.now ?? Date.now;
     epochGauge.addCallback((result) => result.observe(this.#epoch, { executor: String(options.id) }));
   }
 
@@ -105,20 +112,25 @@ export class BullyNode {
       role: this.#role,
       leaderId: this.#leaderId,
       epoch: this.#epoch,
-      lastHeartbeatMs: this.#lastHeartbeatAt === 0 ? -1 : Date.now() - this.#lastHeartbeatAt,
+      lastHeartbeatMs: this.#lastHeartbeatAt === 0 ? -1 : this.#now() - this.#lastHeartbeatAt,
     };
   }
 
-  /** Starts the replica: calls an election, then ticks (heartbeats or failure detection). */
+  /** Starts the replica: calls an election, then ticks (heartbeats or failure detection) every heartbeat interval. */
   start(): void {
-    this.#timer = setInterval(() => this.#tick(), this.#options.timing.heartbeatIntervalMs);
+    this.#timer ??= setInterval(() => this.tick(), this.#options.timing.heartbeatIntervalMs);
     this.startElection("replica started");
   }
 
-  /** Stops every timer. */
+  /** Stops every timer; the replica takes no further part. */
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#timer);
+  }
+
+  /** The same as {@linkcode BullyNode.stop}. */
+  [Symbol.dispose](): void {
+    this.stop();
   }
 
   #log(msg: string, fields: Record<string, unknown> = {}) {
@@ -131,13 +143,18 @@ export class BullyNode {
     });
   }
 
-  #tick() {
+  /**
+   * One beat of the protocol, run by {@linkcode BullyNode.start}'s timer: a
+   * leader sends heartbeats; a follower that heard none within the timeout
+   * calls an election.
+   */
+  tick(): void {
     if (this.#stopped) return;
     if (this.#role === "leader") {
       this.#sendHeartbeats();
       return;
     }
-    const silence = Date.now() - this.#lastHeartbeatAt;
+    const silence = this.#now() - this.#lastHeartbeatAt;
     if (!this.#electing && silence > this.#options.timing.heartbeatTimeoutMs) {
       this.startElection(
         this.#leaderId === 0 ? "no leader known" : `no heartbeat from ${this.#leaderId} for ${silence} ms`,
@@ -147,7 +164,7 @@ export class BullyNode {
 
   #sendHeartbeats() {
     const epoch = this.#epoch;
-    this.#lastHeartbeatAt = Date.now();
+    this.#lastHeartbeatAt = this.#now();
     for (const peerId of this.#options.peerIds) {
       this.#options.transport.heartbeat(peerId, { leaderId: this.#options.id, epoch }).then(
         (answer) => {
@@ -181,7 +198,7 @@ export class BullyNode {
       if (answers.some(Boolean)) {
         // A higher replica takes over; wait for its Coordinator (or elect again after the timeout).
         this.#role = "follower";
-        this.#lastHeartbeatAt = Date.now();
+        this.#lastHeartbeatAt = this.#now();
         this.#log("a higher replica answered; waiting for its coordinator");
         return;
       }
@@ -197,7 +214,7 @@ export class BullyNode {
       this.#role = "leader";
       this.#leaderId = this.#options.id;
       this.#epoch = epoch;
-      this.#lastHeartbeatAt = Date.now();
+      this.#lastHeartbeatAt = this.#now();
       this.#log("elected leader", { epoch });
       for (const peerId of this.#options.peerIds) {
         this.#options.transport.coordinator(peerId, { leaderId: this.#options.id, epoch }).catch(() => {});
@@ -207,7 +224,7 @@ export class BullyNode {
       // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
       this.#log("election failed", { error });
       if (this.#role === "candidate") this.#role = "follower";
-      this.#lastHeartbeatAt = Date.now();
+      this.#lastHeartbeatAt = this.#now();
     } finally {
       this.#electing = false;
     }
@@ -227,7 +244,7 @@ export class BullyNode {
       this.#leaderId = known.leaderId;
     }
     if (this.#role !== "follower") this.#role = "follower";
-    this.#lastHeartbeatAt = Date.now();
+    this.#lastHeartbeatAt = this.#now();
     if (wasLeader) this.#log("stepped down", { reason });
   }
 
@@ -241,7 +258,7 @@ export class BullyNode {
     }
     this.#epoch = request.epoch;
     this.#leaderId = request.leaderId;
-    this.#lastHeartbeatAt = Date.now();
+    this.#lastHeartbeatAt = this.#now();
     if (this.#role === "candidate" && !this.#electing) this.#role = "follower";
     if (request.leaderId < this.#options.id) this.startElection(`leader ${request.leaderId} has a lower id`);
     return { accepted: true, epoch: this.#epoch, leaderId: this.#leaderId };
@@ -263,7 +280,7 @@ export class BullyNode {
     }
     this.#epoch = request.epoch;
     this.#leaderId = request.leaderId;
-    this.#lastHeartbeatAt = Date.now();
+    this.#lastHeartbeatAt = this.#now();
     if (this.#role === "candidate") this.#role = "follower";
     this.#log("new coordinator", { leader: request.leaderId });
     if (request.leaderId < this.#options.id) this.startElection(`coordinator ${request.leaderId} has a lower id`);

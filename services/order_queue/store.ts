@@ -26,11 +26,12 @@ import {
   type QueueStatus,
   type StockLevel,
 } from "@bookstore/lib/contracts";
+import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import type { Logger } from "@bookstore/lib/log";
 import { RpcError } from "@bookstore/lib/rpc";
 
 /** An order as stored, with its current lease. */
-interface OrderRecord extends OrderState {
+interface QueuedOrder extends OrderState {
   totalQuantity: number;
   seq: number;
   lease?: { leaseId: string; executorId: number; epoch: number; expiresAt: number };
@@ -56,9 +57,7 @@ export interface StoreOptions {
   log: Logger;
 }
 
-const MAX_RETRIES = 50;
-
-const readyKey = (order: OrderRecord) => ["ready", -order.totalQuantity, order.seq, order.orderId];
+const readyKey = (order: QueuedOrder) => ["ready", -order.totalQuantity, order.seq, order.orderId];
 const orderKey = (orderId: string) => ["order", orderId];
 const leasedKey = (orderId: string) => ["leased", orderId];
 const deadKey = (orderId: string) => ["dead", orderId];
@@ -110,7 +109,7 @@ export class OrderQueueStore {
       if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
     }
     const now = Date.now();
-    const record: OrderRecord = {
+    const record: QueuedOrder = {
       orderId,
       state: "queued",
       attempts: 0,
@@ -134,16 +133,14 @@ export class OrderQueueStore {
 
   /** Issues a new epoch, higher than any before, to `executorId`. */
   async acquireEpoch(executorId: number): Promise<number> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#kv.get<Fence>(FENCE_KEY);
       const epoch = (fence.value?.epoch ?? 0) + 1;
       const result = await this.#kv.atomic().check(fence).set(FENCE_KEY, { epoch, leaderId: executorId }).commit();
-      if (result.ok) {
-        this.#options.log.info("epoch issued", { epoch, executorId });
-        return epoch;
-      }
-    }
-    throw new RpcError("aborted", "could not issue an epoch: too much contention");
+      if (!result.ok) return RETRY;
+      this.#options.log.info("epoch issued", { epoch, executorId });
+      return epoch;
+    }, { what: "issuing an epoch" });
   }
 
   /** Reads the fence and refuses a caller that does not hold the current epoch. */
@@ -168,21 +165,21 @@ export class OrderQueueStore {
 
   /** Leases the head of the queue to the current leader; `undefined` when nothing is ready. */
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async (): Promise<Lease | undefined | typeof RETRY> => {
       const fence = await this.#admit(caller, "dequeue");
       // A new leader's first dequeue frees its predecessors' leases at once;
-      // expired leases are freed by the housekeeping timer (main.ts).
+      // expired leases are freed by the housekeeping timer (app.ts).
       if (caller.epoch !== this.#reclaimedForEpoch) {
         await this.reclaim();
         this.#reclaimedForEpoch = caller.epoch;
       }
       const head = await this.#kv.list<string>({ prefix: ["ready"] }, { limit: 1 }).next();
       if (head.done) return undefined;
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(head.value.value));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(head.value.value));
       const order = orderEntry.value;
       if (!order) {
         await this.#kv.delete(head.value.key); // an index entry without its order: drop it
-        continue;
+        return RETRY;
       }
       const lease = {
         leaseId: crypto.randomUUID(),
@@ -190,7 +187,7 @@ export class OrderQueueStore {
         epoch: caller.epoch,
         expiresAt: Date.now() + this.#options.leaseMs,
       };
-      const updated: OrderRecord = {
+      const updated: QueuedOrder = {
         ...order,
         state: "leased",
         attempts: order.attempts + 1,
@@ -219,8 +216,8 @@ export class OrderQueueStore {
           expiresAt: lease.expiresAt,
         };
       }
-    }
-    throw new RpcError("aborted", "dequeue lost too many races; try again");
+      return RETRY;
+    }, { what: "dequeue" });
   }
 
   /**
@@ -229,9 +226,9 @@ export class OrderQueueStore {
    * executed, or marks it failed (out of stock) and leaves stock untouched.
    */
   async ack(caller: AckRequest): Promise<AckResponse> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "ack");
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       const order = orderEntry.value;
       if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
       if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
@@ -268,7 +265,7 @@ export class OrderQueueStore {
             epoch: caller.epoch,
             finishedLeaseId: caller.leaseId,
             updatedAt: Date.now(),
-          } satisfies OrderRecord,
+          } satisfies QueuedOrder,
         )
         .delete(leasedKey(order.orderId))
         .sum(["counter", state], 1n);
@@ -282,13 +279,13 @@ export class OrderQueueStore {
         });
         return { state, reason };
       }
-    }
-    throw new RpcError("aborted", "ack lost too many races; try again");
+      return RETRY;
+    }, { what: "ack" });
   }
 
   // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
   // stale epoch, which is `failed_precondition` (the caller no longer leads).
-  #checkLease(order: OrderRecord, leaseId: string, action: string) {
+  #checkLease(order: QueuedOrder, leaseId: string, action: string) {
     if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
       throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);
     }
@@ -299,9 +296,9 @@ export class OrderQueueStore {
 
   /** Gives a leased order back: queued again, or dead-lettered past the attempt limit. */
   async nack(caller: NackRequest): Promise<NackResponse["state"]> {
-    for (let i = 0; i < MAX_RETRIES; i++) {
+    return await commitWithRetry(async () => {
       const fence = await this.#admit(caller, "nack");
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(caller.orderId));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
       this.#checkLease(orderEntry.value, caller.leaseId, "nack");
       const outcome = await this.#release(orderEntry, {
@@ -309,14 +306,13 @@ export class OrderQueueStore {
         fence,
         failedAttempt: true,
       });
-      if (outcome) return outcome;
-    }
-    throw new RpcError("aborted", "nack lost too many races; try again");
+      return outcome ?? RETRY;
+    }, { what: "nack" });
   }
 
   // Puts a leased order back in the queue (or the dead letters); undefined when the commit lost a race.
   async #release(
-    orderEntry: Deno.KvEntry<OrderRecord>,
+    orderEntry: Deno.KvEntry<QueuedOrder>,
     options: {
       reason: string;
       failedAttempt: boolean;
@@ -354,12 +350,12 @@ export class OrderQueueStore {
    * Requeues leases that expired, and leases held by a deposed epoch (their
    * holder can no longer ack them, so nobody should wait for them to expire).
    */
-  async reclaim(now = Date.now()): Promise<number> {
+  async reclaim(now: number = Date.now()): Promise<number> {
     const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value;
     let reclaimed = 0;
     for await (const entry of this.#kv.list<{ expiresAt: number; epoch: number }>({ prefix: ["leased"] })) {
       if (entry.value.expiresAt > now && (fence === null || entry.value.epoch >= fence.epoch)) continue;
-      const orderEntry = await this.#kv.get<OrderRecord>(orderKey(entry.key[1] as string));
+      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(entry.key[1] as string));
       const lease = orderEntry.value?.state === "leased" ? orderEntry.value.lease : undefined;
       if (!lease) {
         await this.#kv.atomic().check(entry).delete(entry.key).commit();
@@ -370,7 +366,7 @@ export class OrderQueueStore {
       const expired = lease.expiresAt <= now;
       const deposed = fence !== null && lease.epoch < fence.epoch;
       if (!expired && !deposed) continue;
-      const released = await this.#release(orderEntry as Deno.KvEntry<OrderRecord>, {
+      const released = await this.#release(orderEntry as Deno.KvEntry<QueuedOrder>, {
         reason: expired ? "lease expired" : `leader of epoch ${lease.epoch} was deposed`,
         failedAttempt: expired,
         leasedEntry: entry,
@@ -382,7 +378,7 @@ export class OrderQueueStore {
 
   /** An order's state. */
   async orderState(orderId: string): Promise<OrderState> {
-    const order = (await this.#kv.get<OrderRecord>(orderKey(orderId))).value;
+    const order = (await this.#kv.get<QueuedOrder>(orderKey(orderId))).value;
     if (!order) throw new RpcError("not_found", `no order ${orderId} in the queue`);
     return {
       orderId: order.orderId,
@@ -451,7 +447,7 @@ export class OrderQueueStore {
   /** Moves a dead letter back into the queue with a fresh attempt count. */
   async requeueDeadLetter(orderId: string): Promise<boolean> {
     const dead = await this.#kv.get(deadKey(orderId));
-    const orderEntry = await this.#kv.get<OrderRecord>(orderKey(orderId));
+    const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(orderId));
     if (!dead.value || orderEntry.value?.state !== "dead") return false;
     const order = { ...orderEntry.value, state: "queued" as const, attempts: 0, reason: "", updatedAt: Date.now() };
     const result = await this.#kv.atomic()

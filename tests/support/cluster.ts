@@ -6,8 +6,8 @@
  */
 import { orderExecutorService, orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
-import { Supervisor } from "@bookstore/lib/supervisor";
-import { buildTopology, type Ports } from "@bookstore/lib/topology";
+import { Supervisor } from "@bookstore/dev/supervisor";
+import { buildTopology, type Ports } from "@bookstore/dev/topology";
 import { ROOT } from "./buf.ts";
 
 /** Finds `count` distinct free TCP ports on loopback. */

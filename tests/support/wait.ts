@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { delay } from "@bookstore/lib/async";
 
 /** Options for {@linkcode waitFor}. */
 export interface WaitOptions {
@@ -35,6 +36,6 @@ export async function waitFor<T>(
       const cause = lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : lastError})` : "";
       throw new Error(`timed out waiting for ${options.message ?? "a condition"}${cause}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+    await delay(options.intervalMs ?? 50);
   }
 }

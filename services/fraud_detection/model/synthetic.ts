@@ -141,13 +141,7 @@ function fraudulent(rng: Rng): FraudFeatures {
     );
     return {
       ...order,
-      disposableContact: chance(rng, 0.22),
-      contactVelocity: 1 + geometric(rng, 0.3),
-      cardVelocity: 1 + geometric(rng, 0.35),
-      brandCountryMismatch: chance(rng, 0.22),
-      expeditedShipping: chance(rng, 0.38),
-      giftWrapping: chance(rng, 0.2),
-      nameSuspicious: chance(rng, 0.18),
+      ...signals(rng, SIGNAL_RATES.legitimate),
     };
   }
   // Resellers of stolen cards favour many copies of expensive titles,
@@ -156,13 +150,7 @@ function fraudulent(rng: Rng): FraudFeatures {
   const order = basket(rng, lines, () => intBetween(rng, 1, 14), 24);
   return {
     ...order,
-    disposableContact: chance(rng, 0.55),
-    contactVelocity: 1 + geometric(rng, 0.6),
-    cardVelocity: 1 + geometric(rng, 0.7),
-    brandCountryMismatch: chance(rng, 0.45),
-    expeditedShipping: chance(rng, 0.65),
-    giftWrapping: chance(rng, 0.28),
-    nameSuspicious: chance(rng, 0.4),
+    ...signals(rng, SIGNAL_RATES.fraudulent),
   };
 }
 
@@ -184,4 +172,30 @@ export function generateExamples(
     });
   }
   return examples;
+}
+
+/**
+ * How likely each signal is in each class of orders (for the velocities: the
+ * geometric distribution's parameter), in the order `signals` draws them:
+ * disposable contact, contact velocity, card velocity, brand/country
+ * mismatch, expedited shipping, gift wrapping, suspicious name.
+ */
+const SIGNAL_RATES = {
+  legitimate: [0.22, 0.3, 0.35, 0.22, 0.38, 0.2, 0.18],
+  fraudulent: [0.55, 0.6, 0.7, 0.45, 0.65, 0.28, 0.4],
+} as const;
+
+type SignalRates = typeof SIGNAL_RATES[keyof typeof SIGNAL_RATES];
+
+// Draws the signals in a fixed order, so a seed always gives the same data.
+function signals(rng: Rng, rates: SignalRates) {
+  return {
+    disposableContact: chance(rng, rates[0]),
+    contactVelocity: 1 + geometric(rng, rates[1]),
+    cardVelocity: 1 + geometric(rng, rates[2]),
+    brandCountryMismatch: chance(rng, rates[3]),
+    expeditedShipping: chance(rng, rates[4]),
+    giftWrapping: chance(rng, rates[5]),
+    nameSuspicious: chance(rng, rates[6]),
+  };
 }

@@ -6,14 +6,36 @@
  * final one before dropping the order (ClearOrder). Orders that never finish
  * are dropped after a TTL, so a lost orchestrator cannot leak memory.
  *
+ * (This is the validators' side of the checkout's event protocol, not input
+ * validation: that is the zod schemas in `contracts/`.)
+ *
+ * @example Two events of fraud detection, d after b and e after c and d
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./config.ts";
+ * import { orderEventsService } from "./contracts/mod.ts";
+ * import { EventProtocol } from "./event_protocol.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createClient } from "./rpc/mod.ts";
+ *
+ * const config = loadConfig();
+ * const log = createLogger("doc", { write: () => {} });
+ * const orchestrator = createClient(orderEventsService, { baseUrl: config.urls.orchestrator, peer: "orchestrator", timeoutMs: 100 });
+ * using protocol = new EventProtocol<string>("fraud_detection", { config, log, orchestrator });
+ * protocol.init("o1", "the order");
+ * const slot = protocol.receive({ orderId: "o1", event: "b", clock: { "transaction_verification.user": 1 } }, { from: ["b", "c"] })!;
+ * const d = await protocol.run(slot, { name: "d", after: ["b"], check: () => ({ ok: true }) });
+ * assert.ok(d?.clock["fraud_detection"] === 1);
+ * ```
+ *
  * @module
  */
 import type { Config } from "./config.ts";
 import type { AdvanceRequest, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
-import { orderEventsService, type ReportOutcomeRequest } from "./contracts/orchestrator.ts";
+import type { orderEventsService, ReportOutcomeRequest } from "./contracts/orchestrator.ts";
 import { CLOCK_PROCESSES, type EventName, VALIDATION_EVENTS, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
-import { type Client, createClient } from "./rpc/client.ts";
+import type { Client } from "./rpc/client.ts";
 import { RpcError } from "./rpc/errors.ts";
 import type { Span } from "@opentelemetry/api";
 import { withSpan } from "./telemetry.ts";
@@ -49,36 +71,39 @@ export interface EventResult {
   detail?: string;
 }
 
-/** Options for {@linkcode Validator}. */
-export interface ValidatorOptions {
-  /** Configuration (TTL, orchestrator URL, token, deadlines). */
+/** Options for {@linkcode EventProtocol}. */
+export interface EventProtocolOptions {
+  /** Configuration (the order cache's TTL). */
   config: Config;
   /** The service's logger. */
   log: Logger;
+  /** Where outcomes are reported. */
+  orchestrator: Client<typeof orderEventsService>;
 }
 
-/** The shared half of a validation service. */
-export class Validator<T> {
+/**
+ * The validators' side of the checkout's event protocol: the orders a
+ * validation service caches, the events it runs on them with their vector
+ * clocks, and the forwarding, reporting and clearing around them.
+ */
+export class EventProtocol<T> implements Disposable {
   /** The service's name. */
   readonly service: ValidatorName;
   readonly #slots = new Map<string, OrderSlot<T>>();
   // Answers to ClearOrder, kept a while so that a retried ClearOrder gets the same answer.
   readonly #cleared = new Map<string, { response: OrderClockResponse; expiresAt: number }>();
-  readonly #options: ValidatorOptions;
-  readonly #orchestrator: Client<typeof orderEventsService>;
-  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #options: EventProtocolOptions;
+  #sweeper?: ReturnType<typeof setInterval>;
 
-  /** Creates the validator core of `service`. */
-  constructor(service: ValidatorName, options: ValidatorOptions & { token: string }) {
+  /** Creates the protocol state of `service`; {@linkcode EventProtocol.start} starts its TTL sweeper. */
+  constructor(service: ValidatorName, options: EventProtocolOptions) {
     this.service = service;
     this.#options = options;
-    this.#orchestrator = createClient(orderEventsService, {
-      baseUrl: options.config.urls.orchestrator,
-      peer: "orchestrator",
-      token: options.token,
-      timeoutMs: options.config.rpcTimeoutMs,
-    });
-    this.#sweeper = setInterval(() => this.sweep(), Math.max(250, options.config.orderCacheTtlMs / 4));
+  }
+
+  /** Starts the sweeper that drops orders whose TTL passed. */
+  start(): void {
+    this.#sweeper ??= setInterval(() => this.sweep(), Math.max(250, this.#options.config.orderCacheTtlMs / 4));
   }
 
   /** How many orders are cached. */
@@ -182,6 +207,24 @@ export class Validator<T> {
     return { clock, result };
   }
 
+  /**
+   * Runs an event whose failure rejects the order: {@linkcode EventProtocol.run},
+   * and when the check fails, the rejection is reported with its reasons.
+   * Returns the event's clock only when the check passed.
+   */
+  async pass(
+    slot: OrderSlot<T>,
+    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
+  ): Promise<VectorClock | undefined> {
+    const done = await this.run(slot, event);
+    if (!done) return undefined;
+    if (!done.result.ok) {
+      await this.report(slot, { event: event.name, outcome: "rejected", reasons: done.result.reasons });
+      return undefined;
+    }
+    return done.clock;
+  }
+
   /** Whether every named event has completed (here or at a peer). */
   hasCompleted(slot: OrderSlot<T>, names: string[]): boolean {
     return names.every((name) => slot.completed.has(name));
@@ -200,7 +243,7 @@ export class Validator<T> {
     try {
       await options.send();
     } catch (error) {
-      const rpc = error instanceof RpcError ? error : new RpcError("unknown", String(error));
+      const rpc = RpcError.from(error, "unknown");
       this.#options.log.warn("forward failed", { orderId: slot.orderId, peer: options.peer, code: rpc.code });
       await this.report(slot, {
         event: options.event,
@@ -220,7 +263,7 @@ export class Validator<T> {
   ): Promise<void> {
     if (slot.cancelled) return;
     try {
-      await this.#orchestrator.ReportOutcome({
+      await this.#options.orchestrator.ReportOutcome({
         orderId: slot.orderId,
         service: this.service,
         event: outcome.event,
@@ -283,7 +326,7 @@ export class Validator<T> {
   }
 
   /** Drops orders whose TTL passed. */
-  sweep(now = Date.now()): void {
+  sweep(now: number = Date.now()): void {
     for (const [orderId, { expiresAt }] of this.#cleared) {
       if (expiresAt <= now) this.#cleared.delete(orderId);
     }
@@ -296,7 +339,13 @@ export class Validator<T> {
   }
 
   /** Stops the TTL sweeper. */
-  close(): void {
+  [Symbol.dispose](): void {
     clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Stops the TTL sweeper (the same as disposing of it). */
+  close(): void {
+    this[Symbol.dispose]();
   }
 }

@@ -2,9 +2,20 @@
  * The processes that make up the bookstore on one machine: who runs which
  * entry point on which port with which environment. `deno task dev` and the
  * integration tests start the same topology, so tests exercise what people run.
+ * Ports, URLs and variable names come from `@bookstore/lib/config`, the one
+ * place they are written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildTopology } from "./topology.ts";
+ * const specs = buildTopology({ dataDir: "/tmp/data", serviceToken: "t".repeat(16), fingerprintKey: "k".repeat(16) });
+ * assert.ok(specs.find((spec) => spec.name === "orchestrator")?.port === 8081);
+ * ```
  *
  * @module
  */
+import { DEFAULT_PORTS, executorEnv, fingerprintEnv, type Ports, topologyEnv } from "@bookstore/lib/config";
 
 /** One process of the system. */
 export interface ProcessSpec {
@@ -18,34 +29,7 @@ export interface ProcessSpec {
   env: Record<string, string>;
 }
 
-/** Ports of every process. */
-export interface Ports {
-  /** The web app. */
-  web: number;
-  /** The orchestrator. */
-  orchestrator: number;
-  /** Transaction verification. */
-  transactionVerification: number;
-  /** Fraud detection. */
-  fraudDetection: number;
-  /** Suggestions. */
-  suggestions: number;
-  /** The order queue. */
-  orderQueue: number;
-  /** Executor replicas, replica n at index n - 1. */
-  executors: number[];
-}
-
-/** The default ports of the brief. */
-export const DEFAULT_PORTS: Ports = {
-  web: 8000,
-  orchestrator: 8081,
-  transactionVerification: 50052,
-  fraudDetection: 50051,
-  suggestions: 50053,
-  orderQueue: 50055,
-  executors: [50061, 50062, 50063, 50064],
-};
+export { DEFAULT_PORTS, type Ports } from "@bookstore/lib/config";
 
 /** Options for {@linkcode buildTopology}. */
 export interface TopologyOptions {
@@ -66,24 +50,8 @@ export interface TopologyOptions {
 /** Every process of the system with its environment. */
 export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const ports = options.ports ?? DEFAULT_PORTS;
-  const url = (port: number) => `http://127.0.0.1:${port}`;
   const shared: Record<string, string> = {
-    BOOKSTORE_DATA_DIR: options.dataDir,
-    BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
-    WEB_PORT: String(ports.web),
-    WEB_ORIGIN: `http://localhost:${ports.web}`,
-    ORCHESTRATOR_PORT: String(ports.orchestrator),
-    ORCHESTRATOR_URL: url(ports.orchestrator),
-    ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
-    TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
-    TRANSACTION_VERIFICATION_URL: url(ports.transactionVerification),
-    FRAUD_DETECTION_PORT: String(ports.fraudDetection),
-    FRAUD_DETECTION_URL: url(ports.fraudDetection),
-    SUGGESTIONS_PORT: String(ports.suggestions),
-    SUGGESTIONS_URL: url(ports.suggestions),
-    ORDER_QUEUE_PORT: String(ports.orderQueue),
-    ORDER_QUEUE_URL: url(ports.orderQueue),
-    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${url(port)}`).join(","),
+    ...topologyEnv({ ports, dataDir: options.dataDir, serviceToken: options.serviceToken }),
     ...options.env,
   };
   const service = (name: string, port: number, env: Record<string, string> = {}): ProcessSpec => ({
@@ -92,14 +60,14 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     port,
     env: { ...shared, OTEL_SERVICE_NAME: name, ...env },
   });
-  const fingerprinting = { BOOKSTORE_FINGERPRINT_KEY: options.fingerprintKey };
+  const fingerprinting = fingerprintEnv(options.fingerprintKey);
   const processes: ProcessSpec[] = [
     service("order_queue", ports.orderQueue),
     service("transaction_verification", ports.transactionVerification, fingerprinting),
     service("fraud_detection", ports.fraudDetection, fingerprinting),
     service("suggestions", ports.suggestions),
     service("orchestrator", ports.orchestrator),
-    ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, { EXECUTOR_ID: String(i + 1) })),
+    ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
   ];
   if (options.web ?? true) {
     processes.push({ name: "web", entry: "main.tsx", port: ports.web, env: { ...shared, OTEL_SERVICE_NAME: "web" } });

@@ -2,13 +2,21 @@ import assert from "node:assert/strict";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import type { RpcError } from "./rpc/errors.ts";
-import { Validator } from "./validation.ts";
+import { orderEventsService } from "./contracts/mod.ts";
+import { EventProtocol } from "./event_protocol.ts";
+import { createClient } from "./rpc/client.ts";
 import { compare } from "./vector_clock.ts";
 
 function validator(lines: string[] = []) {
   const config = loadConfig({ ORDER_CACHE_TTL_MS: "1000" });
   const log = createLogger("test", { write: (line) => lines.push(line) });
-  return new Validator<string>("fraud_detection", { config, log, token: "x".repeat(16) });
+  const orchestrator = createClient(orderEventsService, {
+    baseUrl: config.urls.orchestrator,
+    peer: "orchestrator",
+    token: "x".repeat(16),
+    timeoutMs: config.rpcTimeoutMs,
+  });
+  return new EventProtocol<string>("fraud_detection", { config, log, orchestrator });
 }
 
 Deno.test("events tick the process's slot on top of their causal basis", async () => {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { waitFor } from "@bookstore/lib/async";
 import type { ProcessSpec } from "./topology.ts";
 
 /** Options for {@linkcode Supervisor}. */
@@ -30,7 +31,30 @@ interface Child {
   startedAt: number;
 }
 
-/** Supervises child processes. */
+/**
+ * Supervises child processes.
+ *
+ * @example Run one process, read its output, stop it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { waitFor } from "@bookstore/lib/async";
+ * import { Supervisor } from "./supervisor.ts";
+ *
+ * const script = await Deno.makeTempFile({ suffix: ".ts" });
+ * await Deno.writeTextFile(script, 'console.log("hello"); setInterval(() => {}, 1000);');
+ * const lines: string[] = [];
+ * const supervisor = new Supervisor([{ name: "hello", entry: script, port: 0, env: {} }], {
+ *   root: new URL("file:///"),
+ *   restart: false,
+ *   onLine: (name, line) => lines.push(`${name}: ${line}`),
+ * });
+ * supervisor.start();
+ * await waitFor(() => lines.includes("hello: hello"), 30_000);
+ * await supervisor.stopAll();
+ * await Deno.remove(script);
+ * assert.ok(lines.includes("hello: hello"));
+ * ```
+ */
 export class Supervisor {
   readonly #children = new Map<string, Child>();
   readonly #options: SupervisorOptions;
@@ -109,17 +133,18 @@ export class Supervisor {
 
   /** Waits until every child (or `names`) answers `GET /healthz` with 200. */
   async waitHealthy(options: { timeoutMs: number; names?: string[] }): Promise<void> {
-    const deadline = Date.now() + options.timeoutMs;
     const pending = new Set(options.names ?? this.names);
-    while (pending.size > 0) {
+    const allHealthy = async () => {
       await Promise.all([...pending].map(async (name) => {
         if (await isHealthy(this.#child(name).spec.port)) pending.delete(name);
       }));
-      if (pending.size === 0) return;
-      if (Date.now() > deadline) {
-        throw new Error(`not healthy after ${options.timeoutMs} ms: ${[...pending].join(", ")}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      return pending.size === 0;
+    };
+    try {
+      await waitFor(allHealthy, options.timeoutMs, { step: 50 });
+    } catch (error) {
+      if (!(error instanceof DOMException && error.name === "TimeoutError")) throw error;
+      throw new Error(`not healthy after ${options.timeoutMs} ms: ${[...pending].join(", ")}`);
     }
   }
 

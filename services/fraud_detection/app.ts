@@ -1,0 +1,61 @@
+/**
+ * Fraud detection: events d (user data fraud, after b) and e (card fraud,
+ * after c and d), in `events.ts`; this module wires them to the RPCs.
+ *
+ * @module
+ */
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { requireFingerprintKey } from "@bookstore/lib/config";
+import { fraudDetectionService, orderEventsService, suggestionsService } from "@bookstore/lib/contracts";
+import { EventProtocol } from "@bookstore/lib/event_protocol";
+import { RpcError } from "@bookstore/lib/rpc";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
+import { createFraudEvents, type FraudState } from "./events.ts";
+import { loadFraudModel } from "./model/model.ts";
+
+export { REJECT_SCORE } from "./events.ts";
+
+/** Builds fraud detection on `deps`; importing this module starts nothing. */
+export function createApp(deps: KvServiceDeps): ServiceApp {
+  const { config, kv } = deps;
+  const fingerprintKey = requireFingerprintKey(config);
+  const kit = createServiceKit("fraud_detection", deps);
+  const { log } = kit;
+  const protocol = new EventProtocol<FraudState>("fraud_detection", {
+    config,
+    log,
+    orchestrator: kit.peer(orderEventsService),
+  });
+  const { userDataFraud, maybeCardFraud } = createFraudEvents({
+    protocol,
+    kv,
+    catalog: loadCatalog(),
+    model: loadFraudModel(),
+    fingerprintKey,
+    suggestions: kit.peer(suggestionsService),
+    log,
+  });
+
+  kit.rpc(fraudDetectionService, {
+    InitOrder: ({ orderId, order }) => {
+      protocol.init(orderId, { order });
+      return {};
+    },
+    Advance: (request) => {
+      if (request.event === "c" && !request.card) {
+        throw new RpcError("invalid_argument", "card: event c must carry the card summary");
+      }
+      const slot = protocol.receive(request, { from: ["b", "c"] });
+      if (!slot) return {};
+      if (request.event === "b") protocol.background(slot, userDataFraud);
+      else {
+        slot.data.card = request.card;
+        protocol.background(slot, maybeCardFraud);
+      }
+      return {};
+    },
+    ...protocol.endHandlers(),
+  });
+
+  return kit.service(protocol);
+}

@@ -1,0 +1,112 @@
+/**
+ * The orchestrator: the public API (Connect `bookstore.v1.CheckoutService`
+ * and the seeds' REST endpoints) and the internal outcome callback.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import { loadCatalog } from "@bookstore/lib/catalog";
+import {
+  checkoutService,
+  fraudDetectionService,
+  orderEventsService,
+  orderQueueService,
+  orderSchema,
+  suggestionsService,
+  transactionVerificationService,
+} from "@bookstore/lib/contracts";
+import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
+import { Checkout } from "./checkout.ts";
+import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
+import { createClusterReader, listBooks, orderView } from "./views.ts";
+
+/** Builds the orchestrator on `deps`; importing this module starts nothing. */
+export function createApp(deps: KvServiceDeps): ServiceApp {
+  const { config, kv } = deps;
+  const kit = createServiceKit("orchestrator", deps);
+  const { app, log } = kit;
+  const catalog = loadCatalog();
+  const orders = new OrderRecords(kv);
+  const queue = kit.peer(orderQueueService);
+  const checkout = new Checkout({
+    config,
+    log,
+    orders,
+    catalog,
+    peers: {
+      transactionVerification: kit.peer(transactionVerificationService),
+      fraudDetection: kit.peer(fraudDetectionService),
+      suggestions: kit.peer(suggestionsService),
+      orderQueue: queue,
+    },
+  });
+  const readCluster = createClusterReader({ peers: config.executor.peers, queue, connect: kit.peer });
+
+  // The shop is reached as localhost or as 127.0.0.1 alike; both are its origin.
+  const webOrigins = loopbackAliases(config.web.origin);
+  app.use(
+    "*",
+    cors({
+      origin: (origin) => webOrigins.includes(origin) ? origin : null,
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"],
+      maxAge: 600,
+    }),
+  );
+
+  // The REST face answers errors as {error: {code, message}} with the Connect code's HTTP status.
+  const rest = new Hono();
+  rest.onError((error, c) => restError(c, error));
+
+  function restError(c: Context, error: unknown) {
+    if (!(error instanceof RpcError)) log.error("request failed", { path: c.req.path, error });
+    const rpc = RpcError.from(error, "internal");
+    return c.json({ error: rpc.toJSON() }, rpc.httpStatus as 400);
+  }
+
+  rest.post("/checkout", limitBody(config.maxBodyBytes), async (c) => {
+    // A form post from any web site is a "simple" request that skips CORS; only JSON may place an order.
+    const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (contentType !== "application/json") {
+      const message = `Content-Type must be application/json, not "${contentType || "(none)"}"`;
+      return c.json({ error: { code: "invalid_argument", message } }, 415);
+    }
+    const order = await parseJsonBody(c, orderSchema);
+    const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
+    return c.json(await checkout.place(order, options));
+  });
+  rest.get("/orders/:orderId", async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue })));
+  rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue })));
+  rest.get("/books/:bookId", async (c) => {
+    const book = (await listBooks("", { catalog, queue })).find((b) => b.bookId === c.req.param("bookId"));
+    if (!book) throw new RpcError("not_found", `no book ${c.req.param("bookId")}`);
+    return c.json(book);
+  });
+  rest.get("/cluster", async (c) => c.json(await readCluster()));
+  app.route("/", rest);
+
+  kit.rpc(checkoutService, {
+    PlaceOrder: (order, ctx) =>
+      checkout.place(order, { idempotencyKey: idempotencyKeyFrom(ctx.headers), signal: ctx.signal }),
+    GetOrder: ({ orderId }) => orderView(orderId, { orders, queue }),
+    ListBooks: async ({ query }) => ({ books: await listBooks(query, { catalog, queue }) }),
+  });
+  kit.rpc(orderEventsService, {
+    ReportOutcome: (outcome) => {
+      checkout.report(outcome);
+      return {};
+    },
+  });
+
+  return kit.service();
+}
+
+// `http://localhost:8000` → the same origin spelled with 127.0.0.1 and [::1] too; other hosts stay as they are.
+function loopbackAliases(origin: string): string[] {
+  const url = new URL(origin);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"];
+  if (!loopback.includes(url.hostname)) return [url.origin];
+  return loopback.map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}`);
+}

@@ -1,0 +1,155 @@
+/**
+ * The checkout coordinator with its peers in memory: the orchestrator, the
+ * three validation services and the queue are each built by their
+ * `createApp`, on in-memory Deno KVs, and reach each other through a `fetch`
+ * that hands every request to the addressed app (`app.request`). The whole
+ * validation protocol runs, no process or port involved.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "@bookstore/lib/config";
+import { createLogger } from "@bookstore/lib/log";
+import type { ServiceApp } from "@bookstore/lib/service";
+import type { ValidationEvent } from "@bookstore/lib/contracts";
+import { compare } from "@bookstore/lib/vector_clock";
+import { createApp as createFraudDetection } from "@bookstore/fraud_detection";
+import { createApp as createOrderQueue } from "@bookstore/order_queue";
+import { createApp as createSuggestions } from "@bookstore/suggestions";
+import { createApp as createTransactionVerification } from "@bookstore/transaction_verification";
+import { cardNumber, validOrder } from "../../tests/support/orders.ts";
+import { createApp as createOrchestrator } from "./app.ts";
+
+const HOSTS = {
+  ORCHESTRATOR_URL: "http://orchestrator.test",
+  TRANSACTION_VERIFICATION_URL: "http://transaction-verification.test",
+  FRAUD_DETECTION_URL: "http://fraud-detection.test",
+  SUGGESTIONS_URL: "http://suggestions.test",
+  ORDER_QUEUE_URL: "http://order-queue.test",
+};
+
+/** Every checkout service in memory; `down` makes a host unreachable. Dispose of it to close the KVs. */
+async function inMemorySystem() {
+  const config = loadConfig({
+    ...HOSTS,
+    BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
+    BOOKSTORE_FINGERPRINT_KEY: crypto.randomUUID(),
+    BOOKSTORE_LOG_LEVEL: "error",
+  });
+  const lines: string[] = [];
+  const log = createLogger("test", { level: "info", write: (line) => lines.push(line) });
+  const apps = new Map<string, ServiceApp>();
+  const down = new Set<string>();
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const service = apps.get(url.origin);
+    if (!service || down.has(url.origin)) {
+      return Promise.reject(new TypeError(`error sending request for url (${url}): connection refused`));
+    }
+    return Promise.resolve(service.app.request(input instanceof Request ? input : url.href, init));
+  };
+  const kvs = await Promise.all(Array.from({ length: 4 }, () => Deno.openKv(":memory:")));
+  const [orchestratorKv, fraudKv, suggestionsKv, queueKv] = kvs;
+  const deps = { config, log, fetch };
+  apps.set(HOSTS.ORCHESTRATOR_URL, createOrchestrator({ ...deps, kv: orchestratorKv }));
+  apps.set(HOSTS.TRANSACTION_VERIFICATION_URL, createTransactionVerification(deps));
+  apps.set(HOSTS.FRAUD_DETECTION_URL, createFraudDetection({ ...deps, kv: fraudKv }));
+  apps.set(HOSTS.SUGGESTIONS_URL, createSuggestions({ ...deps, kv: suggestionsKv }));
+  const queue = await createOrderQueue({ ...deps, kv: queueKv });
+  apps.set(HOSTS.ORDER_QUEUE_URL, queue);
+  const orchestrator = apps.get(HOSTS.ORCHESTRATOR_URL)!.app;
+  return {
+    queue: queue.store,
+    down,
+    lines,
+    async checkout(order: unknown, headers: Record<string, string> = {}) {
+      const response = await orchestrator.request("/checkout", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(order),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    async get(path: string) {
+      const response = await orchestrator.request(path);
+      return { status: response.status, body: await response.json() };
+    },
+    [Symbol.dispose]() {
+      for (const kv of kvs) kv.close();
+    },
+  };
+}
+
+Deno.test("a valid order is approved after events a..f, in their partial order, and queued", async () => {
+  using system = await inMemorySystem();
+  const { status, body } = await system.checkout(validOrder());
+  assert.equal(status, 200);
+  assert.equal(body.status, "Order Approved");
+  assert.deepEqual(body.reasons, []);
+  assert.ok(body.suggestedBooks.length > 0);
+  for (const book of body.suggestedBooks) assert.ok(!["dune", "foundation"].includes(book.bookId));
+
+  const view = await system.get(`/orders/${body.orderId}`);
+  assert.equal(view.status, 200);
+  assert.equal(view.body.status, "queued");
+  const events = new Map<string, ValidationEvent>(view.body.events.map((e: ValidationEvent) => [e.name, e]));
+  assert.deepEqual([...events.keys()].sort(), ["a", "b", "c", "d", "e", "f"]);
+  const rel = (x: string, y: string) => compare(events.get(x)!.clock, events.get(y)!.clock);
+  assert.equal(rel("a", "b"), "concurrent");
+  assert.equal(rel("a", "c"), "before");
+  assert.equal(rel("b", "d"), "before");
+  assert.equal(rel("c", "e"), "before");
+  assert.equal(rel("d", "e"), "before");
+  assert.equal(rel("e", "f"), "before");
+  assert.equal((await system.queue.orderState(body.orderId)).state, "queued");
+  assert.ok(!system.lines.some((line) => line.includes('"level":"error"')), "no clock was found inconsistent");
+});
+
+Deno.test("a rejected order names its reason, stops every service and is not queued", async () => {
+  using system = await inMemorySystem();
+  const expired = validOrder({ creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } });
+  const { status, body } = await system.checkout(expired);
+  assert.equal(status, 200);
+  assert.equal(body.status, "Order Rejected");
+  assert.match(body.reasons.join(" "), /expired/);
+  assert.deepEqual(body.suggestedBooks, []);
+  assert.equal((await system.queue.status()).depth, 0);
+  const view = await system.get(`/orders/${body.orderId}`);
+  assert.equal(view.body.status, "rejected");
+  assert.ok(
+    !view.body.events.some((e: ValidationEvent) => ["e", "f"].includes(e.name)),
+    "nothing ran after the failure",
+  );
+});
+
+Deno.test("the same Idempotency-Key answers the same order, and refuses a different one", async () => {
+  using system = await inMemorySystem();
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  const [first, second] = await Promise.all([system.checkout(order, headers), system.checkout(order, headers)]);
+  assert.equal(first.body.orderId, second.body.orderId);
+  const third = await system.checkout(order, headers);
+  assert.deepEqual(third.body, first.body);
+  assert.equal((await system.queue.status()).depth, 1, "queued once");
+  const other = await system.checkout(validOrder(), headers);
+  assert.equal(other.status, 400);
+  assert.match(other.body.error.message, /already used for a different order/);
+});
+
+Deno.test("an unreachable validator fails the checkout fast, naming it; an unreachable queue places nothing until a retry", async () => {
+  using system = await inMemorySystem();
+  system.down.add(HOSTS.FRAUD_DETECTION_URL);
+  const failed = await system.checkout(validOrder());
+  assert.equal(failed.status, 503);
+  assert.equal(failed.body.error.code, "unavailable");
+  assert.match(failed.body.error.message, /fraud_detection/);
+  system.down.clear();
+
+  const order = validOrder();
+  system.down.add(HOSTS.ORDER_QUEUE_URL);
+  const unqueued = await system.checkout(order, { "Idempotency-Key": "retry-me" });
+  assert.equal(unqueued.status, 503);
+  assert.match(unqueued.body.error.message, /retry with the same Idempotency-Key/);
+  system.down.clear();
+  const retried = await system.checkout(order, { "Idempotency-Key": "retry-me" });
+  assert.equal(retried.body.status, "Order Approved", "the retry queues the approved order");
+  assert.equal((await system.queue.orderState(retried.body.orderId)).state, "queued");
+});

@@ -1,0 +1,77 @@
+/**
+ * The order queue: a durable priority queue of approved orders in Deno KV,
+ * and the store executors commit orders and stock to, fenced by epoch.
+ *
+ * @module
+ */
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { orderQueueService, type QueueStatus } from "@bookstore/lib/contracts";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
+import { meter } from "@bookstore/lib/telemetry";
+import { OrderQueueStore } from "./store.ts";
+
+/** The order queue service; `store` is exposed for tests and tools. */
+export interface OrderQueueApp extends ServiceApp {
+  /** The queue's state. */
+  readonly store: OrderQueueStore;
+}
+
+/**
+ * Builds the queue on `deps` and seeds the stock of catalog books that have
+ * none yet; importing this module starts nothing.
+ */
+export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
+  const { config, kv } = deps;
+  const kit = createServiceKit("order_queue", deps);
+  const { app, log } = kit;
+  const store = new OrderQueueStore(kv, { leaseMs: config.queue.leaseMs, maxAttempts: config.queue.maxAttempts, log });
+  const seeded = await store.seedStock(loadCatalog());
+  if (seeded > 0) log.info("stock seeded from the catalog", { books: seeded });
+
+  // Read-only counters, no order or customer data: open like /healthz for operators.
+  app.get("/status", async (c) => c.json(await store.status()));
+
+  kit.rpc(orderQueueService, {
+    Enqueue: async ({ orderId, items }) => ({ created: await store.enqueue(orderId, items) }),
+    Dequeue: async (caller, ctx) => ({ lease: await store.dequeue(caller, { signal: ctx.signal }) }),
+    Ack: (request) => store.ack(request),
+    Nack: async (request) => ({ state: await store.nack(request) }),
+    AcquireEpoch: async ({ executorId }) => ({ epoch: await store.acquireEpoch(executorId) }),
+    GetOrderState: ({ orderId }) => store.orderState(orderId),
+    GetQueueStatus: () => store.status(),
+    ListStock: async () => ({ stock: await store.stock() }),
+    ListDeadLetters: async () => ({ deadLetters: await store.deadLetters() }),
+    RequeueDeadLetter: async ({ orderId }) => ({ requeued: await store.requeueDeadLetter(orderId) }),
+  });
+
+  let housekeeping: ReturnType<typeof setInterval> | undefined;
+  return {
+    app,
+    log,
+    store,
+    start() {
+      if (housekeeping !== undefined) return;
+      // Gauges read the last status the housekeeping timer saw: observers must not wait on I/O.
+      let lastStatus: QueueStatus | undefined;
+      meter.createObservableGauge("bookstore.queue.depth", { description: "Orders waiting in the queue" })
+        .addCallback((result) => lastStatus && result.observe(lastStatus.depth));
+      meter.createObservableGauge("bookstore.queue.leased", { description: "Orders leased to an executor" })
+        .addCallback((result) => lastStatus && result.observe(lastStatus.leased));
+      meter.createObservableGauge("bookstore.queue.dead_letters", { description: "Orders in the dead-letter list" })
+        .addCallback((result) => lastStatus && result.observe(lastStatus.deadLetters));
+      // Expired leases go back to the queue even while no leader is dequeuing.
+      housekeeping = setInterval(async () => {
+        try {
+          await store.reclaim();
+          lastStatus = await store.status();
+        } catch (error) {
+          log.error("housekeeping failed", { error });
+        }
+      }, Math.max(100, Math.floor(config.queue.leaseMs / 2)));
+    },
+    [Symbol.dispose]() {
+      clearInterval(housekeeping);
+      housekeeping = undefined;
+    },
+  };
+}

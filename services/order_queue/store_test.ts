@@ -1,0 +1,165 @@
+/**
+ * The queue store on an in-memory Deno KV: priority, leases, fencing, dead
+ * letters, stock and ack idempotency, without a process or a file.
+ */
+import assert from "node:assert/strict";
+import { Catalog, type CatalogBook } from "@bookstore/lib/catalog";
+import { createLogger } from "@bookstore/lib/log";
+import type { QueueItem } from "@bookstore/lib/contracts";
+import { isFenced, isLeaseLost, type RpcError } from "@bookstore/lib/rpc";
+import { OrderQueueStore } from "./store.ts";
+
+function book(bookId: string, stock: number): CatalogBook {
+  return {
+    bookId,
+    title: `Title of ${bookId}`,
+    author: "Someone",
+    year: 2000,
+    genres: ["fiction"],
+    description: "A book.",
+    price: 10,
+    stock,
+  };
+}
+
+/** A store on a fresh in-memory KV with three books in stock; dispose of it to close the KV. */
+async function openStore(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+  const kv = await Deno.openKv(":memory:");
+  const store = new OrderQueueStore(kv, {
+    leaseMs: options.leaseMs ?? 5000,
+    maxAttempts: options.maxAttempts ?? 3,
+    log: createLogger("test", { write: () => {} }),
+  });
+  await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
+  return { kv, store, [Symbol.dispose]: () => kv.close() };
+}
+
+/** Queues `items` as order o1 and leases it to `executorId` under a fresh epoch. */
+async function leased(store: OrderQueueStore, options: { items: QueueItem[]; executorId: number }) {
+  await store.enqueue("o1", options.items);
+  const epoch = await store.acquireEpoch(options.executorId);
+  const lease = (await store.dequeue({ executorId: options.executorId, epoch }))!;
+  return { orderId: "o1", leaseId: lease.leaseId, executorId: options.executorId, epoch };
+}
+
+Deno.test("seeding keeps existing stock and refuses unknown books", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  assert.equal(await store.seedStock(new Catalog([book("dune", 99), book("new", 2)])), 1, "only the new book");
+  const stock = new Map((await store.stock()).map((level) => [level.bookId, level.stock]));
+  assert.equal(stock.get("dune"), 5);
+  assert.equal(stock.get("new"), 2);
+  await assert.rejects(() => store.enqueue("o1", [{ bookId: "nope", quantity: 1 }]), /unknown book/);
+  await assert.rejects(() => store.enqueue("o1", [{ bookId: "dune", quantity: 0 }]), /at least 1/);
+});
+
+Deno.test("more books first, earliest first among equals; an order is queued once", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  assert.equal(await store.enqueue("small-1", [{ bookId: "dune", quantity: 1 }]), true);
+  assert.equal(await store.enqueue("big", [{ bookId: "ulysses", quantity: 3 }]), true);
+  assert.equal(await store.enqueue("small-2", [{ bookId: "dune", quantity: 1 }]), true);
+  assert.equal(await store.enqueue("big", [{ bookId: "ulysses", quantity: 3 }]), false, "a repeat is not queued");
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const order = [];
+  for (let lease = await store.dequeue(caller); lease; lease = await store.dequeue(caller)) order.push(lease.orderId);
+  assert.deepEqual(order, ["big", "small-1", "small-2"]);
+  assert.equal((await store.status()).leased, 3);
+});
+
+Deno.test("an ack executes the order once, taking its books from stock; a repeated ack answers the same", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const items = [{ bookId: "dune", quantity: 2 }, { bookId: "dune", quantity: 1 }];
+  const ack = await leased(store, { items, executorId: 2 });
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" });
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" }, "the same answer, no second effect");
+  const dune = (await store.stock()).find((level) => level.bookId === "dune");
+  assert.equal(dune?.stock, 2, "5 - 3, once");
+  const state = await store.orderState("o1");
+  assert.equal(state.state, "executed");
+  assert.equal(state.executorId, 2);
+  assert.equal((await store.status()).executed, 1);
+});
+
+Deno.test("an order the stock cannot cover fails without touching stock", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const items = [{ bookId: "emma", quantity: 2 }, { bookId: "dune", quantity: 1 }];
+  const outcome = await store.ack(await leased(store, { items, executorId: 1 }));
+  assert.equal(outcome.state, "failed");
+  assert.match(outcome.reason, /out of stock: emma \(wanted 2, 1 left\)/);
+  const stock = new Map((await store.stock()).map((level) => [level.bookId, level.stock]));
+  assert.equal(stock.get("emma"), 1);
+  assert.equal(stock.get("dune"), 5);
+});
+
+Deno.test("the fence refuses a deposed leader's dequeue and ack, and frees its leases for the new one", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const old = await store.acquireEpoch(1);
+  const lease = (await store.dequeue({ executorId: 1, epoch: old }))!;
+  const current = await store.acquireEpoch(4);
+  assert.ok(current > old);
+  await assert.rejects(() => store.dequeue({ executorId: 1, epoch: old }), (error: RpcError) => isFenced(error));
+  await assert.rejects(
+    () => store.ack({ orderId: "o1", leaseId: lease.leaseId, executorId: 1, epoch: old }),
+    (error: RpcError) => isFenced(error) && /stale/.test(error.message),
+  );
+  await assert.rejects(
+    () => store.dequeue({ executorId: 3, epoch: current }),
+    (error: RpcError) => isFenced(error) && /not issued to executor 3/.test(error.message),
+  );
+  // The new leader's first dequeue hands out the deposed leader's order again, without counting an attempt.
+  const again = (await store.dequeue({ executorId: 4, epoch: current }))!;
+  assert.equal(again.orderId, "o1");
+  assert.equal(again.attempt, 1);
+  await assert.rejects(
+    () => store.ack({ orderId: "o1", leaseId: lease.leaseId, executorId: 4, epoch: current }),
+    (error: RpcError) => isLeaseLost(error),
+  );
+  const status = await store.status();
+  assert.equal(status.epoch, current);
+  assert.equal(status.leaderId, 4);
+  assert.equal(status.fenced, 3);
+});
+
+Deno.test("an expired lease is handed out again; too many failed deliveries dead-letter the order", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 2 });
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const first = (await store.dequeue(caller))!;
+  assert.equal(await store.reclaim(Date.now()), 0, "a live lease stays");
+  assert.equal(await store.reclaim(first.expiresAt + 1), 1, "an expired one goes back to the queue");
+  const second = (await store.dequeue(caller))!;
+  assert.equal(second.attempt, 2);
+  assert.equal(
+    await store.nack({ ...caller, orderId: "o1", leaseId: second.leaseId, reason: "printer on fire" }),
+    "dead",
+  );
+  assert.equal(await store.dequeue(caller), undefined, "a dead letter is not handed out");
+  const [letter] = await store.deadLetters();
+  assert.equal(letter.orderId, "o1");
+  assert.equal(letter.reason, "printer on fire");
+  assert.equal((await store.status()).deadLetters, 1);
+  assert.equal(await store.requeueDeadLetter("o1"), true);
+  assert.equal(await store.requeueDeadLetter("o1"), false, "only once");
+  const third = (await store.dequeue(caller))!;
+  assert.equal(third.attempt, 1, "a requeued dead letter starts its count afresh");
+});
+
+Deno.test("a nack below the limit queues the order again", async () => {
+  using queue = await openStore({ maxAttempts: 3 });
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const lease = (await store.dequeue(caller))!;
+  assert.equal(await store.nack({ ...caller, orderId: "o1", leaseId: lease.leaseId, reason: "" }), "queued");
+  assert.equal((await store.orderState("o1")).reason, "given back");
+  assert.equal((await store.dequeue(caller))?.attempt, 2);
+});

@@ -1,0 +1,64 @@
+/**
+ * Suggestions: event f (after e) and direct recommendations. The last event
+ * of a checkout, so it is the one that reports approval to the orchestrator.
+ *
+ * @module
+ */
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { orderEventsService, type OrderItem, suggestionsService } from "@bookstore/lib/contracts";
+import { EventProtocol, type OrderSlot } from "@bookstore/lib/event_protocol";
+import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
+import { CoPurchases, recommend } from "./recommend.ts";
+import { SimilarityIndex } from "./similarity.ts";
+
+/** How many books a checkout suggests. */
+export const SUGGESTION_COUNT = 3;
+
+/** Builds suggestions on `deps`; importing this module starts nothing. */
+export function createApp(deps: KvServiceDeps): ServiceApp {
+  const { config, kv } = deps;
+  const kit = createServiceKit("suggestions", deps);
+  const { log } = kit;
+  const catalog = loadCatalog();
+  const index = new SimilarityIndex(catalog.books);
+  const coPurchases = new CoPurchases(kv);
+  const protocol = new EventProtocol<OrderItem[]>("suggestions", {
+    config,
+    log,
+    orchestrator: kit.peer(orderEventsService),
+  });
+
+  async function suggest(bookIds: string[], limit: number) {
+    const known = bookIds.filter((id) => catalog.get(id));
+    return recommend(known, { catalog, index, coPurchases: await coPurchases.with(known), limit });
+  }
+
+  async function suggestionsEvent(slot: OrderSlot<OrderItem[]>) {
+    const cart = slot.data.map((item) => catalog.resolve(item)?.bookId).filter((id): id is string => id !== undefined);
+    const books = await suggest(cart, SUGGESTION_COUNT);
+    const f = await protocol.run(slot, {
+      name: "f",
+      after: ["e"],
+      check: () => ({ ok: true, detail: books.map((b) => b.title).join("; ") }),
+    });
+    if (!f) return;
+    await coPurchases.record(cart);
+    await protocol.report(slot, { event: "f", outcome: "approved", suggestedBooks: books });
+  }
+
+  kit.rpc(suggestionsService, {
+    InitOrder: ({ orderId, items }) => {
+      protocol.init(orderId, items);
+      return {};
+    },
+    Advance: (request) => {
+      const slot = protocol.receive(request, { from: ["e"] });
+      if (slot) protocol.background(slot, suggestionsEvent);
+      return {};
+    },
+    ...protocol.endHandlers(),
+    Suggest: async ({ bookIds, limit }) => ({ books: await suggest(bookIds, limit || SUGGESTION_COUNT) }),
+  });
+
+  return kit.service(protocol);
+}
