@@ -55,11 +55,6 @@ export interface RpcRoutesOptions<S extends ServiceSpec> {
 
 const MAX_TIMEOUT_DIGITS = /^\d{1,10}$/;
 
-/** Answers an error the Connect way. */
-export function connectErrorResponse(_c: Context, error: RpcError): Response {
-  return error.toResponse();
-}
-
 /** Checks `Authorization: Bearer <token>` in constant time. */
 export async function hasValidCredential(headers: Headers, token: string): Promise<boolean> {
   const header = headers.get("authorization") ?? "";

@@ -216,3 +216,48 @@ Deno.test("a late refusal from an earlier term does not end the current one; a s
   await node.startElection("after stop");
   assert.equal(transport.sent.length, before, "nothing is sent after stop");
 });
+
+Deno.test("a won election whose epoch is not newer than one already announced leaves the candidate a follower", async () => {
+  const { node, transport, led } = replica(3, [1, 2, 4]);
+  transport.issued = 5; // the queue hands out 6, but 2 already announced 10
+  node.onHeartbeat({ leaderId: 2, epoch: 10 });
+  await settle();
+  assert.deepEqual(transport.to("election"), [4], "a lower leader makes it call an election");
+  assert.equal(node.role, "follower");
+  assert.equal(node.epoch, 10);
+  assert.deepEqual(led, []);
+});
+
+Deno.test("a Coordinator that arrives during an election ends it", async () => {
+  const { node, transport, led } = replica(2, [1, 3, 4]);
+  const answers: ((ok: boolean) => void)[] = [];
+  transport.election = (peerId, request) => {
+    transport.sent.push({ kind: "election", peerId, request });
+    return new Promise<boolean>((resolve) => answers.push(resolve));
+  };
+  const election = node.startElection("no leader known");
+  assert.equal(node.role, "candidate");
+  assert.deepEqual(node.onCoordinator({ leaderId: 4, epoch: 3 }), { accepted: true });
+  for (const answer of answers) answer(false);
+  await election;
+  assert.equal(node.role, "follower");
+  assert.equal(node.status().leaderId, 4);
+  assert.deepEqual(led, [], "it does not lead on top of the announced leader");
+});
+
+Deno.test("a leader answers an Election with heartbeats; another leader's heartbeat of a newer epoch deposes it", async () => {
+  const { node, transport } = replica(3, [1, 2, 4]);
+  transport.alive = new Set([1, 2]);
+  await node.startElection("replica started");
+  assert.equal(node.role, "leader");
+  assert.deepEqual(node.onElection({ candidateId: 1 }), { ok: true, responderId: 3 });
+  await settle();
+  assert.deepEqual(transport.to("heartbeat"), [1, 2, 4], "it reasserts itself instead of electing again");
+  assert.deepEqual(node.onHeartbeat({ leaderId: 4, epoch: node.epoch + 1 }), {
+    accepted: true,
+    epoch: node.epoch,
+    leaderId: 4,
+  });
+  assert.equal(node.role, "follower");
+  assert.equal(node.status().leaderId, 4);
+});

@@ -1,0 +1,97 @@
+/**
+ * The leader's work loop against a fake queue: it executes what it leases
+ * with its epoch, stops when it no longer leads, and steps down when the
+ * queue's fence refuses it.
+ */
+import assert from "node:assert/strict";
+import type { AckRequest, DequeueRequest, Lease, orderQueueService } from "@bookstore/lib/contracts";
+import { createLogger } from "@bookstore/lib/log";
+import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { OrderWorker } from "./worker.ts";
+
+function lease(orderId: string): Lease {
+  return { orderId, leaseId: `lease-${orderId}`, items: [{ bookId: "dune", quantity: 1 }], attempt: 1, expiresAt: 0 };
+}
+
+/** A worker for replica 2 on a queue that answers as `queue` says; `leading` is its epoch while it leads. */
+function worker(queue: {
+  dequeue: (request: DequeueRequest) => Lease | undefined;
+  ack?: (request: AckRequest) => void;
+}) {
+  const calls = { acks: [] as AckRequest[], stepDowns: [] as string[] };
+  const leadership = {
+    leading: 7 as number | undefined,
+    leads: (epoch: number) => leadership.leading === epoch,
+    stepDown: (reason: string, options: { led: number }) => {
+      if (leadership.leading === options.led) leadership.leading = undefined;
+      calls.stepDowns.push(reason);
+    },
+  };
+  const fake = {
+    Dequeue: (request: DequeueRequest) => Promise.resolve().then(() => ({ lease: queue.dequeue(request) })),
+    Ack: (request: AckRequest) =>
+      Promise.resolve().then(() => {
+        queue.ack?.(request);
+        calls.acks.push(request);
+        return { state: "executed" as const, reason: "" };
+      }),
+  };
+  const instance = new OrderWorker({
+    id: 2,
+    queue: fake as unknown as Client<typeof orderQueueService>,
+    leadership,
+    log: createLogger("test", { write: () => {} }),
+    pollIntervalMs: 1,
+    workMs: 0,
+  });
+  return { instance, leadership, calls };
+}
+
+Deno.test("the leader executes what it leases, with its epoch, until it no longer leads", async () => {
+  const pending = ["a", "b", "c"];
+  const { instance, leadership, calls } = worker({
+    dequeue: (request) => {
+      assert.deepEqual(request, { executorId: 2, epoch: 7 });
+      const next = pending.shift();
+      if (next === undefined) leadership.leading = undefined; // deposed once the queue is empty
+      return next === undefined ? undefined : lease(next);
+    },
+  });
+  await instance.work(7);
+  assert.deepEqual(calls.acks.map((ack) => [ack.orderId, ack.leaseId, ack.epoch]), [
+    ["a", "lease-a", 7],
+    ["b", "lease-b", 7],
+    ["c", "lease-c", 7],
+  ]);
+  assert.equal(instance.executed, 3);
+  assert.equal(instance.fenced, 0);
+});
+
+Deno.test("a dequeue refused by the fence makes the leader step down at once", async () => {
+  const { instance, leadership, calls } = worker({
+    dequeue: () => {
+      throw new RpcError("failed_precondition", "dequeue refused: epoch 7 is stale");
+    },
+  });
+  await instance.work(7);
+  assert.equal(leadership.leading, undefined);
+  assert.deepEqual(calls.stepDowns, ["dequeue refused: epoch 7 is stale"]);
+  assert.equal(instance.fenced, 1);
+});
+
+Deno.test("a lost lease is skipped; an ack refused by the fence ends the term", async () => {
+  const pending = ["lost", "fenced", "never"];
+  const { instance, calls } = worker({
+    dequeue: () => lease(pending.shift()!),
+    ack: ({ orderId }) => {
+      if (orderId === "lost") throw new RpcError("aborted", "lease lost");
+      if (orderId === "fenced") throw new RpcError("failed_precondition", "ack refused: epoch 7 is stale");
+    },
+  });
+  await instance.work(7);
+  assert.deepEqual(pending, ["never"], "nothing is dequeued after the fence refused the ack");
+  assert.deepEqual(calls.acks, []);
+  assert.equal(instance.executed, 0);
+  assert.equal(instance.fenced, 1);
+  assert.deepEqual(calls.stepDowns, ["ack refused: epoch 7 is stale"]);
+});
