@@ -4,10 +4,10 @@
  *
  * @module
  */
+import { delay } from "@bookstore/lib/async";
 import type { State } from "../../../utils/state.ts";
 import type { Handlers } from "../../../web/fresh.ts";
 import { eventStream } from "../../../web/sse.ts";
-import { delay } from "../../../utils/delay.ts";
 
 /** How often the order is read while it is not finished. */
 export const ORDER_POLL_MS = 250;
@@ -19,6 +19,8 @@ export const handler: Handlers<never, State> = {
   GET(ctx) {
     const signal = ctx.req.signal;
     return eventStream(signal, async (send) => {
+      // Stops waiting, without an error, when the browser goes away.
+      const pause = (ms: number) => delay(ms, { signal }).catch(() => {});
       let last = "";
       while (!signal.aborted) {
         let order;
@@ -26,7 +28,7 @@ export const handler: Handlers<never, State> = {
           order = await ctx.state.shop.order(ctx.params.orderId);
         } catch {
           send("unavailable", { message: "The shop cannot read its orders right now." });
-          await delay(ORDER_POLL_MS * 4, { signal });
+          await pause(ORDER_POLL_MS * 4);
           continue;
         }
         if (!order) {
@@ -37,7 +39,7 @@ export const handler: Handlers<never, State> = {
         if (json !== last) send("order", order);
         last = json;
         if (FINAL.has(order.status)) return;
-        await delay(ORDER_POLL_MS, { signal });
+        await pause(ORDER_POLL_MS);
       }
     });
   },
