@@ -3,10 +3,12 @@
  * benchmarks, each against a floor measured in the same run (never part of
  * `deno task test`). Without a name it runs both. Prints a Markdown report;
  * `--write` also appends it, dated and with the machine, to bench/RESULTS.md.
+ * `deno task bench profile` (bench/profile.ts) says where the CPU time goes.
  *
  * @module
  */
 import { benchCheckout } from "./checkout.ts";
+import { profileCheckout } from "./profile.ts";
 import { benchQueue } from "./queue.ts";
 import { machine } from "./report.ts";
 
@@ -15,7 +17,9 @@ function option(name: string): number | undefined {
   return index >= 0 ? Number(Deno.args[index + 1]) : undefined;
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0] === "profile") {
+  console.log(await profileCheckout({ seconds: option("seconds") }));
+} else if (import.meta.main) {
   const names = Deno.args.filter((arg) => arg === "queue" || arg === "checkout");
   const run = names.length > 0 ? names : ["queue", "checkout"];
   let report = `\n## ${new Date().toISOString().slice(0, 10)} — ${await machine()}\n`;

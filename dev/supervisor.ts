@@ -18,6 +18,8 @@ export interface SupervisorOptions {
   backoffMs?: number;
   /** Receives every output line of every child, and the supervisor's own notes. */
   onLine?: (name: string, line: string) => void;
+  /** Extra flags for every child's `deno run`, e.g. `["--cpu-prof"]` for profiling (default none). */
+  denoFlags?: string[];
 }
 
 interface Child {
@@ -171,6 +173,7 @@ export class Supervisor {
         "--allow-env",
         "--allow-read",
         `--allow-write=${dataDir}`,
+        ...(this.#options.denoFlags ?? []),
         spec.entry,
       ],
       cwd: this.#options.root,

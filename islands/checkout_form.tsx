@@ -15,7 +15,9 @@ import { useEffect, useRef } from "preact/hooks";
 import { cardDigits, detectBrand } from "@bookstore/lib/checks";
 import { COUNTRIES } from "@bookstore/lib/countries";
 import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@bookstore/lib/contracts";
-import { createClient, RpcError } from "@bookstore/lib/rpc";
+// The client half only: the server half is not for browsers.
+import { createClient } from "@bookstore/lib/rpc/client";
+import { RpcError } from "@bookstore/lib/rpc/errors";
 import { sha256Hex } from "@bookstore/lib/fingerprint";
 import AddToCart from "./add_to_cart.tsx";
 import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";

@@ -168,7 +168,7 @@ function mountFaults(app: Hono, options: { log: Logger; token: string }): FaultI
   const { log, token } = options;
   const injector = new FaultInjector();
   app.use("/admin/*", async (c, next) => {
-    if (!(await hasValidCredential(c.req.raw.headers, token))) {
+    if (!hasValidCredential(c.req.raw.headers, token)) {
       throw new RpcError("unauthenticated", "missing or invalid service credential");
     }
     await next();
@@ -232,12 +232,19 @@ export interface ServeOptions {
   log: Logger;
   /** Releases resources (timers, KV) after the server stopped accepting requests. */
   onShutdown?: () => void | Promise<void>;
+  /**
+   * How long in-flight requests get to finish after SIGTERM before the
+   * process exits anyway. A client's idle keep-alive connection would
+   * otherwise hold a graceful shutdown open until it closes.
+   * @default 2000
+   */
+  drainMs?: number;
 }
 
 /**
  * Serves `app` until SIGTERM or SIGINT, then stops accepting requests, lets
- * in-flight ones finish, runs `onShutdown` and exits. A stray promise
- * rejection is logged instead of ending the process.
+ * in-flight ones finish (for up to `drainMs`), runs `onShutdown` and exits. A
+ * stray promise rejection is logged instead of ending the process.
  */
 export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
   const { log } = options;
@@ -257,8 +264,14 @@ export function serve(app: Hono, options: ServeOptions): Deno.HttpServer<Deno.Ne
     stopping = true;
     log.info("shutting down", { signal });
     const force = setTimeout(() => Deno.exit(1), 5000);
+    const drainMs = options.drainMs ?? 2000;
     try {
-      await server.shutdown();
+      let drained = false;
+      await Promise.race([
+        server.shutdown().then(() => drained = true),
+        new Promise((resolve) => setTimeout(resolve, drainMs)),
+      ]);
+      if (!drained) log.warn("connections still open; exiting anyway", { drainMs });
       await options.onShutdown?.();
     } catch (error) {
       log.error("shutdown failed", { error });

@@ -9,7 +9,7 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { timingSafeEqual } from "hono/utils/buffer";
+import { timingSafeEqual } from "node:crypto";
 import type { z } from "zod";
 import { abortable } from "../async.ts";
 import type { Logger } from "../log.ts";
@@ -55,12 +55,21 @@ export interface RpcRoutesOptions<S extends ServiceSpec> {
 
 const MAX_TIMEOUT_DIGITS = /^\d{1,10}$/;
 
-/** Checks `Authorization: Bearer <token>` in constant time. */
-export async function hasValidCredential(headers: Headers, token: string): Promise<boolean> {
+const encoder = new TextEncoder();
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time for a token of the
+ * right length (only the length can leak, and every token we issue has the
+ * same). Synchronous on purpose: a SHA-256 digest per side, as a hashing
+ * compare does, cost a checkout more CPU than any handler (bench/RESULTS.md).
+ */
+export function hasValidCredential(headers: Headers, token: string): boolean {
   const header = headers.get("authorization") ?? "";
   const match = /^Bearer (.+)$/.exec(header);
   if (!match) return false;
-  return await timingSafeEqual(match[1], token);
+  const presented = encoder.encode(match[1]);
+  const expected = encoder.encode(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 /** A request in a codec other than Connect JSON: answered 415 with the codec that is spoken. */
@@ -224,7 +233,7 @@ async function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>)
 
 async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
   const { options, spec } = call;
-  if (options.token !== undefined && !(await hasValidCredential(c.req.raw.headers, options.token))) {
+  if (options.token !== undefined && !hasValidCredential(c.req.raw.headers, options.token)) {
     throw new RpcError("unauthenticated", "missing or invalid service credential");
   }
   const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();

@@ -53,11 +53,17 @@ export function recommend(
 ): BookRef[] {
   const similarity = options.index.similarTo(cart);
   const maxCount = Math.max(0, ...options.coPurchases.values());
-  const scored = [...similarity].filter(([id]) => !cart.includes(id)).map(([id, cosine]) => {
+  const candidates = new Set([...similarity.keys(), ...options.coPurchases.keys()].filter((id) => !cart.includes(id)));
+  const scored = [...candidates].filter((id) => options.catalog.get(id)).map((id) => {
     const together = maxCount > 0 ? (options.coPurchases.get(id) ?? 0) / maxCount : 0;
-    return { id, score: (1 - COPURCHASE_WEIGHT) * cosine + COPURCHASE_WEIGHT * together };
+    return { id, score: (1 - COPURCHASE_WEIGHT) * (similarity.get(id) ?? 0) + COPURCHASE_WEIGHT * together };
   });
   scored.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  // Books with nothing in common with the cart score 0 and follow in id order, as ties do.
+  for (const book of options.catalog.books) {
+    if (scored.length >= options.limit) break;
+    if (!candidates.has(book.bookId) && !cart.includes(book.bookId)) scored.push({ id: book.bookId, score: 0 });
+  }
   return scored.slice(0, options.limit).map(({ id }) => {
     const book = options.catalog.get(id)!;
     return { bookId: book.bookId, title: book.title, author: book.author };

@@ -25,3 +25,18 @@ Deno.test("co-purchases pull an unrelated book up the list", () => {
   assert.ok(!plain.some((b) => b.bookId === poem.bookId));
   assert.equal(boosted[0].bookId, poem.bookId);
 });
+
+Deno.test("the inverted index scores every book as a full cosine over all books would", () => {
+  const cart = ["dune", "foundation"];
+  const centroid = new Map<string, number>();
+  for (const id of cart) for (const [t, w] of index.vector(id)!) centroid.set(t, (centroid.get(t) ?? 0) + w);
+  const norm = Math.sqrt([...centroid.values()].reduce((s, w) => s + w * w, 0));
+  const scores = index.similarTo(cart);
+  for (const book of catalog.books) {
+    if (cart.includes(book.bookId)) continue;
+    let cosine = 0;
+    for (const [t, w] of index.vector(book.bookId)!) cosine += (w * (centroid.get(t) ?? 0)) / norm;
+    assert.ok(Math.abs((scores.get(book.bookId) ?? 0) - cosine) < 1e-12, book.bookId);
+  }
+  assert.ok(!scores.has("dune") && !scores.has("foundation"), "the cart is not scored");
+});

@@ -31,9 +31,10 @@ function termsOf(book: CatalogBook): string[] {
   return [...genres, author, author, ...tokenize(book.title), ...tokenize(book.title), ...tokenize(book.description)];
 }
 
-/** TF-IDF vectors of every catalog book. */
+/** TF-IDF vectors of every catalog book, with an inverted index from term to the books that have it. */
 export class SimilarityIndex {
   readonly #vectors = new Map<string, SparseVector>();
+  readonly #postings = new Map<string, { bookId: string; weight: number }[]>();
 
   /** Builds vectors for `books`. */
   constructor(books: readonly CatalogBook[]) {
@@ -54,6 +55,13 @@ export class SimilarityIndex {
       }
       this.#vectors.set(book.bookId, normalize(vector));
     });
+    for (const [bookId, vector] of this.#vectors) {
+      for (const [term, weight] of vector) {
+        let posting = this.#postings.get(term);
+        if (!posting) this.#postings.set(term, posting = []);
+        posting.push({ bookId, weight });
+      }
+    }
   }
 
   /** The vector of a book. */
@@ -61,7 +69,11 @@ export class SimilarityIndex {
     return this.#vectors.get(bookId);
   }
 
-  /** Cosine similarity of every other book to the centroid of `bookIds`. */
+  /**
+   * Cosine similarity to the centroid of `bookIds` of every other book that
+   * shares a term with it (books sharing none score 0 and are left out).
+   * Walks only the postings of the query's terms, not every book.
+   */
   similarTo(bookIds: readonly string[]): Map<string, number> {
     const centroid: SparseVector = new Map();
     for (const id of bookIds) {
@@ -69,11 +81,13 @@ export class SimilarityIndex {
         centroid.set(term, (centroid.get(term) ?? 0) + weight);
       }
     }
-    const query = normalize(centroid);
     const scores = new Map<string, number>();
-    for (const [id, vector] of this.#vectors) {
-      if (!bookIds.includes(id)) scores.set(id, dot(query, vector));
+    for (const [term, weight] of normalize(centroid)) {
+      for (const posting of this.#postings.get(term) ?? []) {
+        scores.set(posting.bookId, (scores.get(posting.bookId) ?? 0) + weight * posting.weight);
+      }
     }
+    for (const id of bookIds) scores.delete(id);
     return scores;
   }
 }
@@ -82,11 +96,4 @@ function normalize(vector: SparseVector): SparseVector {
   const norm = Math.sqrt([...vector.values()].reduce((sum, w) => sum + w * w, 0));
   if (norm === 0) return vector;
   return new Map([...vector].map(([term, weight]) => [term, weight / norm]));
-}
-
-function dot(a: SparseVector, b: SparseVector): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let sum = 0;
-  for (const [term, weight] of small) sum += weight * (large.get(term) ?? 0);
-  return sum;
 }

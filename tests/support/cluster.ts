@@ -30,6 +30,8 @@ export interface ClusterOptions {
   web?: boolean;
   /** Print every process's output (also with BOOKSTORE_TEST_VERBOSE=1). */
   verbose?: boolean;
+  /** Extra flags for every process's `deno run` (the benchmark profiles with `--cpu-prof`). */
+  denoFlags?: string[];
 }
 
 /** A running cluster. */
@@ -162,6 +164,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const supervisor = new Supervisor(specs, {
     root: ROOT,
     restart: options.restart ?? false,
+    denoFlags: options.denoFlags,
     onLine: verbose ? (name, line) => console.log(`${name} │ ${line}`) : undefined,
   });
   supervisor.start();
