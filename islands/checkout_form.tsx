@@ -18,7 +18,7 @@ import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@
 // The client half only: the server half is not for browsers.
 import { createClient } from "@bookstore/lib/rpc/client";
 import { RpcError } from "@bookstore/lib/rpc/errors";
-import { sha256Hex } from "@bookstore/lib/fingerprint";
+import { sha256Hex } from "@bookstore/lib/digest";
 import AddToCart from "./add_to_cart.tsx";
 import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";
 import { shopperReason } from "../utils/reasons.ts";

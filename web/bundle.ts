@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { sha256Hex } from "@bookstore/lib/fingerprint";
+import { sha256Hex } from "@bookstore/lib/digest";
 import type { ClientBundle } from "./server.ts";
 
 /** Bundles and minifies `web/client.ts` for the browser; throws with the bundler's errors. */

@@ -17,7 +17,7 @@ import {
   placeOrderResponseSchema,
   validationEventSchema,
 } from "@bookstore/lib/contracts";
-import { sha256Hex } from "@bookstore/lib/fingerprint";
+import { sha256Hex } from "@bookstore/lib/digest";
 import { RpcError } from "@bookstore/lib/rpc";
 
 /** An order as the orchestrator remembers it; checked on every read. */
