@@ -41,6 +41,12 @@ import type { Span } from "@opentelemetry/api";
 import { withSpan } from "./telemetry.ts";
 import { lessOrEqual, merge, tick, type VectorClock, zeroClock } from "./vector_clock.ts";
 
+/**
+ * How many cleared orders' answers are kept for a retried ClearOrder (each
+ * also for at most `ORDER_CACHE_TTL_MS`); the oldest go first.
+ */
+export const MAX_CLEARED_ANSWERS = 4096;
+
 /** One cached order in a validation service. */
 export interface OrderSlot<T> {
   /** The order's id. */
@@ -306,6 +312,8 @@ export class EventProtocol<T> implements Disposable {
     this.#slots.delete(orderId);
     const response = { clock: slot.clock, events: slot.events, consistent };
     this.#cleared.set(orderId, { response, expiresAt: Date.now() + this.#options.config.orderCacheTtlMs });
+    // Bounded by count as well as by time, so memory stays flat whatever the checkout rate.
+    if (this.#cleared.size > MAX_CLEARED_ANSWERS) this.#cleared.delete(this.#cleared.keys().next().value!);
     return response;
   }
 
