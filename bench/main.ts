@@ -1,5 +1,5 @@
 /**
- * `deno task bench [queue|checkout] [--write] [--seconds N] [--soak N]`: the
+ * `deno task bench [queue|checkout] [--write] [--seconds N] [--soak N] [--full-load-seconds N]`: the
  * benchmarks, each against a floor measured in the same run (never part of
  * `deno task test`). Without a name it runs both. Prints a Markdown report;
  * `--write` also appends it, dated and with the machine, to bench/RESULTS.md.
@@ -24,7 +24,13 @@ if (import.meta.main && Deno.args[0] === "profile") {
   const run = names.length > 0 ? names : ["queue", "checkout"];
   let report = `\n## ${new Date().toISOString().slice(0, 10)} — ${await machine()}\n`;
   if (run.includes("queue")) report += await benchQueue();
-  if (run.includes("checkout")) report += await benchCheckout({ seconds: option("seconds"), soak: option("soak") });
+  if (run.includes("checkout")) {
+    report += await benchCheckout({
+      seconds: option("seconds"),
+      soak: option("soak"),
+      fullLoadSeconds: option("full-load-seconds"),
+    });
+  }
   console.log(report);
   if (Deno.args.includes("--write")) {
     await Deno.writeTextFile(new URL("RESULTS.md", import.meta.url), report, { append: true });

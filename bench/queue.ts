@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import { OrderQueueStore } from "../services/order_queue/store.ts";
 import { startCluster } from "../tests/support/cluster.ts";
@@ -106,6 +107,7 @@ export async function benchQueue(): Promise<string> {
   const service = await serviceThroughput();
   const times = await failover();
   await Deno.remove(tmp, { recursive: true });
+  const timing = loadConfig().executor;
   const pct = (value: number) => `${Math.round((value / raw) * 100)}%`;
   return `
 ### Queue and failover
@@ -121,6 +123,8 @@ export async function benchQueue(): Promise<string> {
     Math.round(Math.max(...times))
   } ms | |
 
-Failover runs: ${times.map((t) => Math.round(t)).join(", ")} ms (heartbeat 100 ms, timeout 500 ms, election 200 ms).
+Failover runs: ${
+    times.map((t) => Math.round(t)).join(", ")
+  } ms (heartbeat ${timing.heartbeatIntervalMs} ms, timeout ${timing.heartbeatTimeoutMs} ms, election ${timing.electionTimeoutMs} ms).
 `;
 }

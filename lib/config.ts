@@ -154,10 +154,10 @@ export const envSchema: z.ZodObject<{
     .describe("Port of executor 1; replica n listens on base + n - 1."),
   EXECUTOR_PEERS: z.string().optional()
     .describe("Every replica as `id=url` pairs, comma separated; derived from the two above when unset."),
-  EXECUTOR_HEARTBEAT_INTERVAL_MS: millis(100).describe("How often the leader sends heartbeats."),
-  EXECUTOR_HEARTBEAT_TIMEOUT_MS: millis(500)
+  EXECUTOR_HEARTBEAT_INTERVAL_MS: millis(50).describe("How often the leader sends heartbeats."),
+  EXECUTOR_HEARTBEAT_TIMEOUT_MS: millis(200)
     .describe("Silence after which a follower calls an election."),
-  EXECUTOR_ELECTION_TIMEOUT_MS: millis(200)
+  EXECUTOR_ELECTION_TIMEOUT_MS: millis(100)
     .describe("How long a candidate waits for a higher replica to answer Election."),
   EXECUTOR_POLL_INTERVAL_MS: millis(50).describe("How often an idle leader polls the queue."),
   EXECUTOR_WORK_MS: z.coerce.number().int().min(0).max(60_000).default(0)
@@ -189,11 +189,11 @@ export interface ExecutorConfig {
   peers: Map<number, string>;
   /** The port this replica listens on, from its own entry in `peers`. @default 50061 */
   port: number;
-  /** How often the leader sends heartbeats (`EXECUTOR_HEARTBEAT_INTERVAL_MS`). @default 100 */
+  /** How often the leader sends heartbeats (`EXECUTOR_HEARTBEAT_INTERVAL_MS`). @default 50 */
   heartbeatIntervalMs: number;
-  /** Silence after which a follower calls an election (`EXECUTOR_HEARTBEAT_TIMEOUT_MS`). @default 500 */
+  /** Silence after which a follower calls an election (`EXECUTOR_HEARTBEAT_TIMEOUT_MS`). @default 200 */
   heartbeatTimeoutMs: number;
-  /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 200 */
+  /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 100 */
   electionTimeoutMs: number;
   /** How often an idle leader polls the queue (`EXECUTOR_POLL_INTERVAL_MS`). @default 50 */
   pollIntervalMs: number;
