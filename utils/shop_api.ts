@@ -146,8 +146,10 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       if (!cached || now - cached.at > ttl) {
         const books = checkout.ListBooks({ query: "" }).then((answer) => answer.books);
         cached = { at: now, books };
-        // A failed read must not be reused.
-        books.catch(() => cached?.books === books && (cached = undefined));
+        // A failed read must not be reused by the next request.
+        books.catch(() => {
+          if (cached?.books === books) cached = undefined;
+        });
       }
       return cached.books;
     },

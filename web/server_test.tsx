@@ -37,6 +37,8 @@ const manifest: Manifest = {
         </section>
       ),
     },
+    // Listed after the dynamic route on purpose: the static one must still win.
+    "./routes/items/special.tsx": { default: () => <p>the special item page</p> },
   },
   islands: { "./islands/counter.tsx": { default: Counter } },
 };
@@ -66,6 +68,11 @@ Deno.test("a page with an island carries its props and the hashed bundle; one wi
   assert.ok(!withIsland.includes("<x>"), "the parameter is escaped");
   const plain = await (await app.request("/")).text();
   assert.ok(!plain.includes("<script"), plain);
+});
+
+Deno.test("a static route wins over a dynamic one beside it", async () => {
+  assert.match(await (await app.request("/items/special")).text(), /the special item page/);
+  assert.match(await (await app.request("/items/other")).text(), /<h1>other<\/h1>/);
 });
 
 Deno.test("the bundle is cached for a year under its hash", async () => {
