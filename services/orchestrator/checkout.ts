@@ -26,7 +26,7 @@ import {
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { type Client, hasCode, RpcError } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
@@ -288,22 +288,63 @@ export class Checkout {
         "the request ended before the approved order was queued; retry with the same Idempotency-Key",
       );
     }
+    const { orderQueue } = this.#options.peers;
+    const request = {
+      orderId: record.orderId,
+      items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
+    };
     try {
-      await this.#options.peers.orderQueue.Enqueue({
-        orderId: record.orderId,
-        items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
-      });
+      await orderQueue.Enqueue(request);
     } catch (error) {
-      this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
-      throw new RpcError(
-        "unavailable",
-        `the order queue is unavailable, so the order was not placed (${
-          (error as Error).message
-        }); retry with the same Idempotency-Key`,
-        { peer: "order_queue" },
-      );
+      if (!isAmbiguous(error)) {
+        // The queue answered and refused: nothing was queued.
+        this.#options.log.error("the queue refused an approved order", { orderId: record.orderId, error });
+        throw new RpcError(
+          "unavailable",
+          `the order queue refused the order, so it was not placed (${
+            (error as Error).message
+          }); retry with the same Idempotency-Key`,
+          { peer: "order_queue" },
+        );
+      }
+      // Sent but unanswered: the queue may have committed it. Find out before answering.
+      if (!await this.#resolveEnqueue(request)) {
+        this.#options.log.error("could not learn whether an approved order was queued", {
+          orderId: record.orderId,
+          error,
+        });
+        throw new RpcError(
+          "unavailable",
+          `the order queue did not confirm order ${record.orderId} (${
+            (error as Error).message
+          }): it may have been placed. Check GET /orders/${record.orderId}, or retry with the same Idempotency-Key; do not place it again without one`,
+          { peer: "order_queue" },
+        );
+      }
     }
     await this.#options.orders.put({ ...record, queued: true });
+  }
+
+  /**
+   * After an ambiguous Enqueue: `true` once the queue is known to hold the
+   * order (it had it, or a repeated, idempotent Enqueue put it there),
+   * `false` while the queue cannot say.
+   */
+  async #resolveEnqueue(request: { orderId: string; items: { bookId: string; quantity: number }[] }) {
+    const { orderQueue } = this.#options.peers;
+    try {
+      await orderQueue.GetOrderState({ orderId: request.orderId });
+      return true;
+    } catch (error) {
+      if (!hasCode(error, "not_found")) return false;
+    }
+    try {
+      // Not there (yet): queueing it now, under the same id, settles it either way.
+      await orderQueue.Enqueue(request);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   #lines(order: Order) {
@@ -317,6 +358,12 @@ export class Checkout {
     }
     return [...lines.values()];
   }
+}
+
+// After a request was sent, these codes leave its effect unknown.
+function isAmbiguous(error: unknown): boolean {
+  return !(error instanceof RpcError) || ["unavailable", "deadline_exceeded", "canceled", "unknown", "internal"]
+    .includes(error.code);
 }
 
 function asUnavailable(error: unknown): RpcError {

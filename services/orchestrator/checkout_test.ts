@@ -26,7 +26,12 @@ const HOSTS = {
   ORDER_QUEUE_URL: "http://order-queue.test",
 };
 
-/** Every checkout service in memory; `down` makes a host unreachable. Dispose of it to close the KVs. */
+/**
+ * Every checkout service in memory; `down` makes a host unreachable, and a
+ * method named in `loseAnswers` (e.g. `OrderQueueService/Enqueue`) runs but
+ * its answer is lost, as if the peer died before replying. Dispose of it to
+ * close the KVs.
+ */
 async function inMemorySystem() {
   const config = loadConfig({
     ...HOSTS,
@@ -38,13 +43,18 @@ async function inMemorySystem() {
   const log = createLogger("test", { level: "info", write: (line) => lines.push(line) });
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
-  const fetch: typeof globalThis.fetch = (input, init) => {
+  const loseAnswers = new Set<string>();
+  const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const service = apps.get(url.origin);
     if (!service || down.has(url.origin)) {
-      return Promise.reject(new TypeError(`error sending request for url (${url}): connection refused`));
+      throw new TypeError(`error sending request for url (${url}): connection refused`);
     }
-    return Promise.resolve(service.app.request(input instanceof Request ? input : url.href, init));
+    const response = await service.app.request(input instanceof Request ? input : url.href, init);
+    if ([...loseAnswers].some((method) => url.pathname.endsWith(method))) {
+      throw new TypeError(`error reading a response from ${url}: connection reset`);
+    }
+    return response;
   };
   const kvs = await Promise.all(Array.from({ length: 4 }, () => Deno.openKv(":memory:")));
   const [orchestratorKv, fraudKv, suggestionsKv, queueKv] = kvs;
@@ -59,6 +69,7 @@ async function inMemorySystem() {
   return {
     queue: queue.store,
     down,
+    loseAnswers,
     lines,
     async checkout(order: unknown, headers: Record<string, string> = {}) {
       const response = await orchestrator.request("/checkout", {
@@ -152,4 +163,31 @@ Deno.test("an unreachable validator fails the checkout fast, naming it; an unrea
   const retried = await system.checkout(order, { "Idempotency-Key": "retry-me" });
   assert.equal(retried.body.status, "Order Approved", "the retry queues the approved order");
   assert.equal((await system.queue.orderState(retried.body.orderId)).state, "queued");
+});
+
+Deno.test("an Enqueue whose answer is lost is resolved by asking the queue, never reported as not placed", async () => {
+  using system = await inMemorySystem();
+  // The queue commits every Enqueue but no answer comes back; its other methods answer.
+  system.loseAnswers.add("OrderQueueService/Enqueue");
+  const answered = await system.checkout(validOrder());
+  assert.equal(answered.status, 200, JSON.stringify(answered.body));
+  assert.equal(answered.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(answered.body.orderId)).state, "queued");
+  assert.equal((await system.get(`/orders/${answered.body.orderId}`)).body.status, "queued");
+
+  // The queue commits and then dies: nothing it does can be learned until it is back.
+  system.loseAnswers.add("OrderQueueService/GetOrderState");
+  system.loseAnswers.add("OrderQueueService/GetQueueStatus");
+  const before = (await system.queue.status()).depth;
+  const unknown = await system.checkout(validOrder());
+  assert.equal(unknown.status, 503);
+  assert.doesNotMatch(unknown.body.error.message, /not placed/);
+  assert.match(unknown.body.error.message, /may have been placed/);
+  assert.equal((await system.queue.status()).depth, before + 1, "the queue holds the order the client was not sure of");
+  const orderId = unknown.body.error.message.match(/order ([0-9a-f-]{36})/)?.[1];
+  assert.ok(orderId, "the answer names the order, so the client can look it up");
+  system.loseAnswers.clear();
+  const view = await system.get(`/orders/${orderId}`);
+  assert.equal(view.status, 200, "the order the queue holds is not a 404");
+  assert.equal(view.body.status, "queued");
 });
