@@ -198,7 +198,7 @@ export class Checkout {
       }
     }
     const cleared = await Promise.allSettled(
-      validators.map(([, client]) => client.ClearOrder({ orderId, finalClock })),
+      validators.map(([, client]) => client.ClearOrder({ orderId, finalClock, approved: options.approved })),
     );
     const events: ValidationEvent[] = [];
     cleared.forEach((result, i) => {

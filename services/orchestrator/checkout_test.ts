@@ -16,6 +16,7 @@ import { createApp as createOrderQueue } from "@bookstore/order_queue";
 import { createApp as createSuggestions } from "@bookstore/suggestions";
 import { createApp as createTransactionVerification } from "@bookstore/transaction_verification";
 import { cardNumber, validOrder } from "../../tests/support/orders.ts";
+import { waitFor } from "../../tests/support/wait.ts";
 import { createApp as createOrchestrator } from "./app.ts";
 
 const HOSTS = {
@@ -32,9 +33,10 @@ const HOSTS = {
  * its answer is lost, as if the peer died before replying. Dispose of it to
  * close the KVs.
  */
-async function inMemorySystem() {
+async function inMemorySystem(env: Record<string, string> = {}) {
   const config = loadConfig({
     ...HOSTS,
+    ...env,
     BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
     BOOKSTORE_FINGERPRINT_KEY: crypto.randomUUID(),
     BOOKSTORE_LOG_LEVEL: "error",
@@ -68,6 +70,7 @@ async function inMemorySystem() {
   const orchestrator = apps.get(HOSTS.ORCHESTRATOR_URL)!.app;
   return {
     queue: queue.store,
+    suggestionsKv,
     down,
     loseAnswers,
     lines,
@@ -190,4 +193,32 @@ Deno.test("an Enqueue whose answer is lost is resolved by asking the queue, neve
   const view = await system.get(`/orders/${orderId}`);
   assert.equal(view.status, 200, "the order the queue holds is not a 404");
   assert.equal(view.body.status, "queued");
+});
+
+Deno.test("a retry under the same key counts once for velocity, and co-purchases only once it is approved", async () => {
+  using system = await inMemorySystem({ CHECKOUT_TIMEOUT_MS: "300", RPC_TIMEOUT_MS: "100" });
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  // Every event runs, but no outcome reaches the orchestrator: the client sees timeouts and retries.
+  system.down.add(HOSTS.ORCHESTRATOR_URL);
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const { status } = await system.checkout(order, headers);
+    assert.equal(status, 504);
+  }
+  const copurchases = async () => {
+    let count = 0;
+    for await (const entry of system.suggestionsKv.list<Deno.KvU64>({ prefix: ["copurchase"] })) {
+      count += Number(entry.value.value);
+    }
+    return count;
+  };
+  assert.equal(await copurchases(), 0, "nothing learned from orders the orchestrator did not approve");
+  system.down.clear();
+  // The validators' client may hold its circuit open a moment; the customer keeps retrying.
+  const answer = await waitFor(async () => {
+    const { status, body } = await system.checkout(order, headers);
+    return status === 200 && body;
+  }, { message: "an answer to the retried checkout" });
+  assert.equal(answer.status, "Order Approved", `a retrying customer is not fraud: ${answer.reasons}`);
+  assert.equal(await copurchases(), 2, "dune and foundation, both ways, once");
 });
