@@ -94,18 +94,18 @@ export class Checkout {
   /**
    * Places an order. With an idempotency key, a repeated call answers the
    * first call's result and creates nothing new. `signal` is the caller's:
-   * once it aborts, an approved order is not queued (a retry with the same
-   * key queues it).
+   * once it and every retry that joined the same placement have aborted, an
+   * approved order is not queued (a later retry with the same key queues it).
    */
   async place(
     order: Order,
     options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<PlaceOrderResponse> {
-    const signal = options.signal ?? new AbortController().signal;
     return await this.#options.orders.placeOnce(order, {
       key: options.idempotencyKey,
-      place: (orderId) => this.#place(order, { orderId, signal }),
-      resume: async (record) => {
+      signal: options.signal,
+      place: (orderId, signal) => this.#place(order, { orderId, signal }),
+      resume: async (record, signal) => {
         if (record.approved && !record.queued) await this.#enqueue(record, signal);
       },
     });

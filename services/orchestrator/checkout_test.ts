@@ -46,8 +46,10 @@ async function inMemorySystem(env: Record<string, string> = {}) {
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
   const loseAnswers = new Set<string>();
+  const seen: { onRequest?: (url: URL) => void } = {};
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
+    seen.onRequest?.(url);
     const service = apps.get(url.origin);
     if (!service || down.has(url.origin)) {
       throw new TypeError(`error sending request for url (${url}): connection refused`);
@@ -71,14 +73,16 @@ async function inMemorySystem(env: Record<string, string> = {}) {
   return {
     queue: queue.store,
     suggestionsKv,
+    seen,
     down,
     loseAnswers,
     lines,
-    async checkout(order: unknown, headers: Record<string, string> = {}) {
+    async checkout(order: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
       const response = await orchestrator.request("/checkout", {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify(order),
+        signal,
       });
       return { status: response.status, body: await response.json() };
     },
@@ -221,4 +225,35 @@ Deno.test("a retry under the same key counts once for velocity, and co-purchases
   }, { message: "an answer to the retried checkout" });
   assert.equal(answer.status, "Order Approved", `a retrying customer is not fraud: ${answer.reasons}`);
   assert.equal(await copurchases(), 2, "dune and foundation, both ways, once");
+});
+
+Deno.test("a retry that joins a running checkout is not ended by the first caller going away", async () => {
+  using system = await inMemorySystem();
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  const first = new AbortController();
+  // The first client disconnects once validation has reached its last event, while its retry still waits.
+  system.seen.onRequest = (url) => {
+    if (url.pathname.endsWith("OrderEventsService/ReportOutcome")) first.abort();
+  };
+  const gone = system.checkout(order, headers, first.signal);
+  const retry = system.checkout(order, headers);
+  const [, answer] = await Promise.all([gone, retry]);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.equal(answer.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(answer.body.orderId)).state, "queued");
+
+  // A placement whose every caller went away does not queue; a later retry with the key does.
+  const alone = new AbortController();
+  const other = validOrder();
+  const otherHeaders = { "Idempotency-Key": crypto.randomUUID() };
+  system.seen.onRequest = (url) => {
+    if (url.pathname.endsWith("OrderEventsService/ReportOutcome")) alone.abort();
+  };
+  const abandoned = await system.checkout(other, otherHeaders, alone.signal);
+  assert.equal(abandoned.status, 504);
+  system.seen.onRequest = undefined;
+  const later = await system.checkout(other, otherHeaders);
+  assert.equal(later.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(later.body.orderId)).state, "queued");
 });
