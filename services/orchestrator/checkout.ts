@@ -137,7 +137,7 @@ export class Checkout {
   async #validate(order: Order, orderId: string) {
     const { peers, config, log } = this.#options;
     // One budget for the whole validation, however many calls and retries it takes.
-    const budget = { signal: AbortSignal.timeout(config.checkoutTimeoutMs) };
+    const budget = { deadline: Date.now() + config.checkoutTimeoutMs };
     const init = await Promise.allSettled([
       peers.transactionVerification.InitOrder({ orderId, order }, budget),
       // The schema keeps only the fields fraud detection may see: no card data.
