@@ -227,13 +227,15 @@ export class OrderQueueStore {
    */
   async ack(caller: AckRequest): Promise<AckResponse> {
     return await commitWithRetry(async () => {
-      const fence = await this.#admit(caller, "ack");
       const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       const order = orderEntry.value;
       if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
+      // A repeated ack of what this lease already finished answers the same, whatever
+      // the epoch is now: the order was executed, and the caller must hear so.
       if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
         return { state: order.state, reason: order.reason };
       }
+      const fence = await this.#admit(caller, "ack");
       this.#checkLease(order, caller.leaseId, "ack");
       const wanted = new Map<string, number>();
       for (const item of order.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);

@@ -163,3 +163,16 @@ Deno.test("a nack below the limit queues the order again", async () => {
   assert.equal((await store.orderState("o1")).reason, "given back");
   assert.equal((await store.dequeue(caller))?.attempt, 2);
 });
+
+Deno.test("an ack retried after the epoch changed still answers executed, not fenced", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const ack = await leased(store, { items: [{ bookId: "dune", quantity: 1 }], executorId: 2 });
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" });
+  // The answer was lost; meanwhile another replica took over.
+  await store.acquireEpoch(4);
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" }, "the retry hears what happened");
+  const other = { ...ack, leaseId: "not-the-lease" };
+  await assert.rejects(() => store.ack(other), (error: RpcError) => isFenced(error), "anything else is fenced");
+  assert.equal((await store.stock()).find((level) => level.bookId === "dune")?.stock, 4, "taken once");
+});
