@@ -41,9 +41,9 @@ const fenced = {
 };
 
 /** The `DequeueRequest` message. */
-export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num }> = message(
+export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num; requestId: Str }> = message(
   "DequeueRequest",
-  z.object({ ...fenced }),
+  z.object({ ...fenced, requestId: str(64) }),
 );
 
 /** Who dequeues, on behalf of which epoch. */
@@ -257,7 +257,8 @@ export const orderQueueService: ServiceSpec<
 > = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
-    Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: false }),
+    // Idempotent by request id: a retry answers the lease the first attempt took.
+    Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: true }),
     Ack: method(ackRequestSchema, { output: ackResponseSchema, idempotent: true }),
     Nack: method(nackRequestSchema, { output: nackResponseSchema, idempotent: false }),
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),

@@ -67,10 +67,14 @@ export class OrderWorker {
     const { id, queue, leadership, log, pollIntervalMs, workMs } = this.#options;
     log.info("work loop started", { epoch });
     let failures = 0;
+    // One id per dequeue, kept until it is answered: a dequeue whose answer was
+    // lost is asked again under the same id and answers the lease it took.
+    let requestId = crypto.randomUUID();
     while (leadership.leads(epoch)) {
       let lease;
       try {
-        lease = (await queue.Dequeue({ executorId: id, epoch })).lease;
+        lease = (await queue.Dequeue({ executorId: id, epoch, requestId })).lease;
+        requestId = crypto.randomUUID();
       } catch (error) {
         if (isFenced(error)) {
           this.#fenced += 1;

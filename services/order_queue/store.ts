@@ -44,8 +44,8 @@ interface Fence {
   leaderId: number;
 }
 
-/** Who is calling on behalf of which epoch. */
-export type Caller = DequeueRequest;
+/** Who is calling on behalf of which epoch (and, for a dequeue, which request). */
+export type Caller = Pick<DequeueRequest, "executorId" | "epoch"> & { requestId?: string };
 
 /** Options for {@linkcode OrderQueueStore}. */
 export interface StoreOptions {
@@ -62,6 +62,7 @@ const orderKey = (orderId: string) => ["order", orderId];
 const leasedKey = (orderId: string) => ["leased", orderId];
 const deadKey = (orderId: string) => ["dead", orderId];
 const stockKey = (bookId: string) => ["stock", bookId];
+const dequeuedKey = (caller: Caller) => ["dequeued", caller.executorId, caller.requestId ?? ""];
 const FENCE_KEY = ["fence"];
 
 /** The durable queue and stock store. */
@@ -167,6 +168,8 @@ export class OrderQueueStore {
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
     return await commitWithRetry(async (): Promise<Lease | undefined | typeof RETRY> => {
       const fence = await this.#admit(caller, "dequeue");
+      const repeated = await this.#repeatedDequeue(caller);
+      if (repeated) return repeated;
       // A new leader's first dequeue frees its predecessors' leases at once;
       // expired leases are freed by the housekeeping timer (app.ts).
       if (caller.epoch !== this.#reclaimedForEpoch) {
@@ -198,14 +201,20 @@ export class OrderQueueStore {
       };
       // A caller that has given up would never learn of the lease: do not take it.
       options.signal?.throwIfAborted();
-      const result = await this.#kv.atomic()
+      const atomic = this.#kv.atomic()
         .check(fence)
         .check(head.value)
         .check(orderEntry)
         .delete(head.value.key)
         .set(orderKey(order.orderId), updated)
-        .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch })
-        .commit();
+        .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch });
+      // Remember which lease this request took, so that its retry answers the same one.
+      if (caller.requestId) {
+        atomic.set(dequeuedKey(caller), { orderId: order.orderId, leaseId: lease.leaseId }, {
+          expireIn: this.#options.leaseMs * 2,
+        });
+      }
+      const result = await atomic.commit();
       if (result.ok) {
         this.#options.log.info("leased", { orderId: order.orderId, epoch: caller.epoch, attempt: updated.attempts });
         return {
@@ -218,6 +227,26 @@ export class OrderQueueStore {
       }
       return RETRY;
     }, { what: "dequeue" });
+  }
+
+  // The lease an earlier attempt of the same request took, while the caller still holds it.
+  async #repeatedDequeue(caller: Caller): Promise<Lease | undefined> {
+    if (!caller.requestId) return undefined;
+    const taken = await this.#kv.get<{ orderId: string; leaseId: string }>(dequeuedKey(caller));
+    if (!taken.value) return undefined;
+    const order = (await this.#kv.get<QueuedOrder>(orderKey(taken.value.orderId))).value;
+    const lease = order?.lease;
+    if (order?.state !== "leased" || lease?.leaseId !== taken.value.leaseId || lease.epoch !== caller.epoch) {
+      return undefined; // that lease is gone: this request may take another
+    }
+    this.#options.log.info("dequeue repeated", { orderId: order.orderId, requestId: caller.requestId });
+    return {
+      orderId: order.orderId,
+      leaseId: lease.leaseId,
+      items: order.items,
+      attempt: order.attempts,
+      expiresAt: lease.expiresAt,
+    };
   }
 
   /**
@@ -286,7 +315,8 @@ export class OrderQueueStore {
   }
 
   // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
-  // stale epoch, which is `failed_precondition` (the caller no longer leads).
+  // stale epoch, which is `failed_precondition` (the caller no longer leads), and
+  // unlike contention, which is `unavailable` (commitWithRetry; try again).
   #checkLease(order: QueuedOrder, leaseId: string, action: string) {
     if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
       throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);

@@ -176,3 +176,26 @@ Deno.test("an ack retried after the epoch changed still answers executed, not fe
   await assert.rejects(() => store.ack(other), (error: RpcError) => isFenced(error), "anything else is fenced");
   assert.equal((await store.stock()).find((level) => level.bookId === "dune")?.stock, 4, "taken once");
 });
+
+Deno.test("a dequeue retried under its request id answers the same lease, so lost answers dead-letter nothing", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 2 });
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("o2", [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  // The first answer is lost; the executor asks again with the same request id, twice.
+  const lost = (await store.dequeue({ ...caller, requestId: "r1" }))!;
+  const again = (await store.dequeue({ ...caller, requestId: "r1" }))!;
+  assert.deepEqual(again, lost, "the same lease, not a second one");
+  assert.deepEqual(await store.dequeue({ ...caller, requestId: "r1" }), lost);
+  assert.equal((await store.orderState(lost.orderId)).attempts, 1, "one delivery, however often it was asked");
+  const next = (await store.dequeue({ ...caller, requestId: "r2" }))!;
+  assert.notEqual(next.orderId, lost.orderId, "another request takes the next order");
+  assert.deepEqual(await store.ack({ ...caller, orderId: lost.orderId, leaseId: again.leaseId }), {
+    state: "executed",
+    reason: "",
+  });
+  // Once the lease is finished, the old request id takes nothing it cannot ack.
+  assert.equal(await store.dequeue({ ...caller, requestId: "r1" }), undefined);
+});
