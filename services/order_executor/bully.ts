@@ -28,6 +28,7 @@ import type {
   HeartbeatResponse,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
+import { isFenced, isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 import type { ObservableGauge } from "@opentelemetry/api";
 
@@ -248,10 +249,18 @@ export class BullyNode implements Disposable {
       }
       this.#options.onLead(epoch);
     } catch (error) {
-      // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
-      this.noteQueue(false);
-      this.#log("election failed", { error });
       if (this.#role === "candidate") this.#role = "follower";
+      if (isFenced(error)) {
+        // The queue refused: a live leader holds the fence. Ask again soon, in case it was its last call.
+        this.noteQueue(true);
+        this.#log("epoch refused", { reason: error.message });
+        const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#options.timing;
+        this.#lastHeartbeatAt = this.#now() - heartbeatTimeoutMs + 2 * heartbeatIntervalMs;
+        return;
+      }
+      // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
+      if (isPeerFailure(error)) this.noteQueue(false);
+      this.#log("election failed", { error });
       this.#lastHeartbeatAt = this.#now();
     } finally {
       this.#electing = false;

@@ -24,7 +24,13 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
   const { config, kv } = deps;
   const kit = createServiceKit("order_queue", deps);
   const { app, log } = kit;
-  const store = new OrderQueueStore(kv, { leaseMs: config.queue.leaseMs, maxAttempts: config.queue.maxAttempts, log });
+  const store = new OrderQueueStore(kv, {
+    leaseMs: config.queue.leaseMs,
+    maxAttempts: config.queue.maxAttempts,
+    // The leader lease lasts as long as the executors wait for a silent leader.
+    leaderLeaseMs: config.executor.heartbeatTimeoutMs,
+    log,
+  });
   const seeded = await store.seedStock(loadCatalog());
   if (seeded > 0) log.info("stock seeded from the catalog", { books: seeded });
 

@@ -9,6 +9,14 @@
  * inside the same atomic commit as its writes, so a deposed leader's call can
  * never take or finish an order, even if it races the new leader's election.
  *
+ * Leader lease: while the fence's holder keeps calling the queue (a dequeue,
+ * ack or nack admitted under its epoch) within `leaderLeaseMs`, a lower
+ * replica's `AcquireEpoch` is refused, so a replica that merely cannot hear
+ * the leader's heartbeats (a partition between replicas, not from the queue)
+ * cannot take the fence from a leader that is working. A higher replica may
+ * still take over (Bully's rule: the highest live id leads), and once the
+ * holder falls silent anyone may.
+ *
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
@@ -55,6 +63,10 @@ export interface StoreOptions {
   maxAttempts: number;
   /** Logger. */
   log: Logger;
+  /** How long the fence's holder keeps it from lower replicas after its last call (0: no lease). */
+  leaderLeaseMs?: number;
+  /** The clock (default `Date.now`); tests pass a fake one. */
+  now?: () => number;
 }
 
 const readyKey = (order: QueuedOrder) => ["ready", -order.totalQuantity, order.seq, order.orderId];
@@ -71,6 +83,8 @@ export class OrderQueueStore {
   readonly #options: StoreOptions;
   #lastSeq = 0;
   #reclaimedForEpoch = -1;
+  // When the fence's holder last called (in memory: after a restart, no holder is live).
+  #holderSeen?: { epoch: number; at: number };
 
   /** Wraps an open KV. */
   constructor(kv: Deno.Kv, options: StoreOptions) {
@@ -132,10 +146,14 @@ export class OrderQueueStore {
     return result.ok;
   }
 
-  /** Issues a new epoch, higher than any before, to `executorId`. */
+  /**
+   * Issues a new epoch, higher than any before, to `executorId`; refused
+   * (`failed_precondition`) while a higher live holder keeps the leader lease.
+   */
   async acquireEpoch(executorId: number): Promise<number> {
     return await commitWithRetry(async () => {
       const fence = await this.#kv.get<Fence>(FENCE_KEY);
+      this.#checkLeaderLease(fence.value, executorId);
       const epoch = (fence.value?.epoch ?? 0) + 1;
       const result = await this.#kv.atomic().check(fence).set(FENCE_KEY, { epoch, leaderId: executorId }).commit();
       if (!result.ok) return RETRY;
@@ -144,11 +162,27 @@ export class OrderQueueStore {
     }, { what: "issuing an epoch" });
   }
 
+  #checkLeaderLease(fence: Fence | null, executorId: number) {
+    const leaseMs = this.#options.leaderLeaseMs ?? 0;
+    const seen = this.#holderSeen;
+    if (!fence || leaseMs <= 0 || !seen || seen.epoch !== fence.epoch) return;
+    if (executorId >= fence.leaderId) return; // the holder itself, or a higher replica
+    const quiet = (this.#options.now ?? Date.now)() - seen.at;
+    if (quiet > leaseMs) return;
+    throw new RpcError(
+      "failed_precondition",
+      `AcquireEpoch refused: executor ${fence.leaderId} leads epoch ${fence.epoch} and called ${quiet} ms ago`,
+    );
+  }
+
   /** Reads the fence and refuses a caller that does not hold the current epoch. */
   async #admit(caller: Caller, action: string): Promise<Deno.KvEntryMaybe<Fence>> {
     const fence = await this.#kv.get<Fence>(FENCE_KEY);
     const current = fence.value ?? { epoch: 0, leaderId: 0 };
-    if (caller.epoch === current.epoch && caller.executorId === current.leaderId) return fence;
+    if (caller.epoch === current.epoch && caller.executorId === current.leaderId) {
+      this.#holderSeen = { epoch: current.epoch, at: (this.#options.now ?? Date.now)() };
+      return fence;
+    }
     await this.#kv.atomic().sum(["counter", "fenced"], 1n).commit();
     this.#options.log.warn("fenced", { action, executorId: caller.executorId, epoch: caller.epoch, current });
     const why = caller.epoch < current.epoch

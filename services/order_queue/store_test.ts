@@ -23,11 +23,15 @@ function book(bookId: string, stock: number): CatalogBook {
 }
 
 /** A store on a fresh in-memory KV with three books in stock; dispose of it to close the KV. */
-async function openStore(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+async function openStore(
+  options: { leaseMs?: number; maxAttempts?: number; leaderLeaseMs?: number; now?: () => number } = {},
+) {
   const kv = await Deno.openKv(":memory:");
   const store = new OrderQueueStore(kv, {
     leaseMs: options.leaseMs ?? 5000,
     maxAttempts: options.maxAttempts ?? 3,
+    leaderLeaseMs: options.leaderLeaseMs,
+    now: options.now,
     log: createLogger("test", { write: () => {} }),
   });
   await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
@@ -198,4 +202,28 @@ Deno.test("a dequeue retried under its request id answers the same lease, so los
   });
   // Once the lease is finished, the old request id takes nothing it cannot ack.
   assert.equal(await store.dequeue({ ...caller, requestId: "r1" }), undefined);
+});
+
+Deno.test("the leader lease: a lower replica cannot take the fence from a holder that keeps calling", async () => {
+  const clock = { now: 1_000_000 };
+  using queue = await openStore({ leaderLeaseMs: 500, now: () => clock.now });
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(4);
+  // Replica 3 cannot hear 4's heartbeats, but 4 keeps working the queue.
+  for (let beat = 0; beat < 20; beat++) {
+    clock.now += 100;
+    assert.equal(await store.dequeue({ executorId: 4, epoch }), undefined);
+    await assert.rejects(
+      () => store.acquireEpoch(3),
+      (error: RpcError) => isFenced(error) && /executor 4 leads epoch/.test(error.message),
+    );
+  }
+  assert.equal((await store.status()).epoch, epoch, "no epoch changed hands: no ping-pong");
+  assert.equal(await store.acquireEpoch(4), epoch + 1, "the holder itself may take a new one");
+  // Once the holder falls silent past the lease, anyone may take over.
+  clock.now += 501;
+  assert.equal(await store.acquireEpoch(3), epoch + 2);
+  const held = await store.acquireEpoch(3);
+  await store.dequeue({ executorId: 3, epoch: held });
+  assert.equal(await store.acquireEpoch(4), held + 1, "a higher replica still takes over (Bully)");
 });
