@@ -139,7 +139,7 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
     client[name] = async (input, call = {}) => {
       const caller = callerSignal(call);
       const ended = () => callerEnded(caller!, { peer: options.peer, fullMethod });
-      if (caller?.aborted) throw ended();
+      if (caller?.aborted) throw notSent(ended());
       const attempt = () => {
         // The caller may have gone while this attempt waited (behind a backoff or a half-open trial).
         if (caller?.aborted) throw ended();
@@ -154,10 +154,12 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
       } catch (error) {
         if (caller?.aborted && !(error instanceof RpcError)) throw ended();
         if (error instanceof BrokenCircuitError) {
-          throw new RpcError(
-            "unavailable",
-            `${options.peer} is unavailable (circuit open after repeated failures)`,
-            { peer: options.peer, cause: error },
+          throw notSent(
+            new RpcError(
+              "unavailable",
+              `${options.peer} is unavailable (circuit open after repeated failures)`,
+              { peer: options.peer, cause: error },
+            ),
           );
         }
         throw error;
@@ -165,6 +167,24 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
     };
   }
   return client as Client<S>;
+}
+
+// Errors of calls that never sent their request: the peer cannot have acted on it.
+const NOT_SENT = new WeakSet<object>();
+
+function notSent(error: RpcError): RpcError {
+  NOT_SENT.add(error);
+  return error;
+}
+
+/**
+ * Whether `error` failed a call that never sent its request (the circuit was
+ * open, or the caller's budget had ended before it started), so the peer
+ * cannot have acted on it. Any other failure after a request went out, above
+ * all `unavailable` and `deadline_exceeded`, leaves its effect unknown.
+ */
+export function wasNotSent(error: unknown): boolean {
+  return error instanceof RpcError && NOT_SENT.has(error);
 }
 
 // Errors that mean the caller's own budget ended (or it cancelled), not that the peer failed.

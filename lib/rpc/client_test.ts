@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { createClient, type Fetch } from "./client.ts";
+import { createClient, type Fetch, wasNotSent } from "./client.ts";
 import { defineService, method } from "./define.ts";
 import type { RpcError } from "./errors.ts";
 
@@ -119,4 +119,25 @@ Deno.test("Connect-Timeout-Ms is the time the caller has left, not the whole per
   assert.ok(sent > 0 && sent <= 200, `sent ${sent} ms with 200 ms left`);
   await client.Get({ bookId: "dune" });
   assert.equal(peer.seen.at(-1)!.get("connect-timeout-ms"), "1000", "without a budget, the per-call timeout");
+});
+
+Deno.test("a call refused by the open circuit is known not to have been sent; a failed one that went out is not", async () => {
+  const peer = fakePeer();
+  const client = createClient(stock, {
+    baseUrl: "http://stock.test",
+    peer: "stock",
+    timeoutMs: 1000,
+    retries: 0,
+    breaker: { threshold: 1, halfOpenAfterMs: 60_000 },
+    fetch: peer.fetch,
+  });
+  peer.answerWith(unavailable);
+  const sent = await client.Get({ bookId: "dune" }).catch((error) => error);
+  assert.equal(sent.code, "unavailable");
+  assert.equal(wasNotSent(sent), false, "it went out: its effect is unknown");
+  const requests = peer.seen.length;
+  const refused = await client.Get({ bookId: "dune" }).catch((error) => error);
+  assert.match(refused.message, /circuit open/);
+  assert.equal(wasNotSent(refused), true);
+  assert.equal(peer.seen.length, requests, "nothing was sent");
 });

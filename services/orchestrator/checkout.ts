@@ -26,7 +26,7 @@ import {
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, hasCode, RpcError } from "@bookstore/lib/rpc";
+import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
@@ -297,11 +297,11 @@ export class Checkout {
       await orderQueue.Enqueue(request);
     } catch (error) {
       if (!isAmbiguous(error)) {
-        // The queue answered and refused: nothing was queued.
-        this.#options.log.error("the queue refused an approved order", { orderId: record.orderId, error });
+        // The queue refused it, or it never went out (the circuit is open): nothing was queued.
+        this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
         throw new RpcError(
           "unavailable",
-          `the order queue refused the order, so it was not placed (${
+          `the order queue did not take the order, so it was not placed (${
             (error as Error).message
           }); retry with the same Idempotency-Key`,
           { peer: "order_queue" },
@@ -362,6 +362,7 @@ export class Checkout {
 
 // After a request was sent, these codes leave its effect unknown.
 function isAmbiguous(error: unknown): boolean {
+  if (wasNotSent(error)) return false;
   return !(error instanceof RpcError) || ["unavailable", "deadline_exceeded", "canceled", "unknown", "internal"]
     .includes(error.code);
 }

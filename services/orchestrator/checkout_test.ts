@@ -257,3 +257,15 @@ Deno.test("a retry that joins a running checkout is not ended by the first calle
   assert.equal(later.body.status, "Order Approved");
   assert.equal((await system.queue.orderState(later.body.orderId)).state, "queued");
 });
+
+Deno.test("failing operator reads of the queue do not open the circuit approved checkouts go through", async () => {
+  using system = await inMemorySystem();
+  system.loseAnswers.add("OrderQueueService/GetQueueStatus");
+  for (let read = 0; read < 8; read++) {
+    const cluster = await system.get("/cluster");
+    assert.equal(cluster.body.queue.reachable, false);
+  }
+  const { status, body } = await system.checkout(validOrder());
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.status, "Order Approved");
+});

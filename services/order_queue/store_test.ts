@@ -227,3 +227,44 @@ Deno.test("the leader lease: a lower replica cannot take the fence from a holder
   await store.dequeue({ executorId: 3, epoch: held });
   assert.equal(await store.acquireEpoch(4), held + 1, "a higher replica still takes over (Bully)");
 });
+
+Deno.test("status is read from counts kept in the same commits, never by scanning", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 1 });
+  const { kv } = queue;
+  // The store under test lists only what it must: never the ready, leased or dead prefixes for a status.
+  const scanned: string[] = [];
+  const watched = new Proxy(kv, {
+    get(target, key) {
+      if (key === "list") {
+        return (selector: { prefix: Deno.KvKey }, options?: Deno.KvListOptions) => {
+          scanned.push(String(selector.prefix[0]));
+          return target.list(selector, options);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const store = new OrderQueueStore(watched, {
+    leaseMs: 1000,
+    maxAttempts: 1,
+    log: createLogger("test", { write: () => {} }),
+  });
+  for (const orderId of ["a", "b", "c", "d"]) await store.enqueue(orderId, [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const a = (await store.dequeue(caller))!;
+  const b = (await store.dequeue(caller))!;
+  const c = (await store.dequeue(caller))!;
+  await store.ack({ ...caller, orderId: a.orderId, leaseId: a.leaseId });
+  assert.equal(await store.nack({ ...caller, orderId: b.orderId, leaseId: b.leaseId, reason: "no" }), "dead");
+  assert.equal(await store.reclaim(c.expiresAt + 1), 1, "c's lease expired: dead after its one attempt");
+  assert.equal(await store.requeueDeadLetter(b.orderId), true);
+  scanned.length = 0;
+  const status = await store.status();
+  assert.deepEqual(scanned, [], "no scan");
+  assert.deepEqual(
+    { depth: status.depth, leased: status.leased, deadLetters: status.deadLetters, executed: status.executed },
+    { depth: 2, leased: 0, deadLetters: 1, executed: 1 },
+  );
+});
