@@ -28,7 +28,7 @@ import {
 import type { Logger } from "@bookstore/lib/log";
 import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
-import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
+import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
@@ -201,6 +201,7 @@ export class Checkout {
       validators.map(([, client]) => client.ClearOrder({ orderId, finalClock, approved: options.approved })),
     );
     const events: ValidationEvent[] = [];
+    let checked = 0;
     cleared.forEach((result, i) => {
       const service = validators[i][0];
       if (result.status === "rejected") {
@@ -208,16 +209,23 @@ export class Checkout {
         return;
       }
       const response: OrderClockResponse = result.value;
-      if (!response.consistent) {
+      // Checked here too, against what this orchestrator learned before clearing (the outcome's
+      // clock and the clocks the services answered CancelOrder with), not only on the service's
+      // word: a service that ticked after it was stopped is caught even if it does not notice.
+      const late = response.events.filter((event) => !lessOrEqual(event.clock, finalClock)).map((e) => e.name);
+      checked += 1;
+      if (!response.consistent || !lessOrEqual(response.clock, finalClock) || late.length > 0) {
         log.error("a service's clock is not <= the final clock", {
           orderId,
           service,
           serviceClock: response.clock,
           finalClock,
+          lateEvents: late.join(""),
         });
       }
       events.push(...response.events);
     });
+    log.info("final clock checked", { orderId, approved: options.approved, services: checked });
     events.sort((a, b) => a.name.localeCompare(b.name));
     return { finalClock, events };
   }

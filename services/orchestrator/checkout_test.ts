@@ -46,7 +46,7 @@ async function inMemorySystem(env: Record<string, string> = {}) {
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
   const loseAnswers = new Set<string>();
-  const seen: { onRequest?: (url: URL) => void } = {};
+  const seen: { onRequest?: (url: URL) => void; onResponse?: (url: URL, body: unknown) => unknown } = {};
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     seen.onRequest?.(url);
@@ -57,6 +57,10 @@ async function inMemorySystem(env: Record<string, string> = {}) {
     const response = await service.app.request(input instanceof Request ? input : url.href, init);
     if ([...loseAnswers].some((method) => url.pathname.endsWith(method))) {
       throw new TypeError(`error reading a response from ${url}: connection reset`);
+    }
+    if (seen.onResponse && response.ok) {
+      const body = seen.onResponse(url, await response.json());
+      return Response.json(body, { status: response.status, headers: response.headers });
     }
     return response;
   };
@@ -268,4 +272,23 @@ Deno.test("failing operator reads of the queue do not open the circuit approved 
   const { status, body } = await system.checkout(validOrder());
   assert.equal(status, 200, JSON.stringify(body));
   assert.equal(body.status, "Order Approved");
+});
+
+Deno.test("the final-clock check catches a validator that ticked after it was stopped, even one that does not notice", async () => {
+  using system = await inMemorySystem();
+  // Fraud detection answers ClearOrder with one more tick than it answered CancelOrder with
+  // (an event after the stop), and claims its clock is consistent.
+  system.seen.onResponse = (url, body) => {
+    if (url.origin !== HOSTS.FRAUD_DETECTION_URL || !url.pathname.endsWith("/ClearOrder")) return body;
+    const answer = body as { clock: Record<string, number>; consistent: boolean };
+    const late = { ...answer.clock, fraud_detection: (answer.clock.fraud_detection ?? 0) + 1 };
+    return { ...answer, clock: late, consistent: true };
+  };
+  const expired = validOrder({ creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } });
+  const { body } = await system.checkout(expired);
+  assert.equal(body.status, "Order Rejected");
+  const errors = system.lines.filter((line) => line.includes("a service's clock is not <= the final clock"));
+  assert.equal(errors.length, 1, "the late tick is reported");
+  assert.match(errors[0], /fraud_detection/);
+  assert.ok(system.lines.some((line) => line.includes("final clock checked")), "the check ran");
 });
