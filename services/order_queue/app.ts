@@ -28,6 +28,7 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
   const store = new OrderQueueStore(kv, {
     leaseMs: config.queue.leaseMs,
     maxAttempts: config.queue.maxAttempts,
+    agingMs: config.queue.agingMs,
     // The leader lease lasts as long as the executors wait for a silent leader.
     leaderLeaseMs: config.executor.heartbeatTimeoutMs,
     log,
@@ -48,7 +49,7 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
     GetOrderState: ({ orderId }) => store.orderState(orderId),
     GetQueueStatus: () => store.status(),
     ListStock: async () => ({ stock: await store.stock() }),
-    ListDeadLetters: async () => ({ deadLetters: await store.deadLetters() }),
+    ListDeadLetters: (page) => store.deadLetterPage(page),
     RequeueDeadLetter: async ({ orderId }) => ({ requeued: await store.requeueDeadLetter(orderId) }),
   });
 

@@ -1,8 +1,13 @@
 /**
  * The order queue's state in Deno KV. Priority lives in the key order:
- * `["ready", -totalQuantity, seq, orderId]` sorts the order with the most
- * books first and, among equals, the earliest arrival first, so the head of
- * the queue is one range read of length one and taking it one atomic commit.
+ * `["ready", rank, seq, orderId]` with `rank = enqueuedAt / agingMs -
+ * totalQuantity` sorts the order with the most books first and, among
+ * equals, the earliest arrival first, so the head of the queue is one range
+ * read of length one and taking it one atomic commit. The arrival term is
+ * aging: an order that has waited `agingMs` longer than another ranks as if
+ * it had one more book, so a small order waits behind a steady stream of
+ * large ones for at most (their size - its size) × `agingMs`, never forever.
+ * (`agingMs` 0: no aging, `rank = -totalQuantity`.)
  *
  * Fencing: the queue issues epochs (`AcquireEpoch`) and keeps the newest with
  * its leader in `["fence"]`. Every dequeue, ack and nack checks that entry
@@ -26,6 +31,7 @@ import {
   type DeadLetter,
   type DequeueRequest,
   type Lease,
+  MAX_DEAD_LETTER_PAGE,
   MAX_DISTINCT_BOOKS,
   type NackRequest,
   type NackResponse,
@@ -61,6 +67,8 @@ export interface StoreOptions {
   leaseMs: number;
   /** Deliveries after which an order is dead-lettered. */
   maxAttempts: number;
+  /** Waiting that counts as one more book (aging); 0 or absent: none. */
+  agingMs?: number;
   /** Logger. */
   log: Logger;
   /** How long the fence's holder keeps it from lower replicas after its last call (0: no lease). */
@@ -69,7 +77,6 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-const readyKey = (order: QueuedOrder) => ["ready", -order.totalQuantity, order.seq, order.orderId];
 const orderKey = (orderId: string) => ["order", orderId];
 const leasedKey = (orderId: string) => ["leased", orderId];
 const deadKey = (orderId: string) => ["dead", orderId];
@@ -132,9 +139,16 @@ export class OrderQueueStore {
       .commit();
   }
 
+  // The order's place in line: its rank (size, aged by its arrival), then its arrival.
+  #readyKey(order: QueuedOrder): Deno.KvKey {
+    const agingMs = this.#options.agingMs ?? 0;
+    const rank = agingMs > 0 ? order.enqueuedAt / agingMs - order.totalQuantity : -order.totalQuantity;
+    return ["ready", rank, order.seq, order.orderId];
+  }
+
   // Arrival order: wall-clock microseconds, forced strictly increasing.
   #nextSeq(): number {
-    this.#lastSeq = Math.max(Date.now() * 1000, this.#lastSeq + 1);
+    this.#lastSeq = Math.max((this.#options.now ?? Date.now)() * 1000, this.#lastSeq + 1);
     return this.#lastSeq;
   }
 
@@ -150,7 +164,7 @@ export class OrderQueueStore {
       const stock = await this.#kv.get(stockKey(item.bookId));
       if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
     }
-    const now = Date.now();
+    const now = (this.#options.now ?? Date.now)();
     const record: QueuedOrder = {
       orderId,
       state: "queued",
@@ -167,7 +181,7 @@ export class OrderQueueStore {
     const result = await this.#kv.atomic()
       .check({ key: orderKey(orderId), versionstamp: null })
       .set(orderKey(orderId), record)
-      .set(readyKey(record), orderId)
+      .set(this.#readyKey(record), orderId)
       .sum(countKey("ready"), ONE)
       .commit();
     if (result.ok) this.#options.log.info("enqueued", { orderId, totalQuantity: record.totalQuantity });
@@ -433,7 +447,7 @@ export class OrderQueueStore {
       atomic.sum(countKey("dead"), ONE);
     } else {
       atomic.set(orderKey(order.orderId), { ...rest, state: "queued", reason: options.reason, updatedAt: Date.now() });
-      atomic.set(readyKey(order), order.orderId);
+      atomic.set(this.#readyKey(order), order.orderId);
       atomic.sum(countKey("ready"), ONE);
     }
     const result = await atomic.commit();
@@ -529,7 +543,35 @@ export class OrderQueueStore {
     return levels;
   }
 
-  /** The dead-letter list. */
+  /**
+   * One page of the dead-letter list, in order id order: at most `pageSize`
+   * letters (default 100) from `pageToken` on (the previous page's
+   * `nextPageToken`), and the token of the next page, empty on the last.
+   */
+  async deadLetterPage(
+    page: { pageSize?: number; pageToken?: string } = {},
+  ): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }> {
+    const limit = Math.min(Math.max(1, page.pageSize || 100), MAX_DEAD_LETTER_PAGE);
+    const entries = this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] }, {
+      limit,
+      cursor: page.pageToken || undefined,
+    });
+    const deadLetters: DeadLetter[] = [];
+    for await (const entry of entries) {
+      const order = await this.orderState(entry.key[1] as string);
+      deadLetters.push({
+        orderId: order.orderId,
+        attempts: order.attempts,
+        reason: entry.value.reason,
+        items: order.items,
+        deadAt: entry.value.deadAt,
+      });
+    }
+    // A full page may have more after it; an empty cursor means the list ended.
+    return { deadLetters, nextPageToken: deadLetters.length === limit ? entries.cursor : "" };
+  }
+
+  /** The whole dead-letter list (for tools and tests; the RPC pages with {@linkcode OrderQueueStore.deadLetterPage}). */
   async deadLetters(): Promise<DeadLetter[]> {
     const letters: DeadLetter[] = [];
     for await (const entry of this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] })) {
@@ -556,7 +598,7 @@ export class OrderQueueStore {
       .check(orderEntry)
       .delete(deadKey(orderId))
       .set(orderKey(orderId), order)
-      .set(readyKey(order), orderId)
+      .set(this.#readyKey(order), orderId)
       .sum(countKey("dead"), MINUS_ONE)
       .sum(countKey("ready"), ONE)
       .commit();

@@ -24,13 +24,15 @@ function book(bookId: string, stock: number): CatalogBook {
 
 /** A store on a fresh in-memory KV with three books in stock; dispose of it to close the KV. */
 async function openStore(
-  options: { leaseMs?: number; maxAttempts?: number; leaderLeaseMs?: number; now?: () => number } = {},
+  options: { leaseMs?: number; maxAttempts?: number; leaderLeaseMs?: number; agingMs?: number; now?: () => number } =
+    {},
 ) {
   const kv = await Deno.openKv(":memory:");
   const store = new OrderQueueStore(kv, {
     leaseMs: options.leaseMs ?? 5000,
     maxAttempts: options.maxAttempts ?? 3,
     leaderLeaseMs: options.leaderLeaseMs,
+    agingMs: options.agingMs,
     now: options.now,
     log: createLogger("test", { write: () => {} }),
   });
@@ -267,4 +269,52 @@ Deno.test("status is read from counts kept in the same commits, never by scannin
     { depth: status.depth, leased: status.leased, deadLetters: status.deadLetters, executed: status.executed },
     { depth: 2, leased: 0, deadLetters: 1, executed: 1 },
   );
+});
+
+Deno.test("aging: a small order is not starved by a steady stream of larger ones", async () => {
+  const clock = { now: 1_000_000 };
+  using queue = await openStore({ agingMs: 1000, now: () => clock.now });
+  const { store } = queue;
+  await store.enqueue("small", [{ bookId: "dune", quantity: 1 }]);
+  // A 3-book order arrives every second; the leader takes one order per second.
+  const epoch = await store.acquireEpoch(1);
+  const taken: string[] = [];
+  for (let i = 1; i <= 5; i++) {
+    clock.now += 1000;
+    await store.enqueue(`big-${i}`, [{ bookId: "ulysses", quantity: 3 }]);
+    taken.push((await store.dequeue({ executorId: 1, epoch }))!.orderId);
+  }
+  // small ranks 1000 - 1; big-i ranks 1000 + i - 3: from big-2 on, small has waited long enough.
+  assert.deepEqual(taken, ["big-1", "small", "big-2", "big-3", "big-4"]);
+
+  // Among orders that arrive together, more books still go first.
+  using fresh = await openStore({ agingMs: 1000, now: () => clock.now });
+  await fresh.store.enqueue("one", [{ bookId: "dune", quantity: 1 }]);
+  clock.now += 10;
+  await fresh.store.enqueue("two", [{ bookId: "dune", quantity: 2 }]);
+  const e = await fresh.store.acquireEpoch(1);
+  assert.equal((await fresh.store.dequeue({ executorId: 1, epoch: e }))!.orderId, "two");
+});
+
+Deno.test("dead letters are listed a page at a time", async () => {
+  using queue = await openStore({ maxAttempts: 1 });
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  for (let i = 0; i < 25; i++) {
+    await store.enqueue(`o${i}`, [{ bookId: "dune", quantity: 1 }]);
+    const lease = (await store.dequeue(caller))!;
+    await store.nack({ ...caller, orderId: lease.orderId, leaseId: lease.leaseId, reason: "no" });
+  }
+  const ids: string[] = [];
+  const sizes: number[] = [];
+  let pageToken = "";
+  do {
+    const page = await store.deadLetterPage({ pageSize: 10, pageToken });
+    ids.push(...page.deadLetters.map((letter) => letter.orderId));
+    sizes.push(page.deadLetters.length);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  assert.deepEqual(sizes, [10, 10, 5]);
+  assert.equal(new Set(ids).size, 25);
 });
