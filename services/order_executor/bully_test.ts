@@ -12,6 +12,7 @@ import type {
   HeartbeatResponse,
 } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
+import { RpcError } from "@bookstore/lib/rpc";
 import { BullyNode, type BullyTransport } from "./bully.ts";
 
 const TIMING = { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 500 };
@@ -215,4 +216,43 @@ Deno.test("a late refusal from an earlier term does not end the current one; a s
   node.tick();
   await node.startElection("after stop");
   assert.equal(transport.sent.length, before, "nothing is sent after stop");
+});
+
+Deno.test("a candidate refused an epoch by a live leader's lease stays a follower and asks again soon", async () => {
+  const { node, transport, clock, led } = replica(3, [1, 2, 4]);
+  let refusals = 1;
+  transport.acquireEpoch = () => {
+    if (refusals-- > 0) {
+      return Promise.reject(new RpcError("failed_precondition", "AcquireEpoch refused: executor 4 leads epoch 7"));
+    }
+    return Promise.resolve(8);
+  };
+  await node.startElection("no heartbeat from 4");
+  assert.equal(node.role, "follower");
+  assert.deepEqual(led, []);
+  // Two beats later, not a whole heartbeat timeout, it tries again (the holder may have made its last call).
+  clock.now += 2 * TIMING.heartbeatIntervalMs + 1;
+  node.tick();
+  await settle();
+  assert.equal(node.role, "leader");
+  assert.deepEqual(led, [8]);
+});
+
+Deno.test("a replica cut off from the queue past the heartbeat timeout is no leader and no candidate", async () => {
+  const { node, transport, clock } = replica(4, [1, 2, 3]);
+  transport.alive = new Set([1, 2, 3]);
+  await node.startElection("replica started");
+  node.noteQueue(false);
+  clock.now += TIMING.heartbeatTimeoutMs; // not yet past
+  node.tick();
+  assert.equal(node.role, "leader");
+  const sent = transport.to("heartbeat").length;
+  clock.now += 1;
+  node.tick();
+  await settle();
+  assert.equal(node.role, "follower", "it stepped down");
+  assert.equal(transport.to("heartbeat").length, sent, "and sent no heartbeat");
+  assert.deepEqual(node.onElection({ candidateId: 3 }), { ok: false, responderId: 4 });
+  node.noteQueue(true);
+  assert.deepEqual(node.onElection({ candidateId: 3 }), { ok: true, responderId: 4 });
 });
