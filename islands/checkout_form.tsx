@@ -171,7 +171,7 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
         kind: "error",
         retryable,
         message: retryable
-          ? "We could not reach the shop. Your order was not placed twice: submit again to finish it."
+          ? "We could not confirm your order: it may or may not have been placed, and it will not be placed twice. Submit again to finish it."
           : shopperReason(error instanceof Error ? error.message : String(error)),
       };
     } finally {
@@ -256,7 +256,9 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
             )
             : (
               <>
-                <h2 tabIndex={-1} ref={resultHeading}>The order was not placed</h2>
+                <h2 tabIndex={-1} ref={resultHeading}>
+                  {answer.retryable ? "The order is not confirmed yet" : "The order was not placed"}
+                </h2>
                 <p role="alert">{answer.message}</p>
               </>
             )}

@@ -91,6 +91,7 @@ export const envSchema: z.ZodObject<{
   ORDER_CACHE_TTL_MS: Num;
   QUEUE_LEASE_MS: Num;
   QUEUE_MAX_ATTEMPTS: Num;
+  QUEUE_AGING_MS: Num;
   EXECUTOR_ID: Num;
   EXECUTOR_REPLICAS: Num;
   EXECUTOR_BASE_PORT: Num;
@@ -146,6 +147,8 @@ export const envSchema: z.ZodObject<{
   QUEUE_LEASE_MS: millis(5000).describe("How long a dequeued order stays leased before it is handed out again."),
   QUEUE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)
     .describe("Deliveries after which an order goes to the dead-letter list."),
+  QUEUE_AGING_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000)
+    .describe("Waiting that counts as one more book in the queue's priority (aging); 0 turns aging off."),
   EXECUTOR_ID: z.coerce.number().int().min(1).max(1000).default(1)
     .describe("This executor replica's unique id (higher wins elections)."),
   EXECUTOR_REPLICAS: z.coerce.number().int().min(1).max(16).default(DEFAULT_PORTS.executors.length)
@@ -234,8 +237,12 @@ export interface Config {
   checkoutTimeoutMs: number;
   /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
   orderCacheTtlMs: number;
-  /** The queue's leases (`QUEUE_LEASE_MS`) and delivery limit (`QUEUE_MAX_ATTEMPTS`). @default { leaseMs: 5000, maxAttempts: 5 } */
-  queue: { leaseMs: number; maxAttempts: number };
+  /**
+   * The queue's leases (`QUEUE_LEASE_MS`), delivery limit (`QUEUE_MAX_ATTEMPTS`) and aging (`QUEUE_AGING_MS`:
+   * an order that has waited this long ranks like one with one more book than it has; 0 turns aging off).
+   * @default { leaseMs: 5000, maxAttempts: 5, agingMs: 10000 }
+   */
+  queue: { leaseMs: number; maxAttempts: number; agingMs: number };
   /** The executor replica's settings. */
   executor: ExecutorConfig;
 }
@@ -344,7 +351,7 @@ function toConfig(env: Env): Config {
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     checkoutTimeoutMs: env.CHECKOUT_TIMEOUT_MS,
     orderCacheTtlMs: env.ORDER_CACHE_TTL_MS,
-    queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS },
+    queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS, agingMs: env.QUEUE_AGING_MS },
     executor: {
       id: env.EXECUTOR_ID,
       peers,
@@ -392,6 +399,8 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
     "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
     valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
+    valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&
+    "ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS (a validator would drop an order its checkout is still waiting for)",
   ].filter((problem): problem is string => typeof problem === "string");
   if (conflicts.length > 0) throw new Error(`invalid configuration: ${conflicts.join("; ")}`);
   return toConfig(valid);

@@ -28,6 +28,15 @@ Deno.test("settings that contradict each other are refused", () => {
   assert.throws(() => loadConfig({ EXECUTOR_HEARTBEAT_TIMEOUT_MS: "90" }), /at least twice/);
   assert.throws(() => loadConfig({ EXECUTOR_WORK_MS: "6000" }), /shorter than QUEUE_LEASE_MS/);
   assert.throws(() => loadConfig({ RPC_TIMEOUT_MS: "9000" }), /must not exceed CHECKOUT_TIMEOUT_MS/);
+  assert.throws(
+    () => loadConfig({ ORDER_CACHE_TTL_MS: "5000" }),
+    /ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS/,
+  );
+  assert.throws(
+    () => loadConfig({ ORDER_CACHE_TTL_MS: "2000", CHECKOUT_TIMEOUT_MS: "3000", RPC_TIMEOUT_MS: "500" }),
+    /ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS/,
+  );
+  assert.equal(loadConfig({ ORDER_CACHE_TTL_MS: "5001" }).orderCacheTtlMs, 5001);
 });
 
 Deno.test("fault injection is never enabled in production", () => {

@@ -8,7 +8,7 @@ import { createClient } from "./rpc/client.ts";
 import { compare } from "./vector_clock.ts";
 
 function validator(lines: string[] = []) {
-  const config = loadConfig({ ORDER_CACHE_TTL_MS: "1000" });
+  const config = loadConfig({ ORDER_CACHE_TTL_MS: "1000", CHECKOUT_TIMEOUT_MS: "900", RPC_TIMEOUT_MS: "500" });
   const log = createLogger("test", { write: (line) => lines.push(line) });
   const orchestrator = createClient(orderEventsService, {
     baseUrl: config.urls.orchestrator,

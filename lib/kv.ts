@@ -13,14 +13,16 @@ export const RETRY: unique symbol = Symbol("retry");
 export interface CommitWithRetryOptions {
   /** How many attempts at most (default 50). */
   attempts?: number;
-  /** What failed, for the `aborted` error when every attempt lost (default "commit"). */
+  /** What failed, for the `unavailable` error when every attempt lost (default "commit"). */
   what?: string;
 }
 
 /**
  * Runs `attempt` until it answers something other than {@linkcode RETRY}
  * and returns that; after `options.attempts` lost races it gives up with
- * Connect's `aborted` ("… lost too many races; try again").
+ * Connect's `unavailable` ("… lost too many races; try again"): contention is
+ * transient, and a client retries it. (`aborted` is kept for a lost lease,
+ * which a retry cannot fix.)
  *
  * @example Increment a counter under contention
  * ```ts
@@ -46,5 +48,5 @@ export async function commitWithRetry<T>(
     const result = await attempt();
     if (result !== RETRY) return result;
   }
-  throw new RpcError("aborted", `${options.what ?? "commit"} lost too many races; try again`);
+  throw new RpcError("unavailable", `${options.what ?? "commit"} lost too many races; try again`);
 }

@@ -119,8 +119,9 @@ Deno.test("order queue", async (t) => {
     const catalog = (await queue.ListStock({})).stock.filter((s) => s.stock > 10).slice(0, 51);
     const items = catalog.slice(0, 12).map((s) => book(s.bookId, 1));
     await queue.Enqueue({ orderId: "wide", items });
-    const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
-    assert.deepEqual(await drain(1, epoch), ["wide"]);
+    // A higher id than the live holder's (4): the queue's leader lease refuses lower ones for a while.
+    const { epoch } = await queue.AcquireEpoch({ executorId: 5 });
+    assert.deepEqual(await drain(5, epoch), ["wide"]);
     assert.equal((await queue.GetOrderState({ orderId: "wide" })).state, "executed");
     await assert.rejects(
       () => queue.Enqueue({ orderId: "too-wide", items: catalog.map((s) => book(s.bookId, 1)) }),
@@ -137,15 +138,15 @@ Deno.test("order queue", async (t) => {
       const initial = await stockOf(bookId);
       await queue.Enqueue({ orderId: "s1", items: [book(bookId, initial - 1)] });
       await queue.Enqueue({ orderId: "s2", items: [book(bookId, 2)] });
-      const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
-      const first = (await queue.Dequeue({ executorId: 1, epoch })).lease!;
-      const ack = { orderId: first.orderId, leaseId: first.leaseId, executorId: 1, epoch };
+      const { epoch } = await queue.AcquireEpoch({ executorId: 6 });
+      const first = (await queue.Dequeue({ executorId: 6, epoch })).lease!;
+      const ack = { orderId: first.orderId, leaseId: first.leaseId, executorId: 6, epoch };
       const [a, b] = await Promise.all([queue.Ack(ack), queue.Ack(ack)]);
       assert.deepEqual(a, b);
       assert.equal(a.state, "executed");
       assert.equal(await stockOf(bookId), 1);
-      const second = (await queue.Dequeue({ executorId: 1, epoch })).lease!;
-      const failed = await queue.Ack({ orderId: second.orderId, leaseId: second.leaseId, executorId: 1, epoch });
+      const second = (await queue.Dequeue({ executorId: 6, epoch })).lease!;
+      const failed = await queue.Ack({ orderId: second.orderId, leaseId: second.leaseId, executorId: 6, epoch });
       assert.equal(failed.state, "failed");
       assert.match(failed.reason, /out of stock: ulysses \(wanted 2, 1 left\)/);
       assert.equal(await stockOf(bookId), 1, "a failed order touches no stock");

@@ -136,9 +136,9 @@ export const cancelOrderRequestSchema: Msg<{ orderId: Str }> = message(
 );
 
 /** The `ClearOrderRequest` message. */
-export const clearOrderRequestSchema: Msg<{ orderId: Str; finalClock: Clock }> = message(
+export const clearOrderRequestSchema: Msg<{ orderId: Str; finalClock: Clock; approved: Bool }> = message(
   "ClearOrderRequest",
-  z.object({ orderId: orderId(), finalClock: clock() }),
+  z.object({ orderId: orderId(), finalClock: clock(), approved: bool() }),
 );
 
 /** The `OrderClockResponse` message. */

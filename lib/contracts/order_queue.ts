@@ -41,9 +41,9 @@ const fenced = {
 };
 
 /** The `DequeueRequest` message. */
-export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num }> = message(
+export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num; requestId: Str }> = message(
   "DequeueRequest",
-  z.object({ ...fenced }),
+  z.object({ ...fenced, requestId: str(64) }),
 );
 
 /** Who dequeues, on behalf of which epoch. */
@@ -213,11 +213,15 @@ export const deadLetterSchema: Msg<
 /** An order that failed too often. */
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
+/** Most dead letters one `ListDeadLetters` page holds. */
+export const MAX_DEAD_LETTER_PAGE = 1000;
+
 /** The `ListDeadLettersResponse` message. */
-export const listDeadLettersResponseSchema: Msg<{ deadLetters: List<typeof deadLetterSchema> }> = message(
-  "ListDeadLettersResponse",
-  z.object({ deadLetters: list(deadLetterSchema, 10_000) }),
-);
+export const listDeadLettersResponseSchema: Msg<{ deadLetters: List<typeof deadLetterSchema>; nextPageToken: Str }> =
+  message(
+    "ListDeadLettersResponse",
+    z.object({ deadLetters: list(deadLetterSchema, MAX_DEAD_LETTER_PAGE), nextPageToken: str(512) }),
+  );
 
 /** The `RequeueDeadLetterRequest` message. */
 export const requeueDeadLetterRequestSchema: Msg<{ orderId: Str }> = message(
@@ -238,7 +242,10 @@ export const getQueueStatusRequestSchema: Empty = message("GetQueueStatusRequest
 export const listStockRequestSchema: Empty = message("ListStockRequest", empty());
 
 /** The `ListDeadLettersRequest` message. */
-export const listDeadLettersRequestSchema: Empty = message("ListDeadLettersRequest", empty());
+export const listDeadLettersRequestSchema: Msg<{ pageSize: Num; pageToken: Str }> = message(
+  "ListDeadLettersRequest",
+  z.object({ pageSize: uint32().refine((v) => v <= MAX_DEAD_LETTER_PAGE, "at most 1000"), pageToken: str(512) }),
+);
 
 /** `bookstore.v1.OrderQueueService`. */
 export const orderQueueService: ServiceSpec<
@@ -257,7 +264,8 @@ export const orderQueueService: ServiceSpec<
 > = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
-    Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: false }),
+    // Idempotent by request id: a retry answers the lease the first attempt took.
+    Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: true }),
     Ack: method(ackRequestSchema, { output: ackResponseSchema, idempotent: true }),
     Nack: method(nackRequestSchema, { output: nackResponseSchema, idempotent: false }),
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),

@@ -18,13 +18,23 @@ import {
 } from "cockatiel";
 import type { z } from "zod";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
+import { abortable } from "../async.ts";
 import { codeFromHttpStatus, connectErrorBodySchema, describeIssues, isPeerFailure, RpcError } from "./errors.ts";
 
 /** Per-call options. */
 export interface CallOptions {
-  /** Deadline for this call; the client's default otherwise. */
+  /** Deadline of one attempt of this call; the client's default otherwise. */
   timeoutMs?: number;
-  /** Cancels the call. */
+  /**
+   * When the caller's whole budget ends (epoch milliseconds, as `Date.now()`),
+   * however many calls and retries it spans: an attempt sends only the time
+   * left as `Connect-Timeout-Ms`, and the call stops retrying or waiting for a
+   * half-open circuit when it ends. The budget running out is the caller's
+   * deadline, not a failure of the peer: it never counts towards opening the
+   * circuit.
+   */
+  deadline?: number;
+  /** Cancels the call (like `deadline`, its end is the caller's, not the peer's failure). */
   signal?: AbortSignal;
   /** Extra request headers, e.g. `Idempotency-Key`; the protocol's own headers win. */
   headers?: Record<string, string>;
@@ -108,14 +118,16 @@ export interface ClientOptions {
 export function createClient<S extends ServiceSpec>(service: S, options: ClientOptions): Client<S> {
   const baseUrl = options.baseUrl.replace(/\/$/, "");
   const breakerOptions = options.breaker ?? { threshold: 5, halfOpenAfterMs: 1000 };
+  // Only the peer's failures count: a caller whose own budget ran out says nothing about the peer.
+  const peerFailed = (error: unknown) => isPeerFailure(error) && !CALLER_ENDED.has(error);
   const breaker: CircuitBreakerPolicy | undefined = breakerOptions === false ? undefined : circuitBreaker(
-    handleWhen(isPeerFailure),
+    handleWhen(peerFailed),
     {
       halfOpenAfter: breakerOptions.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(breakerOptions.threshold),
     },
   );
-  const retryPolicy = retry(handleWhen(isPeerFailure), {
+  const retryPolicy = retry(handleWhen(peerFailed), {
     maxAttempts: options.retries ?? 2,
     backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 250 }),
   });
@@ -125,17 +137,29 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
     const url = baseUrl + methodPath(service, name);
     const fullMethod = `${service.typeName}/${name}`;
     client[name] = async (input, call = {}) => {
-      const attempt = () => invoke({ url, spec, input, call, options, fullMethod });
+      const caller = callerSignal(call);
+      const ended = () => callerEnded(caller!, { peer: options.peer, fullMethod });
+      if (caller?.aborted) throw notSent(ended());
+      const attempt = () => {
+        // The caller may have gone while this attempt waited (behind a backoff or a half-open trial).
+        if (caller?.aborted) throw ended();
+        return invoke({ url, spec, input, call, options, fullMethod });
+      };
       // The breaker wraps the retries, so one failed call counts once towards opening it.
-      const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt) : attempt();
+      const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt, caller) : attempt();
+      const running = breaker ? breaker.execute(withRetries, caller) : withRetries();
       try {
-        return await (breaker ? breaker.execute(withRetries) : withRetries());
+        // The caller stops waiting when its budget ends, wherever the call is.
+        return await (caller ? abortable(running, caller) : running);
       } catch (error) {
+        if (caller?.aborted && !(error instanceof RpcError)) throw ended();
         if (error instanceof BrokenCircuitError) {
-          throw new RpcError(
-            "unavailable",
-            `${options.peer} is unavailable (circuit open after repeated failures)`,
-            { peer: options.peer, cause: error },
+          throw notSent(
+            new RpcError(
+              "unavailable",
+              `${options.peer} is unavailable (circuit open after repeated failures)`,
+              { peer: options.peer, cause: error },
+            ),
           );
         }
         throw error;
@@ -143,6 +167,48 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
     };
   }
   return client as Client<S>;
+}
+
+// Errors of calls that never sent their request: the peer cannot have acted on it.
+const NOT_SENT = new WeakSet<object>();
+
+function notSent(error: RpcError): RpcError {
+  NOT_SENT.add(error);
+  return error;
+}
+
+/**
+ * Whether `error` failed a call that never sent its request (the circuit was
+ * open, or the caller's budget had ended before it started), so the peer
+ * cannot have acted on it. Any other failure after a request went out, above
+ * all `unavailable` and `deadline_exceeded`, leaves its effect unknown.
+ */
+export function wasNotSent(error: unknown): boolean {
+  return error instanceof RpcError && NOT_SENT.has(error);
+}
+
+// Errors that mean the caller's own budget ended (or it cancelled), not that the peer failed.
+const CALLER_ENDED = new WeakSet<object>();
+
+// The caller's signal and its deadline as one signal; undefined when it has neither.
+function callerSignal(call: CallOptions): AbortSignal | undefined {
+  const signals = call.signal ? [call.signal] : [];
+  if (call.deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, call.deadline - Date.now())));
+  return signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+}
+
+// The error of a call whose caller's budget ended or whose caller cancelled it.
+function callerEnded(signal: AbortSignal, where: { peer: string; fullMethod: string }): RpcError {
+  const timedOut = signal.reason instanceof DOMException && signal.reason.name === "TimeoutError";
+  const error = timedOut
+    ? new RpcError(
+      "deadline_exceeded",
+      `${where.peer} did not answer ${where.fullMethod} within the caller's deadline`,
+      { peer: where.peer },
+    )
+    : new RpcError("canceled", `call to ${where.peer} was canceled`, { peer: where.peer });
+  CALLER_ENDED.add(error);
+  return error;
 }
 
 interface Invocation {
@@ -156,7 +222,11 @@ interface Invocation {
 
 async function invoke({ url, spec, input, call, options, fullMethod }: Invocation): Promise<unknown> {
   const peer = options.peer;
-  const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+  const perAttempt = call.timeoutMs ?? options.timeoutMs;
+  const left = call.deadline === undefined ? Infinity : Math.floor(call.deadline - Date.now());
+  // The peer is told only the time the caller has left.
+  const timeoutMs = Math.max(1, Math.min(perAttempt, left));
+  const boundedByCaller = left < perAttempt;
   const checkedInput = spec.input.safeParse(input);
   if (!checkedInput.success) {
     throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
@@ -175,20 +245,14 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   try {
     response = await (options.fetch ?? fetch)(url, { method: "POST", headers, body: JSON.stringify(input), signal });
   } catch (error) {
+    if (call.signal?.aborted) throw callerEnded(call.signal, { peer, fullMethod });
     if (timeout.aborted) {
-      throw new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {
+      const late = new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {
         peer,
         cause: error,
       });
-    }
-    if (call.signal?.aborted) {
-      // The caller's own deadline (a budget spanning several calls) is a deadline too.
-      const timedOut = call.signal.reason instanceof DOMException && call.signal.reason.name === "TimeoutError";
-      throw timedOut
-        ? new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within the caller's deadline`, {
-          peer,
-        })
-        : new RpcError("canceled", `call to ${peer} was canceled`, { peer });
+      if (boundedByCaller) CALLER_ENDED.add(late);
+      throw late;
     }
     throw new RpcError("unavailable", `${peer} is unreachable (${(error as Error).message})`, { peer, cause: error });
   }
@@ -201,7 +265,12 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   if (!response.ok) {
     const parsed = connectErrorBodySchema.safeParse(body);
     if (parsed.success) {
-      throw new RpcError(parsed.data.code, parsed.data.message ?? `${peer} answered ${parsed.data.code}`, { peer });
+      const failure = new RpcError(parsed.data.code, parsed.data.message ?? `${peer} answered ${parsed.data.code}`, {
+        peer,
+      });
+      // The peer ran out of the time the caller had left: the caller's deadline, not the peer's failure.
+      if (boundedByCaller && failure.code === "deadline_exceeded") CALLER_ENDED.add(failure);
+      throw failure;
     }
     throw new RpcError(codeFromHttpStatus(response.status), `${peer} answered HTTP ${response.status}`, { peer });
   }

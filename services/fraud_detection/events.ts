@@ -77,13 +77,14 @@ export interface FraudEvents {
 /** Binds events d and e to `deps`. */
 export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
   const { protocol, kv, catalog, model, fingerprintKey, suggestions, log } = deps;
-  async function assessUser(order: FraudOrder): Promise<UserAssessment> {
+  async function assessUser(order: FraudOrder, orderId: string): Promise<UserAssessment> {
     const books = order.items.map((item) => ({ item, book: catalog.resolve(item) }));
     const totalQuantity = order.items.reduce((sum, item) => sum + Math.max(0, item.quantity), 0);
     const orderAmount = books.reduce((sum, { item, book }) => sum + (book?.price ?? 0) * Math.max(0, item.quantity), 0);
     const contact = order.user.contact.trim().toLowerCase();
     const contactVelocity = await recordAndCount(kv, {
       kind: "contact",
+      orderId,
       fingerprint: await keyedHash(contact, { key: fingerprintKey, purpose: "contact" }),
     });
     const features = {
@@ -102,7 +103,7 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
   }
 
   async function userDataFraud(slot: OrderSlot<FraudState>): Promise<void> {
-    const assessment = await assessUser(slot.data.order);
+    const assessment = await assessUser(slot.data.order, slot.orderId);
     slot.data.user = assessment;
     const score = ruleScore(assessment.hits);
     const d = await protocol.run(slot, {
@@ -131,7 +132,11 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
     const { user, card } = slot.data;
     if (!protocol.hasCompleted(slot, ["c", "d"]) || slot.data.cardStarted || !user || !card) return;
     slot.data.cardStarted = true;
-    const cardVelocity = await recordAndCount(kv, { kind: "card", fingerprint: card.fingerprint });
+    const cardVelocity = await recordAndCount(kv, {
+      kind: "card",
+      fingerprint: card.fingerprint,
+      orderId: slot.orderId,
+    });
     const hits = [
       ...user.hits,
       ...cardRules({ brand: card.brand, country: slot.data.order.billingAddress.country, cardVelocity }),

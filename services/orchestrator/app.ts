@@ -29,7 +29,10 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const { app, log } = kit;
   const catalog = loadCatalog();
   const orders = new OrderRecords(kv);
+  // Checkouts and reads reach the queue through clients of their own: slow or failing reads
+  // (an operator's /cluster, say) must not open the circuit that approved checkouts go through.
   const queue = kit.peer(orderQueueService);
+  const queueReads = kit.peer(orderQueueService);
   const checkout = new Checkout({
     config,
     log,
@@ -42,7 +45,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       orderQueue: queue,
     },
   });
-  const readCluster = createClusterReader({ peers: config.executor.peers, queue, connect: kit.peer });
+  const readCluster = createClusterReader({ peers: config.executor.peers, queue: queueReads, connect: kit.peer });
 
   // The shop is reached as localhost or as 127.0.0.1 alike; both are its origin.
   const webOrigins = loopbackAliases(config.web.origin);
@@ -77,10 +80,13 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
     return c.json(await checkout.place(order, options));
   });
-  rest.get("/orders/:orderId", async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue })));
-  rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue })));
+  rest.get(
+    "/orders/:orderId",
+    async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue: queueReads })),
+  );
+  rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue: queueReads })));
   rest.get("/books/:bookId", async (c) => {
-    const book = (await listBooks("", { catalog, queue })).find((b) => b.bookId === c.req.param("bookId"));
+    const book = (await listBooks("", { catalog, queue: queueReads })).find((b) => b.bookId === c.req.param("bookId"));
     if (!book) throw new RpcError("not_found", `no book ${c.req.param("bookId")}`);
     return c.json(book);
   });
@@ -90,8 +96,8 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   kit.rpc(checkoutService, {
     PlaceOrder: (order, ctx) =>
       checkout.place(order, { idempotencyKey: idempotencyKeyFrom(ctx.headers), signal: ctx.signal }),
-    GetOrder: ({ orderId }) => orderView(orderId, { orders, queue }),
-    ListBooks: async ({ query }) => ({ books: await listBooks(query, { catalog, queue }) }),
+    GetOrder: ({ orderId }) => orderView(orderId, { orders, queue: queueReads }),
+    ListBooks: async ({ query }) => ({ books: await listBooks(query, { catalog, queue: queueReads }) }),
   });
   kit.rpc(orderEventsService, {
     ReportOutcome: (outcome) => {

@@ -26,9 +26,9 @@ import {
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
-import { merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
+import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
@@ -94,18 +94,18 @@ export class Checkout {
   /**
    * Places an order. With an idempotency key, a repeated call answers the
    * first call's result and creates nothing new. `signal` is the caller's:
-   * once it aborts, an approved order is not queued (a retry with the same
-   * key queues it).
+   * once it and every retry that joined the same placement have aborted, an
+   * approved order is not queued (a later retry with the same key queues it).
    */
   async place(
     order: Order,
     options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<PlaceOrderResponse> {
-    const signal = options.signal ?? new AbortController().signal;
     return await this.#options.orders.placeOnce(order, {
       key: options.idempotencyKey,
-      place: (orderId) => this.#place(order, { orderId, signal }),
-      resume: async (record) => {
+      signal: options.signal,
+      place: (orderId, signal) => this.#place(order, { orderId, signal }),
+      resume: async (record, signal) => {
         if (record.approved && !record.queued) await this.#enqueue(record, signal);
       },
     });
@@ -137,7 +137,7 @@ export class Checkout {
   async #validate(order: Order, orderId: string) {
     const { peers, config, log } = this.#options;
     // One budget for the whole validation, however many calls and retries it takes.
-    const budget = { signal: AbortSignal.timeout(config.checkoutTimeoutMs) };
+    const budget = { deadline: Date.now() + config.checkoutTimeoutMs };
     const init = await Promise.allSettled([
       peers.transactionVerification.InitOrder({ orderId, order }, budget),
       // The schema keeps only the fields fraud detection may see: no card data.
@@ -198,9 +198,10 @@ export class Checkout {
       }
     }
     const cleared = await Promise.allSettled(
-      validators.map(([, client]) => client.ClearOrder({ orderId, finalClock })),
+      validators.map(([, client]) => client.ClearOrder({ orderId, finalClock, approved: options.approved })),
     );
     const events: ValidationEvent[] = [];
+    let checked = 0;
     cleared.forEach((result, i) => {
       const service = validators[i][0];
       if (result.status === "rejected") {
@@ -208,16 +209,23 @@ export class Checkout {
         return;
       }
       const response: OrderClockResponse = result.value;
-      if (!response.consistent) {
+      // Checked here too, against what this orchestrator learned before clearing (the outcome's
+      // clock and the clocks the services answered CancelOrder with), not only on the service's
+      // word: a service that ticked after it was stopped is caught even if it does not notice.
+      const late = response.events.filter((event) => !lessOrEqual(event.clock, finalClock)).map((e) => e.name);
+      checked += 1;
+      if (!response.consistent || !lessOrEqual(response.clock, finalClock) || late.length > 0) {
         log.error("a service's clock is not <= the final clock", {
           orderId,
           service,
           serviceClock: response.clock,
           finalClock,
+          lateEvents: late.join(""),
         });
       }
       events.push(...response.events);
     });
+    log.info("final clock checked", { orderId, approved: options.approved, services: checked });
     events.sort((a, b) => a.name.localeCompare(b.name));
     return { finalClock, events };
   }
@@ -288,22 +296,63 @@ export class Checkout {
         "the request ended before the approved order was queued; retry with the same Idempotency-Key",
       );
     }
+    const { orderQueue } = this.#options.peers;
+    const request = {
+      orderId: record.orderId,
+      items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
+    };
     try {
-      await this.#options.peers.orderQueue.Enqueue({
-        orderId: record.orderId,
-        items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
-      });
+      await orderQueue.Enqueue(request);
     } catch (error) {
-      this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
-      throw new RpcError(
-        "unavailable",
-        `the order queue is unavailable, so the order was not placed (${
-          (error as Error).message
-        }); retry with the same Idempotency-Key`,
-        { peer: "order_queue" },
-      );
+      if (!isAmbiguous(error)) {
+        // The queue refused it, or it never went out (the circuit is open): nothing was queued.
+        this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
+        throw new RpcError(
+          "unavailable",
+          `the order queue did not take the order, so it was not placed (${
+            (error as Error).message
+          }); retry with the same Idempotency-Key`,
+          { peer: "order_queue" },
+        );
+      }
+      // Sent but unanswered: the queue may have committed it. Find out before answering.
+      if (!await this.#resolveEnqueue(request)) {
+        this.#options.log.error("could not learn whether an approved order was queued", {
+          orderId: record.orderId,
+          error,
+        });
+        throw new RpcError(
+          "unavailable",
+          `the order queue did not confirm order ${record.orderId} (${
+            (error as Error).message
+          }): it may have been placed. Check GET /orders/${record.orderId}, or retry with the same Idempotency-Key; do not place it again without one`,
+          { peer: "order_queue" },
+        );
+      }
     }
     await this.#options.orders.put({ ...record, queued: true });
+  }
+
+  /**
+   * After an ambiguous Enqueue: `true` once the queue is known to hold the
+   * order (it had it, or a repeated, idempotent Enqueue put it there),
+   * `false` while the queue cannot say.
+   */
+  async #resolveEnqueue(request: { orderId: string; items: { bookId: string; quantity: number }[] }) {
+    const { orderQueue } = this.#options.peers;
+    try {
+      await orderQueue.GetOrderState({ orderId: request.orderId });
+      return true;
+    } catch (error) {
+      if (!hasCode(error, "not_found")) return false;
+    }
+    try {
+      // Not there (yet): queueing it now, under the same id, settles it either way.
+      await orderQueue.Enqueue(request);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   #lines(order: Order) {
@@ -317,6 +366,13 @@ export class Checkout {
     }
     return [...lines.values()];
   }
+}
+
+// After a request was sent, these codes leave its effect unknown.
+function isAmbiguous(error: unknown): boolean {
+  if (wasNotSent(error)) return false;
+  return !(error instanceof RpcError) || ["unavailable", "deadline_exceeded", "canceled", "unknown", "internal"]
+    .includes(error.code);
 }
 
 function asUnavailable(error: unknown): RpcError {

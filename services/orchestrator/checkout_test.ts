@@ -16,6 +16,7 @@ import { createApp as createOrderQueue } from "@bookstore/order_queue";
 import { createApp as createSuggestions } from "@bookstore/suggestions";
 import { createApp as createTransactionVerification } from "@bookstore/transaction_verification";
 import { cardNumber, validOrder } from "../../tests/support/orders.ts";
+import { waitFor } from "../../tests/support/wait.ts";
 import { createApp as createOrchestrator } from "./app.ts";
 
 const HOSTS = {
@@ -26,10 +27,16 @@ const HOSTS = {
   ORDER_QUEUE_URL: "http://order-queue.test",
 };
 
-/** Every checkout service in memory; `down` makes a host unreachable. Dispose of it to close the KVs. */
-async function inMemorySystem() {
+/**
+ * Every checkout service in memory; `down` makes a host unreachable, and a
+ * method named in `loseAnswers` (e.g. `OrderQueueService/Enqueue`) runs but
+ * its answer is lost, as if the peer died before replying. Dispose of it to
+ * close the KVs.
+ */
+async function inMemorySystem(env: Record<string, string> = {}) {
   const config = loadConfig({
     ...HOSTS,
+    ...env,
     BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
     BOOKSTORE_FINGERPRINT_KEY: crypto.randomUUID(),
     BOOKSTORE_LOG_LEVEL: "error",
@@ -38,13 +45,24 @@ async function inMemorySystem() {
   const log = createLogger("test", { level: "info", write: (line) => lines.push(line) });
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
-  const fetch: typeof globalThis.fetch = (input, init) => {
+  const loseAnswers = new Set<string>();
+  const seen: { onRequest?: (url: URL) => void; onResponse?: (url: URL, body: unknown) => unknown } = {};
+  const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
+    seen.onRequest?.(url);
     const service = apps.get(url.origin);
     if (!service || down.has(url.origin)) {
-      return Promise.reject(new TypeError(`error sending request for url (${url}): connection refused`));
+      throw new TypeError(`error sending request for url (${url}): connection refused`);
     }
-    return Promise.resolve(service.app.request(input instanceof Request ? input : url.href, init));
+    const response = await service.app.request(input instanceof Request ? input : url.href, init);
+    if ([...loseAnswers].some((method) => url.pathname.endsWith(method))) {
+      throw new TypeError(`error reading a response from ${url}: connection reset`);
+    }
+    if (seen.onResponse && response.ok) {
+      const body = seen.onResponse(url, await response.json());
+      return Response.json(body, { status: response.status, headers: response.headers });
+    }
+    return response;
   };
   const kvs = await Promise.all(Array.from({ length: 4 }, () => Deno.openKv(":memory:")));
   const [orchestratorKv, fraudKv, suggestionsKv, queueKv] = kvs;
@@ -58,13 +76,17 @@ async function inMemorySystem() {
   const orchestrator = apps.get(HOSTS.ORCHESTRATOR_URL)!.app;
   return {
     queue: queue.store,
+    suggestionsKv,
+    seen,
     down,
+    loseAnswers,
     lines,
-    async checkout(order: unknown, headers: Record<string, string> = {}) {
+    async checkout(order: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
       const response = await orchestrator.request("/checkout", {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify(order),
+        signal,
       });
       return { status: response.status, body: await response.json() };
     },
@@ -152,4 +174,121 @@ Deno.test("an unreachable validator fails the checkout fast, naming it; an unrea
   const retried = await system.checkout(order, { "Idempotency-Key": "retry-me" });
   assert.equal(retried.body.status, "Order Approved", "the retry queues the approved order");
   assert.equal((await system.queue.orderState(retried.body.orderId)).state, "queued");
+});
+
+Deno.test("an Enqueue whose answer is lost is resolved by asking the queue, never reported as not placed", async () => {
+  using system = await inMemorySystem();
+  // The queue commits every Enqueue but no answer comes back; its other methods answer.
+  system.loseAnswers.add("OrderQueueService/Enqueue");
+  const answered = await system.checkout(validOrder());
+  assert.equal(answered.status, 200, JSON.stringify(answered.body));
+  assert.equal(answered.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(answered.body.orderId)).state, "queued");
+  assert.equal((await system.get(`/orders/${answered.body.orderId}`)).body.status, "queued");
+
+  // The queue commits and then dies: nothing it does can be learned until it is back.
+  system.loseAnswers.add("OrderQueueService/GetOrderState");
+  system.loseAnswers.add("OrderQueueService/GetQueueStatus");
+  const before = (await system.queue.status()).depth;
+  const unknown = await system.checkout(validOrder());
+  assert.equal(unknown.status, 503);
+  assert.doesNotMatch(unknown.body.error.message, /not placed/);
+  assert.match(unknown.body.error.message, /may have been placed/);
+  assert.equal((await system.queue.status()).depth, before + 1, "the queue holds the order the client was not sure of");
+  const orderId = unknown.body.error.message.match(/order ([0-9a-f-]{36})/)?.[1];
+  assert.ok(orderId, "the answer names the order, so the client can look it up");
+  system.loseAnswers.clear();
+  const view = await system.get(`/orders/${orderId}`);
+  assert.equal(view.status, 200, "the order the queue holds is not a 404");
+  assert.equal(view.body.status, "queued");
+});
+
+Deno.test("a retry under the same key counts once for velocity, and co-purchases only once it is approved", async () => {
+  using system = await inMemorySystem({ CHECKOUT_TIMEOUT_MS: "300", RPC_TIMEOUT_MS: "100" });
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  // Every event runs, but no outcome reaches the orchestrator: the client sees timeouts and retries.
+  system.down.add(HOSTS.ORCHESTRATOR_URL);
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const { status } = await system.checkout(order, headers);
+    assert.equal(status, 504);
+  }
+  const copurchases = async () => {
+    let count = 0;
+    for await (const entry of system.suggestionsKv.list<Deno.KvU64>({ prefix: ["copurchase"] })) {
+      count += Number(entry.value.value);
+    }
+    return count;
+  };
+  assert.equal(await copurchases(), 0, "nothing learned from orders the orchestrator did not approve");
+  system.down.clear();
+  // The validators' client may hold its circuit open a moment; the customer keeps retrying.
+  const answer = await waitFor(async () => {
+    const { status, body } = await system.checkout(order, headers);
+    return status === 200 && body;
+  }, { message: "an answer to the retried checkout" });
+  assert.equal(answer.status, "Order Approved", `a retrying customer is not fraud: ${answer.reasons}`);
+  assert.equal(await copurchases(), 2, "dune and foundation, both ways, once");
+});
+
+Deno.test("a retry that joins a running checkout is not ended by the first caller going away", async () => {
+  using system = await inMemorySystem();
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  const first = new AbortController();
+  // The first client disconnects once validation has reached its last event, while its retry still waits.
+  system.seen.onRequest = (url) => {
+    if (url.pathname.endsWith("OrderEventsService/ReportOutcome")) first.abort();
+  };
+  const gone = system.checkout(order, headers, first.signal);
+  const retry = system.checkout(order, headers);
+  const [, answer] = await Promise.all([gone, retry]);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.equal(answer.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(answer.body.orderId)).state, "queued");
+
+  // A placement whose every caller went away does not queue; a later retry with the key does.
+  const alone = new AbortController();
+  const other = validOrder();
+  const otherHeaders = { "Idempotency-Key": crypto.randomUUID() };
+  system.seen.onRequest = (url) => {
+    if (url.pathname.endsWith("OrderEventsService/ReportOutcome")) alone.abort();
+  };
+  const abandoned = await system.checkout(other, otherHeaders, alone.signal);
+  assert.equal(abandoned.status, 504);
+  system.seen.onRequest = undefined;
+  const later = await system.checkout(other, otherHeaders);
+  assert.equal(later.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(later.body.orderId)).state, "queued");
+});
+
+Deno.test("failing operator reads of the queue do not open the circuit approved checkouts go through", async () => {
+  using system = await inMemorySystem();
+  system.loseAnswers.add("OrderQueueService/GetQueueStatus");
+  for (let read = 0; read < 8; read++) {
+    const cluster = await system.get("/cluster");
+    assert.equal(cluster.body.queue.reachable, false);
+  }
+  const { status, body } = await system.checkout(validOrder());
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.status, "Order Approved");
+});
+
+Deno.test("the final-clock check catches a validator that ticked after it was stopped, even one that does not notice", async () => {
+  using system = await inMemorySystem();
+  // Fraud detection answers ClearOrder with one more tick than it answered CancelOrder with
+  // (an event after the stop), and claims its clock is consistent.
+  system.seen.onResponse = (url, body) => {
+    if (url.origin !== HOSTS.FRAUD_DETECTION_URL || !url.pathname.endsWith("/ClearOrder")) return body;
+    const answer = body as { clock: Record<string, number>; consistent: boolean };
+    const late = { ...answer.clock, fraud_detection: (answer.clock.fraud_detection ?? 0) + 1 };
+    return { ...answer, clock: late, consistent: true };
+  };
+  const expired = validOrder({ creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } });
+  const { body } = await system.checkout(expired);
+  assert.equal(body.status, "Order Rejected");
+  const errors = system.lines.filter((line) => line.includes("a service's clock is not <= the final clock"));
+  assert.equal(errors.length, 1, "the late tick is reported");
+  assert.match(errors[0], /fraud_detection/);
+  assert.ok(system.lines.some((line) => line.includes("final clock checked")), "the check ran");
 });

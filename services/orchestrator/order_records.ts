@@ -71,16 +71,52 @@ export function idempotencyKeyFrom(headers: Headers): string | undefined {
 export interface Placement {
   /** The client's idempotency key, if it sent one. */
   key?: string;
-  /** Validates and records the order under `orderId`. */
-  place: (orderId: string) => Promise<PlaceOrderResponse>;
+  /** The caller's signal: it aborts when the client goes away. */
+  signal?: AbortSignal;
+  /**
+   * Validates and records the order under `orderId`. `signal` aborts only
+   * once every caller waiting for this placement (the first and any retry
+   * that joined it) has gone away.
+   */
+  place: (orderId: string, signal: AbortSignal) => Promise<PlaceOrderResponse>;
   /** Finishes what an earlier attempt under the same key left undone (queues an approved order, say). */
-  resume: (record: OrderRecord) => Promise<void>;
+  resume: (record: OrderRecord, signal: AbortSignal) => Promise<void>;
+}
+
+// The callers waiting for one placement: its signal aborts once none of them is left.
+class Callers {
+  readonly #controller = new AbortController();
+  #live = 0;
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  join(signal: AbortSignal | undefined): void {
+    if (signal === undefined) {
+      this.#live += 1; // a caller that cannot go away
+      return;
+    }
+    if (signal.aborted) return this.#check();
+    this.#live += 1;
+    signal.addEventListener("abort", () => {
+      this.#live -= 1;
+      this.#check();
+    }, { once: true });
+  }
+
+  #check() {
+    if (this.#live === 0) this.#controller.abort(new DOMException("every caller went away", "AbortError"));
+  }
 }
 
 /** Order records and idempotency claims. */
 export class OrderRecords {
   readonly #kv: Deno.Kv;
-  readonly #inflight = new Map<string, { requestDigest: string; promise: Promise<PlaceOrderResponse> }>();
+  readonly #inflight = new Map<
+    string,
+    { requestDigest: string; promise: Promise<PlaceOrderResponse>; callers: Callers }
+  >();
 
   /** Uses `kv` for storage. */
   constructor(kv: Deno.Kv) {
@@ -123,31 +159,38 @@ export class OrderRecords {
    */
   async placeOnce(order: Order, placement: Placement): Promise<PlaceOrderResponse> {
     const { key } = placement;
-    if (key === undefined) return await placement.place(crypto.randomUUID());
+    if (key === undefined) {
+      return await placement.place(crypto.randomUUID(), placement.signal ?? new AbortController().signal);
+    }
     const requestDigest = await digest(order);
     const running = this.#inflight.get(key);
     if (running) {
       if (running.requestDigest !== requestDigest) throw reusedKey();
+      // A retry joins the running placement: it goes on while any of its callers is still there.
+      running.callers.join(placement.signal);
       return await running.promise;
     }
-    const promise = this.#claimAndPlace({ ...placement, key, requestDigest })
+    const callers = new Callers();
+    callers.join(placement.signal);
+    const promise = this.#claimAndPlace({ ...placement, key, requestDigest }, callers.signal)
       .finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, { requestDigest, promise });
+    this.#inflight.set(key, { requestDigest, promise, callers });
     return await promise;
   }
 
   async #claimAndPlace(
     placement: Placement & { key: string; requestDigest: string },
+    signal: AbortSignal,
   ): Promise<PlaceOrderResponse> {
     const { requestDigest } = placement;
     const claim = await this.claim(placement.key, { orderId: crypto.randomUUID(), requestDigest });
     const { orderId } = claim.claim;
-    if (claim.claimed) return await placement.place(orderId);
+    if (claim.claimed) return await placement.place(orderId, signal);
     if (claim.claim.requestDigest !== requestDigest) throw reusedKey();
     const record = await this.get(orderId);
     // The first attempt died before it finished: validate again, under the same id.
-    if (!record) return await placement.place(orderId);
-    await placement.resume(record);
+    if (!record) return await placement.place(orderId, signal);
+    await placement.resume(record, signal);
     return record.response;
   }
 }

@@ -14,7 +14,7 @@ import {
   type OrderView,
   type QueueStatus,
 } from "@bookstore/lib/contracts";
-import { type Client, type ClientOptions, RpcError } from "@bookstore/lib/rpc";
+import { type Client, type ClientOptions, hasCode, RpcError } from "@bookstore/lib/rpc";
 import type { OrderRecords } from "./order_records.ts";
 
 const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = {
@@ -25,13 +25,17 @@ const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = 
   dead: "failed",
 };
 
-/** An order's view: `not_found` for unknown ids and for orders never queued. */
+/**
+ * An order's view: `not_found` for unknown ids and for approved orders the
+ * queue does not hold. An approved order whose Enqueue went unanswered is
+ * looked up in the queue, which may hold it.
+ */
 export async function orderView(
   orderId: string,
   deps: { orders: OrderRecords; queue: Client<typeof orderQueueService> },
 ): Promise<OrderView> {
   const record = await deps.orders.get(orderId);
-  if (!record || (record.approved && !record.queued)) throw new RpcError("not_found", `no order ${orderId}`);
+  if (!record) throw new RpcError("not_found", `no order ${orderId}`);
   const view: OrderView = {
     orderId,
     status: "rejected",
@@ -45,7 +49,10 @@ export async function orderView(
     attempts: 0,
   };
   if (!record.approved) return view;
-  const state = await deps.queue.GetOrderState({ orderId });
+  const state = await deps.queue.GetOrderState({ orderId }).catch((error) => {
+    if (!record.queued && hasCode(error, "not_found")) throw new RpcError("not_found", `no order ${orderId}`);
+    throw error;
+  });
   return {
     ...view,
     status: STATUS_BY_QUEUE_STATE[state.state],

@@ -11,6 +11,9 @@
  *   leader does too, so the highest live id always ends up leading.
  * - A leader that hears of a higher epoch (a heartbeat refused, a Coordinator,
  *   or the queue's fence) steps down at once.
+ * - A replica that has not reached the queue for longer than the heartbeat
+ *   timeout is no leader: it steps down (its silence lets the others elect)
+ *   and answers Election as no candidate, until it reaches the queue again.
  *
  * @module
  */
@@ -25,6 +28,7 @@ import type {
   HeartbeatResponse,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
+import { isFenced, isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 import type { ObservableGauge } from "@opentelemetry/api";
 
@@ -79,6 +83,8 @@ export class BullyNode implements Disposable {
   #epoch = 0;
   #lastHeartbeatAt = 0;
   #electing = false;
+  // Since when every call to the queue has failed; undefined while it answers.
+  #queueFailingSince?: number;
   #timer?: ReturnType<typeof setInterval>;
   #stopped = false;
   readonly #now: () => number;
@@ -103,6 +109,22 @@ export class BullyNode implements Disposable {
   /** Whether this replica leads `epoch` right now. */
   leads(epoch: number): boolean {
     return this.#role === "leader" && this.#epoch === epoch && !this.#stopped;
+  }
+
+  /**
+   * Records how a call to the queue went (the worker's dequeues and acks,
+   * this node's AcquireEpoch). Failures for longer than the heartbeat timeout
+   * make this replica step down and stop answering Election as a candidate.
+   */
+  noteQueue(reached: boolean): void {
+    if (reached) this.#queueFailingSince = undefined;
+    else this.#queueFailingSince ??= this.#now();
+  }
+
+  // Whether the queue has been out of reach for longer than the heartbeat timeout.
+  #cutOffFromQueue(): boolean {
+    return this.#queueFailingSince !== undefined &&
+      this.#now() - this.#queueFailingSince > this.#options.timing.heartbeatTimeoutMs;
   }
 
   /** The status fields of the election. */
@@ -150,6 +172,11 @@ export class BullyNode implements Disposable {
    */
   tick(): void {
     if (this.#stopped) return;
+    if (this.#role === "leader" && this.#cutOffFromQueue()) {
+      // Heartbeats would keep the others from taking over work this replica cannot do.
+      this.stepDown(`cannot reach the queue for ${this.#now() - this.#queueFailingSince!} ms`);
+      return;
+    }
     if (this.#role === "leader") {
       this.#sendHeartbeats();
       return;
@@ -203,6 +230,7 @@ export class BullyNode implements Disposable {
         return;
       }
       const epoch = await this.#options.transport.acquireEpoch();
+      this.noteQueue(true);
       if (this.#stopped) return;
       // The queue's fence now names this replica. Unless a newer epoch was
       // announced meanwhile, lead with it: stepping aside now would leave the
@@ -221,9 +249,18 @@ export class BullyNode implements Disposable {
       }
       this.#options.onLead(epoch);
     } catch (error) {
-      // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
-      this.#log("election failed", { error });
       if (this.#role === "candidate") this.#role = "follower";
+      if (isFenced(error)) {
+        // The queue refused: a live leader holds the fence. Ask again soon, in case it was its last call.
+        this.noteQueue(true);
+        this.#log("epoch refused", { reason: error.message });
+        const { heartbeatTimeoutMs, heartbeatIntervalMs } = this.#options.timing;
+        this.#lastHeartbeatAt = this.#now() - heartbeatTimeoutMs + 2 * heartbeatIntervalMs;
+        return;
+      }
+      // No epoch (the queue is unreachable): stay a follower and try again after the timeout.
+      if (isPeerFailure(error)) this.noteQueue(false);
+      this.#log("election failed", { error });
       this.#lastHeartbeatAt = this.#now();
     } finally {
       this.#electing = false;
@@ -264,9 +301,17 @@ export class BullyNode implements Disposable {
     return { accepted: true, epoch: this.#epoch, leaderId: this.#leaderId };
   }
 
-  /** Handles an Election from a lower replica: answer, then take over the election. */
+  /**
+   * Handles an Election from a lower replica: answer, then take over the
+   * election; a replica cut off from the queue answers that it is no
+   * candidate, so the lower one goes on.
+   */
   onElection(request: ElectionRequest): ElectionResponse {
     this.#log("election message", { from: request.candidateId });
+    if (this.#cutOffFromQueue()) {
+      if (this.#role === "leader") this.stepDown("cannot reach the queue");
+      return { ok: false, responderId: this.#options.id };
+    }
     if (this.#role === "leader") this.#sendHeartbeats();
     else this.startElection(`replica ${request.candidateId} called an election`);
     return { ok: true, responderId: this.#options.id };

@@ -13,6 +13,7 @@ import type {
 } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { BullyNode, type BullyTransport } from "./bully.ts";
+import { RpcError } from "@bookstore/lib/rpc";
 
 const TIMING = { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 500 };
 
@@ -260,4 +261,43 @@ Deno.test("a leader answers an Election with heartbeats; another leader's heartb
   });
   assert.equal(node.role, "follower");
   assert.equal(node.status().leaderId, 4);
+});
+
+Deno.test("a candidate refused an epoch by a live leader's lease stays a follower and asks again soon", async () => {
+  const { node, transport, clock, led } = replica(3, [1, 2, 4]);
+  let refusals = 1;
+  transport.acquireEpoch = () => {
+    if (refusals-- > 0) {
+      return Promise.reject(new RpcError("failed_precondition", "AcquireEpoch refused: executor 4 leads epoch 7"));
+    }
+    return Promise.resolve(8);
+  };
+  await node.startElection("no heartbeat from 4");
+  assert.equal(node.role, "follower");
+  assert.deepEqual(led, []);
+  // Two beats later, not a whole heartbeat timeout, it tries again (the holder may have made its last call).
+  clock.now += 2 * TIMING.heartbeatIntervalMs + 1;
+  node.tick();
+  await settle();
+  assert.equal(node.role, "leader");
+  assert.deepEqual(led, [8]);
+});
+
+Deno.test("a replica cut off from the queue past the heartbeat timeout is no leader and no candidate", async () => {
+  const { node, transport, clock } = replica(4, [1, 2, 3]);
+  transport.alive = new Set([1, 2, 3]);
+  await node.startElection("replica started");
+  node.noteQueue(false);
+  clock.now += TIMING.heartbeatTimeoutMs; // not yet past
+  node.tick();
+  assert.equal(node.role, "leader");
+  const sent = transport.to("heartbeat").length;
+  clock.now += 1;
+  node.tick();
+  await settle();
+  assert.equal(node.role, "follower", "it stepped down");
+  assert.equal(transport.to("heartbeat").length, sent, "and sent no heartbeat");
+  assert.deepEqual(node.onElection({ candidateId: 3 }), { ok: false, responderId: 4 });
+  node.noteQueue(true);
+  assert.deepEqual(node.onElection({ candidateId: 3 }), { ok: true, responderId: 4 });
 });

@@ -9,7 +9,7 @@
 import { delay } from "@bookstore/lib/async";
 import type { orderQueueService } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, isFenced, isLeaseLost } from "@bookstore/lib/rpc";
+import { type Client, isFenced, isLeaseLost, isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 
 const executedCounter = meter.createCounter("bookstore.executor.orders", { description: "Orders executed by outcome" });
@@ -23,6 +23,8 @@ export interface Leadership {
   leads(epoch: number): boolean;
   /** Steps down because the fence named a newer epoch (only if it still leads `options.led`). */
   stepDown(reason: string, options: { led: number }): void;
+  /** Hears whether a call to the queue reached it (a leader cut off from the queue steps down). */
+  noteQueue?(reached: boolean): void;
 }
 
 /** Options for {@linkcode OrderWorker}. */
@@ -67,10 +69,15 @@ export class OrderWorker {
     const { id, queue, leadership, log, pollIntervalMs, workMs } = this.#options;
     log.info("work loop started", { epoch });
     let failures = 0;
+    // One id per dequeue, kept until it is answered: a dequeue whose answer was
+    // lost is asked again under the same id and answers the lease it took.
+    let requestId = crypto.randomUUID();
     while (leadership.leads(epoch)) {
       let lease;
       try {
-        lease = (await queue.Dequeue({ executorId: id, epoch })).lease;
+        lease = (await queue.Dequeue({ executorId: id, epoch, requestId })).lease;
+        requestId = crypto.randomUUID();
+        leadership.noteQueue?.(true);
       } catch (error) {
         if (isFenced(error)) {
           this.#fenced += 1;
@@ -79,6 +86,7 @@ export class OrderWorker {
           break;
         }
         failures += 1;
+        if (isPeerFailure(error)) leadership.noteQueue?.(false);
         log.warn("dequeue failed", { epoch, failures, error });
         // Back off while the queue is unreachable instead of hammering it.
         await delay(Math.min(pollIntervalMs * 2 ** failures, MAX_BACKOFF_MS));
@@ -95,6 +103,7 @@ export class OrderWorker {
       if (workMs > 0) await delay(workMs);
       try {
         const outcome = await queue.Ack({ orderId: lease.orderId, leaseId: lease.leaseId, executorId: id, epoch });
+        leadership.noteQueue?.(true);
         this.#executed += 1;
         executedCounter.add(1, { state: outcome.state });
         log.info(outcome.state === "executed" ? "order executed" : "order failed", {
@@ -113,6 +122,7 @@ export class OrderWorker {
           log.warn("lease lost before the ack", { orderId: lease.orderId, epoch, reason: error.message });
           continue;
         }
+        if (isPeerFailure(error)) leadership.noteQueue?.(false);
         // The lease expires and the order is handed out again; nothing is lost.
         log.warn("ack failed", { orderId: lease.orderId, epoch, error });
       }

@@ -1,12 +1,16 @@
 /**
  * The leader's work loop against a fake queue: it executes what it leases
  * with its epoch, stops when it no longer leads, and steps down when the
- * queue's fence refuses it.
+ * queue's fence refuses it; and, with its election in memory (a BullyNode on
+ * a fake transport, real timers with short timeouts), it steps down when it
+ * cannot reach the queue.
  */
 import assert from "node:assert/strict";
 import type { AckRequest, DequeueRequest, Lease, orderQueueService } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { waitFor } from "../../tests/support/wait.ts";
+import { BullyNode } from "./bully.ts";
 import { OrderWorker } from "./worker.ts";
 
 function lease(orderId: string): Lease {
@@ -51,7 +55,9 @@ Deno.test("the leader executes what it leases, with its epoch, until it no longe
   const pending = ["a", "b", "c"];
   const { instance, leadership, calls } = worker({
     dequeue: (request) => {
-      assert.deepEqual(request, { executorId: 2, epoch: 7 });
+      const { requestId, ...rest } = request;
+      assert.deepEqual(rest, { executorId: 2, epoch: 7 });
+      assert.ok(requestId, "every dequeue carries a request id");
       const next = pending.shift();
       if (next === undefined) leadership.leading = undefined; // deposed once the queue is empty
       return next === undefined ? undefined : lease(next);
@@ -94,4 +100,51 @@ Deno.test("a lost lease is skipped; an ack refused by the fence ends the term", 
   assert.equal(instance.executed, 0);
   assert.equal(instance.fenced, 1);
   assert.deepEqual(calls.stepDowns, ["ack refused: epoch 7 is stale"]);
+});
+
+const log = createLogger("test", { write: () => {} });
+
+Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps down and is no candidate", async () => {
+  const heartbeats: number[] = [];
+  const node = new BullyNode({
+    id: 4,
+    peerIds: [1, 2, 3],
+    log,
+    timing: { heartbeatIntervalMs: 20, heartbeatTimeoutMs: 150 },
+    transport: {
+      heartbeat: (peerId, request) => {
+        heartbeats.push(peerId);
+        return Promise.resolve({ accepted: true, ...request });
+      },
+      election: () => Promise.resolve(false),
+      coordinator: () => Promise.resolve(),
+      acquireEpoch: () => Promise.resolve(1),
+    },
+    onLead: () => {},
+  });
+  using _node = node;
+  await node.startElection("replica started");
+  assert.equal(node.role, "leader");
+  let queueUp = false;
+  const queue = {
+    Dequeue: () =>
+      queueUp ? Promise.resolve({}) : Promise.reject(new RpcError("unavailable", "order_queue is unreachable")),
+  } as unknown as Client<typeof orderQueueService>;
+  const worker = new OrderWorker({ id: 4, queue, leadership: node, log, pollIntervalMs: 10, workMs: 0 });
+  const working = worker.work(node.epoch);
+  const timer = setInterval(() => node.tick(), 20);
+  try {
+    await waitFor(() => node.role !== "leader", { timeoutMs: 3000, message: "the cut-off leader to step down" });
+    await working;
+    const sent = heartbeats.length;
+    node.tick();
+    assert.equal(heartbeats.length, sent, "no heartbeats once it stepped down");
+    assert.deepEqual(node.onElection({ candidateId: 3 }), { ok: false, responderId: 4 }, "no candidate");
+    // Once it reaches the queue again it is a candidate like any other.
+    queueUp = true;
+    node.noteQueue(true);
+    assert.equal(node.onElection({ candidateId: 3 }).ok, true);
+  } finally {
+    clearInterval(timer);
+  }
 });

@@ -8,6 +8,7 @@ import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderQueueService, type QueueStatus } from "@bookstore/lib/contracts";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { meter } from "@bookstore/lib/telemetry";
+import { Housekeeping } from "./housekeeping.ts";
 import { OrderQueueStore } from "./store.ts";
 
 /** The order queue service; `store` is exposed for tests and tools. */
@@ -24,7 +25,15 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
   const { config, kv } = deps;
   const kit = createServiceKit("order_queue", deps);
   const { app, log } = kit;
-  const store = new OrderQueueStore(kv, { leaseMs: config.queue.leaseMs, maxAttempts: config.queue.maxAttempts, log });
+  const store = new OrderQueueStore(kv, {
+    leaseMs: config.queue.leaseMs,
+    maxAttempts: config.queue.maxAttempts,
+    agingMs: config.queue.agingMs,
+    // The leader lease lasts as long as the executors wait for a silent leader.
+    leaderLeaseMs: config.executor.heartbeatTimeoutMs,
+    log,
+  });
+  await store.initCounts();
   const seeded = await store.seedStock(loadCatalog());
   if (seeded > 0) log.info("stock seeded from the catalog", { books: seeded });
 
@@ -40,38 +49,36 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
     GetOrderState: ({ orderId }) => store.orderState(orderId),
     GetQueueStatus: () => store.status(),
     ListStock: async () => ({ stock: await store.stock() }),
-    ListDeadLetters: async () => ({ deadLetters: await store.deadLetters() }),
+    ListDeadLetters: (page) => store.deadLetterPage(page),
     RequeueDeadLetter: async ({ orderId }) => ({ requeued: await store.requeueDeadLetter(orderId) }),
   });
 
-  let housekeeping: ReturnType<typeof setInterval> | undefined;
+  // Expired leases go back to the queue even while no leader is dequeuing.
+  const housekeeping = new Housekeeping(store, {
+    intervalMs: Math.max(100, Math.floor(config.queue.leaseMs / 2)),
+    log,
+  });
+  let gauges = false;
   return {
     app,
     log,
     store,
     start() {
-      if (housekeeping !== undefined) return;
-      // Gauges read the last status the housekeeping timer saw: observers must not wait on I/O.
-      let lastStatus: QueueStatus | undefined;
-      meter.createObservableGauge("bookstore.queue.depth", { description: "Orders waiting in the queue" })
-        .addCallback((result) => lastStatus && result.observe(lastStatus.depth));
-      meter.createObservableGauge("bookstore.queue.leased", { description: "Orders leased to an executor" })
-        .addCallback((result) => lastStatus && result.observe(lastStatus.leased));
-      meter.createObservableGauge("bookstore.queue.dead_letters", { description: "Orders in the dead-letter list" })
-        .addCallback((result) => lastStatus && result.observe(lastStatus.deadLetters));
-      // Expired leases go back to the queue even while no leader is dequeuing.
-      housekeeping = setInterval(async () => {
-        try {
-          await store.reclaim();
-          lastStatus = await store.status();
-        } catch (error) {
-          log.error("housekeeping failed", { error });
-        }
-      }, Math.max(100, Math.floor(config.queue.leaseMs / 2)));
+      if (!gauges) {
+        gauges = true;
+        // Gauges read the last status housekeeping saw: observers must not wait on I/O.
+        const last = (): QueueStatus | undefined => housekeeping.lastStatus;
+        meter.createObservableGauge("bookstore.queue.depth", { description: "Orders waiting in the queue" })
+          .addCallback((result) => last() && result.observe(last()!.depth));
+        meter.createObservableGauge("bookstore.queue.leased", { description: "Orders leased to an executor" })
+          .addCallback((result) => last() && result.observe(last()!.leased));
+        meter.createObservableGauge("bookstore.queue.dead_letters", { description: "Orders in the dead-letter list" })
+          .addCallback((result) => last() && result.observe(last()!.deadLetters));
+      }
+      housekeeping.start();
     },
     [Symbol.dispose]() {
-      clearInterval(housekeeping);
-      housekeeping = undefined;
+      housekeeping[Symbol.dispose]();
     },
   };
 }

@@ -1,13 +1,26 @@
 /**
  * The order queue's state in Deno KV. Priority lives in the key order:
- * `["ready", -totalQuantity, seq, orderId]` sorts the order with the most
- * books first and, among equals, the earliest arrival first, so the head of
- * the queue is one range read of length one and taking it one atomic commit.
+ * `["ready", rank, seq, orderId]` with `rank = enqueuedAt / agingMs -
+ * totalQuantity` sorts the order with the most books first and, among
+ * equals, the earliest arrival first, so the head of the queue is one range
+ * read of length one and taking it one atomic commit. The arrival term is
+ * aging: an order that has waited `agingMs` longer than another ranks as if
+ * it had one more book, so a small order waits behind a steady stream of
+ * large ones for at most (their size - its size) × `agingMs`, never forever.
+ * (`agingMs` 0: no aging, `rank = -totalQuantity`.)
  *
  * Fencing: the queue issues epochs (`AcquireEpoch`) and keeps the newest with
  * its leader in `["fence"]`. Every dequeue, ack and nack checks that entry
  * inside the same atomic commit as its writes, so a deposed leader's call can
  * never take or finish an order, even if it races the new leader's election.
+ *
+ * Leader lease: while the fence's holder keeps calling the queue (a dequeue,
+ * ack or nack admitted under its epoch) within `leaderLeaseMs`, a lower
+ * replica's `AcquireEpoch` is refused, so a replica that merely cannot hear
+ * the leader's heartbeats (a partition between replicas, not from the queue)
+ * cannot take the fence from a leader that is working. A higher replica may
+ * still take over (Bully's rule: the highest live id leads), and once the
+ * holder falls silent anyone may.
  *
  * @module
  */
@@ -18,6 +31,7 @@ import {
   type DeadLetter,
   type DequeueRequest,
   type Lease,
+  MAX_DEAD_LETTER_PAGE,
   MAX_DISTINCT_BOOKS,
   type NackRequest,
   type NackResponse,
@@ -44,8 +58,8 @@ interface Fence {
   leaderId: number;
 }
 
-/** Who is calling on behalf of which epoch. */
-export type Caller = DequeueRequest;
+/** Who is calling on behalf of which epoch (and, for a dequeue, which request). */
+export type Caller = Pick<DequeueRequest, "executorId" | "epoch"> & { requestId?: string };
 
 /** Options for {@linkcode OrderQueueStore}. */
 export interface StoreOptions {
@@ -53,16 +67,29 @@ export interface StoreOptions {
   leaseMs: number;
   /** Deliveries after which an order is dead-lettered. */
   maxAttempts: number;
+  /** Waiting that counts as one more book (aging); 0 or absent: none. */
+  agingMs?: number;
   /** Logger. */
   log: Logger;
+  /** How long the fence's holder keeps it from lower replicas after its last call (0: no lease). */
+  leaderLeaseMs?: number;
+  /** The clock (default `Date.now`); tests pass a fake one. */
+  now?: () => number;
 }
 
-const readyKey = (order: QueuedOrder) => ["ready", -order.totalQuantity, order.seq, order.orderId];
 const orderKey = (orderId: string) => ["order", orderId];
 const leasedKey = (orderId: string) => ["leased", orderId];
 const deadKey = (orderId: string) => ["dead", orderId];
 const stockKey = (bookId: string) => ["stock", bookId];
+const dequeuedKey = (caller: Caller) => ["dequeued", caller.executorId, caller.requestId ?? ""];
 const FENCE_KEY = ["fence"];
+// Counts kept in the same atomic commits as the entries they count, so that
+// reading the queue's status is three gets, not three scans.
+const countKey = (what: "ready" | "leased" | "dead") => ["count", what];
+const COUNTS_READY = ["count", "initialized"];
+const ONE = 1n;
+// Deno KV's sum wraps around 2^64: adding 2^64 - 1 subtracts one.
+const MINUS_ONE = 0xFFFFFFFFFFFFFFFFn;
 
 /** The durable queue and stock store. */
 export class OrderQueueStore {
@@ -70,6 +97,8 @@ export class OrderQueueStore {
   readonly #options: StoreOptions;
   #lastSeq = 0;
   #reclaimedForEpoch = -1;
+  // When the fence's holder last called (in memory: after a restart, no holder is live).
+  #holderSeen?: { epoch: number; at: number };
 
   /** Wraps an open KV. */
   constructor(kv: Deno.Kv, options: StoreOptions) {
@@ -90,9 +119,36 @@ export class OrderQueueStore {
     return seeded;
   }
 
+  /**
+   * Counts the queued, leased and dead orders once, for a store written
+   * before the counts were kept in its commits; later commits keep them.
+   */
+  async initCounts(): Promise<void> {
+    if ((await this.#kv.get(COUNTS_READY)).versionstamp !== null) return;
+    const count = async (prefix: string) => {
+      let n = 0n;
+      for await (const _ of this.#kv.list({ prefix: [prefix] })) n += 1n;
+      return n;
+    };
+    await this.#kv.atomic()
+      .check({ key: COUNTS_READY, versionstamp: null })
+      .set(countKey("ready"), new Deno.KvU64(await count("ready")))
+      .set(countKey("leased"), new Deno.KvU64(await count("leased")))
+      .set(countKey("dead"), new Deno.KvU64(await count("dead")))
+      .set(COUNTS_READY, true)
+      .commit();
+  }
+
+  // The order's place in line: its rank (size, aged by its arrival), then its arrival.
+  #readyKey(order: QueuedOrder): Deno.KvKey {
+    const agingMs = this.#options.agingMs ?? 0;
+    const rank = agingMs > 0 ? order.enqueuedAt / agingMs - order.totalQuantity : -order.totalQuantity;
+    return ["ready", rank, order.seq, order.orderId];
+  }
+
   // Arrival order: wall-clock microseconds, forced strictly increasing.
   #nextSeq(): number {
-    this.#lastSeq = Math.max(Date.now() * 1000, this.#lastSeq + 1);
+    this.#lastSeq = Math.max((this.#options.now ?? Date.now)() * 1000, this.#lastSeq + 1);
     return this.#lastSeq;
   }
 
@@ -108,7 +164,7 @@ export class OrderQueueStore {
       const stock = await this.#kv.get(stockKey(item.bookId));
       if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
     }
-    const now = Date.now();
+    const now = (this.#options.now ?? Date.now)();
     const record: QueuedOrder = {
       orderId,
       state: "queued",
@@ -125,16 +181,21 @@ export class OrderQueueStore {
     const result = await this.#kv.atomic()
       .check({ key: orderKey(orderId), versionstamp: null })
       .set(orderKey(orderId), record)
-      .set(readyKey(record), orderId)
+      .set(this.#readyKey(record), orderId)
+      .sum(countKey("ready"), ONE)
       .commit();
     if (result.ok) this.#options.log.info("enqueued", { orderId, totalQuantity: record.totalQuantity });
     return result.ok;
   }
 
-  /** Issues a new epoch, higher than any before, to `executorId`. */
+  /**
+   * Issues a new epoch, higher than any before, to `executorId`; refused
+   * (`failed_precondition`) while a higher live holder keeps the leader lease.
+   */
   async acquireEpoch(executorId: number): Promise<number> {
     return await commitWithRetry(async () => {
       const fence = await this.#kv.get<Fence>(FENCE_KEY);
+      this.#checkLeaderLease(fence.value, executorId);
       const epoch = (fence.value?.epoch ?? 0) + 1;
       const result = await this.#kv.atomic().check(fence).set(FENCE_KEY, { epoch, leaderId: executorId }).commit();
       if (!result.ok) return RETRY;
@@ -143,11 +204,27 @@ export class OrderQueueStore {
     }, { what: "issuing an epoch" });
   }
 
+  #checkLeaderLease(fence: Fence | null, executorId: number) {
+    const leaseMs = this.#options.leaderLeaseMs ?? 0;
+    const seen = this.#holderSeen;
+    if (!fence || leaseMs <= 0 || !seen || seen.epoch !== fence.epoch) return;
+    if (executorId >= fence.leaderId) return; // the holder itself, or a higher replica
+    const quiet = (this.#options.now ?? Date.now)() - seen.at;
+    if (quiet > leaseMs) return;
+    throw new RpcError(
+      "failed_precondition",
+      `AcquireEpoch refused: executor ${fence.leaderId} leads epoch ${fence.epoch} and called ${quiet} ms ago`,
+    );
+  }
+
   /** Reads the fence and refuses a caller that does not hold the current epoch. */
   async #admit(caller: Caller, action: string): Promise<Deno.KvEntryMaybe<Fence>> {
     const fence = await this.#kv.get<Fence>(FENCE_KEY);
     const current = fence.value ?? { epoch: 0, leaderId: 0 };
-    if (caller.epoch === current.epoch && caller.executorId === current.leaderId) return fence;
+    if (caller.epoch === current.epoch && caller.executorId === current.leaderId) {
+      this.#holderSeen = { epoch: current.epoch, at: (this.#options.now ?? Date.now)() };
+      return fence;
+    }
     await this.#kv.atomic().sum(["counter", "fenced"], 1n).commit();
     this.#options.log.warn("fenced", { action, executorId: caller.executorId, epoch: caller.epoch, current });
     const why = caller.epoch < current.epoch
@@ -167,6 +244,8 @@ export class OrderQueueStore {
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
     return await commitWithRetry(async (): Promise<Lease | undefined | typeof RETRY> => {
       const fence = await this.#admit(caller, "dequeue");
+      const repeated = await this.#repeatedDequeue(caller);
+      if (repeated) return repeated;
       // A new leader's first dequeue frees its predecessors' leases at once;
       // expired leases are freed by the housekeeping timer (app.ts).
       if (caller.epoch !== this.#reclaimedForEpoch) {
@@ -178,7 +257,8 @@ export class OrderQueueStore {
       const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(head.value.value));
       const order = orderEntry.value;
       if (!order) {
-        await this.#kv.delete(head.value.key); // an index entry without its order: drop it
+        // An index entry without its order: drop it.
+        await this.#kv.atomic().check(head.value).delete(head.value.key).sum(countKey("ready"), MINUS_ONE).commit();
         return RETRY;
       }
       const lease = {
@@ -198,14 +278,22 @@ export class OrderQueueStore {
       };
       // A caller that has given up would never learn of the lease: do not take it.
       options.signal?.throwIfAborted();
-      const result = await this.#kv.atomic()
+      const atomic = this.#kv.atomic()
         .check(fence)
         .check(head.value)
         .check(orderEntry)
         .delete(head.value.key)
         .set(orderKey(order.orderId), updated)
         .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch })
-        .commit();
+        .sum(countKey("ready"), MINUS_ONE)
+        .sum(countKey("leased"), ONE);
+      // Remember which lease this request took, so that its retry answers the same one.
+      if (caller.requestId) {
+        atomic.set(dequeuedKey(caller), { orderId: order.orderId, leaseId: lease.leaseId }, {
+          expireIn: this.#options.leaseMs * 2,
+        });
+      }
+      const result = await atomic.commit();
       if (result.ok) {
         this.#options.log.info("leased", { orderId: order.orderId, epoch: caller.epoch, attempt: updated.attempts });
         return {
@@ -220,6 +308,26 @@ export class OrderQueueStore {
     }, { what: "dequeue" });
   }
 
+  // The lease an earlier attempt of the same request took, while the caller still holds it.
+  async #repeatedDequeue(caller: Caller): Promise<Lease | undefined> {
+    if (!caller.requestId) return undefined;
+    const taken = await this.#kv.get<{ orderId: string; leaseId: string }>(dequeuedKey(caller));
+    if (!taken.value) return undefined;
+    const order = (await this.#kv.get<QueuedOrder>(orderKey(taken.value.orderId))).value;
+    const lease = order?.lease;
+    if (order?.state !== "leased" || lease?.leaseId !== taken.value.leaseId || lease.epoch !== caller.epoch) {
+      return undefined; // that lease is gone: this request may take another
+    }
+    this.#options.log.info("dequeue repeated", { orderId: order.orderId, requestId: caller.requestId });
+    return {
+      orderId: order.orderId,
+      leaseId: lease.leaseId,
+      items: order.items,
+      attempt: order.attempts,
+      expiresAt: lease.expiresAt,
+    };
+  }
+
   /**
    * Executes a leased order in one atomic commit: checks fence and lease,
    * then either takes every book's quantity from stock and marks the order
@@ -227,13 +335,15 @@ export class OrderQueueStore {
    */
   async ack(caller: AckRequest): Promise<AckResponse> {
     return await commitWithRetry(async () => {
-      const fence = await this.#admit(caller, "ack");
       const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       const order = orderEntry.value;
       if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
+      // A repeated ack of what this lease already finished answers the same, whatever
+      // the epoch is now: the order was executed, and the caller must hear so.
       if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
         return { state: order.state, reason: order.reason };
       }
+      const fence = await this.#admit(caller, "ack");
       this.#checkLease(order, caller.leaseId, "ack");
       const wanted = new Map<string, number>();
       for (const item of order.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
@@ -268,6 +378,7 @@ export class OrderQueueStore {
           } satisfies QueuedOrder,
         )
         .delete(leasedKey(order.orderId))
+        .sum(countKey("leased"), MINUS_ONE)
         .sum(["counter", state], 1n);
       const result = await atomic.commit();
       if (result.ok) {
@@ -284,7 +395,8 @@ export class OrderQueueStore {
   }
 
   // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
-  // stale epoch, which is `failed_precondition` (the caller no longer leads).
+  // stale epoch, which is `failed_precondition` (the caller no longer leads), and
+  // unlike contention, which is `unavailable` (commitWithRetry; try again).
   #checkLease(order: QueuedOrder, leaseId: string, action: string) {
     if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
       throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);
@@ -328,13 +440,15 @@ export class OrderQueueStore {
     const atomic = this.#kv.atomic().check(orderEntry);
     if (options.fence) atomic.check(options.fence);
     if (options.leasedEntry) atomic.check(options.leasedEntry);
-    atomic.delete(leasedKey(order.orderId));
+    atomic.delete(leasedKey(order.orderId)).sum(countKey("leased"), MINUS_ONE);
     if (dead) {
       atomic.set(orderKey(order.orderId), { ...rest, state: "dead", reason: options.reason, updatedAt: Date.now() });
       atomic.set(deadKey(order.orderId), { deadAt: Date.now(), reason: options.reason });
+      atomic.sum(countKey("dead"), ONE);
     } else {
       atomic.set(orderKey(order.orderId), { ...rest, state: "queued", reason: options.reason, updatedAt: Date.now() });
-      atomic.set(readyKey(order), order.orderId);
+      atomic.set(this.#readyKey(order), order.orderId);
+      atomic.sum(countKey("ready"), ONE);
     }
     const result = await atomic.commit();
     if (!result.ok) return undefined;
@@ -358,7 +472,7 @@ export class OrderQueueStore {
       const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(entry.key[1] as string));
       const lease = orderEntry.value?.state === "leased" ? orderEntry.value.lease : undefined;
       if (!lease) {
-        await this.#kv.atomic().check(entry).delete(entry.key).commit();
+        await this.#kv.atomic().check(entry).delete(entry.key).sum(countKey("leased"), MINUS_ONE).commit();
         continue;
       }
       // Judge the lease the order holds now (it may have been handed out again
@@ -393,24 +507,25 @@ export class OrderQueueStore {
     };
   }
 
-  /** Depth, leases, dead letters, fence and counters. */
+  /** Depth, leases, dead letters, fence and counters: a few gets, whatever the queue's size. */
   async status(): Promise<QueueStatus> {
-    const count = async (prefix: string) => {
-      let n = 0;
-      for await (const _ of this.#kv.list({ prefix: [prefix] })) n += 1;
-      return n;
-    };
     const fence = (await this.#kv.get<Fence>(FENCE_KEY)).value ?? { epoch: 0, leaderId: 0 };
     const counters = await this.#kv.getMany<Deno.KvU64[]>([
       ["counter", "executed"],
       ["counter", "failed"],
       ["counter", "fenced"],
+      countKey("ready"),
+      countKey("leased"),
+      countKey("dead"),
     ]);
-    const [executed, failed, fenced] = counters.map((entry) => Number(entry.value?.value ?? 0n));
+    // A count read as a signed number, never below zero.
+    const [executed, failed, fenced, depth, leased, deadLetters] = counters.map((entry) =>
+      Math.max(0, Number(BigInt.asIntN(64, entry.value?.value ?? 0n)))
+    );
     return {
-      depth: await count("ready"),
-      leased: await count("leased"),
-      deadLetters: await count("dead"),
+      depth,
+      leased,
+      deadLetters,
       epoch: fence.epoch,
       leaderId: fence.leaderId,
       executed,
@@ -428,7 +543,35 @@ export class OrderQueueStore {
     return levels;
   }
 
-  /** The dead-letter list. */
+  /**
+   * One page of the dead-letter list, in order id order: at most `pageSize`
+   * letters (default 100) from `pageToken` on (the previous page's
+   * `nextPageToken`), and the token of the next page, empty on the last.
+   */
+  async deadLetterPage(
+    page: { pageSize?: number; pageToken?: string } = {},
+  ): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }> {
+    const limit = Math.min(Math.max(1, page.pageSize || 100), MAX_DEAD_LETTER_PAGE);
+    const entries = this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] }, {
+      limit,
+      cursor: page.pageToken || undefined,
+    });
+    const deadLetters: DeadLetter[] = [];
+    for await (const entry of entries) {
+      const order = await this.orderState(entry.key[1] as string);
+      deadLetters.push({
+        orderId: order.orderId,
+        attempts: order.attempts,
+        reason: entry.value.reason,
+        items: order.items,
+        deadAt: entry.value.deadAt,
+      });
+    }
+    // A full page may have more after it; an empty cursor means the list ended.
+    return { deadLetters, nextPageToken: deadLetters.length === limit ? entries.cursor : "" };
+  }
+
+  /** The whole dead-letter list (for tools and tests; the RPC pages with {@linkcode OrderQueueStore.deadLetterPage}). */
   async deadLetters(): Promise<DeadLetter[]> {
     const letters: DeadLetter[] = [];
     for await (const entry of this.#kv.list<{ deadAt: number; reason: string }>({ prefix: ["dead"] })) {
@@ -455,7 +598,9 @@ export class OrderQueueStore {
       .check(orderEntry)
       .delete(deadKey(orderId))
       .set(orderKey(orderId), order)
-      .set(readyKey(order), orderId)
+      .set(this.#readyKey(order), orderId)
+      .sum(countKey("dead"), MINUS_ONE)
+      .sum(countKey("ready"), ONE)
       .commit();
     if (result.ok) this.#options.log.info("dead letter requeued", { orderId });
     return result.ok;

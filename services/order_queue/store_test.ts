@@ -23,11 +23,17 @@ function book(bookId: string, stock: number): CatalogBook {
 }
 
 /** A store on a fresh in-memory KV with three books in stock; dispose of it to close the KV. */
-async function openStore(options: { leaseMs?: number; maxAttempts?: number } = {}) {
+async function openStore(
+  options: { leaseMs?: number; maxAttempts?: number; leaderLeaseMs?: number; agingMs?: number; now?: () => number } =
+    {},
+) {
   const kv = await Deno.openKv(":memory:");
   const store = new OrderQueueStore(kv, {
     leaseMs: options.leaseMs ?? 5000,
     maxAttempts: options.maxAttempts ?? 3,
+    leaderLeaseMs: options.leaderLeaseMs,
+    agingMs: options.agingMs,
+    now: options.now,
     log: createLogger("test", { write: () => {} }),
   });
   await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
@@ -162,4 +168,153 @@ Deno.test("a nack below the limit queues the order again", async () => {
   assert.equal(await store.nack({ ...caller, orderId: "o1", leaseId: lease.leaseId, reason: "" }), "queued");
   assert.equal((await store.orderState("o1")).reason, "given back");
   assert.equal((await store.dequeue(caller))?.attempt, 2);
+});
+
+Deno.test("an ack retried after the epoch changed still answers executed, not fenced", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const ack = await leased(store, { items: [{ bookId: "dune", quantity: 1 }], executorId: 2 });
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" });
+  // The answer was lost; meanwhile another replica took over.
+  await store.acquireEpoch(4);
+  assert.deepEqual(await store.ack(ack), { state: "executed", reason: "" }, "the retry hears what happened");
+  const other = { ...ack, leaseId: "not-the-lease" };
+  await assert.rejects(() => store.ack(other), (error: RpcError) => isFenced(error), "anything else is fenced");
+  assert.equal((await store.stock()).find((level) => level.bookId === "dune")?.stock, 4, "taken once");
+});
+
+Deno.test("a dequeue retried under its request id answers the same lease, so lost answers dead-letter nothing", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 2 });
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("o2", [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  // The first answer is lost; the executor asks again with the same request id, twice.
+  const lost = (await store.dequeue({ ...caller, requestId: "r1" }))!;
+  const again = (await store.dequeue({ ...caller, requestId: "r1" }))!;
+  assert.deepEqual(again, lost, "the same lease, not a second one");
+  assert.deepEqual(await store.dequeue({ ...caller, requestId: "r1" }), lost);
+  assert.equal((await store.orderState(lost.orderId)).attempts, 1, "one delivery, however often it was asked");
+  const next = (await store.dequeue({ ...caller, requestId: "r2" }))!;
+  assert.notEqual(next.orderId, lost.orderId, "another request takes the next order");
+  assert.deepEqual(await store.ack({ ...caller, orderId: lost.orderId, leaseId: again.leaseId }), {
+    state: "executed",
+    reason: "",
+  });
+  // Once the lease is finished, the old request id takes nothing it cannot ack.
+  assert.equal(await store.dequeue({ ...caller, requestId: "r1" }), undefined);
+});
+
+Deno.test("the leader lease: a lower replica cannot take the fence from a holder that keeps calling", async () => {
+  const clock = { now: 1_000_000 };
+  using queue = await openStore({ leaderLeaseMs: 500, now: () => clock.now });
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(4);
+  // Replica 3 cannot hear 4's heartbeats, but 4 keeps working the queue.
+  for (let beat = 0; beat < 20; beat++) {
+    clock.now += 100;
+    assert.equal(await store.dequeue({ executorId: 4, epoch }), undefined);
+    await assert.rejects(
+      () => store.acquireEpoch(3),
+      (error: RpcError) => isFenced(error) && /executor 4 leads epoch/.test(error.message),
+    );
+  }
+  assert.equal((await store.status()).epoch, epoch, "no epoch changed hands: no ping-pong");
+  assert.equal(await store.acquireEpoch(4), epoch + 1, "the holder itself may take a new one");
+  // Once the holder falls silent past the lease, anyone may take over.
+  clock.now += 501;
+  assert.equal(await store.acquireEpoch(3), epoch + 2);
+  const held = await store.acquireEpoch(3);
+  await store.dequeue({ executorId: 3, epoch: held });
+  assert.equal(await store.acquireEpoch(4), held + 1, "a higher replica still takes over (Bully)");
+});
+
+Deno.test("status is read from counts kept in the same commits, never by scanning", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 1 });
+  const { kv } = queue;
+  // The store under test lists only what it must: never the ready, leased or dead prefixes for a status.
+  const scanned: string[] = [];
+  const watched = new Proxy(kv, {
+    get(target, key) {
+      if (key === "list") {
+        return (selector: { prefix: Deno.KvKey }, options?: Deno.KvListOptions) => {
+          scanned.push(String(selector.prefix[0]));
+          return target.list(selector, options);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const store = new OrderQueueStore(watched, {
+    leaseMs: 1000,
+    maxAttempts: 1,
+    log: createLogger("test", { write: () => {} }),
+  });
+  for (const orderId of ["a", "b", "c", "d"]) await store.enqueue(orderId, [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const a = (await store.dequeue(caller))!;
+  const b = (await store.dequeue(caller))!;
+  const c = (await store.dequeue(caller))!;
+  await store.ack({ ...caller, orderId: a.orderId, leaseId: a.leaseId });
+  assert.equal(await store.nack({ ...caller, orderId: b.orderId, leaseId: b.leaseId, reason: "no" }), "dead");
+  assert.equal(await store.reclaim(c.expiresAt + 1), 1, "c's lease expired: dead after its one attempt");
+  assert.equal(await store.requeueDeadLetter(b.orderId), true);
+  scanned.length = 0;
+  const status = await store.status();
+  assert.deepEqual(scanned, [], "no scan");
+  assert.deepEqual(
+    { depth: status.depth, leased: status.leased, deadLetters: status.deadLetters, executed: status.executed },
+    { depth: 2, leased: 0, deadLetters: 1, executed: 1 },
+  );
+});
+
+Deno.test("aging: a small order is not starved by a steady stream of larger ones", async () => {
+  const clock = { now: 1_000_000 };
+  using queue = await openStore({ agingMs: 1000, now: () => clock.now });
+  const { store } = queue;
+  await store.enqueue("small", [{ bookId: "dune", quantity: 1 }]);
+  // A 3-book order arrives every second; the leader takes one order per second.
+  const epoch = await store.acquireEpoch(1);
+  const taken: string[] = [];
+  for (let i = 1; i <= 5; i++) {
+    clock.now += 1000;
+    await store.enqueue(`big-${i}`, [{ bookId: "ulysses", quantity: 3 }]);
+    taken.push((await store.dequeue({ executorId: 1, epoch }))!.orderId);
+  }
+  // small ranks 1000 - 1; big-i ranks 1000 + i - 3: from big-2 on, small has waited long enough.
+  assert.deepEqual(taken, ["big-1", "small", "big-2", "big-3", "big-4"]);
+
+  // Among orders that arrive together, more books still go first.
+  using fresh = await openStore({ agingMs: 1000, now: () => clock.now });
+  await fresh.store.enqueue("one", [{ bookId: "dune", quantity: 1 }]);
+  clock.now += 10;
+  await fresh.store.enqueue("two", [{ bookId: "dune", quantity: 2 }]);
+  const e = await fresh.store.acquireEpoch(1);
+  assert.equal((await fresh.store.dequeue({ executorId: 1, epoch: e }))!.orderId, "two");
+});
+
+Deno.test("dead letters are listed a page at a time", async () => {
+  using queue = await openStore({ maxAttempts: 1 });
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  for (let i = 0; i < 25; i++) {
+    await store.enqueue(`o${i}`, [{ bookId: "dune", quantity: 1 }]);
+    const lease = (await store.dequeue(caller))!;
+    await store.nack({ ...caller, orderId: lease.orderId, leaseId: lease.leaseId, reason: "no" });
+  }
+  const ids: string[] = [];
+  const sizes: number[] = [];
+  let pageToken = "";
+  do {
+    const page = await store.deadLetterPage({ pageSize: 10, pageToken });
+    ids.push(...page.deadLetters.map((letter) => letter.orderId));
+    sizes.push(page.deadLetters.length);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  assert.deepEqual(sizes, [10, 10, 5]);
+  assert.equal(new Set(ids).size, 25);
 });

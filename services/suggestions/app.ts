@@ -42,8 +42,20 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       check: () => ({ ok: true, detail: books.map((b) => b.title).join("; ") }),
     });
     if (!f) return;
-    await coPurchases.record(cart);
+    // Co-purchases are learned at ClearOrder, and only if the orchestrator approved the order.
     await protocol.report(slot, { event: "f", outcome: "approved", suggestedBooks: books });
+  }
+
+  // The cart of an order still cached whose event f passed here; undefined otherwise.
+  function approvedCart(orderId: string): string[] | undefined {
+    let slot: OrderSlot<OrderItem[]>;
+    try {
+      slot = protocol.slot(orderId);
+    } catch {
+      return undefined; // already cleared (a repeated ClearOrder) or dropped
+    }
+    if (!slot.events.some((event) => event.name === "f" && event.ok)) return undefined;
+    return slot.data.map((item) => catalog.resolve(item)?.bookId).filter((id): id is string => id !== undefined);
   }
 
   kit.rpc(suggestionsService, {
@@ -57,6 +69,12 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       return {};
     },
     ...protocol.endHandlers(),
+    ClearOrder: async ({ orderId, finalClock, approved }) => {
+      const cart = approved ? approvedCart(orderId) : undefined;
+      const response = protocol.clear(orderId, finalClock);
+      if (cart) await coPurchases.record({ orderId, bookIds: cart });
+      return response;
+    },
     Suggest: async ({ bookIds, limit }) => ({ books: await suggest(bookIds, limit || SUGGESTION_COUNT) }),
   });
 

@@ -12,6 +12,9 @@ import type { SimilarityIndex } from "./similarity.ts";
 /** Weight of co-purchases against content similarity (0..1). */
 export const COPURCHASE_WEIGHT = 0.35;
 
+// How long an order's co-purchases are remembered as counted (longer than any retry under its key).
+const COUNTED_TTL_MS = 2 * 24 * 60 * 60 * 1000;
+
 /** Counts, for each book, how often it was bought with each other book. */
 export class CoPurchases {
   readonly #kv: Deno.Kv;
@@ -21,16 +24,27 @@ export class CoPurchases {
     this.#kv = kv;
   }
 
-  /** Records that `bookIds` were bought together (each pair, both ways). */
-  async record(bookIds: readonly string[]): Promise<void> {
-    const unique = [...new Set(bookIds)];
+  /**
+   * Records that the books of order `orderId` were bought together (each
+   * pair, both ways), once per order: a repeated call for the same order
+   * (a retried checkout) counts nothing. Answers whether it counted.
+   */
+  async record(order: { orderId: string; bookIds: readonly string[] }): Promise<boolean> {
+    const unique = [...new Set(order.bookIds)];
     const pairs = unique.flatMap((a) => unique.filter((b) => b !== a).map((b) => [a, b] as const));
-    // An atomic operation holds at most a few hundred mutations; commit in chunks.
-    for (let i = 0; i < pairs.length; i += 500) {
+    const counted = ["copurchase_order", order.orderId];
+    // An atomic operation holds at most a few hundred mutations; commit in chunks,
+    // the first with the order's marker, so that a repeat stops there.
+    for (let i = 0; i === 0 || i < pairs.length; i += 500) {
       const atomic = this.#kv.atomic();
+      if (i === 0) {
+        atomic.check({ key: counted, versionstamp: null }).set(counted, true, { expireIn: COUNTED_TTL_MS });
+      }
       for (const [a, b] of pairs.slice(i, i + 500)) atomic.sum(["copurchase", a, b], 1n);
-      await atomic.commit();
+      const result = await atomic.commit();
+      if (!result.ok) return false;
     }
+    return true;
   }
 
   /** For every book bought with any of `bookIds`, how often. */

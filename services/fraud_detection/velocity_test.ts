@@ -1,0 +1,12 @@
+/** Velocity counters on an in-memory Deno KV: one count per order id, however often it is validated. */
+import assert from "node:assert/strict";
+import { recordAndCount } from "./velocity.ts";
+
+Deno.test("the same order counts once; another order counts again", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const subject = { kind: "card" as const, fingerprint: "f1", now: 1_000_000 };
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o1" }), 1);
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o1" }), 1, "a retry of o1 is not a second order");
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o2" }), 2);
+  assert.equal(await recordAndCount(kv, { ...subject, kind: "contact", orderId: "o1" }), 1, "kinds count apart");
+});
