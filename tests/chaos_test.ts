@@ -1,0 +1,139 @@
+/**
+ * The chaos suite (Jepsen's method): each scenario runs a steady flow of
+ * real checkouts from clients with and without Idempotency-Keys, retrying
+ * as real clients do, injects one kind of fault while it runs, then reads
+ * every order back and checks the whole history (`support/history.ts`).
+ * Each scenario has its own cluster, bounded traffic and deadlines.
+ */
+import assert from "node:assert/strict";
+import { type Cluster, type ClusterOptions, startCluster } from "./support/cluster.ts";
+import { REPLICAS, replicaStatus, stableLeader } from "./support/executors.ts";
+import {
+  type Call,
+  checkHistory,
+  readStock,
+  startTraffic,
+  summarise,
+  type Traffic,
+  type TrafficOptions,
+  waitForCalls,
+} from "./support/history.ts";
+import { waitFor } from "./support/wait.ts";
+
+/** Settings every chaos cluster shares: short deadlines so that faults show within seconds. */
+const CHAOS_ENV: Record<string, string> = {
+  CHECKOUT_TIMEOUT_MS: "3000",
+  RPC_TIMEOUT_MS: "800",
+  QUEUE_LEASE_MS: "2000",
+  EXECUTOR_WORK_MS: "20",
+};
+
+interface Scenario {
+  env?: Record<string, string>;
+  cluster?: Omit<ClusterOptions, "env">;
+  traffic?: TrafficOptions;
+  /** Injects the fault while the traffic flows. */
+  fault: (cluster: Cluster, traffic: Traffic) => Promise<void>;
+}
+
+/** Runs one scenario: cluster, flow, fault, more flow, then the checker; fails with the checker's findings. */
+async function chaos(scenario: Scenario): Promise<Call[]> {
+  const cluster = await startCluster({ ...scenario.cluster, env: { ...CHAOS_ENV, ...scenario.env } });
+  let calls: Call[] = [];
+  try {
+    await stableLeader(cluster, { leader: 4 });
+    const initialStock = await readStock(cluster);
+    const traffic = startTraffic(cluster, { maxCallsPerClient: 150, ...scenario.traffic });
+    try {
+      await waitForCalls(traffic, 6);
+      await scenario.fault(cluster, traffic);
+      await waitForCalls(traffic, 6);
+    } finally {
+      calls = await traffic.stop();
+    }
+    console.log(`    ${summarise(calls)}`);
+    const findings = await checkHistory(cluster, calls, { initialStock });
+    assert.deepEqual(findings, [], `the history broke the rules:\n- ${findings.join("\n- ")}`);
+    assert.ok(calls.some((c) => c.verdict === "approved"), "some orders were approved under the fault");
+  } finally {
+    await cluster.stop();
+  }
+  return calls;
+}
+
+/** Waits for a process to be gone (after a kill). */
+async function gone(cluster: Cluster, name: string): Promise<void> {
+  await waitFor(() => cluster.supervisor.pid(name) === undefined, { message: `${name} to die`, timeoutMs: 10_000 });
+}
+
+Deno.test("chaos: the leader SIGKILLed five times in a row, the supervisor restarting it", async () => {
+  await chaos({
+    cluster: { restart: true },
+    fault: async (cluster, traffic) => {
+      for (let round = 0; round < 5; round++) {
+        const leader = await stableLeader(cluster, { timeoutMs: 20_000 });
+        cluster.supervisor.kill(`order_executor_${leader.id}`, "SIGKILL");
+        // Another replica takes over (or the restarted one wins it back) under a newer epoch; then the
+        // flow goes on before the next kill.
+        await stableLeader(cluster, { aboveEpoch: leader.epoch, timeoutMs: 20_000 });
+        await waitForCalls(traffic, 2);
+      }
+      // The supervisor brought every killed replica back.
+      await waitFor(async () => (await Promise.all(REPLICAS.map((id) => replicaStatus(cluster, id)))).every(Boolean), {
+        message: "every replica to be back",
+        timeoutMs: 30_000,
+      });
+    },
+  });
+});
+
+Deno.test("chaos: the leader paused (SIGSTOP) past the election timeout, then resumed", async () => {
+  await chaos({
+    // Long enough work that the pause catches the leader holding a lease.
+    env: { EXECUTOR_WORK_MS: "300" },
+    fault: async (cluster) => {
+      const leader = await stableLeader(cluster, { leader: 4 });
+      await waitFor(async () => (await cluster.queue().GetQueueStatus({})).leased > 0, {
+        message: "the leader to hold a lease",
+      });
+      Deno.kill(leader.pid, "SIGSTOP");
+      try {
+        await stableLeader(cluster, { among: [1, 2, 3], aboveEpoch: leader.epoch, leader: 3 });
+      } finally {
+        Deno.kill(leader.pid, "SIGCONT");
+      }
+      await stableLeader(cluster, { leader: 4, aboveEpoch: leader.epoch });
+    },
+  });
+});
+
+Deno.test("chaos: the queue SIGKILLed and restarted mid-flow", async () => {
+  await chaos({
+    fault: async (cluster, traffic) => {
+      for (let round = 0; round < 3; round++) {
+        cluster.supervisor.kill("order_queue", "SIGKILL");
+        await gone(cluster, "order_queue");
+        // Checkouts go on meeting a dead queue for a moment.
+        await waitForCalls(traffic, 2);
+        await cluster.restart("order_queue");
+        await waitForCalls(traffic, 3);
+      }
+    },
+  });
+});
+
+Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with their keys get one order each", async () => {
+  const calls = await chaos({
+    traffic: { clients: 4, keyed: () => true },
+    fault: async (cluster) => {
+      for (let round = 0; round < 2; round++) {
+        // Kill it while checkouts are in flight (every client is always mid-call).
+        cluster.supervisor.kill("orchestrator", "SIGKILL");
+        await gone(cluster, "orchestrator");
+        await cluster.restart("orchestrator");
+      }
+    },
+  });
+  assert.ok(calls.some((c) => c.attempts.length > 1), "some clients retried after the kill");
+  assert.ok(calls.every((c) => c.verdict === "approved"), "every keyed client got its order in the end");
+});
