@@ -20,6 +20,7 @@ import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
+import { rateLimit, RateLimiter } from "./rate_limit.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
 
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
@@ -52,9 +53,17 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       origin: (origin) => webOrigins.includes(origin) ? origin : null,
       allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"],
+      exposeHeaders: ["Retry-After"],
       maxAge: 600,
     }),
   );
+
+  // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
+  const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
+  if (limiter.enabled) {
+    app.post("/checkout", rateLimit({ limiter, shape: "rest" }));
+    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit({ limiter, shape: "connect" }));
+  }
 
   // The REST face answers errors as {error: {code, message}} with the Connect code's HTTP status.
   const rest = new Hono();
