@@ -10,13 +10,14 @@ import { loadCatalog } from "@bookstore/lib/catalog";
 import {
   checkoutService,
   fraudDetectionService,
+  getOrderRequestSchema,
   orderEventsService,
   orderQueueService,
   orderSchema,
   suggestionsService,
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
-import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
+import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
@@ -86,7 +87,12 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
     return c.json(await checkout.place(order, options));
   });
-  rest.get("/orders/:orderId", async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue })));
+  rest.get("/orders/:orderId", async (c) => {
+    // The same check as GetOrder's input: an id that could never be an order's is refused before any read.
+    const parsed = getOrderRequestSchema.safeParse({ orderId: c.req.param("orderId") });
+    if (!parsed.success) throw new RpcError("invalid_argument", `invalid order id: ${describeIssues(parsed.error)}`);
+    return c.json(await orderView(parsed.data.orderId, { orders, queue }));
+  });
   rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue })));
   rest.get("/books/:bookId", async (c) => {
     const book = (await listBooks("", { catalog, queue })).find((b) => b.bookId === c.req.param("bookId"));
