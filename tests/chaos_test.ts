@@ -6,7 +6,7 @@
  * Each scenario has its own cluster, bounded traffic and deadlines.
  */
 import assert from "node:assert/strict";
-import { type Cluster, type ClusterOptions, startCluster } from "./support/cluster.ts";
+import { type Cluster, type ClusterOptions, freePorts, startCluster } from "./support/cluster.ts";
 import { REPLICAS, replicaStatus, stableLeader } from "./support/executors.ts";
 import {
   type Call,
@@ -43,7 +43,7 @@ async function chaos(scenario: Scenario): Promise<Call[]> {
   try {
     await stableLeader(cluster, { leader: 4 });
     const initialStock = await readStock(cluster);
-    const traffic = startTraffic(cluster, { maxCallsPerClient: 150, ...scenario.traffic });
+    const traffic = startTraffic(cluster, { maxCallsPerClient: 150, thinkMs: 250, ...scenario.traffic });
     try {
       await waitForCalls(traffic, 6);
       await scenario.fault(cluster, traffic);
@@ -136,4 +136,92 @@ Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with the
   });
   assert.ok(calls.some((c) => c.attempts.length > 1), "some clients retried after the kill");
   assert.ok(calls.every((c) => c.verdict === "approved"), "every keyed client got its order in the end");
+});
+
+Deno.test("chaos: heartbeats cut between the leader and some followers (a partition), then healed", async () => {
+  await chaos({
+    env: { EXECUTOR_WORK_MS: "100" },
+    fault: async (cluster, traffic) => {
+      const before = await stableLeader(cluster, { leader: 4 });
+      // Replicas 1 and 2 no longer hear the leader's heartbeats, and the leader hears no Election:
+      // 1 and 2 call elections that 3 answers, and 3 wins them, while 4 still thinks it leads.
+      await cluster.faults("order_executor_1", [{ method: "Heartbeat", failWith: "unavailable" }]);
+      await cluster.faults("order_executor_2", [{ method: "Heartbeat", failWith: "unavailable" }]);
+      await cluster.faults("order_executor_4", [{ method: "Election", failWith: "unavailable" }]);
+      try {
+        // The partition lasts until the queue's fence has moved past the old leader's epoch.
+        await waitFor(async () => (await cluster.queue().GetQueueStatus({})).epoch > before.epoch, {
+          message: "a newer epoch than the partitioned leader's",
+          timeoutMs: 15_000,
+        });
+        await waitForCalls(traffic, 6);
+      } finally {
+        for (const id of REPLICAS) await cluster.faults(`order_executor_${id}`, []);
+      }
+      await stableLeader(cluster, { leader: 4, aboveEpoch: before.epoch, timeoutMs: 20_000 });
+    },
+  });
+});
+
+Deno.test("chaos: a replica cut off from the queue only; the others keep executing", async () => {
+  await chaos({
+    fault: async (cluster, traffic) => {
+      const name = "order_executor_4";
+      const spec = cluster.supervisor.spec(name);
+      const queueUrl = spec.env.ORDER_QUEUE_URL;
+      // Replica 4 (the highest, so the one that wins elections) comes back pointing at a port nobody
+      // listens on: it still reaches every replica, but never the queue.
+      const [closed] = freePorts(1);
+      await cluster.supervisor.stop(name, "SIGKILL");
+      spec.env.ORDER_QUEUE_URL = `http://127.0.0.1:${closed}`;
+      try {
+        await cluster.restart(name);
+        const queue = cluster.queue();
+        const executed = (await queue.GetQueueStatus({})).executed;
+        await waitForCalls(traffic, 6);
+        // Failover must not wait for replica 4: some other replica leads and executes.
+        await waitFor(async () => (await queue.GetQueueStatus({})).executed >= executed + 5, {
+          timeoutMs: 15_000,
+          intervalMs: 200,
+        }).catch(async (error) => {
+          const roles = (await Promise.all(REPLICAS.map((id) => replicaStatus(cluster, id))))
+            .map((s, i) =>
+              s ? `replica ${s.id}: ${s.role}, leader ${s.leaderId}, epoch ${s.epoch}` : `replica ${i + 1}: -`
+            );
+          const status = await queue.GetQueueStatus({});
+          throw new Error(
+            `orders were not executed while replica 4 could not reach the queue (${
+              status.executed - executed
+            } in 15 s; queue: depth ${status.depth}, epoch ${status.epoch} led by ${status.leaderId}; ${
+              roles.join("; ")
+            }): ${(error as Error).message}`,
+          );
+        });
+      } finally {
+        await cluster.supervisor.stop(name, "SIGKILL");
+        spec.env.ORDER_QUEUE_URL = queueUrl;
+        await cluster.restart(name);
+      }
+      await stableLeader(cluster, { leader: 4, timeoutMs: 20_000 });
+    },
+  });
+});
+
+Deno.test("chaos: a validator killed mid-flow, then one made slower than the deadline", async () => {
+  await chaos({
+    fault: async (cluster, traffic) => {
+      cluster.supervisor.kill("fraud_detection", "SIGKILL");
+      await gone(cluster, "fraud_detection");
+      await waitForCalls(traffic, 3);
+      await cluster.restart("fraud_detection");
+      await waitForCalls(traffic, 3);
+      // Every suggestions event now takes longer than the whole checkout may.
+      await cluster.faults("suggestions", [{ method: "Advance", delayMs: 4000 }]);
+      try {
+        await waitForCalls(traffic, 4);
+      } finally {
+        await cluster.faults("suggestions", []);
+      }
+    },
+  });
 });
