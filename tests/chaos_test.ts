@@ -122,6 +122,25 @@ Deno.test("chaos: the queue SIGKILLed and restarted mid-flow", async () => {
   });
 });
 
+Deno.test("chaos: the queue paused (SIGSTOP) past the RPC deadline, then resumed", async () => {
+  await chaos({
+    fault: async (cluster, traffic) => {
+      // Enqueues sent while it is stopped time out at the orchestrator, and are read and committed when it resumes:
+      // the orchestrator cannot know whether they were placed.
+      const pid = cluster.supervisor.pid("order_queue")!;
+      for (let round = 0; round < 2; round++) {
+        Deno.kill(pid, "SIGSTOP");
+        try {
+          await waitForCalls(traffic, 3);
+        } finally {
+          Deno.kill(pid, "SIGCONT");
+        }
+        await waitForCalls(traffic, 3);
+      }
+    },
+  });
+});
+
 Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with their keys get one order each", async () => {
   const calls = await chaos({
     traffic: { clients: 4, keyed: () => true },

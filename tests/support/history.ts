@@ -54,6 +54,8 @@ export interface Call {
   verdict: Verdict;
   /** The order id the client learned (the same for every attempt of a keyed call). */
   orderId?: string;
+  /** The order sent (a client without a key resubmits the same one as a new call). */
+  body?: unknown;
 }
 
 /** Options for {@linkcode startTraffic}. */
@@ -138,8 +140,8 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
     }
   };
 
-  const placeOne = async (client: number): Promise<Call> => {
-    const items = pickItems(books);
+  const placeOne = async (client: number, again?: Call): Promise<Call> => {
+    const items = again?.items ?? pickItems(books);
     const call: Call = {
       client,
       key: keyed(client) ? crypto.randomUUID() : undefined,
@@ -148,7 +150,8 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
       verdict: "unknown",
     };
     history.push(call);
-    const body = validOrder({ items });
+    const body = again?.body ?? validOrder({ items });
+    call.body = body;
     for (let n = 0; n < (call.key ? maxAttempts : 1); n++) {
       if (n > 0) await delay(Math.min(100 * 2 ** (n - 1), 1000));
       const result = await attempt(body, call.key);
@@ -164,8 +167,15 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
   };
 
   const loop = async (client: number) => {
+    let again: Call | undefined;
+    let resubmitted = 0;
     for (let n = 0; n < maxCalls && !stopping; n++) {
-      const call = await placeOne(client);
+      const call = await placeOne(client, again);
+      // A client without a key that got no definite success resubmits the same order, as shoppers do,
+      // at most twice; each resubmission is a new order as far as the shop can tell.
+      const resubmit = !call.key && (call.verdict === "unknown" || call.verdict === "not_placed") && resubmitted < 2;
+      again = resubmit ? call : undefined;
+      resubmitted = resubmit ? resubmitted + 1 : 0;
       finished += 1;
       if (call.verdict === "approved") approved += 1;
       await delay(thinkMs * (0.5 + Math.random()));
