@@ -141,6 +141,22 @@ Deno.test("chaos: the queue paused (SIGSTOP) past the RPC deadline, then resumed
   });
 });
 
+Deno.test("chaos: clients giving up early and retrying with their keys while a validator is slow", async () => {
+  await chaos({
+    // Attempts give up after 400 ms while validation takes over 600 ms (each call within the RPC deadline):
+    // a retry meets its first attempt still in flight.
+    traffic: { clients: 3, keyed: () => true, attemptTimeoutMs: 400 },
+    fault: async (cluster, traffic) => {
+      await cluster.faults("suggestions", [{ method: "Advance", delayMs: 600 }]);
+      try {
+        await waitForCalls(traffic, 6);
+      } finally {
+        await cluster.faults("suggestions", []);
+      }
+    },
+  });
+});
+
 Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with their keys get one order each", async () => {
   const calls = await chaos({
     traffic: { clients: 4, keyed: () => true },

@@ -177,3 +177,17 @@ Deno.test("an approved order missing an event, and one GET /orders answers 404 f
   assert.ok(found.some((f) => /GET \/orders\/o2 answered 404/.test(f)), found.join("\n"));
   assert.ok(found.some((f) => /approved order o2 has no recorded event b, c, d, e, f/.test(f)), found.join("\n"));
 });
+
+Deno.test("an answer that the request ended, given to a live request", () => {
+  const found = findings(({ calls }) => {
+    calls[0].attempts.unshift({
+      start: 0,
+      end: 1,
+      status: 504,
+      code: "deadline_exceeded",
+      answer: "the request ended before the approved order was queued; retry with the same Idempotency-Key",
+    });
+  });
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(found[0], /was told "the request ended before .*though its request was alive to hear it/);
+});

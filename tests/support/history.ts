@@ -368,6 +368,19 @@ export function checkRules(calls: Call[], readback: Readback, initialStock: Map<
     if (ids.size > 1) findings.push(`${describe(call)} got ${ids.size} different order ids for one key: ${[...ids]}.`);
   }
 
+  // An answer saying the request ended reached a client whose request had not ended: it was meant for another.
+  for (const call of calls) {
+    for (const attempt of call.attempts) {
+      if (attempt.status !== undefined && /request ended|was canceled/.test(attempt.answer)) {
+        findings.push(
+          `${
+            describe(call)
+          } was told "${attempt.answer}" at ${attempt.start} ms, though its request was alive to hear it.`,
+        );
+      }
+    }
+  }
+
   // Approved answers end executed or failed out of stock; rejected ones never reach the queue.
   for (const call of calls) {
     if (call.verdict === "approved") {
