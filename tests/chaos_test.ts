@@ -177,23 +177,31 @@ Deno.test("chaos: heartbeats cut between the leader and some followers (a partit
   await chaos({
     env: { EXECUTOR_WORK_MS: "100" },
     fault: async (cluster, traffic) => {
+      const queue = cluster.queue();
       const before = await stableLeader(cluster, { leader: 4 });
-      // Replicas 1 and 2 no longer hear the leader's heartbeats, and the leader hears no Election:
-      // 1 and 2 call elections that 3 answers, and 3 wins them, while 4 still thinks it leads.
+      const executedBefore = (await queue.GetQueueStatus({})).executed;
+      // Replicas 1 and 2 no longer hear the leader's heartbeats, and the leader hears no Election: 1 and 2 call
+      // elections that 3 answers, and 3 would win them, while 4, alive and reaching the queue, still leads.
       await cluster.faults("order_executor_1", [{ method: "Heartbeat", failWith: "unavailable" }]);
       await cluster.faults("order_executor_2", [{ method: "Heartbeat", failWith: "unavailable" }]);
       await cluster.faults("order_executor_4", [{ method: "Election", failWith: "unavailable" }]);
+      let during;
       try {
-        // The partition lasts until the queue's fence has moved past the old leader's epoch.
-        await waitFor(async () => (await cluster.queue().GetQueueStatus({})).epoch > before.epoch, {
-          message: "a newer epoch than the partitioned leader's",
-          timeoutMs: 15_000,
-        });
-        await waitForCalls(traffic, 6);
+        await waitForCalls(traffic, 15);
+        during = await queue.GetQueueStatus({});
       } finally {
         for (const id of REPLICAS) await cluster.faults(`order_executor_${id}`, []);
       }
-      await stableLeader(cluster, { leader: 4, aboveEpoch: before.epoch, timeoutMs: 20_000 });
+      // Orders went on being executed, and the lead did not ping-pong between 3 and 4 at every timeout: the
+      // leader stayed alive and kept reaching the queue, so at most one handover is excusable.
+      assert.ok(during.executed > executedBefore, "orders were executed during the partition");
+      const epochs = during.epoch - before.epoch;
+      assert.ok(
+        epochs <= 1,
+        `${epochs} epochs were issued during a partition of several heartbeat timeouts in which the leader stayed ` +
+          "alive and reached the queue: the lead kept changing hands",
+      );
+      await stableLeader(cluster, { leader: 4, timeoutMs: 20_000 });
     },
   });
 });
