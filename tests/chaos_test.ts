@@ -157,6 +157,26 @@ Deno.test("chaos: clients giving up early and retrying with their keys while a v
   });
 });
 
+Deno.test("chaos: a validator failing for a while; clients retrying with their keys get their orders", async () => {
+  await chaos({
+    traffic: { clients: 3, keyed: () => true },
+    fault: async (cluster, traffic) => {
+      // The last event fails at once, after fraud detection has seen the order: a keyed client retries, and every
+      // retry is the same order, not a new one (its velocity must not count again).
+      await cluster.faults("suggestions", [{ method: "Advance", failWith: "unavailable" }]);
+      try {
+        // More retries than fraud detection's velocity limit (5 orders a card) allows new orders.
+        await waitFor(() => traffic.history.some((call) => call.attempts.length >= 7 || call.verdict === "rejected"), {
+          message: "a client to try its order seven times",
+          timeoutMs: 20_000,
+        });
+      } finally {
+        await cluster.faults("suggestions", []);
+      }
+    },
+  });
+});
+
 Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with their keys get one order each", async () => {
   const calls = await chaos({
     traffic: { clients: 4, keyed: () => true },
