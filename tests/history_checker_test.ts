@@ -124,9 +124,11 @@ Deno.test("an order placed although its client was told it was not", () => {
     readback.queued.set("o3", stored("o3"));
     readback.executedCounter = 3;
     readback.stock.set("capital", 4);
+    readback.notQueued = new Set(["o3"]);
   });
   assert.equal(found.length, 1, found.join("\n"));
   assert.match(found[0], /1 orders reached the queue that no client was told were approved \(o3 executed\)/);
+  assert.match(found[0], /the orchestrator logged "could not queue" for o3, which the queue holds/);
   assert.match(found[0], /told they were not \(1 such answers/);
 });
 

@@ -246,6 +246,8 @@ export interface Readback {
   executedCounter: number;
   /** Every "order executed"/"order failed" log line of every replica. */
   executions: { replica: number; orderId: string; epoch: number; state: string }[];
+  /** Orders the orchestrator logged it could not queue (evidence for the findings, not a rule). */
+  notQueued?: Set<string>;
 }
 
 interface OrderViewBody {
@@ -304,6 +306,7 @@ export async function checkHistory(cluster: Cluster, calls: Call[], options: Che
     stock,
     executedCounter,
     executions: executionsFromLogs(cluster),
+    notQueued: notQueuedFromLogs(cluster),
   };
   findings.push(...checkRules(calls, readback, options.initialStock));
   return findings;
@@ -341,6 +344,20 @@ function executionsFromLogs(cluster: Cluster): Readback["executions"] {
     }
   }
   return executions;
+}
+
+function notQueuedFromLogs(cluster: Cluster): Set<string> {
+  const ids = new Set<string>();
+  for (const line of cluster.supervisor.lines("orchestrator")) {
+    if (!line.includes("could not queue")) continue;
+    try {
+      const entry = JSON.parse(line);
+      if (typeof entry.orderId === "string") ids.add(entry.orderId);
+    } catch {
+      // Not a log line of ours.
+    }
+  }
+  return ids;
 }
 
 /** The happened-before relations every order's recorded clocks must show. */
@@ -422,6 +439,14 @@ export function checkRules(calls: Call[], readback: Readback, initialStock: Map<
   // queue holds that no client learned was approved must be explained by a
   // call whose outcome the client could not know.
   const approvedIds = new Set(calls.filter((c) => c.verdict === "approved").map((c) => c.orderId));
+  const evidence = (orders: StoredOrder[]) => {
+    const logged = orders.filter((o) => readback.notQueued?.has(o.orderId));
+    return logged.length === 0
+      ? ""
+      : `; the orchestrator logged "could not queue" for ${
+        logged.map((o) => o.orderId).join(", ")
+      }, which the queue holds`;
+  };
   const orphans = [...queued.values()].filter((o) => !approvedIds.has(o.orderId));
   const toldNotPlaced = calls.filter((c) => c.verdict === "not_placed");
   const unknown = calls.filter((c) => c.verdict === "unknown");
@@ -442,7 +467,7 @@ export function checkRules(calls: Call[], readback: Readback, initialStock: Map<
         orphans.length - unknown.length
       } were placed although their clients were told they were not (${toldNotPlaced.length} such answers, e.g. "${
         toldNotPlaced[0]?.attempts.at(-1)?.answer
-      }").`,
+      }")${evidence(orphans)}.`,
     );
   }
 
