@@ -583,3 +583,37 @@ Deno.test("the checkout's per-client rate limit answers 429 resource_exhausted w
     return response.status === 400;
   }, { timeoutMs: 5000, message: "the client to be served again" });
 });
+
+Deno.test("hostile requests to the shop's pages get a page or a 4xx, never a 5xx or a hang", async () => {
+  await using cluster = await startCluster({ web: true, env: { BOOKSTORE_FAULTS: "false" } });
+  const shop = cluster.url("web");
+  const huge = "x".repeat(5000);
+  const pages = [
+    `/?q=${huge}`,
+    "/?q=%00%1b%E2%80%AE&genre=%3Cscript%3E",
+    `/?page=-1`,
+    `/?page=99999999999999999999`,
+    `/books/${huge}`,
+    "/books/..%2F..%2Fetc%2Fpasswd",
+    `/orders/${huge}`,
+    "/orders/%00",
+    `/orders/${huge}/events`,
+    `/api/orders/${huge}`,
+    `/api/books?q=${huge}`,
+    "/_frsh/js/nope/client.js",
+  ];
+  const problems: string[] = [];
+  for (const path of pages) {
+    const answer = await send(shop, { method: "GET", path, headers: {} });
+    if (answer.status === 0 || answer.status >= 500) problems.push(`GET ${path.slice(0, 60)}: ${answer.status}`);
+  }
+  // With faults off the admin routes do not exist, whatever is sent.
+  for (const path of ["/admin/validators/suggestions", "/admin/replicas/4/crash", "/admin/replicas/4/pause"]) {
+    for (const body of ['{"mode": "fail"}', "{", ""]) {
+      const answer = await send(shop, { path, body, headers: { ...JSON_HEADERS, origin: "https://evil.example" } });
+      if (answer.status !== 404) problems.push(`POST ${path} ${body}: ${answer.status} (wanted 404)`);
+    }
+  }
+  assert.deepEqual(problems, [], `the shop mishandled hostile requests:\n- ${problems.join("\n- ")}`);
+  for (const name of cluster.supervisor.names) assert.ok(cluster.supervisor.pid(name), `${name} is still running`);
+});
