@@ -88,6 +88,7 @@ export const envSchema: z.ZodObject<{
   ORDER_QUEUE_URL: Url;
   RPC_TIMEOUT_MS: Num;
   CHECKOUT_TIMEOUT_MS: Num;
+  CHECKOUT_RATE_LIMIT: Num;
   ORDER_CACHE_TTL_MS: Num;
   QUEUE_LEASE_MS: Num;
   QUEUE_MAX_ATTEMPTS: Num;
@@ -142,6 +143,10 @@ export const envSchema: z.ZodObject<{
   ORDER_QUEUE_URL: url(localUrl(DEFAULT_PORTS.orderQueue)).describe("Where peers reach the order queue."),
   RPC_TIMEOUT_MS: millis(1000).describe("Deadline of one internal RPC."),
   CHECKOUT_TIMEOUT_MS: millis(5000).describe("Deadline of a whole checkout validation."),
+  CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20)
+    .describe(
+      "Checkouts a second per client address on the public checkout (burst: one second's worth); over it, 429 resource_exhausted with Retry-After. `0` turns it off.",
+    ),
   ORDER_CACHE_TTL_MS: millis(30_000)
     .describe("How long a validator keeps an order that never finished."),
   QUEUE_LEASE_MS: millis(5000).describe("How long a dequeued order stays leased before it is handed out again."),
@@ -235,6 +240,8 @@ export interface Config {
   rpcTimeoutMs: number;
   /** Deadline of a whole checkout validation (`CHECKOUT_TIMEOUT_MS`). @default 5000 */
   checkoutTimeoutMs: number;
+  /** Checkouts a second per client address, 0 for no limit (`CHECKOUT_RATE_LIMIT`). @default 20 */
+  checkoutRateLimit: number;
   /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
   orderCacheTtlMs: number;
   /**
@@ -350,6 +357,7 @@ function toConfig(env: Env): Config {
     },
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
     checkoutTimeoutMs: env.CHECKOUT_TIMEOUT_MS,
+    checkoutRateLimit: env.CHECKOUT_RATE_LIMIT,
     orderCacheTtlMs: env.ORDER_CACHE_TTL_MS,
     queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS, agingMs: env.QUEUE_AGING_MS },
     executor: {

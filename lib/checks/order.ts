@@ -40,18 +40,38 @@ export function verdict(issues: CheckIssue[]): CheckResult {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 const PHONE = /^\+?[0-9 ()-]{7,20}$/;
 
+/**
+ * Whether `text` holds a C0 or C1 control character or a bidirectional
+ * override (which makes text display other than it reads); with
+ * `allowLineBreaks`, tabs and line breaks are fine (free text).
+ */
+function hasControlCharacters(text: string, options: { allowLineBreaks?: boolean } = {}): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (options.allowLineBreaks && (code === 0x09 || code === 0x0a || code === 0x0d)) continue;
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return true;
+    if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
+  }
+  return false;
+}
+
 /** Event b: name, contact, billing address, shipping method and the terms. */
 export function checkUserData(order: Order): CheckResult {
   const issues: CheckIssue[] = [];
   const add = (path: string[], message: string) => issues.push({ path, message });
   const name = order.user.name.trim();
-  if (name === "") add(["user", "name"], "the customer's name is missing");
+  if (hasControlCharacters(order.user.name)) add(["user", "name"], "the customer's name contains control characters");
+  else if (name === "") add(["user", "name"], "the customer's name is missing");
   else if (name.length < 2) add(["user", "name"], "the customer's name is too short");
   const contact = order.user.contact.trim();
-  if (contact === "") add(["user", "contact"], "the customer's contact (e-mail or phone) is missing");
+  if (hasControlCharacters(order.user.contact)) add(["user", "contact"], "the contact contains control characters");
+  else if (contact === "") add(["user", "contact"], "the customer's contact (e-mail or phone) is missing");
   else if (!EMAIL.test(contact) && !PHONE.test(contact)) {
     // Not echoed: reasons are stored with the order and shown with its events.
     add(["user", "contact"], "the contact is neither an e-mail address nor a phone number");
+  }
+  if (hasControlCharacters(order.userComment, { allowLineBreaks: true })) {
+    add(["userComment"], "the comment contains control characters");
   }
   issues.push(...checkAddress(order.billingAddress));
   if (!(SHIPPING_METHODS as readonly string[]).includes(order.shippingMethod)) {
@@ -65,8 +85,9 @@ function checkAddress(address: Order["billingAddress"]): CheckIssue[] {
   const issues: CheckIssue[] = [];
   const add = (field: keyof Order["billingAddress"], message: string) =>
     issues.push({ path: ["billingAddress", field], message });
-  for (const field of ["street", "city", "zip", "country"] as const) {
-    if (address[field].trim() === "") add(field, `billing address: ${field} is missing`);
+  for (const field of ["street", "city", "state", "zip", "country"] as const) {
+    if (hasControlCharacters(address[field])) add(field, `billing address: ${field} contains control characters`);
+    else if (field !== "state" && address[field].trim() === "") add(field, `billing address: ${field} is missing`);
   }
   if (address.country.trim() === "") return issues;
   const country = findCountry(address.country);

@@ -143,7 +143,75 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
   if (!parsed.success) {
     throw new RpcError("invalid_argument", `invalid request: ${describeIssues(parsed.error)}`);
   }
+  // As Connect's own JSON codec does, a field the message does not have is an error, not silently dropped.
+  const unknown = unknownFields(schema, body);
+  if (unknown.length > 0) {
+    const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : "";
+    throw new RpcError("invalid_argument", `invalid request: unknown field ${unknown.slice(0, 5).join(", ")}${more}`);
+  }
   return parsed.data;
+}
+
+interface SchemaDef {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+}
+
+/**
+ * The paths of every key in `value` that `schema` has no field for (zod's
+ * objects would strip them silently), found by walking the schema's
+ * objects, arrays, maps and wrappers alongside the value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { unknownFields } from "./server.ts";
+ *
+ * const schema = z.object({ items: z.array(z.object({ bookId: z.string() })).default([]) });
+ * assert.deepEqual(unknownFields(schema, { items: [{ bookId: "dune", price: 0 }], __proto__x: 1 }), [
+ *   "items.0.price",
+ *   "__proto__x",
+ * ]);
+ * ```
+ */
+export function unknownFields(schema: z.ZodType, value: unknown, path: string[] = []): string[] {
+  const def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+  switch (def.type) {
+    case "default":
+    case "prefault":
+    case "optional":
+    case "nullable":
+    case "readonly":
+    case "catch":
+      return def.innerType ? unknownFields(def.innerType, value, path) : [];
+    case "pipe":
+      return def.in ? unknownFields(def.in, value, path) : [];
+    case "array":
+      return Array.isArray(value) && def.element
+        ? value.flatMap((item, i) => unknownFields(def.element!, item, [...path, String(i)]))
+        : [];
+    case "record":
+      return isObject && def.valueType
+        ? Object.entries(value).flatMap(([key, item]) => unknownFields(def.valueType!, item, [...path, key]))
+        : [];
+    case "object": {
+      if (!isObject || !def.shape) return [];
+      const shape = def.shape;
+      return Object.keys(value).flatMap((key) =>
+        Object.hasOwn(shape, key)
+          ? unknownFields(shape[key], (value as Record<string, unknown>)[key], [...path, key])
+          : [[...path, key].join(".")]
+      );
+    }
+    default:
+      return [];
+  }
 }
 
 /**

@@ -10,16 +10,18 @@ import { loadCatalog } from "@bookstore/lib/catalog";
 import {
   checkoutService,
   fraudDetectionService,
+  getOrderRequestSchema,
   orderEventsService,
   orderQueueService,
   orderSchema,
   suggestionsService,
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
-import { limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
+import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
+import { rateLimit, RateLimiter } from "./rate_limit.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
 
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
@@ -55,9 +57,17 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       origin: (origin) => webOrigins.includes(origin) ? origin : null,
       allowMethods: ["GET", "POST", "OPTIONS"],
       allowHeaders: ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"],
+      exposeHeaders: ["Retry-After"],
       maxAge: 600,
     }),
   );
+
+  // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
+  const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
+  if (limiter.enabled) {
+    app.post("/checkout", rateLimit({ limiter, shape: "rest" }));
+    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit({ limiter, shape: "connect" }));
+  }
 
   // The REST face answers errors as {error: {code, message}} with the Connect code's HTTP status.
   const rest = new Hono();
@@ -80,10 +90,12 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
     return c.json(await checkout.place(order, options));
   });
-  rest.get(
-    "/orders/:orderId",
-    async (c) => c.json(await orderView(c.req.param("orderId"), { orders, queue: queueReads })),
-  );
+  rest.get("/orders/:orderId", async (c) => {
+    // The same check as GetOrder's input: an id that could never be an order's is refused before any read.
+    const parsed = getOrderRequestSchema.safeParse({ orderId: c.req.param("orderId") });
+    if (!parsed.success) throw new RpcError("invalid_argument", `invalid order id: ${describeIssues(parsed.error)}`);
+    return c.json(await orderView(parsed.data.orderId, { orders, queue: queueReads }));
+  });
   rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue: queueReads })));
   rest.get("/books/:bookId", async (c) => {
     const book = (await listBooks("", { catalog, queue: queueReads })).find((b) => b.bookId === c.req.param("bookId"));

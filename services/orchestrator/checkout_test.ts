@@ -262,6 +262,28 @@ Deno.test("a retry that joins a running checkout is not ended by the first calle
   assert.equal((await system.queue.orderState(later.body.orderId)).state, "queued");
 });
 
+Deno.test("a retry arriving just after every earlier caller went away finishes the order", async () => {
+  using system = await inMemorySystem();
+  const order = validOrder();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  const first = new AbortController();
+  let retry: ReturnType<typeof system.checkout> | undefined;
+  // The first client gives up late in validation and its retry comes in at once, while the abandoned placement runs on.
+  system.seen.onRequest = (url) => {
+    if (url.pathname.endsWith("OrderEventsService/ReportOutcome") && !first.signal.aborted) {
+      first.abort();
+      retry = system.checkout(order, headers);
+    }
+  };
+  const gone = await system.checkout(order, headers, first.signal);
+  assert.equal(gone.status, 504);
+  system.seen.onRequest = undefined;
+  const answer = await retry!;
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.equal(answer.body.status, "Order Approved");
+  assert.equal((await system.queue.orderState(answer.body.orderId)).state, "queued");
+});
+
 Deno.test("failing operator reads of the queue do not open the circuit approved checkouts go through", async () => {
   using system = await inMemorySystem();
   system.loseAnswers.add("OrderQueueService/GetQueueStatus");

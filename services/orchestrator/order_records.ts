@@ -166,9 +166,15 @@ export class OrderRecords {
     const running = this.#inflight.get(key);
     if (running) {
       if (running.requestDigest !== requestDigest) throw reusedKey();
-      // A retry joins the running placement: it goes on while any of its callers is still there.
-      running.callers.join(placement.signal);
-      return await running.promise;
+      if (!running.callers.signal.aborted) {
+        // A retry joins the running placement: it goes on while any of its callers is still there.
+        running.callers.join(placement.signal);
+        return await running.promise;
+      }
+      // Every earlier caller went away and the placement was told to stop: once it has settled, this caller
+      // finishes the order under the same claim (resuming its record, or validating again under its id).
+      await running.promise.catch(() => {});
+      return await this.placeOnce(order, placement);
     }
     const callers = new Callers();
     callers.join(placement.signal);

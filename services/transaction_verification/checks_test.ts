@@ -90,3 +90,22 @@ Deno.test("user data, address, shipping and terms", () => {
   }));
   assert.deepEqual(nowhere.reasons, ['billing address: we do not ship to "Atlantis"']);
 });
+
+Deno.test("control characters and bidirectional overrides in user data are refused, naming the field", () => {
+  const result = checkUserData(order({
+    user: { name: "Ada\u0000", contact: "ada@example.com\u202e" },
+    userComment: "leave it\nat the door\u0007",
+    billingAddress: { street: "1 Main St", city: "Arl\u001bington", state: "VA", zip: "22201", country: "US" },
+  }));
+  assert.deepEqual(result.issues.map((i) => i.path.join(".")), [
+    "user.name",
+    "user.contact",
+    "userComment",
+    "billingAddress.city",
+  ]);
+  assert.ok(result.reasons.every((r) => /control characters/.test(r)));
+  assert.ok(
+    checkUserData(order({ userComment: "line one\nline two\ttabbed" })).ok,
+    "line breaks in a comment are fine",
+  );
+});

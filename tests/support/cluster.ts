@@ -158,7 +158,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     fingerprintKey: crypto.randomUUID().replaceAll("-", ""),
     ports,
     web: options.web ?? false,
-    env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", ...options.env },
+    // No rate limit unless a test turns it on: test flows and benchmarks are one client on loopback.
+    env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", CHECKOUT_RATE_LIMIT: "0", ...options.env },
   }).filter((spec) => !options.only || options.only.includes(spec.name));
   const verbose = options.verbose || Deno.env.get("BOOKSTORE_TEST_VERBOSE") === "1";
   const supervisor = new Supervisor(specs, {
