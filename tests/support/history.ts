@@ -124,7 +124,8 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(attemptTimeoutMs),
       });
-      const json = await response.json().catch(() => ({}));
+      // A body cut off by a process dying mid-answer is no answer at all, whatever the status line said.
+      const json = await response.json();
       const error = json?.error as { code?: string; message?: string; orderId?: string } | undefined;
       return {
         start,
