@@ -67,6 +67,7 @@ const table = [
   ...rows.map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
   "",
   `  Shop:      http://localhost:${ports.web}`,
+  `  Cluster:   http://localhost:${ports.web}/cluster (crash or pause a replica, slow a validator)`,
   `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,
   `  Data:      ${config.dataDir}`,
   "",
