@@ -1,6 +1,7 @@
 /**
  * Timing helpers with the signatures of Deno's std (`@std/async`), which
- * cannot be installed here: `delay`, `abortable` and `waitFor`.
+ * cannot be installed here: `delay`, `abortable` and `waitFor`; and
+ * `timeoutSignal`, a deadline signal whose timer is cleared when the work ends.
  *
  * @module
  */
@@ -57,6 +58,80 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
     signal.addEventListener("abort", abort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
   });
+}
+
+/** A signal with a deadline that can be let go of: see {@linkcode timeoutSignal}. */
+export interface TimeoutSignal extends Disposable {
+  /** Aborts when the time is up (a `TimeoutError` `DOMException`) or a linked signal aborts (its reason). */
+  readonly signal: AbortSignal;
+  /** Whether it aborted because the time was up (not because a linked signal aborted). */
+  readonly timedOut: boolean;
+}
+
+/** Options for {@linkcode timeoutSignal}. */
+export interface TimeoutSignalOptions {
+  /** Signals whose abort aborts this one too, with their reason (undefined entries are skipped). */
+  signals?: readonly (AbortSignal | undefined)[];
+}
+
+/**
+ * A signal that aborts after `ms` milliseconds (none when `ms` is
+ * undefined) or as soon as any of `options.signals` aborts: what
+ * `AbortSignal.any([...signals, AbortSignal.timeout(ms)])` gives, except that
+ * disposing of it (`using`) clears the timer and the listeners. A call that
+ * finished early leaves nothing behind: `AbortSignal.timeout`'s timer cannot
+ * be cleared, so every finished call would still fire it later, build its
+ * `DOMException` and run the dependents' listeners (bench/RESULTS.md).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { delay, timeoutSignal } from "./async.ts";
+ *
+ * {
+ *   using deadline = timeoutSignal(5);
+ *   await delay(50, { signal: deadline.signal }).catch(() => {});
+ *   assert.ok(deadline.timedOut && deadline.signal.reason.name === "TimeoutError");
+ * }
+ * const caller = new AbortController();
+ * using linked = timeoutSignal(60_000, { signals: [caller.signal] });
+ * caller.abort(new Error("gone"));
+ * assert.ok(!linked.timedOut && linked.signal.reason.message === "gone");
+ * ```
+ */
+export function timeoutSignal(ms: number | undefined, options: TimeoutSignalOptions = {}): TimeoutSignal {
+  const controller = new AbortController();
+  const linked = (options.signals ?? []).filter((signal): signal is AbortSignal => signal !== undefined);
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = function (this: AbortSignal) {
+    release();
+    controller.abort(this.reason);
+  };
+  const release = () => {
+    clearTimeout(timer);
+    for (const signal of linked) signal.removeEventListener("abort", onAbort);
+  };
+  const already = linked.find((signal) => signal.aborted);
+  if (already) {
+    controller.abort(already.reason);
+  } else {
+    for (const signal of linked) signal.addEventListener("abort", onAbort, { once: true });
+    if (ms !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        release();
+        controller.abort(new DOMException("Signal timed out.", "TimeoutError"));
+      }, Math.max(0, ms));
+    }
+  }
+  return {
+    signal: controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    [Symbol.dispose]: release,
+  };
 }
 
 /** Options for {@linkcode waitFor}. */

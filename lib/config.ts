@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_LEASES_PER_CALL } from "./contracts/order_queue.ts";
 
 /** Ports of every process: each service, the web app, and the executor replicas. */
 export interface Ports {
@@ -101,10 +102,13 @@ export const envSchema: z.ZodObject<{
   EXECUTOR_HEARTBEAT_TIMEOUT_MS: Num;
   EXECUTOR_ELECTION_TIMEOUT_MS: Num;
   EXECUTOR_POLL_INTERVAL_MS: Num;
+  EXECUTOR_BATCH_SIZE: Num;
   EXECUTOR_WORK_MS: Num;
 }> = z.object({
   BOOKSTORE_ENV: z.enum(["development", "test", "production"]).default("development")
-    .describe("Deployment flavour; faults and admin endpoints are refused in production."),
+    .describe(
+      "Deployment flavour; faults and admin endpoints are refused in production, and in test every process also validates the messages it sends.",
+    ),
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
     .describe("Interface every service binds to (0.0.0.0 in containers)."),
   BOOKSTORE_DATA_DIR: z.string().min(1).default("./data")
@@ -167,7 +171,12 @@ export const envSchema: z.ZodObject<{
     .describe("Silence after which a follower calls an election."),
   EXECUTOR_ELECTION_TIMEOUT_MS: millis(100)
     .describe("How long a candidate waits for a higher replica to answer Election."),
-  EXECUTOR_POLL_INTERVAL_MS: millis(50).describe("How often an idle leader polls the queue."),
+  EXECUTOR_POLL_INTERVAL_MS: millis(100)
+    .describe(
+      "How long an idle leader's dequeue waits at the queue for an order (a long poll: the queue answers as soon as one is queued); below EXECUTOR_HEARTBEAT_TIMEOUT_MS.",
+    ),
+  EXECUTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(MAX_LEASES_PER_CALL).default(16)
+    .describe("Most orders the leader leases, executes and acks at a time (one queue commit each way)."),
   EXECUTOR_WORK_MS: z.coerce.number().int().min(0).max(60_000).default(0)
     .describe("Simulated work per order before it is committed (for demos and fault tests)."),
 });
@@ -203,8 +212,10 @@ export interface ExecutorConfig {
   heartbeatTimeoutMs: number;
   /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 100 */
   electionTimeoutMs: number;
-  /** How often an idle leader polls the queue (`EXECUTOR_POLL_INTERVAL_MS`). @default 50 */
+  /** How long an idle leader's dequeue waits at the queue for an order (`EXECUTOR_POLL_INTERVAL_MS`). @default 100 */
   pollIntervalMs: number;
+  /** Most orders leased, executed and acked at a time (`EXECUTOR_BATCH_SIZE`). @default 16 */
+  batchSize: number;
   /** Simulated work per order (`EXECUTOR_WORK_MS`). @default 0 */
   workMs: number;
 }
@@ -227,6 +238,14 @@ export interface Config {
   faults: boolean;
   /** Largest accepted request body (`BOOKSTORE_MAX_BODY_BYTES`). @default 65536 */
   maxBodyBytes: number;
+  /**
+   * Whether a process also validates the messages it sends (requests before
+   * they go out, responses before they are answered), and not only those it
+   * receives: on in test (`BOOKSTORE_ENV=test`), so that a sender's bug fails
+   * at its source; elsewhere each message is validated once, by its receiver.
+   * @default false
+   */
+  checkSentMessages: boolean;
   /**
    * The web app (`WEB_PORT`, `WEB_ORIGIN`) and where browsers reach the orchestrator (`ORCHESTRATOR_PUBLIC_URL`).
    * @default { port: 8000, origin: "http://localhost:8000", orchestratorPublicUrl: "http://localhost:8081" }
@@ -340,6 +359,7 @@ function toConfig(env: Env): Config {
     logLevel: env.BOOKSTORE_LOG_LEVEL,
     faults: env.BOOKSTORE_FAULTS && env.BOOKSTORE_ENV !== "production",
     maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
+    checkSentMessages: env.BOOKSTORE_ENV === "test",
     web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN, orchestratorPublicUrl: env.ORCHESTRATOR_PUBLIC_URL },
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
@@ -368,6 +388,7 @@ function toConfig(env: Env): Config {
       heartbeatTimeoutMs: env.EXECUTOR_HEARTBEAT_TIMEOUT_MS,
       electionTimeoutMs: env.EXECUTOR_ELECTION_TIMEOUT_MS,
       pollIntervalMs: env.EXECUTOR_POLL_INTERVAL_MS,
+      batchSize: env.EXECUTOR_BATCH_SIZE,
       workMs: env.EXECUTOR_WORK_MS,
     },
   };
@@ -405,6 +426,8 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
     "EXECUTOR_HEARTBEAT_TIMEOUT_MS must be at least twice EXECUTOR_HEARTBEAT_INTERVAL_MS (one lost heartbeat must not depose a leader)",
     valid.EXECUTOR_WORK_MS >= valid.QUEUE_LEASE_MS &&
     "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
+    valid.EXECUTOR_POLL_INTERVAL_MS >= valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS &&
+    "EXECUTOR_POLL_INTERVAL_MS must be below EXECUTOR_HEARTBEAT_TIMEOUT_MS (a waiting dequeue must not outlast the queue's leader lease)",
     valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
     valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&

@@ -26,6 +26,10 @@ Deno.test("bad values fail loudly, naming the variable", () => {
 
 Deno.test("settings that contradict each other are refused", () => {
   assert.throws(() => loadConfig({ EXECUTOR_HEARTBEAT_TIMEOUT_MS: "90" }), /at least twice/);
+  assert.throws(
+    () => loadConfig({ EXECUTOR_POLL_INTERVAL_MS: "200" }),
+    /EXECUTOR_POLL_INTERVAL_MS must be below EXECUTOR_HEARTBEAT_TIMEOUT_MS/,
+  );
   assert.throws(() => loadConfig({ EXECUTOR_WORK_MS: "6000" }), /shorter than QUEUE_LEASE_MS/);
   assert.throws(() => loadConfig({ RPC_TIMEOUT_MS: "9000" }), /must not exceed CHECKOUT_TIMEOUT_MS/);
   assert.throws(

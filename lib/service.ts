@@ -137,6 +137,7 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
           token: service.public ? undefined : requireServiceToken(config),
           faults,
           maxBodyBytes: config.maxBodyBytes,
+          checkResponses: config.checkSentMessages,
         }),
       );
     },
@@ -148,6 +149,7 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
         peer: known?.peer ?? service.typeName,
         token: config.serviceToken,
         timeoutMs: config.rpcTimeoutMs,
+        checkRequests: config.checkSentMessages,
         fetch: deps.fetch,
         ...options,
         baseUrl,

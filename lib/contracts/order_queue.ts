@@ -72,6 +72,75 @@ export const dequeueResponseSchema: Msg<{ lease: z.ZodOptional<typeof leaseSchem
   z.object({ lease: leaseSchema.optional() }),
 );
 
+/**
+ * Most orders one `DequeueBatch` leases or one `AckBatch` acks: leasing
+ * checks each order and its place in line in one Deno KV atomic commit,
+ * which allows at most 100 checks.
+ */
+export const MAX_LEASES_PER_CALL = 32;
+
+/** Longest a `DequeueBatch` may wait for an order to arrive. */
+export const MAX_DEQUEUE_WAIT_MS = 10_000;
+
+/** The `DequeueBatchRequest` message. */
+export const dequeueBatchRequestSchema: Msg<
+  { executorId: Num; epoch: Num; requestId: Str; maxLeases: Num; waitMs: Num }
+> = message(
+  "DequeueBatchRequest",
+  z.object({
+    ...fenced,
+    requestId: str(64),
+    maxLeases: uint32().refine((v) => v <= MAX_LEASES_PER_CALL, `at most ${MAX_LEASES_PER_CALL}`),
+    waitMs: uint32().refine((v) => v <= MAX_DEQUEUE_WAIT_MS, `at most ${MAX_DEQUEUE_WAIT_MS}`),
+  }),
+);
+
+/** Who leases a batch, on behalf of which epoch, how many, and how long to wait for one. */
+export type DequeueBatchRequest = z.infer<typeof dequeueBatchRequestSchema>;
+
+/** The `DequeueBatchResponse` message. */
+export const dequeueBatchResponseSchema: Msg<{ leases: List<typeof leaseSchema> }> = message(
+  "DequeueBatchResponse",
+  z.object({ leases: list(leaseSchema, MAX_LEASES_PER_CALL) }),
+);
+
+/** The `LeaseRef` message. */
+export const leaseRefSchema: Msg<{ orderId: Str; leaseId: Str }> = message(
+  "LeaseRef",
+  z.object({ orderId: str(64), leaseId: str(64) }),
+);
+
+/** A leased order, by its id and its lease's. */
+export type LeaseRef = z.infer<typeof leaseRefSchema>;
+
+/** The `AckBatchRequest` message. */
+export const ackBatchRequestSchema: Msg<{ executorId: Num; epoch: Num; acks: List<typeof leaseRefSchema> }> = message(
+  "AckBatchRequest",
+  z.object({ ...fenced, acks: list(leaseRefSchema, MAX_LEASES_PER_CALL) }),
+);
+
+/** How each order of an `AckBatch` ended. */
+export const ACK_RESULT_STATES = ["executed", "failed", "lost", "unknown"] as const;
+
+/** The `AckResult` message. */
+export const ackResultSchema: Msg<{ orderId: Str; state: Enum<typeof ACK_RESULT_STATES>; reason: Str }> = message(
+  "AckResult",
+  z.object({ orderId: str(64), state: z.enum(ACK_RESULT_STATES), reason: str(500) }),
+);
+
+/**
+ * One order of an `AckBatch`: `executed`, `failed` (out of stock, stock
+ * untouched), `lost` (its lease is no longer held, so the ack did nothing)
+ * or `unknown` (no such order).
+ */
+export type AckResult = z.infer<typeof ackResultSchema>;
+
+/** The `AckBatchResponse` message. */
+export const ackBatchResponseSchema: Msg<{ results: List<typeof ackResultSchema> }> = message(
+  "AckBatchResponse",
+  z.object({ results: list(ackResultSchema, MAX_LEASES_PER_CALL) }),
+);
+
 /** The `AckRequest` message. */
 export const ackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num }> = message(
   "AckRequest",
@@ -253,6 +322,8 @@ export const orderQueueService: ServiceSpec<
     Enqueue: MethodSpec<typeof enqueueRequestSchema, typeof enqueueResponseSchema>;
     Dequeue: MethodSpec<typeof dequeueRequestSchema, typeof dequeueResponseSchema>;
     Ack: MethodSpec<typeof ackRequestSchema, typeof ackResponseSchema>;
+    DequeueBatch: MethodSpec<typeof dequeueBatchRequestSchema, typeof dequeueBatchResponseSchema>;
+    AckBatch: MethodSpec<typeof ackBatchRequestSchema, typeof ackBatchResponseSchema>;
     Nack: MethodSpec<typeof nackRequestSchema, typeof nackResponseSchema>;
     AcquireEpoch: MethodSpec<typeof acquireEpochRequestSchema, typeof acquireEpochResponseSchema>;
     GetOrderState: MethodSpec<typeof getOrderStateRequestSchema, typeof orderStateSchema>;
@@ -267,6 +338,10 @@ export const orderQueueService: ServiceSpec<
     // Idempotent by request id: a retry answers the lease the first attempt took.
     Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: true }),
     Ack: method(ackRequestSchema, { output: ackResponseSchema, idempotent: true }),
+    // Idempotent by request id, as Dequeue.
+    DequeueBatch: method(dequeueBatchRequestSchema, { output: dequeueBatchResponseSchema, idempotent: true }),
+    // A repeated ack answers the outcome its lease already had.
+    AckBatch: method(ackBatchRequestSchema, { output: ackBatchResponseSchema, idempotent: true }),
     Nack: method(nackRequestSchema, { output: nackResponseSchema, idempotent: false }),
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),
     GetOrderState: method(getOrderStateRequestSchema, { output: orderStateSchema, idempotent: true }),

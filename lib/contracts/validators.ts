@@ -15,6 +15,7 @@ import {
   cancelOrderRequestSchema,
   clearOrderRequestSchema,
   initOrderResponseSchema,
+  type Order,
   orderClockResponseSchema,
   orderItemSchema,
   orderSchema,
@@ -77,6 +78,28 @@ export const fraudOrderSchema: Msg<
 
 /** The order as fraud detection sees it. */
 export type FraudOrder = z.infer<typeof fraudOrderSchema>;
+
+const FRAUD_ORDER_FIELDS = Object.keys(fraudOrderSchema.shape) as (keyof FraudOrder)[];
+
+/**
+ * The fields of a validated order that fraud detection may see, and no card
+ * data: the top-level fields of {@linkcode fraudOrderSchema}, taken without
+ * parsing the order again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fraudOrderOf, orderSchema } from "./mod.ts";
+ *
+ * const order = orderSchema.parse({ creditCard: { number: "4111111111111111", cvv: "123" } });
+ * assert.ok(!("creditCard" in fraudOrderOf(order)));
+ * ```
+ */
+export function fraudOrderOf(order: Order): FraudOrder {
+  const fraudOrder: Partial<Record<keyof FraudOrder, unknown>> = {};
+  for (const field of FRAUD_ORDER_FIELDS) fraudOrder[field] = order[field];
+  return fraudOrder as FraudOrder;
+}
 
 /** The `InitFraudRequest` message. */
 export const initFraudRequestSchema: Msg<{ orderId: Str; order: Nested<typeof fraudOrderSchema> }> = message(

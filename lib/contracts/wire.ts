@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { vectorClockSchema } from "../vector_clock.ts";
 
-/** A message's schema: an object of the given fields, unknown keys stripped (servers refuse them first: `unknownFields`). */
+/** A message's schema: an object of the given fields, unknown keys stripped (servers refuse them first: `findUnknownFields`). */
 export type Msg<S extends z.core.$ZodLooseShape> = z.ZodObject<S, z.core.$strip>;
 /** A `string` field. */
 export type Str = z.ZodDefault<z.ZodString>;

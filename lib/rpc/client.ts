@@ -18,7 +18,7 @@ import {
 } from "cockatiel";
 import type { z } from "zod";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
-import { abortable } from "../async.ts";
+import { abortable, type TimeoutSignal, timeoutSignal } from "../async.ts";
 import { codeFromHttpStatus, connectErrorBodySchema, describeIssues, isPeerFailure, RpcError } from "./errors.ts";
 
 /** Per-call options. */
@@ -69,6 +69,14 @@ export interface ClientOptions {
    */
   breaker?: { threshold: number; halfOpenAfterMs: number } | false;
   /**
+   * Whether to validate each request against its schema before sending it
+   * (default false). The server validates every request it receives, so
+   * this only moves the error to its source: tests turn it on
+   * (`Config.checkSentMessages`) to catch a caller that sends what its types
+   * do not allow; elsewhere each message is validated once, by its receiver.
+   */
+  checkRequests?: boolean;
+  /**
    * How requests are sent (default: the global `fetch`). Pass an app's
    * `request` to call it in memory, without a server, as connect-es'
    * router transport does.
@@ -78,10 +86,9 @@ export interface ClientOptions {
 
 /**
  * Creates a typed client for `service` at `options.baseUrl`: one async
- * function per method, which validates the input, sends the credential and
- * the deadline, retries idempotent methods on `unavailable` and
- * `deadline_exceeded`, and answers the validated output or throws an
- * {@linkcode RpcError}.
+ * function per method, which sends the credential and the deadline, retries
+ * idempotent methods on `unavailable` and `deadline_exceeded`, and answers
+ * the validated output or throws an {@linkcode RpcError}.
  *
  * @example A client that calls a service's routes in memory
  * ```ts
@@ -137,22 +144,22 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
     const url = baseUrl + methodPath(service, name);
     const fullMethod = `${service.typeName}/${name}`;
     client[name] = async (input, call = {}) => {
-      const caller = callerSignal(call);
-      const ended = () => callerEnded(caller!, { peer: options.peer, fullMethod });
-      if (caller?.aborted) throw notSent(ended());
+      using caller = callerSignal(call);
+      const ended = () => callerEnded(caller!.signal, { peer: options.peer, fullMethod });
+      if (caller?.signal.aborted) throw notSent(ended());
       const attempt = () => {
         // The caller may have gone while this attempt waited (behind a backoff or a half-open trial).
-        if (caller?.aborted) throw ended();
+        if (caller?.signal.aborted) throw ended();
         return invoke({ url, spec, input, call, options, fullMethod });
       };
       // The breaker wraps the retries, so one failed call counts once towards opening it.
-      const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt, caller) : attempt();
-      const running = breaker ? breaker.execute(withRetries, caller) : withRetries();
+      const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt, caller?.signal) : attempt();
+      const running = breaker ? breaker.execute(withRetries, caller?.signal) : withRetries();
       try {
         // The caller stops waiting when its budget ends, wherever the call is.
-        return await (caller ? abortable(running, caller) : running);
+        return await (caller ? abortable(running, caller.signal) : running);
       } catch (error) {
-        if (caller?.aborted && !(error instanceof RpcError)) throw ended();
+        if (caller?.signal.aborted && !(error instanceof RpcError)) throw ended();
         if (error instanceof BrokenCircuitError) {
           throw notSent(
             new RpcError(
@@ -190,11 +197,11 @@ export function wasNotSent(error: unknown): boolean {
 // Errors that mean the caller's own budget ended (or it cancelled), not that the peer failed.
 const CALLER_ENDED = new WeakSet<object>();
 
-// The caller's signal and its deadline as one signal; undefined when it has neither.
-function callerSignal(call: CallOptions): AbortSignal | undefined {
-  const signals = call.signal ? [call.signal] : [];
-  if (call.deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, call.deadline - Date.now())));
-  return signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+// The caller's signal and its deadline as one signal (let go of when the call ends); undefined when it has neither.
+function callerSignal(call: CallOptions): TimeoutSignal | undefined {
+  if (call.signal === undefined && call.deadline === undefined) return undefined;
+  const left = call.deadline === undefined ? undefined : Math.max(0, call.deadline - Date.now());
+  return timeoutSignal(left, { signals: [call.signal] });
 }
 
 // The error of a call whose caller's budget ended or whose caller cancelled it.
@@ -227,9 +234,11 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   // The peer is told only the time the caller has left.
   const timeoutMs = Math.max(1, Math.min(perAttempt, left));
   const boundedByCaller = left < perAttempt;
-  const checkedInput = spec.input.safeParse(input);
-  if (!checkedInput.success) {
-    throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
+  if (options.checkRequests) {
+    const checkedInput = spec.input.safeParse(input);
+    if (!checkedInput.success) {
+      throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
+    }
   }
   const headers: Record<string, string> = {
     ...call.headers,
@@ -239,14 +248,18 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
   };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   // A little grace lets the server answer deadline_exceeded itself.
-  const timeout = AbortSignal.timeout(timeoutMs + 50);
-  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  using timeout = timeoutSignal(timeoutMs + 50, { signals: [call.signal] });
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(url, { method: "POST", headers, body: JSON.stringify(input), signal });
+    response = await (options.fetch ?? fetch)(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(input),
+      signal: timeout.signal,
+    });
   } catch (error) {
     if (call.signal?.aborted) throw callerEnded(call.signal, { peer, fullMethod });
-    if (timeout.aborted) {
+    if (timeout.timedOut) {
       const late = new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {
         peer,
         cause: error,

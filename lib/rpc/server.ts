@@ -9,9 +9,8 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { timingSafeEqual } from "node:crypto";
 import type { z } from "zod";
-import { abortable } from "../async.ts";
+import { abortable, type TimeoutSignal, timeoutSignal } from "../async.ts";
 import type { Logger } from "../log.ts";
 import { withSpan } from "../telemetry.ts";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
@@ -51,11 +50,17 @@ export interface RpcRoutesOptions<S extends ServiceSpec> {
   maxBodyBytes: number;
   /** Active fault rules, when fault injection is enabled. */
   faults?: FaultInjector;
+  /**
+   * Whether to validate each response against its schema before answering
+   * (default false). Handlers are typed by the schema and every client
+   * validates what it receives, so this only moves the error to its source:
+   * tests turn it on (`Config.checkSentMessages`); elsewhere each message is
+   * validated once, by its receiver.
+   */
+  checkResponses?: boolean;
 }
 
 const MAX_TIMEOUT_DIGITS = /^\d{1,10}$/;
-
-const encoder = new TextEncoder();
 
 /**
  * Checks `Authorization: Bearer <token>` in constant time for a token of the
@@ -64,12 +69,22 @@ const encoder = new TextEncoder();
  * compare does, cost a checkout more CPU than any handler (bench/RESULTS.md).
  */
 export function hasValidCredential(headers: Headers, token: string): boolean {
-  const header = headers.get("authorization") ?? "";
-  const match = /^Bearer (.+)$/.exec(header);
-  if (!match) return false;
-  const presented = encoder.encode(match[1]);
-  const expected = encoder.encode(token);
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
+  const header = headers.get("authorization");
+  if (header === null || !header.startsWith("Bearer ")) return false;
+  return constantTimeEqual(header.slice(7), token);
+}
+
+/**
+ * Whether two strings are equal, in time that depends on their length only,
+ * not on where they first differ (the loop of std's `timingSafeEqual`, on
+ * UTF-16 code units: importing `node:crypto` for it cost every process
+ * about 4 MB of resident memory, bench/RESULTS.md).
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 /** A request in a codec other than Connect JSON: answered 415 with the codec that is spoken. */
@@ -144,7 +159,7 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
     throw new RpcError("invalid_argument", `invalid request: ${describeIssues(parsed.error)}`);
   }
   // As Connect's own JSON codec does, a field the message does not have is an error, not silently dropped.
-  const unknown = unknownFields(schema, body);
+  const unknown = findUnknownFields(schema, body);
   if (unknown.length > 0) {
     const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : "";
     throw new RpcError("invalid_argument", `invalid request: unknown field ${unknown.slice(0, 5).join(", ")}${more}`);
@@ -164,24 +179,51 @@ interface SchemaDef {
 /**
  * The paths of every key in `value` that `schema` has no field for (zod's
  * objects would strip them silently), found by walking the schema's
- * objects, arrays, maps and wrappers alongside the value.
+ * objects, arrays, maps and wrappers alongside the value. The walk is
+ * compiled once per schema, and visits only the parts of the value where
+ * the schema has objects.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { z } from "zod";
- * import { unknownFields } from "./server.ts";
+ * import { findUnknownFields } from "./server.ts";
  *
  * const schema = z.object({ items: z.array(z.object({ bookId: z.string() })).default([]) });
- * assert.deepEqual(unknownFields(schema, { items: [{ bookId: "dune", price: 0 }], __proto__x: 1 }), [
+ * assert.deepEqual(findUnknownFields(schema, { items: [{ bookId: "dune", price: 0 }], __proto__x: 1 }), [
  *   "items.0.price",
  *   "__proto__x",
  * ]);
  * ```
  */
-export function unknownFields(schema: z.ZodType, value: unknown, path: string[] = []): string[] {
+export function findUnknownFields(schema: z.ZodType, value: unknown): string[] {
+  const found: string[] = [];
+  walkerOf(schema)?.(value, "", found);
+  return found;
+}
+
+// Visits a value at `path` (dotted, "" at the root), adding every unknown key's path to `found`.
+type Walker = (value: unknown, path: string, found: string[]) => void;
+
+// undefined: the schema holds no object, so nothing under it can be unknown.
+const walkers = new WeakMap<z.ZodType, Walker | undefined>();
+
+function walkerOf(schema: z.ZodType): Walker | undefined {
+  if (walkers.has(schema)) return walkers.get(schema);
+  // A recursive schema meets itself while it is compiled: it refers to its walker lazily.
+  let compiled: Walker | undefined;
+  walkers.set(schema, (value, path, found) => compiled?.(value, path, found));
+  compiled = compileWalker(schema);
+  walkers.set(schema, compiled);
+  return compiled;
+}
+
+const join = (path: string, key: string) => path === "" ? key : `${path}.${key}`;
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function compileWalker(schema: z.ZodType): Walker | undefined {
   const def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
-  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
   switch (def.type) {
     case "default":
     case "prefault":
@@ -189,28 +231,38 @@ export function unknownFields(schema: z.ZodType, value: unknown, path: string[] 
     case "nullable":
     case "readonly":
     case "catch":
-      return def.innerType ? unknownFields(def.innerType, value, path) : [];
+      return def.innerType ? walkerOf(def.innerType) : undefined;
     case "pipe":
-      return def.in ? unknownFields(def.in, value, path) : [];
-    case "array":
-      return Array.isArray(value) && def.element
-        ? value.flatMap((item, i) => unknownFields(def.element!, item, [...path, String(i)]))
-        : [];
-    case "record":
-      return isObject && def.valueType
-        ? Object.entries(value).flatMap(([key, item]) => unknownFields(def.valueType!, item, [...path, key]))
-        : [];
+      return def.in ? walkerOf(def.in) : undefined;
+    case "array": {
+      const item = def.element && walkerOf(def.element);
+      if (!item) return undefined;
+      return (value, path, found) => {
+        if (!Array.isArray(value)) return;
+        for (let i = 0; i < value.length; i++) item(value[i], join(path, String(i)), found);
+      };
+    }
+    case "record": {
+      const item = def.valueType && walkerOf(def.valueType);
+      if (!item) return undefined;
+      return (value, path, found) => {
+        if (!isPlainObject(value)) return;
+        for (const key of Object.keys(value)) item(value[key], join(path, key), found);
+      };
+    }
     case "object": {
-      if (!isObject || !def.shape) return [];
-      const shape = def.shape;
-      return Object.keys(value).flatMap((key) =>
-        Object.hasOwn(shape, key)
-          ? unknownFields(shape[key], (value as Record<string, unknown>)[key], [...path, key])
-          : [[...path, key].join(".")]
-      );
+      const shape = def.shape ?? {};
+      const fields = new Map(Object.keys(shape).map((key) => [key, walkerOf(shape[key])]));
+      return (value, path, found) => {
+        if (!isPlainObject(value)) return;
+        for (const key of Object.keys(value)) {
+          if (!fields.has(key)) found.push(join(path, key));
+          else fields.get(key)?.(value[key], join(path, key), found);
+        }
+      };
     }
     default:
-      return [];
+      return undefined;
   }
 }
 
@@ -249,81 +301,99 @@ export function createRpcRoutes<S extends ServiceSpec>(
   const limit = limitBody(options.maxBodyBytes);
   for (const [name, spec] of Object.entries(service.methods)) {
     const path = methodPath(service, name);
-    const handler = options.handlers[name as keyof S["methods"]] as Handler<MethodSpec>;
-    app.post(path, limit, (c) => serveUnary(c, { path, spec, handler, options }));
+    const call: UnaryCall<S> = {
+      fullMethod: path.slice(1),
+      attributes: { "rpc.system": "connect_rpc", "rpc.service": service.typeName, "rpc.method": name },
+      spec,
+      handler: options.handlers[name as keyof S["methods"]] as Handler<MethodSpec>,
+      options,
+    };
+    app.post(path, limit, (c) => serveUnary(c, call));
   }
   return app;
 }
 
 interface UnaryCall<S extends ServiceSpec> {
-  path: string;
+  fullMethod: string;
+  attributes: Record<string, string>;
   spec: MethodSpec;
   handler: Handler<MethodSpec>;
   options: RpcRoutesOptions<S>;
 }
 
-async function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
-  const fullMethod = call.path.slice(1);
-  const [rpcService, rpcMethod] = fullMethod.split("/");
-  return await withSpan(fullMethod, {
-    attributes: { "rpc.system": "connect_rpc", "rpc.service": rpcService, "rpc.method": rpcMethod },
+function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>): Promise<Response> {
+  const { fullMethod, options } = call;
+  return withSpan(fullMethod, {
+    attributes: call.attributes,
     fn: async (span) => {
+      // The call's deadline and the caller's disconnect, let go of once it is answered.
+      let deadline: TimeoutSignal | undefined;
       try {
-        const { input, signal, deadline } = await admit(c, call);
-        if (typeof input === "object" && input !== null && "orderId" in input) {
+        admitHeaders(c, call);
+        const timeoutMs = connectTimeoutMs(c);
+        deadline = timeoutSignal(timeoutMs, { signals: [c.req.raw.signal] });
+        const at = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+        const input = await parseJsonBody(c, call.spec.input);
+        const { signal } = deadline;
+        if (span.isRecording() && typeof input === "object" && input !== null && "orderId" in input) {
           span.setAttribute("bookstore.order_id", String(input.orderId));
         }
-        await call.options.faults?.apply(fullMethod, signal);
+        await options.faults?.apply(fullMethod, signal);
         // A call whose deadline passed while it waited must not take effect.
         if (signal.aborted) throw abortError(signal);
         const output = await raceDeadline(
-          Promise.resolve(call.handler(input, { signal, deadline, headers: c.req.raw.headers })),
+          Promise.resolve(call.handler(input, { signal, deadline: at, headers: c.req.raw.headers })),
           signal,
         );
-        const checked = call.spec.output.safeParse(output);
-        if (!checked.success) {
-          call.options.log.error("handler returned an invalid response", {
-            method: fullMethod,
-            problem: describeIssues(checked.error),
-          });
-          throw new RpcError("internal", "the service produced an invalid response");
+        if (options.checkResponses) {
+          const checked = call.spec.output.safeParse(output);
+          if (!checked.success) {
+            options.log.error("handler returned an invalid response", {
+              method: fullMethod,
+              problem: describeIssues(checked.error),
+            });
+            throw new RpcError("internal", "the service produced an invalid response");
+          }
+          return c.json(checked.data as Record<string, unknown>);
         }
-        return c.json(checked.data as Record<string, unknown>);
+        return c.json(output as Record<string, unknown>);
       } catch (error) {
-        if (!(error instanceof RpcError)) call.options.log.error("handler failed", { method: fullMethod, error });
+        if (!(error instanceof RpcError)) options.log.error("handler failed", { method: fullMethod, error });
         const rpcError = RpcError.from(error, "internal");
         span.setAttribute("rpc.connect_rpc.error_code", rpcError.code);
         return rpcError.toResponse();
+      } finally {
+        deadline?.[Symbol.dispose]();
       }
     },
   });
 }
 
-async function admit<S extends ServiceSpec>(c: Context, call: UnaryCall<S>) {
-  const { options, spec } = call;
-  if (options.token !== undefined && !hasValidCredential(c.req.raw.headers, options.token)) {
+// The credential, the codec and the protocol version, before the body is read.
+function admitHeaders<S extends ServiceSpec>(c: Context, call: UnaryCall<S>): void {
+  const headers = c.req.raw.headers;
+  if (call.options.token !== undefined && !hasValidCredential(headers, call.options.token)) {
     throw new RpcError("unauthenticated", "missing or invalid service credential");
   }
-  const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (contentType !== "application/json") throw new UnsupportedMediaType(contentType);
-  const version = c.req.header("connect-protocol-version");
-  if (version !== undefined && version !== "1") {
+  const contentType = headers.get("content-type") ?? "";
+  if (contentType !== "application/json") {
+    const mediaType = contentType.split(";")[0].trim().toLowerCase();
+    if (mediaType !== "application/json") throw new UnsupportedMediaType(mediaType);
+  }
+  const version = headers.get("connect-protocol-version");
+  if (version !== null && version !== "1") {
     throw new RpcError("invalid_argument", `unsupported connect-protocol-version "${version}"`);
   }
-  const timeoutHeader = c.req.header("connect-timeout-ms");
-  let deadline: number | undefined;
-  const signals = [c.req.raw.signal];
-  if (timeoutHeader !== undefined) {
-    if (!MAX_TIMEOUT_DIGITS.test(timeoutHeader)) {
-      throw new RpcError("invalid_argument", `connect-timeout-ms "${timeoutHeader}" is not a positive integer`);
-    }
-    const ms = Number(timeoutHeader);
-    deadline = Date.now() + ms;
-    signals.push(AbortSignal.timeout(ms));
+}
+
+// The call's Connect-Timeout-Ms, checked; undefined when the caller set none.
+function connectTimeoutMs(c: Context): number | undefined {
+  const header = c.req.raw.headers.get("connect-timeout-ms");
+  if (header === null) return undefined;
+  if (!MAX_TIMEOUT_DIGITS.test(header)) {
+    throw new RpcError("invalid_argument", `connect-timeout-ms "${header}" is not a positive integer`);
   }
-  const signal = AbortSignal.any(signals);
-  const input = await parseJsonBody(c, spec.input);
-  return { input, signal, deadline };
+  return Number(header);
 }
 
 /** Resolves with `promise`, or rejects with `deadline_exceeded`/`canceled` when `signal` aborts first. */

@@ -22,25 +22,31 @@ export async function recordAndCount(
   subject: { kind: "card" | "contact"; fingerprint: string; orderId: string; now?: number },
 ): Promise<number> {
   const bucket = Math.floor((subject.now ?? Date.now()) / BUCKET_MS);
-  const key = ["velocity", subject.kind, subject.fingerprint, bucket];
+  const prefix = ["velocity", subject.kind, subject.fingerprint];
+  const key = [...prefix, bucket];
   const counted = ["velocity_order", subject.kind, subject.fingerprint, subject.orderId];
   const expireIn = (WINDOW_BUCKETS + 1) * BUCKET_MS;
-  // Increment with an expiry: `sum` cannot expire keys, so read, check, write;
-  // the order's marker is written in the same commit, so it counts once.
-  await commitWithRetry(async () => {
-    const [current, marker] = await kv.getMany<[Deno.KvU64, true]>([key, counted]);
-    if (marker.versionstamp !== null) return undefined;
+  // Increment with an expiry: `sum` cannot expire keys, so read, check, write. The window is
+  // one range read; the order's marker is written (and checked absent) in the same commit, so
+  // the order counts once: a commit refused because the marker exists is a repeat.
+  return await commitWithRetry(async () => {
+    let total = 0;
+    let current: Deno.KvEntryMaybe<Deno.KvU64> = { key, value: null, versionstamp: null };
+    const window = kv.list<Deno.KvU64>({
+      start: [...prefix, bucket - WINDOW_BUCKETS + 1],
+      end: [...prefix, bucket + 1],
+    });
+    for await (const entry of window) {
+      total += Number(entry.value.value);
+      if (entry.key[3] === bucket) current = entry;
+    }
     const next = new Deno.KvU64((current.value?.value ?? 0n) + 1n);
-    const result = await kv.atomic().check(current).check(marker)
+    const result = await kv.atomic().check(current).check({ key: counted, versionstamp: null })
       .set(key, next, { expireIn })
       .set(counted, true, { expireIn })
       .commit();
-    return result.ok ? undefined : RETRY;
+    if (result.ok) return total + 1;
+    if ((await kv.get(counted)).versionstamp !== null) return total; // counted before: a retried order
+    return RETRY;
   }, { what: "velocity count" });
-  const keys = Array.from(
-    { length: WINDOW_BUCKETS },
-    (_, i) => ["velocity", subject.kind, subject.fingerprint, bucket - i],
-  );
-  const entries = await kv.getMany<Deno.KvU64[]>(keys);
-  return entries.reduce((sum, entry) => sum + Number(entry.value?.value ?? 0n), 0);
 }

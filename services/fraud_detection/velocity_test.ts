@@ -10,3 +10,12 @@ Deno.test("the same order counts once; another order counts again", async () => 
   assert.equal(await recordAndCount(kv, { ...subject, orderId: "o2" }), 2);
   assert.equal(await recordAndCount(kv, { ...subject, kind: "contact", orderId: "o1" }), 1, "kinds count apart");
 });
+
+Deno.test("only the last ten minutes count", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const subject = { kind: "contact" as const, fingerprint: "f2" };
+  const minute = 60_000;
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o1", now: 100 * minute }), 1);
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o2", now: 109 * minute }), 2, "nine minutes later");
+  assert.equal(await recordAndCount(kv, { ...subject, orderId: "o3", now: 110 * minute }), 2, "o1's minute has left");
+});

@@ -14,7 +14,7 @@ import {
   CLOCK_PROCESSES,
   type EventName,
   type fraudDetectionService,
-  fraudOrderSchema,
+  fraudOrderOf,
   type Order,
   type OrderClockResponse,
   type orderQueueService,
@@ -119,8 +119,10 @@ export class Checkout {
         attributes: { "bookstore.order_id": orderId },
         fn: async (span) => {
           const result = await this.#validate(order, orderId);
-          span.setAttribute("bookstore.vector_clock", JSON.stringify(result.finalClock));
-          span.setAttribute("bookstore.outcome", result.outcome.outcome);
+          if (span.isRecording()) {
+            span.setAttribute("bookstore.vector_clock", JSON.stringify(result.finalClock));
+            span.setAttribute("bookstore.outcome", result.outcome.outcome);
+          }
           return await this.#conclude(order, { orderId, signal, ...result });
         },
       });
@@ -140,8 +142,8 @@ export class Checkout {
     const budget = { deadline: Date.now() + config.checkoutTimeoutMs };
     const init = await Promise.allSettled([
       peers.transactionVerification.InitOrder({ orderId, order }, budget),
-      // The schema keeps only the fields fraud detection may see: no card data.
-      peers.fraudDetection.InitOrder({ orderId, order: fraudOrderSchema.parse(order) }, budget),
+      // Only the fields fraud detection may see: no card data.
+      peers.fraudDetection.InitOrder({ orderId, order: fraudOrderOf(order) }, budget),
       peers.suggestions.InitOrder({ orderId, items: order.items }, budget),
     ]);
     const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -283,12 +285,18 @@ export class Checkout {
       createdAt: new Date().toISOString(),
       response,
     };
-    await this.#options.orders.put(record);
+    // An approved order's record is written once the queue holds it (#enqueue), in one write.
     if (approved) await this.#enqueue(record, result.signal);
+    else await this.#options.orders.put(record);
     return response;
   }
 
-  // Approved means durably queued: the answer waits for the queue's commit.
+  /**
+   * Approved means durably queued: the answer waits for the queue's commit,
+   * then the record is written with `queued: true`. Without a record (the
+   * queue refused the order, or this process died first), a retry under the
+   * same key validates the order again under the same id, which counts once.
+   */
   async #enqueue(record: OrderRecord, signal: AbortSignal): Promise<void> {
     if (signal.aborted) {
       throw new RpcError(
@@ -317,6 +325,8 @@ export class Checkout {
       }
       // Sent but unanswered: the queue may have committed it. Find out before answering.
       if (!await this.#resolveEnqueue(request)) {
+        // Recorded as approved but not known to be queued: GET /orders/{id} then answers from the queue.
+        await this.#options.orders.put(record);
         this.#options.log.error("could not learn whether an approved order was queued", {
           orderId: record.orderId,
           error,

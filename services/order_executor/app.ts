@@ -14,7 +14,7 @@ import { OrderWorker } from "./worker.ts";
 /** Builds executor replica `config.executor.id`; importing this module starts nothing. */
 export function createApp(deps: ServiceDeps): ServiceApp {
   const { config } = deps;
-  const { id, peers, heartbeatIntervalMs, heartbeatTimeoutMs, electionTimeoutMs, pollIntervalMs, workMs } =
+  const { id, peers, heartbeatIntervalMs, heartbeatTimeoutMs, electionTimeoutMs, pollIntervalMs, batchSize, workMs } =
     config.executor;
   if (!peers.has(id)) {
     throw new Error(`EXECUTOR_ID ${id} is not among EXECUTOR_PEERS (${[...peers.keys()].join(", ")})`);
@@ -53,7 +53,7 @@ export function createApp(deps: ServiceDeps): ServiceApp {
       worker.work(epoch).catch((error) => log.error("work loop failed", { epoch, error }));
     },
   });
-  const worker = new OrderWorker({ id, queue, leadership: node, log, pollIntervalMs, workMs });
+  const worker = new OrderWorker({ id, queue, leadership: node, log, pollIntervalMs, batchSize, workMs });
 
   const status = () => ({ ...node.status(), pid: Deno.pid, executed: worker.executed, fenced: worker.fenced });
   app.get("/status", (c) => c.json(status()));

@@ -1,5 +1,6 @@
 /**
- * The leader's work loop: lease the head of the queue, execute it, ack it,
+ * The leader's work loop: lease a batch from the head of the queue (waiting
+ * at the queue for one when it is empty), execute it, ack it in one call,
  * for as long as this replica leads the epoch it was elected with. Every
  * dequeue and ack carries that epoch; the queue's fence refusing one means a
  * newer leader exists, and the replica steps down at once.
@@ -7,9 +8,9 @@
  * @module
  */
 import { delay } from "@bookstore/lib/async";
-import type { orderQueueService } from "@bookstore/lib/contracts";
+import type { AckResult, Lease, orderQueueService } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, isFenced, isLeaseLost, isPeerFailure } from "@bookstore/lib/rpc";
+import { type Client, isFenced, isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 
 const executedCounter = meter.createCounter("bookstore.executor.orders", { description: "Orders executed by outcome" });
@@ -37,9 +38,11 @@ export interface OrderWorkerOptions {
   leadership: Leadership;
   /** Logger. */
   log: Logger;
-  /** How often an idle leader polls the queue. */
+  /** How long an idle leader's dequeue waits at the queue for an order (a long poll). */
   pollIntervalMs: number;
-  /** Simulated work per order before it is acked. */
+  /** Most orders leased, executed and acked at a time. @default 1 */
+  batchSize?: number;
+  /** Simulated work per order before it is acked (a batch's orders are worked on side by side). */
   workMs: number;
 }
 
@@ -64,18 +67,25 @@ export class OrderWorker {
     return this.#fenced;
   }
 
-  /** The leader's loop: lease the head of the queue, execute it, repeat, for as long as it leads `epoch`. */
+  /** The leader's loop: lease a batch, execute it, ack it, repeat, for as long as it leads `epoch`. */
   async work(epoch: number): Promise<void> {
     const { id, queue, leadership, log, pollIntervalMs, workMs } = this.#options;
     log.info("work loop started", { epoch });
     let failures = 0;
     // One id per dequeue, kept until it is answered: a dequeue whose answer was
-    // lost is asked again under the same id and answers the lease it took.
+    // lost is asked again under the same id and answers the leases it took.
     let requestId = crypto.randomUUID();
     while (leadership.leads(epoch)) {
-      let lease;
+      let leases: Lease[];
+      const asked = Date.now();
       try {
-        lease = (await queue.Dequeue({ executorId: id, epoch, requestId })).lease;
+        ({ leases } = await queue.DequeueBatch({
+          executorId: id,
+          epoch,
+          requestId,
+          maxLeases: this.#options.batchSize ?? 1,
+          waitMs: pollIntervalMs,
+        }));
         requestId = crypto.randomUUID();
         leadership.noteQueue?.(true);
       } catch (error) {
@@ -93,40 +103,58 @@ export class OrderWorker {
         continue;
       }
       failures = 0;
-      if (!lease) {
-        await delay(pollIntervalMs);
+      if (leases.length === 0) {
+        // The queue waited for an order before answering none: ask again at once (after the
+        // rest of the wait, should it have answered early, so an idle leader never spins).
+        const early = pollIntervalMs - (Date.now() - asked);
+        if (early > 0) await delay(early);
         continue;
       }
-      log.info("executing", { orderId: lease.orderId, epoch, attempt: lease.attempt });
+      for (const lease of leases) log.info("executing", { orderId: lease.orderId, epoch, attempt: lease.attempt });
       // Simulated work (packing, shipping label…). The fence, not this replica's
       // own view of its role, decides whether the result may be committed.
       if (workMs > 0) await delay(workMs);
-      try {
-        const outcome = await queue.Ack({ orderId: lease.orderId, leaseId: lease.leaseId, executorId: id, epoch });
-        leadership.noteQueue?.(true);
-        this.#executed += 1;
-        executedCounter.add(1, { state: outcome.state });
-        log.info(outcome.state === "executed" ? "order executed" : "order failed", {
-          orderId: lease.orderId,
-          epoch,
-          reason: outcome.reason,
-        });
-      } catch (error) {
-        if (isFenced(error)) {
-          this.#fenced += 1;
-          log.warn("ack refused by the fence", { orderId: lease.orderId, epoch, reason: error.message });
-          leadership.stepDown(error.message, { led: epoch });
-          break;
-        }
-        if (isLeaseLost(error)) {
-          log.warn("lease lost before the ack", { orderId: lease.orderId, epoch, reason: error.message });
-          continue;
-        }
-        if (isPeerFailure(error)) leadership.noteQueue?.(false);
-        // The lease expires and the order is handed out again; nothing is lost.
-        log.warn("ack failed", { orderId: lease.orderId, epoch, error });
-      }
+      if (!await this.#ack(epoch, leases)) break;
     }
     log.info("work loop ended", { epoch });
+  }
+
+  // Acks a batch and logs each order's outcome; false when the fence refused it (the term is over).
+  async #ack(epoch: number, leases: Lease[]): Promise<boolean> {
+    const { id, queue, leadership, log } = this.#options;
+    let results: AckResult[];
+    try {
+      ({ results } = await queue.AckBatch({
+        executorId: id,
+        epoch,
+        acks: leases.map(({ orderId, leaseId }) => ({ orderId, leaseId })),
+      }));
+      leadership.noteQueue?.(true);
+    } catch (error) {
+      if (isFenced(error)) {
+        this.#fenced += 1;
+        log.warn("ack refused by the fence", { orders: leases.length, epoch, reason: error.message });
+        leadership.stepDown(error.message, { led: epoch });
+        return false;
+      }
+      if (isPeerFailure(error)) leadership.noteQueue?.(false);
+      // The leases expire and the orders are handed out again; nothing is lost.
+      log.warn("ack failed", { orders: leases.length, epoch, error });
+      return true;
+    }
+    for (const result of results) {
+      if (result.state === "executed" || result.state === "failed") {
+        this.#executed += 1;
+        executedCounter.add(1, { state: result.state });
+        log.info(result.state === "executed" ? "order executed" : "order failed", {
+          orderId: result.orderId,
+          epoch,
+          reason: result.reason,
+        });
+      } else {
+        log.warn("lease lost before the ack", { orderId: result.orderId, epoch, reason: result.reason });
+      }
+    }
+    return true;
   }
 }

@@ -6,7 +6,7 @@
  * cannot reach the queue.
  */
 import assert from "node:assert/strict";
-import type { AckRequest, DequeueRequest, Lease, orderQueueService } from "@bookstore/lib/contracts";
+import type { DequeueBatchRequest, Lease, LeaseRef, orderQueueService } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
 import { waitFor } from "../../tests/support/wait.ts";
@@ -19,10 +19,11 @@ function lease(orderId: string): Lease {
 
 /** A worker for replica 2 on a queue that answers as `queue` says; `leading` is its epoch while it leads. */
 function worker(queue: {
-  dequeue: (request: DequeueRequest) => Lease | undefined;
-  ack?: (request: AckRequest) => void;
+  dequeue: (request: DequeueBatchRequest) => Lease[];
+  ack?: (ack: LeaseRef, request: { executorId: number; epoch: number }) => "executed" | "lost";
+  batchSize?: number;
 }) {
-  const calls = { acks: [] as AckRequest[], stepDowns: [] as string[] };
+  const calls = { acks: [] as (LeaseRef & { epoch: number })[], stepDowns: [] as string[] };
   const leadership = {
     leading: 7 as number | undefined,
     leads: (epoch: number) => leadership.leading === epoch,
@@ -32,13 +33,15 @@ function worker(queue: {
     },
   };
   const fake = {
-    Dequeue: (request: DequeueRequest) => Promise.resolve().then(() => ({ lease: queue.dequeue(request) })),
-    Ack: (request: AckRequest) =>
-      Promise.resolve().then(() => {
-        queue.ack?.(request);
-        calls.acks.push(request);
-        return { state: "executed" as const, reason: "" };
-      }),
+    DequeueBatch: (request: DequeueBatchRequest) => Promise.resolve().then(() => ({ leases: queue.dequeue(request) })),
+    AckBatch: (request: { executorId: number; epoch: number; acks: LeaseRef[] }) =>
+      Promise.resolve().then(() => ({
+        results: request.acks.map((ack) => {
+          const state = queue.ack?.(ack, request) ?? "executed";
+          if (state === "executed") calls.acks.push({ ...ack, epoch: request.epoch });
+          return { orderId: ack.orderId, state, reason: "" };
+        }),
+      })),
   };
   const instance = new OrderWorker({
     id: 2,
@@ -46,6 +49,7 @@ function worker(queue: {
     leadership,
     log: createLogger("test", { write: () => {} }),
     pollIntervalMs: 1,
+    batchSize: queue.batchSize,
     workMs: 0,
   });
   return { instance, leadership, calls };
@@ -56,11 +60,11 @@ Deno.test("the leader executes what it leases, with its epoch, until it no longe
   const { instance, leadership, calls } = worker({
     dequeue: (request) => {
       const { requestId, ...rest } = request;
-      assert.deepEqual(rest, { executorId: 2, epoch: 7 });
+      assert.deepEqual(rest, { executorId: 2, epoch: 7, maxLeases: 1, waitMs: 1 });
       assert.ok(requestId, "every dequeue carries a request id");
       const next = pending.shift();
       if (next === undefined) leadership.leading = undefined; // deposed once the queue is empty
-      return next === undefined ? undefined : lease(next);
+      return next === undefined ? [] : [lease(next)];
     },
   });
   await instance.work(7);
@@ -71,6 +75,24 @@ Deno.test("the leader executes what it leases, with its epoch, until it no longe
   ]);
   assert.equal(instance.executed, 3);
   assert.equal(instance.fenced, 0);
+});
+
+Deno.test("the leader leases and acks a batch at a time, in the order leased", async () => {
+  const pending = ["a", "b", "c", "d", "e"];
+  const batches: string[][] = [];
+  const { instance, leadership, calls } = worker({
+    batchSize: 2,
+    dequeue: (request) => {
+      const batch = pending.splice(0, request.maxLeases);
+      if (batch.length === 0) leadership.leading = undefined;
+      batches.push(batch);
+      return batch.map(lease);
+    },
+  });
+  await instance.work(7);
+  assert.deepEqual(batches, [["a", "b"], ["c", "d"], ["e"], []]);
+  assert.deepEqual(calls.acks.map((ack) => ack.orderId), ["a", "b", "c", "d", "e"]);
+  assert.equal(instance.executed, 5);
 });
 
 Deno.test("a dequeue refused by the fence makes the leader step down at once", async () => {
@@ -86,18 +108,19 @@ Deno.test("a dequeue refused by the fence makes the leader step down at once", a
 });
 
 Deno.test("a lost lease is skipped; an ack refused by the fence ends the term", async () => {
-  const pending = ["lost", "fenced", "never"];
+  const pending = ["lost", "kept", "fenced", "never"];
   const { instance, calls } = worker({
-    dequeue: () => lease(pending.shift()!),
+    batchSize: 2,
+    dequeue: (request) => pending.splice(0, request.maxLeases).map(lease),
     ack: ({ orderId }) => {
-      if (orderId === "lost") throw new RpcError("aborted", "lease lost");
       if (orderId === "fenced") throw new RpcError("failed_precondition", "ack refused: epoch 7 is stale");
+      return orderId === "lost" ? "lost" : "executed";
     },
   });
   await instance.work(7);
-  assert.deepEqual(pending, ["never"], "nothing is dequeued after the fence refused the ack");
-  assert.deepEqual(calls.acks, []);
-  assert.equal(instance.executed, 0);
+  assert.deepEqual(pending, [], "the batch after the refused ack is never acked");
+  assert.deepEqual(calls.acks.map((ack) => ack.orderId), ["kept"]);
+  assert.equal(instance.executed, 1, "the lost lease is not counted");
   assert.equal(instance.fenced, 1);
   assert.deepEqual(calls.stepDowns, ["ack refused: epoch 7 is stale"]);
 });
@@ -127,8 +150,10 @@ Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps
   assert.equal(node.role, "leader");
   let queueUp = false;
   const queue = {
-    Dequeue: () =>
-      queueUp ? Promise.resolve({}) : Promise.reject(new RpcError("unavailable", "order_queue is unreachable")),
+    DequeueBatch: () =>
+      queueUp
+        ? Promise.resolve({ leases: [] })
+        : Promise.reject(new RpcError("unavailable", "order_queue is unreachable")),
   } as unknown as Client<typeof orderQueueService>;
   const worker = new OrderWorker({ id: 4, queue, leadership: node, log, pollIntervalMs: 10, workMs: 0 });
   const working = worker.work(node.epoch);

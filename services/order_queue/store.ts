@@ -28,11 +28,14 @@ import type { Catalog } from "@bookstore/lib/catalog";
 import {
   type AckRequest,
   type AckResponse,
+  type AckResult,
   type DeadLetter,
   type DequeueRequest,
   type Lease,
+  type LeaseRef,
   MAX_DEAD_LETTER_PAGE,
   MAX_DISTINCT_BOOKS,
+  MAX_LEASES_PER_CALL,
   type NackRequest,
   type NackResponse,
   type OrderState,
@@ -88,8 +91,9 @@ const FENCE_KEY = ["fence"];
 const countKey = (what: "ready" | "leased" | "dead") => ["count", what];
 const COUNTS_READY = ["count", "initialized"];
 const ONE = 1n;
-// Deno KV's sum wraps around 2^64: adding 2^64 - 1 subtracts one.
-const MINUS_ONE = 0xFFFFFFFFFFFFFFFFn;
+const MINUS_ONE = minus(1);
+// Most checks Deno KV allows in one atomic commit.
+const MAX_CHECKS = 100;
 
 /** The durable queue and stock store. */
 export class OrderQueueStore {
@@ -99,6 +103,10 @@ export class OrderQueueStore {
   #reclaimedForEpoch = -1;
   // When the fence's holder last called (in memory: after a restart, no holder is live).
   #holderSeen?: { epoch: number; at: number };
+  // Books known to have stock entries (they are never deleted), so that Enqueue need not read them again.
+  readonly #knownBooks = new Set<string>();
+  // Dequeues waiting for an order to become ready (long polls), woken by the commits that make one.
+  readonly #waiting = new Set<() => void>();
 
   /** Wraps an open KV. */
   constructor(kv: Deno.Kv, options: StoreOptions) {
@@ -161,8 +169,10 @@ export class OrderQueueStore {
       if (item.quantity < 1) {
         throw new RpcError("invalid_argument", `items: quantity of ${item.bookId} must be at least 1`);
       }
+      if (this.#knownBooks.has(item.bookId)) continue;
       const stock = await this.#kv.get(stockKey(item.bookId));
       if (stock.versionstamp === null) throw new RpcError("invalid_argument", `items: unknown book "${item.bookId}"`);
+      this.#knownBooks.add(item.bookId);
     }
     const now = (this.#options.now ?? Date.now)();
     const record: QueuedOrder = {
@@ -184,7 +194,10 @@ export class OrderQueueStore {
       .set(this.#readyKey(record), orderId)
       .sum(countKey("ready"), ONE)
       .commit();
-    if (result.ok) this.#options.log.info("enqueued", { orderId, totalQuantity: record.totalQuantity });
+    if (result.ok) {
+      this.#options.log.info("enqueued", { orderId, totalQuantity: record.totalQuantity });
+      this.#wakeWaiting();
+    }
     return result.ok;
   }
 
@@ -242,30 +255,60 @@ export class OrderQueueStore {
 
   /** Leases the head of the queue to the current leader; `undefined` when nothing is ready. */
   async dequeue(caller: Caller, options: { signal?: AbortSignal } = {}): Promise<Lease | undefined> {
-    return await commitWithRetry(async (): Promise<Lease | undefined | typeof RETRY> => {
-      const fence = await this.#admit(caller, "dequeue");
-      const repeated = await this.#repeatedDequeue(caller);
-      if (repeated) return repeated;
-      // A new leader's first dequeue frees its predecessors' leases at once;
-      // expired leases are freed by the housekeeping timer (app.ts).
-      if (caller.epoch !== this.#reclaimedForEpoch) {
-        await this.reclaim();
-        this.#reclaimedForEpoch = caller.epoch;
-      }
-      const head = await this.#kv.list<string>({ prefix: ["ready"] }, { limit: 1 }).next();
-      if (head.done) return undefined;
-      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(head.value.value));
+    return (await this.dequeueBatch(caller, { max: 1, signal: options.signal }))[0];
+  }
+
+  /**
+   * Leases up to `max` orders from the head of the queue, in priority order,
+   * to the current leader, in one atomic commit. When nothing is ready it
+   * waits up to `waitMs` for an order to arrive (a long poll: the commit that
+   * queues one wakes it), then answers what it could lease, maybe nothing.
+   */
+  async dequeueBatch(
+    caller: Caller,
+    options: { max: number; waitMs?: number; signal?: AbortSignal },
+  ): Promise<Lease[]> {
+    const waitUntil = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const leases = await commitWithRetry(() => this.#leaseHead(caller, options), { what: "dequeue" });
+      const left = waitUntil - Date.now();
+      if (leases.length > 0 || left <= 0 || options.signal?.aborted) return leases;
+      await this.#waitForReady(left, options.signal);
+    }
+  }
+
+  async #leaseHead(caller: Caller, options: { max: number; signal?: AbortSignal }): Promise<Lease[] | typeof RETRY> {
+    const max = Math.min(Math.max(1, options.max), MAX_LEASES_PER_CALL);
+    const fence = await this.#admit(caller, "dequeue");
+    const repeated = await this.#repeatedDequeue(caller);
+    if (repeated.length > 0) return repeated;
+    // A new leader's first dequeue frees its predecessors' leases at once;
+    // expired leases are freed by the housekeeping timer (app.ts).
+    if (caller.epoch !== this.#reclaimedForEpoch) {
+      await this.reclaim();
+      this.#reclaimedForEpoch = caller.epoch;
+    }
+    const heads: Deno.KvEntry<string>[] = [];
+    for await (const entry of this.#kv.list<string>({ prefix: ["ready"] }, { limit: max })) heads.push(entry);
+    if (heads.length === 0) return [];
+    const orderEntries = await this.#getMany<QueuedOrder>(heads.map((head) => orderKey(head.value)));
+    const now = Date.now();
+    const atomic = this.#kv.atomic().check(fence);
+    const leases: Lease[] = [];
+    let dropped = 0;
+    heads.forEach((head, i) => {
+      const orderEntry = orderEntries[i];
       const order = orderEntry.value;
+      atomic.check(head).delete(head.key);
       if (!order) {
-        // An index entry without its order: drop it.
-        await this.#kv.atomic().check(head.value).delete(head.value.key).sum(countKey("ready"), MINUS_ONE).commit();
-        return RETRY;
+        dropped += 1; // an index entry without its order: dropped in the same commit
+        return;
       }
       const lease = {
         leaseId: crypto.randomUUID(),
         executorId: caller.executorId,
         epoch: caller.epoch,
-        expiresAt: Date.now() + this.#options.leaseMs,
+        expiresAt: now + this.#options.leaseMs,
       };
       const updated: QueuedOrder = {
         ...order,
@@ -274,58 +317,81 @@ export class OrderQueueStore {
         executorId: caller.executorId,
         epoch: caller.epoch,
         lease,
-        updatedAt: Date.now(),
+        updatedAt: now,
       };
-      // A caller that has given up would never learn of the lease: do not take it.
-      options.signal?.throwIfAborted();
-      const atomic = this.#kv.atomic()
-        .check(fence)
-        .check(head.value)
-        .check(orderEntry)
-        .delete(head.value.key)
+      atomic.check(orderEntry)
         .set(orderKey(order.orderId), updated)
-        .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch })
-        .sum(countKey("ready"), MINUS_ONE)
-        .sum(countKey("leased"), ONE);
-      // Remember which lease this request took, so that its retry answers the same one.
-      if (caller.requestId) {
-        atomic.set(dequeuedKey(caller), { orderId: order.orderId, leaseId: lease.leaseId }, {
-          expireIn: this.#options.leaseMs * 2,
-        });
-      }
-      const result = await atomic.commit();
-      if (result.ok) {
-        this.#options.log.info("leased", { orderId: order.orderId, epoch: caller.epoch, attempt: updated.attempts });
-        return {
-          orderId: order.orderId,
-          leaseId: lease.leaseId,
-          items: order.items,
-          attempt: updated.attempts,
-          expiresAt: lease.expiresAt,
-        };
-      }
-      return RETRY;
-    }, { what: "dequeue" });
+        .set(leasedKey(order.orderId), { expiresAt: lease.expiresAt, epoch: lease.epoch });
+      leases.push({
+        orderId: order.orderId,
+        leaseId: lease.leaseId,
+        items: order.items,
+        attempt: updated.attempts,
+        expiresAt: lease.expiresAt,
+      });
+    });
+    atomic.sum(countKey("ready"), minus(heads.length));
+    if (leases.length > 0) atomic.sum(countKey("leased"), BigInt(leases.length));
+    // Remember which leases this request took, so that its retry answers the same ones.
+    if (caller.requestId && leases.length > 0) {
+      const taken = leases.map(({ orderId, leaseId }) => ({ orderId, leaseId }));
+      atomic.set(dequeuedKey(caller), taken, { expireIn: this.#options.leaseMs * 2 });
+    }
+    // A caller that has given up would never learn of the leases: do not take them.
+    options.signal?.throwIfAborted();
+    if (!(await atomic.commit()).ok) return RETRY;
+    for (const lease of leases) {
+      this.#options.log.info("leased", { orderId: lease.orderId, epoch: caller.epoch, attempt: lease.attempt });
+    }
+    // Only dropped index entries and nothing leased: look again.
+    return leases.length === 0 && dropped > 0 ? RETRY : leases;
   }
 
-  // The lease an earlier attempt of the same request took, while the caller still holds it.
-  async #repeatedDequeue(caller: Caller): Promise<Lease | undefined> {
-    if (!caller.requestId) return undefined;
-    const taken = await this.#kv.get<{ orderId: string; leaseId: string }>(dequeuedKey(caller));
-    if (!taken.value) return undefined;
-    const order = (await this.#kv.get<QueuedOrder>(orderKey(taken.value.orderId))).value;
-    const lease = order?.lease;
-    if (order?.state !== "leased" || lease?.leaseId !== taken.value.leaseId || lease.epoch !== caller.epoch) {
-      return undefined; // that lease is gone: this request may take another
+  // Resolves when an order may have become ready, when `ms` pass, or when `signal` aborts.
+  #waitForReady(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.#waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      this.#waiting.add(done);
+    });
+  }
+
+  #wakeWaiting(): void {
+    for (const wake of [...this.#waiting]) wake();
+  }
+
+  // The leases an earlier attempt of the same request took and the caller still holds.
+  async #repeatedDequeue(caller: Caller): Promise<Lease[]> {
+    if (!caller.requestId) return [];
+    const taken = await this.#kv.get<{ orderId: string; leaseId: string }[]>(dequeuedKey(caller));
+    if (!taken.value) return [];
+    const orders = await this.#getMany<QueuedOrder>(taken.value.map(({ orderId }) => orderKey(orderId)));
+    const held: Lease[] = [];
+    orders.forEach((entry, i) => {
+      const order = entry.value;
+      const lease = order?.lease;
+      // A lease that is gone no longer counts as this request's: the request may take others.
+      if (order?.state !== "leased" || lease?.leaseId !== taken.value![i].leaseId || lease.epoch !== caller.epoch) {
+        return;
+      }
+      held.push({
+        orderId: order.orderId,
+        leaseId: lease.leaseId,
+        items: order.items,
+        attempt: order.attempts,
+        expiresAt: lease.expiresAt,
+      });
+    });
+    if (held.length > 0) {
+      this.#options.log.info("dequeue repeated", { requestId: caller.requestId, leases: held.length });
     }
-    this.#options.log.info("dequeue repeated", { orderId: order.orderId, requestId: caller.requestId });
-    return {
-      orderId: order.orderId,
-      leaseId: lease.leaseId,
-      items: order.items,
-      attempt: order.attempts,
-      expiresAt: lease.expiresAt,
-    };
+    return held;
   }
 
   /**
@@ -334,76 +400,133 @@ export class OrderQueueStore {
    * executed, or marks it failed (out of stock) and leaves stock untouched.
    */
   async ack(caller: AckRequest): Promise<AckResponse> {
-    return await commitWithRetry(async () => {
-      const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
-      const order = orderEntry.value;
-      if (!order) throw new RpcError("not_found", `no order ${caller.orderId}`);
-      // A repeated ack of what this lease already finished answers the same, whatever
-      // the epoch is now: the order was executed, and the caller must hear so.
-      if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === caller.leaseId) {
-        return { state: order.state, reason: order.reason };
-      }
-      const fence = await this.#admit(caller, "ack");
-      this.#checkLease(order, caller.leaseId, "ack");
-      const wanted = new Map<string, number>();
-      for (const item of order.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
-      const stockEntries = await this.#getMany<number>([...wanted.keys()].map(stockKey));
-      const short = stockEntries.flatMap((entry) => {
-        const bookId = entry.key[1] as string;
-        const have = entry.value ?? 0;
-        const want = wanted.get(bookId)!;
-        return have < want ? [`${bookId} (wanted ${want}, ${have} left)`] : [];
-      });
-      const state = short.length === 0 ? "executed" as const : "failed" as const;
-      const reason = short.length === 0 ? "" : `out of stock: ${short.join(", ")}`;
-      const atomic = this.#kv.atomic().check(fence).check(orderEntry);
-      for (const entry of stockEntries) atomic.check(entry);
-      if (state === "executed") {
-        for (const entry of stockEntries) {
-          atomic.set(entry.key, (entry.value ?? 0) - wanted.get(entry.key[1] as string)!);
-        }
-      }
-      const { lease: _lease, ...rest } = order;
-      atomic
-        .set(
-          orderKey(order.orderId),
-          {
-            ...rest,
-            state,
-            reason,
-            executorId: caller.executorId,
-            epoch: caller.epoch,
-            finishedLeaseId: caller.leaseId,
-            updatedAt: Date.now(),
-          } satisfies QueuedOrder,
-        )
-        .delete(leasedKey(order.orderId))
-        .sum(countKey("leased"), MINUS_ONE)
-        .sum(["counter", state], 1n);
-      const result = await atomic.commit();
-      if (result.ok) {
-        this.#options.log.info(state === "executed" ? "executed" : "execution failed", {
-          orderId: order.orderId,
-          executorId: caller.executorId,
-          epoch: caller.epoch,
-          reason,
-        });
-        return { state, reason };
-      }
-      return RETRY;
-    }, { what: "ack" });
+    const [result] = await this.ackBatch(caller, [caller]);
+    if (result.state === "lost") throw new RpcError("aborted", result.reason);
+    if (result.state === "unknown") throw new RpcError("not_found", result.reason);
+    return { state: result.state, reason: result.reason };
   }
 
-  // A lost lease is `aborted` (the order went to someone else; carry on), unlike a
-  // stale epoch, which is `failed_precondition` (the caller no longer leads), and
-  // unlike contention, which is `unavailable` (commitWithRetry; try again).
-  #checkLease(order: QueuedOrder, leaseId: string, action: string) {
-    if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
-      throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`);
+  /**
+   * Executes leased orders, in the order given (the order they were leased
+   * in), each as {@linkcode OrderQueueStore.ack} would, in as few atomic
+   * commits as Deno KV's limits allow (usually one). An order takes its
+   * books from the stock the orders before it left. Each answers `executed`,
+   * `failed` (out of stock), `lost` (its lease is no longer held, so this
+   * ack did nothing) or `unknown`; a repeated ack answers the outcome its
+   * lease already had, whatever the epoch is now. A caller that does not
+   * hold the current epoch is refused as a whole (`failed_precondition`).
+   */
+  async ackBatch(caller: Pick<Caller, "executorId" | "epoch">, acks: readonly LeaseRef[]): Promise<AckResult[]> {
+    if (acks.length > MAX_LEASES_PER_CALL) {
+      throw new RpcError("invalid_argument", `acks: at most ${MAX_LEASES_PER_CALL} at a time`);
     }
-    if (order.lease.expiresAt <= Date.now()) {
-      throw new RpcError("aborted", `${action} refused: lease ${leaseId} on ${order.orderId} expired`);
+    const results: AckResult[] = [];
+    // Each round commits the longest run of acks that fits in one atomic commit.
+    while (results.length < acks.length) {
+      const settled = await commitWithRetry(() => this.#execute(caller, acks.slice(results.length)), { what: "ack" });
+      results.push(...settled);
     }
+    return results;
+  }
+
+  // Settles the longest run of `acks` (from the first) that fits in one commit; answers their results.
+  async #execute(
+    caller: Pick<Caller, "executorId" | "epoch">,
+    acks: readonly LeaseRef[],
+  ): Promise<AckResult[] | typeof RETRY> {
+    const orderEntries = await this.#getMany<QueuedOrder>(acks.map((ack) => orderKey(ack.orderId)));
+    const answered = (at: number): AckResult | undefined => {
+      const order = orderEntries[at].value;
+      const { orderId, leaseId } = acks[at];
+      if (!order) return { orderId, state: "unknown", reason: `no order ${orderId}` };
+      // A repeated ack of what this lease already finished answers the same, whatever
+      // the epoch is now: the order was executed, and the caller must hear so.
+      if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === leaseId) {
+        return { orderId, state: order.state, reason: order.reason };
+      }
+      return undefined;
+    };
+    const fence = acks.some((_, at) => !answered(at)) ? await this.#admit(caller, "ack") : undefined;
+    // Deno KV allows 100 checks a commit: the fence, each order executed and each book it reads.
+    const results: AckResult[] = [];
+    const books = new Set<string>();
+    const executing: {
+      result: AckResult;
+      entry: Deno.KvEntry<QueuedOrder>;
+      leaseId: string;
+      wanted: Map<string, number>;
+    }[] = [];
+    for (let at = 0; at < acks.length; at++) {
+      const known = answered(at);
+      const order = orderEntries[at] as Deno.KvEntry<QueuedOrder>;
+      const lost = known ? undefined : leaseProblem(order.value, acks[at].leaseId, "ack");
+      if (known || lost) {
+        results.push(known ?? { orderId: acks[at].orderId, state: "lost", reason: lost! });
+        continue;
+      }
+      const wanted = new Map<string, number>();
+      for (const item of order.value.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
+      const more = [...wanted.keys()].filter((bookId) => !books.has(bookId));
+      if (executing.length > 0 && 1 + executing.length + 1 + books.size + more.length > MAX_CHECKS) break;
+      for (const bookId of more) books.add(bookId);
+      const result: AckResult = { orderId: acks[at].orderId, state: "executed", reason: "" };
+      results.push(result);
+      executing.push({ result, entry: order, leaseId: acks[at].leaseId, wanted });
+    }
+    if (executing.length === 0) return results;
+    const stockEntries = await this.#getMany<number>([...books].map(stockKey));
+    const stock = new Map(stockEntries.map((entry) => [entry.key[1] as string, entry.value ?? 0]));
+    const atomic = this.#kv.atomic().check(fence!);
+    // Every book read is checked: a concurrent commit that changed one sends this round again.
+    for (const entry of stockEntries) atomic.check(entry);
+    const now = Date.now();
+    let executed = 0;
+    // In the order given: each order takes what the ones before it left.
+    for (const { result, entry, leaseId, wanted } of executing) {
+      const short = [...wanted].flatMap(([bookId, want]) => {
+        const have = stock.get(bookId)!;
+        return have < want ? [`${bookId} (wanted ${want}, ${have} left)`] : [];
+      });
+      if (short.length === 0) {
+        executed += 1;
+        for (const [bookId, want] of wanted) stock.set(bookId, stock.get(bookId)! - want);
+      } else {
+        result.state = "failed";
+        result.reason = `out of stock: ${short.join(", ")}`;
+      }
+      const { lease: _lease, ...rest } = entry.value;
+      atomic.check(entry)
+        .set(
+          orderKey(rest.orderId),
+          {
+            ...rest,
+            state: result.state as "executed" | "failed",
+            reason: result.reason,
+            executorId: caller.executorId,
+            epoch: caller.epoch,
+            finishedLeaseId: leaseId,
+            updatedAt: now,
+          } satisfies QueuedOrder,
+        )
+        .delete(leasedKey(rest.orderId));
+    }
+    for (const entry of stockEntries) {
+      const bookId = entry.key[1] as string;
+      if (stock.get(bookId) !== (entry.value ?? 0)) atomic.set(entry.key, stock.get(bookId)!);
+    }
+    atomic.sum(countKey("leased"), minus(executing.length));
+    if (executed > 0) atomic.sum(["counter", "executed"], BigInt(executed));
+    if (executing.length > executed) atomic.sum(["counter", "failed"], BigInt(executing.length - executed));
+    if (!(await atomic.commit()).ok) return RETRY;
+    for (const { result } of executing) {
+      this.#options.log.info(result.state === "executed" ? "executed" : "execution failed", {
+        orderId: result.orderId,
+        executorId: caller.executorId,
+        epoch: caller.epoch,
+        reason: result.reason,
+      });
+    }
+    return results;
   }
 
   /** Gives a leased order back: queued again, or dead-lettered past the attempt limit. */
@@ -412,7 +535,8 @@ export class OrderQueueStore {
       const fence = await this.#admit(caller, "nack");
       const orderEntry = await this.#kv.get<QueuedOrder>(orderKey(caller.orderId));
       if (!orderEntry.value) throw new RpcError("not_found", `no order ${caller.orderId}`);
-      this.#checkLease(orderEntry.value, caller.leaseId, "nack");
+      const lost = leaseProblem(orderEntry.value, caller.leaseId, "nack");
+      if (lost) throw new RpcError("aborted", lost);
       const outcome = await this.#release(orderEntry, {
         reason: caller.reason || "given back",
         fence,
@@ -452,6 +576,7 @@ export class OrderQueueStore {
     }
     const result = await atomic.commit();
     if (!result.ok) return undefined;
+    if (!dead) this.#wakeWaiting();
     this.#options.log[dead ? "warn" : "info"](dead ? "dead-lettered" : "requeued", {
       orderId: order.orderId,
       attempts: order.attempts,
@@ -602,7 +727,27 @@ export class OrderQueueStore {
       .sum(countKey("dead"), MINUS_ONE)
       .sum(countKey("ready"), ONE)
       .commit();
-    if (result.ok) this.#options.log.info("dead letter requeued", { orderId });
+    if (result.ok) {
+      this.#options.log.info("dead letter requeued", { orderId });
+      this.#wakeWaiting();
+    }
     return result.ok;
   }
+}
+
+// A lost lease is `aborted` (the order went to someone else; carry on), unlike a
+// stale epoch, which is `failed_precondition` (the caller no longer leads), and
+// unlike contention, which is `unavailable` (commitWithRetry; try again).
+// Answers why `leaseId` is no longer held on `order`, or undefined while it is.
+function leaseProblem(order: QueuedOrder, leaseId: string, action: string): string | undefined {
+  if (order.state !== "leased" || order.lease?.leaseId !== leaseId) {
+    return `${action} refused: lease ${leaseId} on ${order.orderId} is no longer held`;
+  }
+  if (order.lease.expiresAt <= Date.now()) return `${action} refused: lease ${leaseId} on ${order.orderId} expired`;
+  return undefined;
+}
+
+// Deno KV's sum wraps around 2^64: adding 2^64 - n subtracts n.
+function minus(n: number): bigint {
+  return (1n << 64n) - BigInt(n);
 }

@@ -318,3 +318,132 @@ Deno.test("dead letters are listed a page at a time", async () => {
   assert.deepEqual(sizes, [10, 10, 5]);
   assert.equal(new Set(ids).size, 25);
 });
+
+Deno.test("a batch is leased in priority order, up to its size, and counted", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("small", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("big", [{ bookId: "ulysses", quantity: 4 }]);
+  await store.enqueue("middle", [{ bookId: "dune", quantity: 2 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const first = await store.dequeueBatch(caller, { max: 2 });
+  assert.deepEqual(first.map((lease) => lease.orderId), ["big", "middle"]);
+  assert.equal(new Set(first.map((lease) => lease.leaseId)).size, 2, "a lease of its own for each order");
+  assert.deepEqual((await store.dequeueBatch(caller, { max: 2 })).map((lease) => lease.orderId), ["small"]);
+  assert.deepEqual(await store.dequeueBatch(caller, { max: 2 }), []);
+  const status = await store.status();
+  assert.equal(status.depth, 0);
+  assert.equal(status.leased, 3);
+});
+
+Deno.test("a batch is executed in the order given: each order takes what the ones before it left", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("first", [{ bookId: "emma", quantity: 1 }, { bookId: "dune", quantity: 2 }]);
+  await store.enqueue("second", [{ bookId: "emma", quantity: 1 }]);
+  await store.enqueue("third", [{ bookId: "dune", quantity: 3 }]);
+  const caller = { executorId: 2, epoch: await store.acquireEpoch(2) };
+  const leases = await store.dequeueBatch(caller, { max: 3 });
+  const acks = leases.map(({ orderId, leaseId }) => ({ orderId, leaseId }));
+  assert.deepEqual(acks.map((ack) => ack.orderId), ["first", "third", "second"], "3 books, 3 books, then 1");
+  const results = await store.ackBatch(caller, acks);
+  assert.deepEqual(results.map((r) => [r.orderId, r.state]), [
+    ["first", "executed"],
+    ["third", "executed"],
+    ["second", "failed"],
+  ]);
+  assert.match(results[2].reason, /out of stock: emma \(wanted 1, 0 left\)/);
+  const stock = new Map((await store.stock()).map((level) => [level.bookId, level.stock]));
+  assert.equal(stock.get("dune"), 0, "5 - 2 - 3");
+  assert.equal(stock.get("emma"), 0, "taken once, by the first order only");
+  assert.deepEqual(await store.ackBatch(caller, acks), results, "a repeated batch answers the same, no second effect");
+  const status = await store.status();
+  assert.deepEqual([status.executed, status.failed, status.leased], [2, 1, 0]);
+});
+
+Deno.test("a batch answers each order's own fate: lost leases and unknown orders do not stop the others", async () => {
+  using queue = await openStore({ leaseMs: 1000 });
+  const { store } = queue;
+  await store.enqueue("kept", [{ bookId: "dune", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const [lease] = await store.dequeueBatch(caller, { max: 1 });
+  const results = await store.ackBatch(caller, [
+    { orderId: "kept", leaseId: "not-its-lease" },
+    { orderId: "nowhere", leaseId: "x" },
+    { orderId: "kept", leaseId: lease.leaseId },
+  ]);
+  assert.deepEqual(results.map((r) => r.state), ["lost", "unknown", "executed"]);
+  assert.match(results[0].reason, /no longer held/);
+});
+
+Deno.test("a deposed leader's batch is refused whole, but a batch of repeats still answers what happened", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("o2", [{ bookId: "dune", quantity: 1 }]);
+  const old = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const [l1, l2] = await store.dequeueBatch(old, { max: 2 });
+  const done = await store.ackBatch(old, [{ orderId: l1.orderId, leaseId: l1.leaseId }]);
+  await store.acquireEpoch(4);
+  await assert.rejects(
+    () => store.ackBatch(old, [{ orderId: l2.orderId, leaseId: l2.leaseId }]),
+    (error: RpcError) => isFenced(error),
+  );
+  assert.deepEqual(await store.ackBatch(old, [{ orderId: l1.orderId, leaseId: l1.leaseId }]), done);
+  assert.equal((await store.orderState(l2.orderId)).state, "leased", "the refused ack did nothing");
+});
+
+Deno.test("a batch too large for one commit is executed in several, in order, each order once", async () => {
+  // 3 orders of 40 different books each: 1 + 3 + 120 checks do not fit in one commit (100 at most).
+  const books = Array.from({ length: 120 }, (_, i) => book(`b${i}`, 1));
+  using kv = await Deno.openKv(":memory:");
+  const store = new OrderQueueStore(kv, { leaseMs: 5000, maxAttempts: 3, log: createLogger("t", { write: () => {} }) });
+  await store.seedStock(new Catalog(books));
+  for (let o = 0; o < 3; o++) {
+    await store.enqueue(`o${o}`, books.slice(o * 40, o * 40 + 40).map((b) => ({ bookId: b.bookId, quantity: 1 })));
+  }
+  // One more order wanting a book of the first: it must fail, as it comes after it.
+  await store.enqueue("late", [{ bookId: "b0", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const leases = await store.dequeueBatch(caller, { max: 4 });
+  const results = await store.ackBatch(caller, leases.map(({ orderId, leaseId }) => ({ orderId, leaseId })));
+  assert.deepEqual(results.map((r) => [r.orderId, r.state]), [
+    ["o0", "executed"],
+    ["o1", "executed"],
+    ["o2", "executed"],
+    ["late", "failed"],
+  ]);
+  assert.ok((await store.stock()).every((level) => level.stock === 0));
+  assert.equal((await store.status()).executed, 3);
+});
+
+Deno.test("a batch dequeue retried under its request id answers the same leases", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("o2", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("o3", [{ bookId: "dune", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1), requestId: "r1" };
+  const first = await store.dequeueBatch(caller, { max: 2 });
+  assert.deepEqual(await store.dequeueBatch(caller, { max: 2 }), first, "the answer that was lost, again");
+  assert.equal((await store.status()).depth, 1, "o3 still waits");
+});
+
+Deno.test("a long-polling dequeue waits for an order and wakes as soon as one is queued", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const started = Date.now();
+  assert.deepEqual(await store.dequeueBatch(caller, { max: 4, waitMs: 30 }), [], "nothing came");
+  assert.ok(Date.now() - started >= 30, "it waited");
+  const waiting = store.dequeueBatch(caller, { max: 4, waitMs: 10_000 });
+  const queuedAt = Date.now();
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const leases = await waiting;
+  assert.deepEqual(leases.map((lease) => lease.orderId), ["o1"]);
+  assert.ok(Date.now() - queuedAt < 5000, "woken by the enqueue, not by its time running out");
+  const gone = new AbortController();
+  const abandoned = store.dequeueBatch(caller, { max: 4, waitMs: 10_000, signal: gone.signal });
+  gone.abort();
+  assert.deepEqual(await abandoned, [], "a caller that left stops the wait");
+});
