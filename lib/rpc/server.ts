@@ -211,11 +211,11 @@ const walkers = new WeakMap<z.ZodType, Walker | undefined>();
 function walkerOf(schema: z.ZodType): Walker | undefined {
   if (walkers.has(schema)) return walkers.get(schema);
   // A recursive schema meets itself while it is compiled: it refers to its walker lazily.
-  let compiled: Walker | undefined;
-  walkers.set(schema, (value, path, found) => compiled?.(value, path, found));
-  compiled = compileWalker(schema);
-  walkers.set(schema, compiled);
-  return compiled;
+  const self: { walker?: Walker } = {};
+  walkers.set(schema, (value, path, found) => self.walker?.(value, path, found));
+  self.walker = compileWalker(schema);
+  walkers.set(schema, self.walker);
+  return self.walker;
 }
 
 const join = (path: string, key: string) => path === "" ? key : `${path}.${key}`;
