@@ -1,10 +1,11 @@
 /**
  * Timing helpers with the signatures of Deno's std (`@std/async`), which
  * cannot be installed here: `delay`, `abortable` and `waitFor`; and
- * `timeoutSignal`, a deadline signal whose timer is cleared when the work ends.
+ * `timeoutSignal`, a deadline signal that is let go of when the work ends.
  *
  * @module
  */
+import { type Deadline, scheduleDeadline } from "./deadlines.ts";
 
 /** Options for {@linkcode delay}. */
 export interface DelayOptions {
@@ -78,10 +79,12 @@ export interface TimeoutSignalOptions {
  * A signal that aborts after `ms` milliseconds (none when `ms` is
  * undefined) or as soon as any of `options.signals` aborts: what
  * `AbortSignal.any([...signals, AbortSignal.timeout(ms)])` gives, except that
- * disposing of it (`using`) clears the timer and the listeners. A call that
- * finished early leaves nothing behind: `AbortSignal.timeout`'s timer cannot
- * be cleared, so every finished call would still fire it later, build its
- * `DOMException` and run the dependents' listeners (bench/RESULTS.md).
+ * disposing of it (`using`) cancels the deadline and removes the listeners.
+ * A call that finished early leaves nothing behind: `AbortSignal.timeout`'s
+ * timer cannot be cleared, so every finished call would still fire it
+ * later, build its `DOMException` and run the dependents' listeners; and its
+ * deadline shares the process's one timer ({@linkcode scheduleDeadline})
+ * instead of setting and clearing one of its own (bench/RESULTS.md).
  *
  * @example
  * ```ts
@@ -103,13 +106,13 @@ export function timeoutSignal(ms: number | undefined, options: TimeoutSignalOpti
   const controller = new AbortController();
   const linked = (options.signals ?? []).filter((signal): signal is AbortSignal => signal !== undefined);
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let deadline: Deadline | undefined;
   const onAbort = function (this: AbortSignal) {
     release();
     controller.abort(this.reason);
   };
   const release = () => {
-    clearTimeout(timer);
+    deadline?.cancel();
     for (const signal of linked) signal.removeEventListener("abort", onAbort);
   };
   const already = linked.find((signal) => signal.aborted);
@@ -118,11 +121,11 @@ export function timeoutSignal(ms: number | undefined, options: TimeoutSignalOpti
   } else {
     for (const signal of linked) signal.addEventListener("abort", onAbort, { once: true });
     if (ms !== undefined) {
-      timer = setTimeout(() => {
+      deadline = scheduleDeadline(ms, () => {
         timedOut = true;
         release();
         controller.abort(new DOMException("Signal timed out.", "TimeoutError"));
-      }, Math.max(0, ms));
+      });
     }
   }
   return {

@@ -130,14 +130,28 @@ export function rpcErrorHandler(log: Logger): (error: Error, c: Context) => Resp
   };
 }
 
-/** A body-size limit whose refusal is a Connect `resource_exhausted` (HTTP 413), thrown to the app's `onError`. */
+/**
+ * A body-size limit whose refusal is a Connect `resource_exhausted` (HTTP
+ * 413), thrown to the app's `onError`. A body that declares its length is
+ * judged by its `Content-Length` (the HTTP server reads exactly that many
+ * bytes), without opening the body as a stream: Hono's `bodyLimit` does,
+ * which takes the request off Deno's fast path for reading a whole body
+ * (bench/RESULTS.md). A chunked body is counted as it arrives, by Hono's.
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+  const counting = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new PayloadTooLarge(maxBytes);
     },
   });
+  return (c, next) => {
+    const headers = c.req.raw.headers;
+    const declared = headers.get("content-length");
+    if (declared === null || headers.has("transfer-encoding")) return counting(c, next);
+    if (Number(declared) > maxBytes) throw new PayloadTooLarge(maxBytes);
+    return next();
+  };
 }
 
 /**

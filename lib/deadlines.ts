@@ -1,0 +1,129 @@
+/**
+ * One timer for all of a process's deadlines. Every RPC has a deadline on
+ * each side, and nearly every call ends long before it: a platform timer
+ * per deadline (set, then cleared) cost a checkout about half a millisecond
+ * of CPU across the services (bench/RESULTS.md). Here a deadline is an
+ * entry in a min-heap, cancelling it is setting a flag, and one timer is
+ * armed for the earliest deadline still pending; cancelled entries are
+ * dropped whenever they reach the top, so the heap holds about as many
+ * entries as calls start in one deadline's time.
+ *
+ * @module
+ */
+
+/** A scheduled deadline: cancel it once the work it guards has ended. */
+export interface Deadline {
+  /** Stops the deadline from firing (a no-op once it has fired). */
+  cancel(): void;
+}
+
+interface Entry extends Deadline {
+  at: number;
+  fire: (() => void) | undefined;
+}
+
+/** Schedules callbacks at deadlines with one timer, as {@linkcode scheduleDeadline} does for the process. */
+export class DeadlineQueue {
+  readonly #heap: Entry[] = [];
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedAt = Infinity;
+
+  /** A queue on `now` (default `Date.now`). */
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Entries held, cancelled ones that have not reached the top yet included. */
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Calls `fire` `ms` milliseconds from now, unless cancelled first. */
+  schedule(ms: number, fire: () => void): Deadline {
+    const entry: Entry = {
+      at: this.#now() + Math.max(0, ms),
+      fire,
+      cancel: () => void (entry.fire = undefined),
+    };
+    this.#push(entry);
+    if (entry.at < this.#armedAt) this.#arm(entry.at);
+    return entry;
+  }
+
+  /** Fires every deadline that has passed, drops cancelled entries from the top, and re-arms the timer. */
+  run(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    const now = this.#now();
+    while (this.#heap.length > 0 && (this.#heap[0].fire === undefined || this.#heap[0].at <= now)) {
+      const { fire } = this.#pop();
+      fire?.();
+    }
+    if (this.#heap.length > 0) this.#arm(this.#heap[0].at);
+  }
+
+  #arm(at: number) {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedAt = at;
+    this.#timer = setTimeout(() => this.run(), Math.max(0, at - this.#now()));
+    // A pending deadline never keeps the process alive on its own (browsers, where the client runs too, have no such thing).
+    const timer = this.#timer as unknown as number | { unref?(): void };
+    if (typeof timer === "object") timer.unref?.();
+    else if ("Deno" in globalThis) Deno.unrefTimer(timer);
+  }
+
+  #push(entry: Entry) {
+    const heap = this.#heap;
+    let i = heap.push(entry) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].at <= entry.at) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): Entry {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && heap[right].at < heap[left].at ? right : left;
+      if (heap[child].at >= last.at) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
+}
+
+const processDeadlines = new DeadlineQueue();
+
+/**
+ * Calls `fire` after `ms` milliseconds unless the returned deadline is
+ * cancelled first; every deadline of the process shares one timer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scheduleDeadline } from "./deadlines.ts";
+ *
+ * let fired = 0;
+ * scheduleDeadline(1, () => fired++);
+ * scheduleDeadline(1, () => fired++).cancel();
+ * await new Promise((resolve) => setTimeout(resolve, 30));
+ * assert.equal(fired, 1);
+ * ```
+ */
+export function scheduleDeadline(ms: number, fire: () => void): Deadline {
+  return processDeadlines.schedule(ms, fire);
+}

@@ -1,0 +1,48 @@
+/** The process's deadline queue: deadlines fire in order, cancelled ones never, and the heap does not grow without bound. */
+import assert from "node:assert/strict";
+import { delay } from "./async.ts";
+import { DeadlineQueue } from "./deadlines.ts";
+
+Deno.test("deadlines fire in time order, and a cancelled one never fires", () => {
+  let now = 1000;
+  const queue = new DeadlineQueue({ now: () => now });
+  const fired: string[] = [];
+  for (const [name, ms] of [["c", 30], ["a", 10], ["e", 50], ["b", 20], ["d", 40]] as const) {
+    const deadline = queue.schedule(ms, () => fired.push(name));
+    if (name === "d") deadline.cancel();
+  }
+  now += 25;
+  queue.run();
+  assert.deepEqual(fired, ["a", "b"]);
+  now += 100;
+  queue.run();
+  assert.deepEqual(fired, ["a", "b", "c", "e"]);
+  assert.equal(queue.size, 0);
+  queue.run();
+});
+
+Deno.test("cancelled deadlines are dropped once they reach the top, so the heap stays small", () => {
+  let now = 0;
+  const queue = new DeadlineQueue({ now: () => now });
+  // A call a millisecond, each with a 1000 ms deadline, each finished at once; one long call stays open.
+  const open = queue.schedule(60_000, () => {});
+  for (let i = 0; i < 5000; i++) {
+    now += 1;
+    queue.schedule(1000, () => assert.fail("a cancelled deadline fired")).cancel();
+    if (i % 100 === 0) queue.run();
+  }
+  assert.ok(queue.size < 1200, `${queue.size} entries held for about 1000 live ones`);
+  open.cancel();
+  now += 60_000;
+  queue.run();
+  assert.equal(queue.size, 0);
+});
+
+Deno.test("the shared timer fires a deadline on time and is re-armed for an earlier one", async () => {
+  const queue = new DeadlineQueue();
+  const fired: string[] = [];
+  queue.schedule(10_000, () => fired.push("late")).cancel();
+  queue.schedule(5, () => fired.push("early"));
+  await delay(60);
+  assert.deepEqual(fired, ["early"]);
+});
