@@ -6,7 +6,9 @@
  * entry in a min-heap, cancelling it is setting a flag, and one timer is
  * armed for the earliest deadline still pending; cancelled entries are
  * dropped whenever they reach the top, so the heap holds about as many
- * entries as calls start in one deadline's time.
+ * entries as calls start in one deadline's time. The timer is cleared once
+ * no deadline is pending, so, like a timer of its own per deadline, it keeps
+ * the process alive exactly while some deadline is.
  *
  * @module
  */
@@ -28,6 +30,7 @@ export class DeadlineQueue {
   readonly #now: () => number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedAt = Infinity;
+  #pending = 0;
 
   /** A queue on `now` (default `Date.now`). */
   constructor(options: { now?: () => number } = {}) {
@@ -39,13 +42,26 @@ export class DeadlineQueue {
     return this.#heap.length;
   }
 
+  /** Deadlines scheduled that have neither fired nor been cancelled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
   /** Calls `fire` `ms` milliseconds from now, unless cancelled first. */
   schedule(ms: number, fire: () => void): Deadline {
     const entry: Entry = {
       at: this.#now() + Math.max(0, ms),
       fire,
-      cancel: () => void (entry.fire = undefined),
+      cancel: () => {
+        if (entry.fire === undefined) return;
+        entry.fire = undefined;
+        if (--this.#pending > 0) return;
+        // Every entry left is cancelled: drop them all (no timer would ever fire to drop them).
+        this.#heap.length = 0;
+        this.#disarm();
+      },
     };
+    this.#pending += 1;
     this.#push(entry);
     if (entry.at < this.#armedAt) this.#arm(entry.at);
     return entry;
@@ -53,25 +69,29 @@ export class DeadlineQueue {
 
   /** Fires every deadline that has passed, drops cancelled entries from the top, and re-arms the timer. */
   run(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedAt = Infinity;
+    this.#disarm();
     const now = this.#now();
     while (this.#heap.length > 0 && (this.#heap[0].fire === undefined || this.#heap[0].at <= now)) {
-      const { fire } = this.#pop();
-      fire?.();
+      const entry = this.#pop();
+      const { fire } = entry;
+      if (fire === undefined) continue;
+      entry.fire = undefined;
+      this.#pending -= 1;
+      fire();
     }
-    if (this.#heap.length > 0) this.#arm(this.#heap[0].at);
+    if (this.#pending > 0) this.#arm(this.#heap[0].at);
   }
 
   #arm(at: number) {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#disarm();
     this.#armedAt = at;
     this.#timer = setTimeout(() => this.run(), Math.max(0, at - this.#now()));
-    // A pending deadline never keeps the process alive on its own (browsers, where the client runs too, have no such thing).
-    const timer = this.#timer as unknown as number | { unref?(): void };
-    if (typeof timer === "object") timer.unref?.();
-    else if ("Deno" in globalThis) Deno.unrefTimer(timer);
+  }
+
+  #disarm() {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
   }
 
   #push(entry: Entry) {

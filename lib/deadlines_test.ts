@@ -46,3 +46,39 @@ Deno.test("the shared timer fires a deadline on time and is re-armed for an earl
   await delay(60);
   assert.deepEqual(fired, ["early"]);
 });
+
+Deno.test("the timer is cleared once no deadline is pending, and armed again for the next", async () => {
+  const queue = new DeadlineQueue();
+  const first = queue.schedule(60_000, () => assert.fail("cancelled"));
+  assert.equal(queue.pending, 1);
+  first.cancel();
+  first.cancel();
+  assert.equal(queue.pending, 0, "cancelling twice counts once");
+  for (let i = 0; i < 100; i++) queue.schedule(1000, () => {}).cancel();
+  assert.equal(queue.size, 0, "calls that each end before the next starts leave nothing behind");
+  let fired = false;
+  queue.schedule(5, () => fired = true);
+  await delay(40);
+  assert.ok(fired, "a deadline scheduled after the queue went idle still fires");
+  assert.equal(queue.pending, 0);
+});
+
+Deno.test("a process whose deadlines were all cancelled exits at once; one with a pending deadline waits for it", async () => {
+  const module = new URL("./deadlines.ts", import.meta.url).href;
+  const run = async (code: string) => {
+    const started = Date.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", `import { scheduleDeadline } from "${module}"; ${code}`],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await child.status;
+    clearTimeout(timer);
+    return Date.now() - started;
+  };
+  const idle = await run("scheduleDeadline(60_000, () => {}).cancel();");
+  assert.ok(idle < 8000, `exited after ${idle} ms, not held open by a cancelled 60 s deadline`);
+  const waiting = await run("scheduleDeadline(1500, () => {});");
+  assert.ok(waiting >= 1500, `exited after ${waiting} ms, before its pending deadline`);
+});
