@@ -33,6 +33,8 @@ const colorOf = new Map(specs.map((s, i) => [s.name, colors[i % colors.length]])
 const encoder = new TextEncoder();
 const supervisor = new Supervisor(specs, {
   root: new URL("./", import.meta.url),
+  // Every line goes to the terminal as it comes; none is kept (a system that runs for days logs without end).
+  keepLines: 0,
   onLine: (name, line) => {
     const prefix = `\x1b[${colorOf.get(name)}m${name.padEnd(width)}\x1b[0m │ `;
     Deno.stdout.writeSync(encoder.encode(prefix + line + "\n"));

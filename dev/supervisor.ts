@@ -20,6 +20,12 @@ export interface SupervisorOptions {
   onLine?: (name: string, line: string) => void;
   /** Extra flags for every child's `deno run`, e.g. `["--cpu-prof"]` for profiling (default none). */
   denoFlags?: string[];
+  /**
+   * How many of each child's latest output lines {@linkcode Supervisor.lines}
+   * keeps (default all of them, as the tests that read a run back need).
+   * `deno task dev` keeps a window: a long-running system logs without end.
+   */
+  keepLines?: number;
 }
 
 interface Child {
@@ -96,9 +102,11 @@ export class Supervisor {
     return this.#child(name).restarts;
   }
 
-  /** Every output line a child wrote so far. */
+  /** Every output line a child wrote so far (its latest `keepLines`, when that is set). */
   lines(name: string): readonly string[] {
-    return this.#lines.get(name) ?? [];
+    const lines = this.#lines.get(name) ?? [];
+    const keep = this.#options.keepLines ?? Infinity;
+    return lines.length > keep ? lines.slice(lines.length - keep) : lines;
   }
 
   /** Sends a signal to a child; with `SIGKILL` and restarts on, it comes back. */
@@ -197,14 +205,21 @@ export class Supervisor {
       while ((newline = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        lines.push(line);
+        this.#keep(lines, line);
         this.#options.onLine?.(name, line);
       }
     }
     if (buffer) {
-      lines.push(buffer);
+      this.#keep(lines, buffer);
       this.#options.onLine?.(name, buffer);
     }
+  }
+
+  #keep(lines: string[], line: string) {
+    lines.push(line);
+    // Trimmed in chunks, so that keeping a window costs no more than a push per line.
+    const keep = this.#options.keepLines ?? Infinity;
+    if (lines.length > keep + Math.min(keep, 1024)) lines.splice(0, lines.length - keep);
   }
 
   #onExit(child: Child, process: Deno.ChildProcess, status: Deno.CommandStatus) {
