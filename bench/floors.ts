@@ -10,7 +10,7 @@
 import autocannon from "autocannon";
 import { freePorts } from "../tests/support/cluster.ts";
 import { waitFor } from "../tests/support/wait.ts";
-import { cpuSeconds, percentile } from "./report.ts";
+import { cpuSeconds, type Memory, memoryOf, percentile } from "./report.ts";
 
 /** A running chain of hops. */
 export interface Chain extends AsyncDisposable {
@@ -62,11 +62,16 @@ export interface FloorFigures {
   chainsPerSecond: number;
   /** CPU seconds per chain, all hops together, at concurrency 32. */
   cpuMsPerChain: number;
+  /** Memory of one hop process at rest (the mean over the chain, before any load): a bare Deno process's. */
+  restMemory: Memory;
 }
 
 /** Measures a chain of `hops`: sequential latency, then throughput at concurrency 32 for `seconds`. */
 export async function measureFloor(hops: number, options: { seconds: number }): Promise<FloorFigures> {
   await using chain = await startChain(hops);
+  const resting = await Promise.all(chain.pids.map(memoryOf));
+  const mean = (kind: keyof Memory) => resting.reduce((sum, m) => sum + m[kind], 0) / resting.length;
+  const restMemory = { rss: mean("rss"), pss: mean("pss") };
   const post = () =>
     fetch(chain.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"hops":0}' })
       .then((r) => r.json());
@@ -94,5 +99,6 @@ export async function measureFloor(hops: number, options: { seconds: number }): 
     p99Ms: percentile(latencies, 99),
     chainsPerSecond: result.requests.total / options.seconds,
     cpuMsPerChain: (cpu * 1000) / Math.max(1, result.requests.total),
+    restMemory,
   };
 }

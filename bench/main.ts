@@ -1,5 +1,5 @@
 /**
- * `deno task bench [queue|checkout] [--write] [--seconds N] [--soak N] [--full-load-seconds N]`: the
+ * `deno task bench [queue|checkout] [--write] [--seconds N] [--soak N] [--full-load-seconds N] [--log-level L]`: the
  * benchmarks, each against a floor measured in the same run (never part of
  * `deno task test`). Without a name it runs both. Prints a Markdown report;
  * `--write` also appends it, dated and with the machine, to bench/RESULTS.md.
@@ -17,6 +17,11 @@ function option(name: string): number | undefined {
   return index >= 0 ? Number(Deno.args[index + 1]) : undefined;
 }
 
+function textOption(name: string): string | undefined {
+  const index = Deno.args.indexOf(`--${name}`);
+  return index >= 0 ? Deno.args[index + 1] : undefined;
+}
+
 if (import.meta.main && Deno.args[0] === "profile") {
   console.log(await profileCheckout({ seconds: option("seconds") }));
 } else if (import.meta.main) {
@@ -29,6 +34,7 @@ if (import.meta.main && Deno.args[0] === "profile") {
       seconds: option("seconds"),
       soak: option("soak"),
       fullLoadSeconds: option("full-load-seconds"),
+      logLevel: textOption("log-level") as "info" | "warn" | undefined,
     });
   }
   console.log(report);

@@ -36,11 +36,23 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** Resident memory of a process in MiB, from `/proc/<pid>/status`. */
-export async function residentMiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
-  return kib / 1024;
+/** A process's memory in MiB. */
+export interface Memory {
+  /** Resident set size: every page it maps that is in memory, shared ones (the Deno binary's) included. */
+  rss: number;
+  /**
+   * Proportional set size: the same, with each shared page divided among the
+   * processes that map it, so that the figures of several processes add up
+   * to the memory they occupy together.
+   */
+  pss: number;
+}
+
+/** Resident (RSS) and proportional (PSS) memory of a process, from `/proc/<pid>/smaps_rollup`. */
+export async function memoryOf(pid: number): Promise<Memory> {
+  const rollup = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? "0") / 1024;
+  return { rss: field("Rss"), pss: field("Pss") };
 }
 
 /** Rounds for a table: whole numbers above 10, one decimal below. */

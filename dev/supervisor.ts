@@ -6,7 +6,7 @@
  * @module
  */
 import { waitFor } from "@bookstore/lib/async";
-import type { ProcessSpec } from "./topology.ts";
+import { type ProcessSpec, V8_FLAGS } from "./topology.ts";
 
 /** Options for {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -181,6 +181,7 @@ export class Supervisor {
         "--allow-env",
         "--allow-read",
         `--allow-write=${dataDir}`,
+        ...V8_FLAGS,
         ...(this.#options.denoFlags ?? []),
         spec.entry,
       ],

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { loadConfig } from "@bookstore/lib/config";
-import { buildTopology, DEFAULT_PORTS } from "@bookstore/dev/topology";
+import { buildTopology, DEFAULT_PORTS, V8_FLAGS } from "@bookstore/dev/topology";
 import { ROOT } from "./support/buf.ts";
 
 interface ComposeService {
@@ -39,6 +39,7 @@ Deno.test("each container runs the same entry point on the same port, and is hea
     assert.equal(service.command.at(-1), spec.entry, `${spec.name} entry point`);
     assert.equal(service.command[0], "run");
     assert.ok(service.command.includes("--allow-write=/data"), `${spec.name} may write only its data directory`);
+    for (const flag of V8_FLAGS) assert.ok(service.command.includes(flag), `${spec.name} runs with ${flag}, as in dev`);
     assert.ok(service.healthcheck.test.join(" ").includes(`:${spec.port}/healthz`), `${spec.name} health check`);
   }
 });

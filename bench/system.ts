@@ -1,0 +1,115 @@
+/**
+ * The system as a user runs it, for the benchmarks: `deno task dev`'s own
+ * command (from deno.json) as a child process, on free loopback ports in a
+ * temporary data directory, so that what is measured is every process a
+ * newcomer starts (the supervisor, the web app, the services, the four
+ * executor replicas) with the defaults they get.
+ *
+ * @module
+ */
+import { orderQueueService } from "@bookstore/lib/contracts";
+import { createClient } from "@bookstore/lib/rpc";
+import { freePorts } from "../tests/support/cluster.ts";
+import { ROOT } from "../tests/support/buf.ts";
+import { waitFor } from "../tests/support/wait.ts";
+
+/** One process of the running system. */
+export interface SystemProcess {
+  /** Its name in the dev topology (`orchestrator`, `order_executor_3`…), or `supervisor` for `deno task dev` itself. */
+  name: string;
+  /** Its process id. */
+  pid: number;
+}
+
+/** A running `deno task dev`. */
+export interface DevSystem extends AsyncDisposable {
+  /** The orchestrator's base URL. */
+  orchestrator: string;
+  /** Every process, the supervisor first. */
+  processes: SystemProcess[];
+  /** A client of the queue, with the service credential. */
+  queue: ReturnType<typeof createQueueClient>;
+}
+
+function createQueueClient(url: string, token: string) {
+  return createClient(orderQueueService, { baseUrl: url, peer: "order_queue", token, timeoutMs: 5000, breaker: false });
+}
+
+/** Options for {@linkcode startDevSystem}. */
+export interface DevSystemOptions {
+  /** Extra environment on top of the defaults (the benchmark turns the rate limit off, for one). */
+  env?: Record<string, string>;
+}
+
+/** Starts `deno task dev` and waits until it prints its table of URLs. */
+export async function startDevSystem(options: DevSystemOptions = {}): Promise<DevSystem> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const [command, ...args] = (config.tasks.dev as string).split(" ");
+  if (command !== "deno") throw new Error(`deno task dev runs ${command}, not deno`);
+  const [web, orchestrator, tv, fd, sg, queue, ...executors] = freePorts(10);
+  const dataDir = await Deno.makeTempDir({ prefix: "bookstore-bench-" });
+  const token = crypto.randomUUID().replaceAll("-", "");
+  const env: Record<string, string> = {
+    BOOKSTORE_DATA_DIR: dataDir,
+    BOOKSTORE_SERVICE_TOKEN: token,
+    WEB_PORT: String(web),
+    ORCHESTRATOR_PORT: String(orchestrator),
+    TRANSACTION_VERIFICATION_PORT: String(tv),
+    FRAUD_DETECTION_PORT: String(fd),
+    SUGGESTIONS_PORT: String(sg),
+    ORDER_QUEUE_PORT: String(queue),
+    EXECUTOR_PEERS: executors.map((port, i) => `${i + 1}=http://127.0.0.1:${port}`).join(","),
+    ...options.env,
+  };
+  for (const key of ["HOME", "PATH", "DENO_DIR"]) {
+    const value = Deno.env.get(key);
+    if (value !== undefined) env[key] = value;
+  }
+  const dev = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Its output is read and dropped as it comes, as a terminal would show it, so that the pipe never fills.
+  let head = "";
+  const reading = Promise.all([dev.stdout, dev.stderr].map(async (stream) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      if (head.length < 100_000) head += chunk;
+    }
+  }));
+  const stop = async () => {
+    try {
+      dev.kill("SIGINT");
+    } catch {
+      // Already gone.
+    }
+    await dev.status;
+    await reading;
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await waitFor(() => head.includes("The bookstore is up:"), {
+      timeoutMs: 90_000,
+      message: "deno task dev to print its URLs",
+    });
+    const ports = { web, orchestrator, tv, fd, sg, queue, ...Object.fromEntries(executors.map((p, i) => [i, p])) };
+    const processes: SystemProcess[] = [{ name: "supervisor", pid: dev.pid }];
+    for (const port of Object.values(ports)) {
+      const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+      processes.push({ name: health.service, pid: health.pid });
+    }
+    return {
+      orchestrator: `http://127.0.0.1:${orchestrator}`,
+      processes,
+      queue: createQueueClient(`http://127.0.0.1:${queue}`, token),
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n${head.slice(-3000)}`);
+  }
+}
