@@ -53,7 +53,7 @@ interface Phase {
 }
 
 const HEADERS = { "content-type": "application/json" };
-/** Checkouts at concurrency 16 after the 300 sequential ones of the warm-up. */
+/** Checkouts at concurrency 16, then again at 64, after the 300 sequential ones of the warm-up. */
 const WARM_UP_CHECKOUTS = 2000;
 /** Orders per phase whose time to execution is read back from the queue. */
 const EXECUTION_SAMPLE = 200;
@@ -173,9 +173,10 @@ export async function benchCheckout(options: CheckoutBenchOptions = {}): Promise
   };
 
   console.error("warming up…");
-  // Until the heaps reach their working size under the soak's own pattern, so that the soak's figure shows growth.
+  // Every load level the phases apply, once, so that the heaps reach their working size and the soak's
+  // figure shows growth with the number of orders rather than with the concurrency the phases reach.
   for (let i = 0; i < 300; i++) await checkoutOnce();
-  await load(new Sample(0), { connections: 16, amount: WARM_UP_CHECKOUTS });
+  for (const connections of [16, 64]) await load(new Sample(0), { connections, amount: WARM_UP_CHECKOUTS });
   await drained();
   const afterWarmUp = await memory();
 
@@ -328,6 +329,9 @@ that executed it, for up to ${EXECUTION_SAMPLE} orders of each phase, read back 
   } MiB | ${(total(input.afterSoak, "pss") / total(input.afterWarmUp, "pss")).toFixed(2)}× | ${
     yes(total(input.afterSoak, "pss") <= 1.2 * total(input.afterWarmUp, "pss"))
   } |
+| growth during the soak itself: after the soak / after load (PSS) | ${fmt(total(input.afterSoak, "pss"))} MiB | ${
+    fmt(total(input.afterLoad, "pss"))
+  } MiB | ${(total(input.afterSoak, "pss") / total(input.afterLoad, "pss")).toFixed(2)}× | |
 | queue drains within 2 s after load stops (worst phase) | ${fmt(worstDrain)} ms | | | ${yes(worstDrain <= 2000)} |
 | approval → execution, p99 (worst phase) | ${fmt(worstExecution)} ms | | | |
 | no election during the full-load phase (concurrency 64) | ${input.electionsUnderLoad} | | | ${

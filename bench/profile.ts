@@ -59,7 +59,8 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   const cluster = await startCluster({
-    env: { BOOKSTORE_LOG_LEVEL: "warn", CHECKOUT_RATE_LIMIT: "0" },
+    // As deno task dev runs them (development: each message validated once, by its receiver).
+    env: { BOOKSTORE_ENV: "development", BOOKSTORE_LOG_LEVEL: "warn", CHECKOUT_RATE_LIMIT: "0" },
     only: [
       "order_queue",
       "transaction_verification",

@@ -13,6 +13,8 @@ import { replicaStatus, stableLeader } from "../tests/support/executors.ts";
 import { median } from "./report.ts";
 
 const ROUNDS = 2000;
+/** Orders leased and acked per call in the batch rows (the executors' default, EXECUTOR_BATCH_SIZE). */
+const BATCH = 16;
 const FAILOVERS = 20;
 const tmp = new URL(".tmp/", import.meta.url);
 const silent = createLogger("bench", { level: "error", write: () => {} });
@@ -38,8 +40,14 @@ async function rawCommits(): Promise<number> {
   return rate(ROUNDS, elapsed);
 }
 
-/** The queue's store without HTTP: enqueue, then dequeue + ack everything. */
-async function storeThroughput(): Promise<{ enqueue: number; dequeueAck: number }> {
+interface Throughput {
+  enqueue: number;
+  dequeueAck: number;
+  dequeueAckBatch: number;
+}
+
+/** The queue's store without HTTP: enqueue, then dequeue + ack everything, one order and a batch at a time. */
+async function storeThroughput(): Promise<Throughput> {
   const kv = await openFresh("store");
   const store = new OrderQueueStore(kv, { leaseMs: 60_000, maxAttempts: 5, log: silent });
   await kv.set(["stock", "dune"], 1_000_000_000);
@@ -49,35 +57,50 @@ async function storeThroughput(): Promise<{ enqueue: number; dequeueAck: number 
   }
   const enqueue = rate(ROUNDS, performance.now() - started);
   const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
   started = performance.now();
-  for (;;) {
-    const lease = await store.dequeue({ executorId: 1, epoch });
-    if (!lease) break;
-    await store.ack({ orderId: lease.orderId, leaseId: lease.leaseId, executorId: 1, epoch });
+  for (let i = 0; i < ROUNDS / 2; i++) {
+    const lease = (await store.dequeue(caller))!;
+    await store.ack({ orderId: lease.orderId, leaseId: lease.leaseId, ...caller });
   }
-  const dequeueAck = rate(ROUNDS, performance.now() - started);
+  const dequeueAck = rate(ROUNDS / 2, performance.now() - started);
+  started = performance.now();
+  for (let done = 0; done < ROUNDS / 2;) {
+    const leases = await store.dequeueBatch(caller, { max: BATCH });
+    await store.ackBatch(caller, leases.map(({ orderId, leaseId }) => ({ orderId, leaseId })));
+    done += leases.length;
+  }
+  const dequeueAckBatch = rate(ROUNDS / 2, performance.now() - started);
   kv.close();
-  return { enqueue, dequeueAck };
+  return { enqueue, dequeueAck, dequeueAckBatch };
 }
 
 /** The queue as a service: Connect RPCs over loopback HTTP to its own process. */
-async function serviceThroughput(): Promise<{ enqueue: number; dequeueAck: number }> {
-  await using cluster = await startCluster({ only: ["order_queue"] });
+async function serviceThroughput(): Promise<Throughput> {
+  await using cluster = await startCluster({ only: ["order_queue"], env: { BOOKSTORE_ENV: "development" } });
   const queue = cluster.queue();
   const count = ROUNDS / 2;
   let started = performance.now();
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     await queue.Enqueue({ orderId: `s${i}`, items: [{ bookId: "dune", quantity: 1 }] });
   }
-  const enqueue = rate(count, performance.now() - started);
+  const enqueue = rate(ROUNDS, performance.now() - started);
   const { epoch } = await queue.AcquireEpoch({ executorId: 1 });
+  const caller = { executorId: 1, epoch };
   started = performance.now();
   for (let i = 0; i < count; i++) {
-    const { lease } = await queue.Dequeue({ executorId: 1, epoch });
-    await queue.Ack({ orderId: lease!.orderId, leaseId: lease!.leaseId, executorId: 1, epoch });
+    const { lease } = await queue.Dequeue(caller);
+    await queue.Ack({ orderId: lease!.orderId, leaseId: lease!.leaseId, ...caller });
   }
   const dequeueAck = rate(count, performance.now() - started);
-  return { enqueue, dequeueAck };
+  started = performance.now();
+  for (let done = 0; done < count;) {
+    const { leases } = await queue.DequeueBatch({ ...caller, maxLeases: BATCH });
+    await queue.AckBatch({ ...caller, acks: leases.map(({ orderId, leaseId }) => ({ orderId, leaseId })) });
+    done += leases.length;
+  }
+  const dequeueAckBatch = rate(count, performance.now() - started);
+  return { enqueue, dequeueAck, dequeueAckBatch };
 }
 
 /** Time from SIGKILL of the leader until the survivors agree on a new one. */
@@ -109,19 +132,30 @@ export async function benchQueue(): Promise<string> {
   await Deno.remove(tmp, { recursive: true });
   const timing = loadConfig().executor;
   const pct = (value: number) => `${Math.round((value / raw) * 100)}%`;
+  const ofStore = (value: number, inProcess: number) => `${Math.round((value / inProcess) * 100)}%`;
   return `
 ### Queue and failover
 
-| measurement | result | vs. raw KV commits |
-| --- | ---: | ---: |
-| raw Deno KV atomic commits (floor), sequential | ${raw} commits/s | 100% |
-| queue store: Enqueue | ${store.enqueue} orders/s | ${pct(store.enqueue)} |
-| queue store: Dequeue + Ack | ${store.dequeueAck} orders/s | ${pct(store.dequeueAck)} |
-| queue service over Connect/HTTP: Enqueue | ${service.enqueue} orders/s | ${pct(service.enqueue)} |
-| queue service over Connect/HTTP: Dequeue + Ack | ${service.dequeueAck} orders/s | ${pct(service.dequeueAck)} |
+| measurement | result | vs. raw KV commits | over Connect vs. in process |
+| --- | ---: | ---: | ---: |
+| raw Deno KV atomic commits (floor), sequential | ${raw} commits/s | 100% | |
+| queue store: Enqueue | ${store.enqueue} orders/s | ${pct(store.enqueue)} | |
+| queue store: Dequeue + Ack, one order at a time | ${store.dequeueAck} orders/s | ${pct(store.dequeueAck)} | |
+| queue store: DequeueBatch + AckBatch, ${BATCH} at a time | ${store.dequeueAckBatch} orders/s | ${
+    pct(store.dequeueAckBatch)
+  } | |
+| queue service over Connect/HTTP: Enqueue | ${service.enqueue} orders/s | ${pct(service.enqueue)} | ${
+    ofStore(service.enqueue, store.enqueue)
+  } |
+| queue service over Connect/HTTP: Dequeue + Ack, one order at a time | ${service.dequeueAck} orders/s | ${
+    pct(service.dequeueAck)
+  } | ${ofStore(service.dequeueAck, store.dequeueAck)} |
+| queue service over Connect/HTTP: DequeueBatch + AckBatch, ${BATCH} at a time (what the executors do) | ${service.dequeueAckBatch} orders/s | ${
+    pct(service.dequeueAckBatch)
+  } | ${ofStore(service.dequeueAckBatch, store.dequeueAckBatch)} |
 | failover after SIGKILL of the leader (${FAILOVERS} runs) | median ${Math.round(median(times))} ms, worst ${
     Math.round(Math.max(...times))
-  } ms | |
+  } ms | | |
 
 Failover runs: ${
     times.map((t) => Math.round(t)).join(", ")

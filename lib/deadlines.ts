@@ -6,9 +6,10 @@
  * entry in a min-heap, cancelling it is setting a flag, and one timer is
  * armed for the earliest deadline still pending; cancelled entries are
  * dropped whenever they reach the top, so the heap holds about as many
- * entries as calls start in one deadline's time. The timer is cleared once
- * no deadline is pending, so, like a timer of its own per deadline, it keeps
- * the process alive exactly while some deadline is.
+ * entries as calls start in one deadline's time. The timer keeps the process
+ * alive only while some deadline is pending, as a timer of its own per
+ * deadline would: once none is, it is unref'd rather than cleared, so that a
+ * process serving one short call at a time does not set a timer per call.
  *
  * @module
  */
@@ -56,12 +57,12 @@ export class DeadlineQueue {
         if (entry.fire === undefined) return;
         entry.fire = undefined;
         if (--this.#pending > 0) return;
-        // Every entry left is cancelled: drop them all (no timer would ever fire to drop them).
+        // Every entry left is cancelled: drop them all, and let the process exit if it has nothing else to do.
         this.#heap.length = 0;
-        this.#disarm();
+        this.#hold(false);
       },
     };
-    this.#pending += 1;
+    if (++this.#pending === 1) this.#hold(true);
     this.#push(entry);
     if (entry.at < this.#armedAt) this.#arm(entry.at);
     return entry;
@@ -86,6 +87,20 @@ export class DeadlineQueue {
     this.#disarm();
     this.#armedAt = at;
     this.#timer = setTimeout(() => this.run(), Math.max(0, at - this.#now()));
+    if (this.#pending === 0) this.#hold(false);
+  }
+
+  // Whether the armed timer keeps the process alive (browsers, where the client runs too, have no such thing).
+  #hold(alive: boolean) {
+    const timer = this.#timer as unknown as number | { ref?(): void; unref?(): void } | undefined;
+    if (timer === undefined) return;
+    if (typeof timer === "object") {
+      if (alive) timer.ref?.();
+      else timer.unref?.();
+    } else if ("Deno" in globalThis) {
+      if (alive) Deno.refTimer(timer);
+      else Deno.unrefTimer(timer);
+    }
   }
 
   #disarm() {

@@ -47,7 +47,7 @@ Deno.test("the shared timer fires a deadline on time and is re-armed for an earl
   assert.deepEqual(fired, ["early"]);
 });
 
-Deno.test("the timer is cleared once no deadline is pending, and armed again for the next", async () => {
+Deno.test("an idle queue holds nothing, and a deadline scheduled after it went idle still fires", async () => {
   const queue = new DeadlineQueue();
   const first = queue.schedule(60_000, () => assert.fail("cancelled"));
   assert.equal(queue.pending, 1);
