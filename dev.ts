@@ -31,13 +31,20 @@ const width = Math.max(...specs.map((s) => s.name.length));
 const colors = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95];
 const colorOf = new Map(specs.map((s, i) => [s.name, colors[i % colors.length]]));
 const encoder = new TextEncoder();
+// The lines of one chunk of a child's output are written to the terminal in one write, not one each.
+let pending: string[] = [];
+const flush = () => {
+  const bytes = encoder.encode(pending.join(""));
+  pending = [];
+  for (let written = 0; written < bytes.length;) written += Deno.stdout.writeSync(bytes.subarray(written));
+};
 const supervisor = new Supervisor(specs, {
   root: new URL("./", import.meta.url),
   // Every line goes to the terminal as it comes; none is kept (a system that runs for days logs without end).
   keepLines: 0,
   onLine: (name, line) => {
-    const prefix = `\x1b[${colorOf.get(name)}m${name.padEnd(width)}\x1b[0m │ `;
-    Deno.stdout.writeSync(encoder.encode(prefix + line + "\n"));
+    if (pending.length === 0) queueMicrotask(flush);
+    pending.push(`\x1b[${colorOf.get(name)}m${name.padEnd(width)}\x1b[0m │ ${line}\n`);
   },
 });
 

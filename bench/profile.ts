@@ -2,7 +2,9 @@
  * `deno task bench profile [--seconds N]`: where a checkout's CPU time goes.
  * Runs the whole system with `--cpu-prof`, drives checkouts at concurrency
  * 16, stops every process cleanly (which writes its V8 CPU profile), and
- * prints each service's top functions by self time, and by module. The raw
+ * prints each service's time by kind of work (Deno's HTTP client and server,
+ * Deno KV, zod, Hono, garbage collection, our RPC layer, the service's own
+ * logic) and its top functions by self time, and by module. The raw
  * `.cpuprofile` files stay in `bench/.profiles/` for Chrome DevTools.
  *
  * @module
@@ -21,6 +23,58 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/** The kinds of work {@linkcode categorise} sorts a profile's time into. */
+export type WorkKind =
+  | "HTTP client (fetch)"
+  | "HTTP server (Deno.serve)"
+  | "other runtime (bodies, streams, headers, promises)"
+  | "Deno KV"
+  | "garbage collection"
+  | "zod"
+  | "Hono"
+  | "cockatiel"
+  | "OpenTelemetry API"
+  | "our RPC layer (lib/rpc, deadlines; JSON parse and stringify)"
+  | "the service's own work";
+
+/** The kind of work a profile frame does, by its function and script. */
+export function kindOf(frame: { functionName: string; url: string }): WorkKind {
+  const { functionName: fn, url } = frame;
+  if (fn === "(garbage collector)") return "garbage collection";
+  if (
+    fn.startsWith("op_kv") || url.includes("deno_kv") || (url.includes("01_core.js") && /^(de)?serialize$/.test(fn))
+  ) {
+    return "Deno KV";
+  }
+  if (fn.startsWith("op_fetch") || /deno_fetch\/2[36]_|98_global_scope/.test(url)) return "HTTP client (fetch)";
+  if (fn.startsWith("op_http") || url.includes("deno_http")) return "HTTP server (Deno.serve)";
+  if (url === "" || url.startsWith("ext:") || url.startsWith("node:") || fn.startsWith("op_")) {
+    return "other runtime (bodies, streams, headers, promises)";
+  }
+  const npm = /registry\.npmjs\.org\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
+  if (npm === "zod") return "zod";
+  if (npm === "hono") return "Hono";
+  if (npm === "cockatiel") return "cockatiel";
+  if (npm === "@opentelemetry/api") return "OpenTelemetry API";
+  if (/\/lib\/(rpc\/|async\.ts|deadlines\.ts|service\.ts)/.test(url)) {
+    return "our RPC layer (lib/rpc, deadlines; JSON parse and stringify)";
+  }
+  return "the service's own work";
+}
+
+/** Busy time (neither idle nor the profiler's own) of one profile by kind of work, in ms, largest first. */
+export function categorise(profile: CpuProfile): [WorkKind, number][] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const kinds = new Map<WorkKind, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame || frame.functionName === "(idle)" || frame.functionName === "(program)") return;
+    const kind = kindOf(frame);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...kinds].sort((a, b) => b[1] - a[1]);
 }
 
 /** Self time per function and per module of one profile, in ms, largest first. */
@@ -90,13 +144,13 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
     const name = pids.get(pid) ?? entry.name;
     const profile: CpuProfile = JSON.parse(await Deno.readTextFile(`${dir}${entry.name}`));
     const { functions, modules } = summarise(profile);
-    const total = modules.reduce((sum, [, ms]) => sum + ms, 0);
-    const busy = total - (modules.find(([m]) => m === "(native)")?.[1] ?? 0);
-    out.push(
-      `#### ${name}: ${Math.round(busy)} ms of JavaScript (${
-        (busy / result.requests.total).toFixed(2)
-      } ms per checkout)\n`,
-    );
+    const kinds = categorise(profile);
+    const busy = kinds.reduce((sum, [, ms]) => sum + ms, 0);
+    const perCheckout = (ms: number) => `${((ms / result.requests.total) * 1000).toFixed(0)} µs`;
+    out.push(`#### ${name}: ${(busy / result.requests.total).toFixed(2)} ms busy per checkout\n`);
+    out.push("| kind of work | per checkout | share |\n| --- | ---: | ---: |");
+    for (const [kind, ms] of kinds) out.push(`| ${kind} | ${perCheckout(ms)} | ${Math.round((ms / busy) * 100)}% |`);
+    out.push("");
     out.push("| module | self ms | function (self ms) |\n| --- | ---: | --- |");
     const top = functions.filter(([f]) => !f.startsWith("(idle)") && !f.startsWith("(program)")).slice(0, 8);
     modules.filter(([m]) => m !== "(native)").slice(0, 8).forEach(([module, ms], i) => {

@@ -201,11 +201,10 @@ export class Supervisor {
     const lines = this.#lines.get(name)!;
     let buffer = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
+      // One split per chunk: slicing the rest of the buffer off after each line copied it once per line.
+      const parts = (buffer + chunk).split("\n");
+      buffer = parts.pop()!;
+      for (const line of parts) {
         this.#keep(lines, line);
         this.#options.onLine?.(name, line);
       }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { freePorts } from "./support/cluster.ts";
 import { ROOT } from "./support/buf.ts";
 import { waitFor } from "./support/wait.ts";
+import { V8_FLAGS } from "@bookstore/dev/topology";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
 
@@ -24,6 +25,7 @@ Deno.test("deno task dev runs, supervises and stops the whole system", async () 
   const dataDir = await Deno.makeTempDir({ prefix: "bookstore-dev-" });
   const [command, ...args] = (config.tasks.dev as string).split(" ");
   assert.equal(command, "deno");
+  for (const flag of V8_FLAGS) assert.ok(args.includes(flag), `the supervisor runs with ${flag}, as its children do`);
   const env: Record<string, string> = {
     BOOKSTORE_DATA_DIR: dataDir,
     WEB_PORT: String(web),
