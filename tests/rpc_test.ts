@@ -41,7 +41,7 @@ const echoService = defineService("bookstore.v1.EchoService", {
 const URL_BASE = "http://echo.test";
 
 /** An echo service's routes, and a `fetch` that reaches them in memory (or fails like a dead peer while `down`). */
-function startServer() {
+function startServer(options: { checkResponses?: boolean } = {}) {
   const calls = { Echo: 0, Create: 0 };
   const faults = new FaultInjector();
   const app = new Hono();
@@ -52,6 +52,7 @@ function startServer() {
       log: createLogger("test", { level: "error", write: () => {} }),
       maxBodyBytes: 2048,
       faults,
+      checkResponses: options.checkResponses,
       handlers: {
         Echo: ({ text, times }) => {
           calls.Echo += 1;
@@ -155,10 +156,41 @@ Deno.test("the client maps errors back to codes and validates responses", async 
     assert.equal(error.peer, "echo");
     return true;
   });
-  // A handler that answers the wrong shape is caught by the server's output validation.
-  await assert.rejects(() => client.Broken({}), (error: RpcError) => error.code === "internal");
+  // A handler that answers the wrong shape is caught by the client, which validates every response it receives.
+  await assert.rejects(
+    () => client.Broken({}),
+    (error: RpcError) => error.code === "internal" && /sent an invalid .*Broken response/.test(error.message),
+  );
   const anonymous = createClient(echoService, { baseUrl: url, peer: "echo", timeoutMs: 1000, fetch });
   await assert.rejects(() => anonymous.Echo({}), (error: RpcError) => error.code === "unauthenticated");
+});
+
+Deno.test("senders validate what they send only when asked to (as the test clusters do)", async () => {
+  const checked = startServer({ checkResponses: true });
+  const broken = await post(checked.app, "/bookstore.v1.EchoService/Broken", { body: "{}" });
+  assert.equal(broken.status, 500);
+  assert.deepEqual(broken.body, { code: "internal", message: "the service produced an invalid response" });
+  const unchecked = startServer();
+  const sent = await post(unchecked.app, "/bookstore.v1.EchoService/Broken", { body: "{}" });
+  assert.deepEqual(sent, { status: 200, body: { n: "not a number" } }, "the receiver's check is the one that counts");
+
+  const { fetch, url, calls } = startServer();
+  const strict = createClient(echoService, {
+    baseUrl: url,
+    peer: "echo",
+    token: TOKEN,
+    timeoutMs: 1000,
+    fetch,
+    checkRequests: true,
+  });
+  await assert.rejects(
+    () => strict.Echo({ times: 11 }),
+    (error: RpcError) => error.code === "invalid_argument" && /invalid request to .*Echo/.test(error.message),
+  );
+  assert.equal(calls.Echo, 0, "refused before it was sent");
+  const lax = createClient(echoService, { baseUrl: url, peer: "echo", token: TOKEN, timeoutMs: 1000, fetch });
+  await assert.rejects(() => lax.Echo({ times: 11 }), (error: RpcError) => /times/.test(error.message));
+  assert.equal(calls.Echo, 0, "the server refused it: its handler never ran");
 });
 
 Deno.test("Connect-Timeout-Ms is enforced by the server and the client", async () => {

@@ -35,6 +35,8 @@ const HOSTS = {
  */
 async function inMemorySystem(env: Record<string, string> = {}) {
   const config = loadConfig({
+    // As the test clusters run: every process also validates what it sends.
+    BOOKSTORE_ENV: "test",
     ...HOSTS,
     ...env,
     BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
