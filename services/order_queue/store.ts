@@ -371,15 +371,17 @@ export class OrderQueueStore {
   // The leases an earlier attempt of the same request took and the caller still holds.
   async #repeatedDequeue(caller: Caller): Promise<Lease[]> {
     if (!caller.requestId) return [];
-    const taken = await this.#kv.get<{ orderId: string; leaseId: string }[]>(dequeuedKey(caller));
-    if (!taken.value) return [];
-    const orders = await this.#getMany<QueuedOrder>(taken.value.map(({ orderId }) => orderKey(orderId)));
+    const entry = await this.#kv.get<LeaseRef[] | LeaseRef>(dequeuedKey(caller));
+    if (!entry.value) return [];
+    // One lease as an object: what a queue before batches wrote (such a marker lives for two lease times).
+    const taken = Array.isArray(entry.value) ? entry.value : [entry.value];
+    const orders = await this.#getMany<QueuedOrder>(taken.map(({ orderId }) => orderKey(orderId)));
     const held: Lease[] = [];
     orders.forEach((entry, i) => {
       const order = entry.value;
       const lease = order?.lease;
       // A lease that is gone no longer counts as this request's: the request may take others.
-      if (order?.state !== "leased" || lease?.leaseId !== taken.value![i].leaseId || lease.epoch !== caller.epoch) {
+      if (order?.state !== "leased" || lease?.leaseId !== taken[i].leaseId || lease.epoch !== caller.epoch) {
         return;
       }
       held.push({
@@ -421,6 +423,12 @@ export class OrderQueueStore {
   async ackBatch(caller: Pick<Caller, "executorId" | "epoch">, acks: readonly LeaseRef[]): Promise<AckResult[]> {
     if (acks.length > MAX_LEASES_PER_CALL) {
       throw new RpcError("invalid_argument", `acks: at most ${MAX_LEASES_PER_CALL} at a time`);
+    }
+    // An order acked twice in one batch would take its books from stock twice in one commit.
+    const seen = new Set<string>();
+    for (const { orderId } of acks) {
+      if (seen.has(orderId)) throw new RpcError("invalid_argument", `acks: order ${orderId} appears more than once`);
+      seen.add(orderId);
     }
     const results: AckResult[] = [];
     // Each round commits the longest run of acks that fits in one atomic commit.

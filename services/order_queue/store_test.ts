@@ -364,16 +364,42 @@ Deno.test("a batch is executed in the order given: each order takes what the one
 Deno.test("a batch answers each order's own fate: lost leases and unknown orders do not stop the others", async () => {
   using queue = await openStore({ leaseMs: 1000 });
   const { store } = queue;
-  await store.enqueue("kept", [{ bookId: "dune", quantity: 1 }]);
+  await store.enqueue("kept", [{ bookId: "dune", quantity: 2 }]);
+  await store.enqueue("other", [{ bookId: "dune", quantity: 1 }]);
   const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
-  const [lease] = await store.dequeueBatch(caller, { max: 1 });
+  const [lease] = await store.dequeueBatch(caller, { max: 2 });
   const results = await store.ackBatch(caller, [
-    { orderId: "kept", leaseId: "not-its-lease" },
+    { orderId: "other", leaseId: "not-its-lease" },
     { orderId: "nowhere", leaseId: "x" },
     { orderId: "kept", leaseId: lease.leaseId },
   ]);
   assert.deepEqual(results.map((r) => r.state), ["lost", "unknown", "executed"]);
   assert.match(results[0].reason, /no longer held/);
+});
+
+Deno.test("an order acked twice in one batch is refused before anything is done", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  await store.enqueue("o1", [{ bookId: "emma", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const [lease] = await store.dequeueBatch(caller, { max: 1 });
+  const ack = { orderId: lease.orderId, leaseId: lease.leaseId };
+  await assert.rejects(
+    () => store.ackBatch(caller, [ack, ack]),
+    (error: RpcError) => error.code === "invalid_argument" && /o1 appears more than once/.test(error.message),
+  );
+  assert.equal((await store.orderState("o1")).state, "leased");
+  assert.deepEqual((await store.ackBatch(caller, [ack])).map((r) => r.state), ["executed"]);
+});
+
+Deno.test("a dequeue marker written by a queue before batches (one lease) is still answered", async () => {
+  using queue = await openStore();
+  const { kv, store } = queue;
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1), requestId: "r1" };
+  const [lease] = await store.dequeueBatch(caller, { max: 1 });
+  await kv.set(["dequeued", 1, "r1"], { orderId: lease.orderId, leaseId: lease.leaseId });
+  assert.deepEqual(await store.dequeueBatch(caller, { max: 4 }), [lease]);
 });
 
 Deno.test("a deposed leader's batch is refused whole, but a batch of repeats still answers what happened", async () => {
