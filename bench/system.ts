@@ -9,8 +9,7 @@
  */
 import { orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
-import { freePorts } from "../tests/support/cluster.ts";
-import { ROOT } from "../tests/support/buf.ts";
+import { devTask } from "../tests/support/dev_task.ts";
 import { waitFor } from "../tests/support/wait.ts";
 
 /** One process of the running system. */
@@ -43,37 +42,12 @@ export interface DevSystemOptions {
 
 /** Starts `deno task dev` and waits until it prints its table of URLs. */
 export async function startDevSystem(options: DevSystemOptions = {}): Promise<DevSystem> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  const [command, ...args] = (config.tasks.dev as string).split(" ");
-  if (command !== "deno") throw new Error(`deno task dev runs ${command}, not deno`);
-  const [web, orchestrator, tv, fd, sg, queue, ...executors] = freePorts(10);
-  const dataDir = await Deno.makeTempDir({ prefix: "bookstore-bench-" });
   const token = crypto.randomUUID().replaceAll("-", "");
-  const env: Record<string, string> = {
-    BOOKSTORE_DATA_DIR: dataDir,
-    BOOKSTORE_SERVICE_TOKEN: token,
-    WEB_PORT: String(web),
-    ORCHESTRATOR_PORT: String(orchestrator),
-    TRANSACTION_VERIFICATION_PORT: String(tv),
-    FRAUD_DETECTION_PORT: String(fd),
-    SUGGESTIONS_PORT: String(sg),
-    ORDER_QUEUE_PORT: String(queue),
-    EXECUTOR_PEERS: executors.map((port, i) => `${i + 1}=http://127.0.0.1:${port}`).join(","),
-    ...options.env,
-  };
-  for (const key of ["HOME", "PATH", "DENO_DIR"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  const dev = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const { command, ports, dataDir } = await devTask({
+    prefix: "bookstore-bench-",
+    env: { BOOKSTORE_SERVICE_TOKEN: token, ...options.env },
+  });
+  const dev = command.spawn();
   // Its output is read and dropped as it comes, as a terminal would show it, so that the pipe never fills.
   let head = "";
   const reading = Promise.all([dev.stdout, dev.stderr].map(async (stream) => {
@@ -96,16 +70,16 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
       timeoutMs: 90_000,
       message: "deno task dev to print its URLs",
     });
-    const ports = { web, orchestrator, tv, fd, sg, queue, ...Object.fromEntries(executors.map((p, i) => [i, p])) };
     const processes: SystemProcess[] = [{ name: "supervisor", pid: dev.pid }];
-    for (const port of Object.values(ports)) {
+    const { executors, ...services } = ports;
+    for (const port of [...Object.values(services), ...executors]) {
       const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
       processes.push({ name: health.service, pid: health.pid });
     }
     return {
-      orchestrator: `http://127.0.0.1:${orchestrator}`,
+      orchestrator: `http://127.0.0.1:${ports.orchestrator}`,
       processes,
-      queue: createQueueClient(`http://127.0.0.1:${queue}`, token),
+      queue: createQueueClient(`http://127.0.0.1:${ports.orderQueue}`, token),
       [Symbol.asyncDispose]: stop,
     };
   } catch (error) {

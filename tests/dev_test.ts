@@ -4,12 +4,9 @@
  * Ctrl-C (SIGINT) stops everything.
  */
 import assert from "node:assert/strict";
-import { freePorts } from "./support/cluster.ts";
-import { ROOT } from "./support/buf.ts";
+import { devTask } from "./support/dev_task.ts";
 import { waitFor } from "./support/wait.ts";
 import { V8_FLAGS } from "@bookstore/dev/topology";
-
-const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
 
 async function health(port: number): Promise<{ pid: number } | undefined> {
   try {
@@ -21,57 +18,31 @@ async function health(port: number): Promise<{ pid: number } | undefined> {
 }
 
 Deno.test("deno task dev runs, supervises and stops the whole system", async () => {
-  const [web, orchestrator, tv, fd, sg, queue, ...executors] = freePorts(10);
-  const dataDir = await Deno.makeTempDir({ prefix: "bookstore-dev-" });
-  const [command, ...args] = (config.tasks.dev as string).split(" ");
-  assert.equal(command, "deno");
+  const { command, args, ports, dataDir } = await devTask({ prefix: "bookstore-dev-" });
   for (const flag of V8_FLAGS) assert.ok(args.includes(flag), `the supervisor runs with ${flag}, as its children do`);
-  const env: Record<string, string> = {
-    BOOKSTORE_DATA_DIR: dataDir,
-    WEB_PORT: String(web),
-    ORCHESTRATOR_PORT: String(orchestrator),
-    TRANSACTION_VERIFICATION_PORT: String(tv),
-    FRAUD_DETECTION_PORT: String(fd),
-    SUGGESTIONS_PORT: String(sg),
-    ORDER_QUEUE_PORT: String(queue),
-    EXECUTOR_PEERS: executors.map((port, i) => `${i + 1}=http://127.0.0.1:${port}`).join(","),
-  };
-  // Nothing else of this machine's environment: only what Deno itself needs to find its cache.
-  for (const key of ["HOME", "PATH", "DENO_DIR"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  const dev = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors } = ports;
+  const dev = command.spawn();
   let output = "";
   const reading = (async () => {
     for await (const chunk of dev.stdout.pipeThrough(new TextDecoderStream())) output += chunk;
   })();
   dev.stderr.pipeTo(new WritableStream({ write: (chunk) => void (output += new TextDecoder().decode(chunk)) }));
-  const ports = { web, orchestrator, tv, fd, sg, queue, executors };
-  const all = [web, orchestrator, tv, fd, sg, queue, ...executors];
+  const all = [web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, ...executors];
   try {
     await waitFor(() => output.includes("The bookstore is up:"), { timeoutMs: 60_000, message: "the URL table" });
     for (const port of all) assert.ok(output.includes(`http://localhost:${port}`), `the table lists port ${port}`);
     for (const port of all) assert.ok(await health(port), `port ${port} answers /healthz`);
 
-    const before = (await health(ports.fd))!.pid;
+    const before = (await health(fraudDetection))!.pid;
     Deno.kill(before, "SIGKILL");
     const after = await waitFor(async () => {
-      const h = await health(ports.fd);
+      const h = await health(fraudDetection);
       return h && h.pid !== before && h.pid;
     }, { message: "fraud_detection to be restarted" });
     assert.notEqual(after, before);
     assert.match(output, /fraud_detection exited \(signal SIGKILL\); restart #1/);
 
-    const faults = await fetch(`http://127.0.0.1:${fd}/admin/faults`, { method: "POST", body: "{}" });
+    const faults = await fetch(`http://127.0.0.1:${fraudDetection}/admin/faults`, { method: "POST", body: "{}" });
     await faults.body?.cancel();
     // Dev enables fault injection (the cluster page's buttons), but only for holders of the credential.
     assert.equal(faults.status, 401, "fault injection needs the service credential");

@@ -445,18 +445,17 @@ export class OrderQueueStore {
     acks: readonly LeaseRef[],
   ): Promise<AckResult[] | typeof RETRY> {
     const orderEntries = await this.#getMany<QueuedOrder>(acks.map((ack) => orderKey(ack.orderId)));
-    const answered = (at: number): AckResult | undefined => {
+    // What is known without the fence: an unknown order, or a repeated ack of what this lease already
+    // finished, which answers the same whatever the epoch is now (the order was executed; the caller must hear so).
+    const answered = acks.map(({ orderId, leaseId }, at): AckResult | undefined => {
       const order = orderEntries[at].value;
-      const { orderId, leaseId } = acks[at];
       if (!order) return { orderId, state: "unknown", reason: `no order ${orderId}` };
-      // A repeated ack of what this lease already finished answers the same, whatever
-      // the epoch is now: the order was executed, and the caller must hear so.
       if ((order.state === "executed" || order.state === "failed") && order.finishedLeaseId === leaseId) {
         return { orderId, state: order.state, reason: order.reason };
       }
       return undefined;
-    };
-    const fence = acks.some((_, at) => !answered(at)) ? await this.#admit(caller, "ack") : undefined;
+    });
+    const fence = answered.includes(undefined) ? await this.#admit(caller, "ack") : undefined;
     // Deno KV allows 100 checks a commit: the fence, each order executed and each book it reads.
     const results: AckResult[] = [];
     const books = new Set<string>();
@@ -467,7 +466,7 @@ export class OrderQueueStore {
       wanted: Map<string, number>;
     }[] = [];
     for (let at = 0; at < acks.length; at++) {
-      const known = answered(at);
+      const known = answered[at];
       const order = orderEntries[at] as Deno.KvEntry<QueuedOrder>;
       const lost = known ? undefined : leaseProblem(order.value, acks[at].leaseId, "ack");
       if (known || lost) {
