@@ -4,8 +4,9 @@
  * exact checks transaction verification runs — and the card's brand is shown
  * as soon as it is recognised. Submitting calls the orchestrator's Connect
  * method `PlaceOrder` with an `Idempotency-Key` that stays the same until an
- * answer arrives or the order changes, so a double click or a retry after a
- * network error can never place two orders. The card number and CVV are
+ * answer arrives or the order changes (as the orchestrator compares orders:
+ * the card by its last four digits), so a double click, or a retry after a
+ * network error with the card typed again, can never place two orders. The card number and CVV are
  * cleared once submitted and never stored.
  *
  * @module
@@ -18,7 +19,7 @@ import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@
 // The client half only: the server half is not for browsers.
 import { createClient } from "@bookstore/lib/rpc/client";
 import { RpcError } from "@bookstore/lib/rpc/errors";
-import { sha256Hex } from "@bookstore/lib/digest";
+import { orderDigest } from "@bookstore/lib/digest";
 import AddToCart from "./add_to_cart.tsx";
 import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";
 import { shopperReason } from "../utils/reasons.ts";
@@ -145,8 +146,9 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
     }
     summary.value = "";
     const order = toOrder(values.value);
-    // The same order keeps its key until it is answered, so retries cannot place it twice.
-    const digest = await sha256Hex(JSON.stringify(order));
+    // The same order keeps its key until it is answered, so retries cannot place it twice. "The same" is what the
+    // orchestrator compares (orderDigest): a card number retyped with other spacing is still the same order.
+    const digest = await orderDigest(order);
     if (attempt.current?.digest !== digest) attempt.current = { key: crypto.randomUUID(), digest };
     submitting.value = true;
     result.value = undefined;

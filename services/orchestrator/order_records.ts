@@ -17,7 +17,7 @@ import {
   placeOrderResponseSchema,
   validationEventSchema,
 } from "@bookstore/lib/contracts";
-import { sha256Hex } from "@bookstore/lib/digest";
+import { orderDigest } from "@bookstore/lib/digest";
 import { RpcError } from "@bookstore/lib/rpc";
 
 /** An order as the orchestrator remembers it; checked on every read. */
@@ -162,7 +162,7 @@ export class OrderRecords {
     if (key === undefined) {
       return await placement.place(crypto.randomUUID(), placement.signal ?? new AbortController().signal);
     }
-    const requestDigest = await digest(order);
+    const requestDigest = await orderDigest(order);
     const running = this.#inflight.get(key);
     if (running) {
       if (running.requestDigest !== requestDigest) throw reusedKey();
@@ -203,13 +203,4 @@ export class OrderRecords {
 
 function reusedKey(): RpcError {
   return new RpcError("invalid_argument", "Idempotency-Key: this key was already used for a different order");
-}
-
-// A digest of the order without the card number and CVV, so it can be stored.
-async function digest(order: Order): Promise<string> {
-  const scrubbed = {
-    ...order,
-    creditCard: { ...order.creditCard, number: order.creditCard.number.replace(/\D/g, "").slice(-4), cvv: "" },
-  };
-  return await sha256Hex(JSON.stringify(scrubbed));
 }
