@@ -10,6 +10,9 @@ import { configuredPorts, loadConfig } from "@bookstore/lib/config";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology } from "@bookstore/dev/topology";
 
+/** How often the start-up notes which processes are not answering `/healthz` yet. */
+const HEALTH_NOTE_EVERY_MS = 15_000;
+
 const config = loadConfig();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
@@ -63,11 +66,15 @@ const stop = async () => {
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
-try {
-  await supervisor.waitHealthy({ timeoutMs: 60_000 });
-} catch (error) {
-  console.error(String(error));
-  await stop();
+// A first run on a machine fetches npm packages and Deno's bundler before the processes listen, which can take
+// minutes on a slow registry: keep waiting, and say for what, rather than give up on a system that is coming up.
+for (;;) {
+  try {
+    await supervisor.waitHealthy({ timeoutMs: HEALTH_NOTE_EVERY_MS });
+    break;
+  } catch (error) {
+    console.log(`${(error as Error).message}; still waiting (a first run fetches dependencies)…`);
+  }
 }
 const rows = specs.map((s) => [s.name, `http://localhost:${s.port}`]);
 const table = [
