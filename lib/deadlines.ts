@@ -14,6 +14,15 @@
  * @module
  */
 
+/**
+ * The longest delay handed to `setTimeout`: 2^31 - 1 ms (about 24.8 days).
+ * A platform timer with a longer delay fires after 1 ms instead (with a
+ * warning), and the heap would re-arm it with the same delay: a spinning
+ * timer. A deadline further away is armed for this long, and re-armed when
+ * the timer fires before the deadline is due.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** A scheduled deadline: cancel it once the work it guards has ended. */
 export interface Deadline {
   /** Stops the deadline from firing (a no-op once it has fired). */
@@ -86,7 +95,7 @@ export class DeadlineQueue {
   #arm(at: number) {
     this.#disarm();
     this.#armedAt = at;
-    this.#timer = setTimeout(() => this.run(), Math.max(0, at - this.#now()));
+    this.#timer = setTimeout(() => this.run(), Math.min(MAX_TIMER_DELAY_MS, Math.max(0, at - this.#now())));
     if (this.#pending === 0) this.#hold(false);
   }
 

@@ -1,7 +1,7 @@
 /** The process's deadline queue: deadlines fire in order, cancelled ones never, and the heap does not grow without bound. */
 import assert from "node:assert/strict";
 import { delay } from "./async.ts";
-import { DeadlineQueue } from "./deadlines.ts";
+import { DeadlineQueue, MAX_TIMER_DELAY_MS } from "./deadlines.ts";
 
 Deno.test("deadlines fire in time order, and a cancelled one never fires", () => {
   let now = 1000;
@@ -81,4 +81,49 @@ Deno.test("a process whose deadlines were all cancelled exits at once; one with 
   assert.ok(idle < 8000, `exited after ${idle} ms, not held open by a cancelled 60 s deadline`);
   const waiting = await run("scheduleDeadline(1500, () => {});");
   assert.ok(waiting >= 1500, `exited after ${waiting} ms, before its pending deadline`);
+});
+
+Deno.test("a deadline beyond setTimeout's range is armed in steps it can hold, and fires only when due", () => {
+  // The platform timer, faked: it records each delay and runs its callback when the test says so.
+  const armed: { ms: number; run: () => void }[] = [];
+  const platform = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+  globalThis.setTimeout = ((run: () => void, ms: number) => {
+    armed.push({ ms, run });
+    return { ref() {}, unref() {} };
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = (() => {}) as typeof clearTimeout;
+  try {
+    let now = 0;
+    const queue = new DeadlineQueue({ now: () => now });
+    let fired = 0;
+    queue.schedule(MAX_TIMER_DELAY_MS + 10_000, () => fired++);
+    assert.deepEqual(armed.map((timer) => timer.ms), [MAX_TIMER_DELAY_MS], "clamped to what setTimeout holds");
+    // The clamped timer comes due before the deadline: nothing fires, the rest is armed.
+    now += MAX_TIMER_DELAY_MS;
+    armed[0].run();
+    assert.equal(fired, 0, "not fired early");
+    assert.deepEqual(armed.map((timer) => timer.ms), [MAX_TIMER_DELAY_MS, 10_000]);
+    now += 10_000;
+    armed[1].run();
+    assert.equal(fired, 1);
+    assert.equal(queue.pending, 0);
+  } finally {
+    Object.assign(globalThis, platform);
+  }
+});
+
+Deno.test("a deadline ten digits of milliseconds away does not wake the process", async () => {
+  let runs = 0;
+  class Counting extends DeadlineQueue {
+    override run() {
+      runs += 1;
+      super.run();
+    }
+  }
+  const queue = new Counting();
+  // Connect-Timeout-Ms allows 10 digits: a platform timer that long fires after 1 ms, again and again.
+  const deadline = queue.schedule(9_999_999_999, () => assert.fail("fired 115 days early"));
+  await delay(100);
+  deadline.cancel();
+  assert.equal(runs, 0, `the timer woke the process ${runs} times in 100 ms`);
 });

@@ -2,8 +2,9 @@
  * The server half of the Connect protocol (unary, JSON) on Hono: one POST
  * route per method, the credential checked, the body size-limited and
  * validated by the method's zod schema before the handler runs, the deadline
- * from `Connect-Timeout-Ms` enforced, and every failure answered as a Connect
- * error with the protocol's HTTP status.
+ * from `Connect-Timeout-Ms` enforced (capped at {@linkcode MAX_TIMEOUT_MS}),
+ * and every failure answered as a Connect error with the protocol's HTTP
+ * status.
  *
  * @module
  */
@@ -60,7 +61,18 @@ export interface RpcRoutesOptions<S extends ServiceSpec> {
   checkResponses?: boolean;
 }
 
+// Connect's Connect-Timeout-Ms: a positive integer of at most 10 digits.
 const MAX_TIMEOUT_DIGITS = /^\d{1,10}$/;
+
+/**
+ * The longest deadline a call gets: one minute. A caller may ask for up to
+ * 10 digits of milliseconds (Connect's limit, about 115 days); a longer
+ * `Connect-Timeout-Ms` than this is accepted and served with this deadline
+ * instead, as Connect lets a server enforce a shorter timeout than the
+ * client asked for. Every deadline the bookstore sets itself is far below
+ * it; it bounds how long one caller can hold a call open.
+ */
+export const MAX_TIMEOUT_MS = 60_000;
 
 /**
  * Checks `Authorization: Bearer <token>` in constant time for a token of the
@@ -400,14 +412,14 @@ function admitHeaders<S extends ServiceSpec>(c: Context, call: UnaryCall<S>): vo
   }
 }
 
-// The call's Connect-Timeout-Ms, checked; undefined when the caller set none.
+// The call's Connect-Timeout-Ms, checked and capped at MAX_TIMEOUT_MS; undefined when the caller set none.
 function connectTimeoutMs(c: Context): number | undefined {
   const header = c.req.raw.headers.get("connect-timeout-ms");
   if (header === null) return undefined;
   if (!MAX_TIMEOUT_DIGITS.test(header)) {
     throw new RpcError("invalid_argument", `connect-timeout-ms "${header}" is not a positive integer`);
   }
-  return Number(header);
+  return Math.min(Number(header), MAX_TIMEOUT_MS);
 }
 
 /** Resolves with `promise`, or rejects with `deadline_exceeded`/`canceled` when `signal` aborts first. */

@@ -17,23 +17,35 @@ function lease(orderId: string): Lease {
   return { orderId, leaseId: `lease-${orderId}`, items: [{ bookId: "dune", quantity: 1 }], attempt: 1, expiresAt: 0 };
 }
 
-/** A worker for replica 2 on a queue that answers as `queue` says; `leading` is its epoch while it leads. */
+// Dequeues after which the fake queue deposes the worker: a loop that does not stop when it should ends (and its test
+// fails on what it did) instead of hanging the suite.
+const MAX_DEQUEUES = 20;
+
+/**
+ * A worker for replica 2 on a queue that answers as `queue` says; `leading` is its epoch while it leads. With
+ * `ignoreStepDown`, the election keeps it leading whatever the worker says, so only the worker itself can end its term.
+ */
 function worker(queue: {
   dequeue: (request: DequeueBatchRequest) => Lease[];
   ack?: (ack: LeaseRef, request: { executorId: number; epoch: number }) => "executed" | "lost";
   batchSize?: number;
+  ignoreStepDown?: boolean;
 }) {
-  const calls = { acks: [] as (LeaseRef & { epoch: number })[], stepDowns: [] as string[] };
+  const calls = { dequeues: 0, acks: [] as (LeaseRef & { epoch: number })[], stepDowns: [] as string[] };
   const leadership = {
     leading: 7 as number | undefined,
     leads: (epoch: number) => leadership.leading === epoch,
     stepDown: (reason: string, options: { led: number }) => {
-      if (leadership.leading === options.led) leadership.leading = undefined;
+      if (leadership.leading === options.led && !queue.ignoreStepDown) leadership.leading = undefined;
       calls.stepDowns.push(reason);
     },
   };
   const fake = {
-    DequeueBatch: (request: DequeueBatchRequest) => Promise.resolve().then(() => ({ leases: queue.dequeue(request) })),
+    DequeueBatch: (request: DequeueBatchRequest) =>
+      Promise.resolve().then(() => {
+        if (++calls.dequeues > MAX_DEQUEUES) leadership.leading = undefined;
+        return { leases: queue.dequeue(request) };
+      }),
     AckBatch: (request: { executorId: number; epoch: number; acks: LeaseRef[] }) =>
       Promise.resolve().then(() => ({
         results: request.acks.map((ack) => {
@@ -52,12 +64,30 @@ function worker(queue: {
     batchSize: queue.batchSize,
     workMs: 0,
   });
-  return { instance, leadership, calls };
+  /** Runs the loop for epoch 7; fails, rather than hangs, if it has not ended within `ms`. */
+  const work = (ms = 5000) => bounded(instance.work(7), { ms, stop: () => leadership.leading = undefined });
+  return { instance, leadership, calls, work };
+}
+
+/** Waits for `work` at most `ms` milliseconds; past that, calls `stop` (to end the loop) and fails. */
+async function bounded(work: Promise<void>, options: { ms: number; stop?: () => void }): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      options.stop?.();
+      reject(new Error(`the work loop was still running after ${options.ms} ms`));
+    }, options.ms);
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 Deno.test("the leader executes what it leases, with its epoch, until it no longer leads", async () => {
   const pending = ["a", "b", "c"];
-  const { instance, leadership, calls } = worker({
+  const { instance, leadership, calls, work } = worker({
     dequeue: (request) => {
       const { requestId, ...rest } = request;
       assert.deepEqual(rest, { executorId: 2, epoch: 7, maxLeases: 1, waitMs: 1 });
@@ -67,7 +97,7 @@ Deno.test("the leader executes what it leases, with its epoch, until it no longe
       return next === undefined ? [] : [lease(next)];
     },
   });
-  await instance.work(7);
+  await work();
   assert.deepEqual(calls.acks.map((ack) => [ack.orderId, ack.leaseId, ack.epoch]), [
     ["a", "lease-a", 7],
     ["b", "lease-b", 7],
@@ -80,7 +110,7 @@ Deno.test("the leader executes what it leases, with its epoch, until it no longe
 Deno.test("the leader leases and acks a batch at a time, in the order leased", async () => {
   const pending = ["a", "b", "c", "d", "e"];
   const batches: string[][] = [];
-  const { instance, leadership, calls } = worker({
+  const { instance, leadership, calls, work } = worker({
     batchSize: 2,
     dequeue: (request) => {
       const batch = pending.splice(0, request.maxLeases);
@@ -89,36 +119,52 @@ Deno.test("the leader leases and acks a batch at a time, in the order leased", a
       return batch.map(lease);
     },
   });
-  await instance.work(7);
+  await work();
   assert.deepEqual(batches, [["a", "b"], ["c", "d"], ["e"], []]);
   assert.deepEqual(calls.acks.map((ack) => ack.orderId), ["a", "b", "c", "d", "e"]);
   assert.equal(instance.executed, 5);
 });
 
 Deno.test("a dequeue refused by the fence makes the leader step down at once", async () => {
-  const { instance, leadership, calls } = worker({
+  const { instance, leadership, calls, work } = worker({
     dequeue: () => {
       throw new RpcError("failed_precondition", "dequeue refused: epoch 7 is stale");
     },
   });
-  await instance.work(7);
+  await work();
   assert.equal(leadership.leading, undefined);
   assert.deepEqual(calls.stepDowns, ["dequeue refused: epoch 7 is stale"]);
   assert.equal(instance.fenced, 1);
+  assert.equal(calls.dequeues, 1);
 });
 
-Deno.test("a lost lease is skipped; an ack refused by the fence ends the term", async () => {
-  const pending = ["lost", "kept", "fenced", "never"];
-  const { instance, calls } = worker({
+Deno.test("a dequeue refused by the fence ends the term even while the election still says it leads", async () => {
+  const { instance, calls, work } = worker({
+    ignoreStepDown: true,
+    dequeue: () => {
+      throw new RpcError("failed_precondition", "dequeue refused: epoch 7 is stale");
+    },
+  });
+  await work();
+  assert.equal(calls.dequeues, 1, "no dequeue after the fence refused one");
+  assert.equal(instance.fenced, 1);
+});
+
+Deno.test("a lost lease is skipped; an ack refused by the fence ends the term, even while the election says it leads", async () => {
+  // Batches of two: [lost, kept] is acked, [fenced, refused-with-it] is refused, [next-1, next-2] waits in the queue.
+  const pending = ["lost", "kept", "fenced", "refused-with-it", "next-1", "next-2"];
+  const { instance, calls, work } = worker({
     batchSize: 2,
+    ignoreStepDown: true,
     dequeue: (request) => pending.splice(0, request.maxLeases).map(lease),
     ack: ({ orderId }) => {
       if (orderId === "fenced") throw new RpcError("failed_precondition", "ack refused: epoch 7 is stale");
       return orderId === "lost" ? "lost" : "executed";
     },
   });
-  await instance.work(7);
-  assert.deepEqual(pending, [], "the batch after the refused ack is never acked");
+  await work();
+  assert.deepEqual(pending, ["next-1", "next-2"], "the batch after the refused ack is never dequeued");
+  assert.equal(calls.dequeues, 2);
   assert.deepEqual(calls.acks.map((ack) => ack.orderId), ["kept"]);
   assert.equal(instance.executed, 1, "the lost lease is not counted");
   assert.equal(instance.fenced, 1);
@@ -160,7 +206,7 @@ Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps
   const timer = setInterval(() => node.tick(), 20);
   try {
     await waitFor(() => node.role !== "leader", { timeoutMs: 3000, message: "the cut-off leader to step down" });
-    await working;
+    await bounded(working, { ms: 5000 });
     const sent = heartbeats.length;
     node.tick();
     assert.equal(heartbeats.length, sent, "no heartbeats once it stepped down");

@@ -107,6 +107,8 @@ export class OrderQueueStore {
   readonly #knownBooks = new Set<string>();
   // Dequeues waiting for an order to become ready (long polls), woken by the commits that make one.
   readonly #waiting = new Set<() => void>();
+  // Counts those wake-ups: a poll that found nothing waits only if none came since it began to look.
+  #readyGeneration = 0;
 
   /** Wraps an open KV. */
   constructor(kv: Deno.Kv, options: StoreOptions) {
@@ -272,10 +274,13 @@ export class OrderQueueStore {
   ): Promise<Lease[]> {
     const waitUntil = Date.now() + (options.waitMs ?? 0);
     for (;;) {
+      // Taken before the read: an order queued after the read found the queue empty, but before
+      // this poll is among the waiting, wakes nobody, so the poll must see that it came.
+      const generation = this.#readyGeneration;
       const leases = await commitWithRetry(() => this.#leaseHead(caller, options), { what: "dequeue" });
       const left = waitUntil - Date.now();
       if (leases.length > 0 || left <= 0 || options.signal?.aborted) return leases;
-      await this.#waitForReady(left, options.signal);
+      if (generation === this.#readyGeneration) await this.#waitForReady(left, options.signal);
     }
   }
 
@@ -365,6 +370,7 @@ export class OrderQueueStore {
   }
 
   #wakeWaiting(): void {
+    this.#readyGeneration += 1;
     for (const wake of [...this.#waiting]) wake();
   }
 

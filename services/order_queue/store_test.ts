@@ -62,16 +62,18 @@ Deno.test("seeding keeps existing stock and refuses unknown books", async () => 
 Deno.test("more books first, earliest first among equals; an order is queued once", async () => {
   using queue = await openStore();
   const { store } = queue;
-  assert.equal(await store.enqueue("small-1", [{ bookId: "dune", quantity: 1 }]), true);
+  // The equals' ids sort in the reverse of their arrival, so that ranking them by id would show.
+  assert.equal(await store.enqueue("small-z", [{ bookId: "dune", quantity: 1 }]), true);
   assert.equal(await store.enqueue("big", [{ bookId: "ulysses", quantity: 3 }]), true);
-  assert.equal(await store.enqueue("small-2", [{ bookId: "dune", quantity: 1 }]), true);
+  assert.equal(await store.enqueue("small-m", [{ bookId: "dune", quantity: 1 }]), true);
+  assert.equal(await store.enqueue("small-a", [{ bookId: "dune", quantity: 1 }]), true);
   assert.equal(await store.enqueue("big", [{ bookId: "ulysses", quantity: 3 }]), false, "a repeat is not queued");
   const epoch = await store.acquireEpoch(1);
   const caller = { executorId: 1, epoch };
   const order = [];
   for (let lease = await store.dequeue(caller); lease; lease = await store.dequeue(caller)) order.push(lease.orderId);
-  assert.deepEqual(order, ["big", "small-1", "small-2"]);
-  assert.equal((await store.status()).leased, 3);
+  assert.deepEqual(order, ["big", "small-z", "small-m", "small-a"]);
+  assert.equal((await store.status()).leased, 4);
 });
 
 Deno.test("an ack executes the order once, taking its books from stock; a repeated ack answers the same", async () => {
@@ -472,4 +474,153 @@ Deno.test("a long-polling dequeue waits for an order and wakes as soon as one is
   const abandoned = store.dequeueBatch(caller, { max: 4, waitMs: 10_000, signal: gone.signal });
   gone.abort();
   assert.deepEqual(await abandoned, [], "a caller that left stops the wait");
+});
+
+/**
+ * `kv` with a hook: once armed (`state.run`), it runs once, the first time
+ * `when` matches a read, before the read (`at: "before"`) or after it has
+ * read everything (`"after"`; for a list, once it is exhausted). What the
+ * hook does (through the store, as another caller would) happens between
+ * that read and whatever the reader does next.
+ */
+function hookedKv(
+  kv: Deno.Kv,
+  hook: { when: (method: "get" | "getMany" | "list", keys: Deno.KvKey[]) => boolean; at: "before" | "after" },
+) {
+  const state = { run: undefined as (() => Promise<unknown>) | undefined, ran: 0 };
+  const fire = async (method: "get" | "getMany" | "list", keys: Deno.KvKey[], at: "before" | "after") => {
+    const run = state.run;
+    if (run === undefined || hook.at !== at || !hook.when(method, keys)) return;
+    state.run = undefined;
+    state.ran += 1;
+    await run();
+  };
+  const wrapped = new Proxy(kv, {
+    get(target, key) {
+      if (key === "get") {
+        return async (k: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
+          await fire("get", [k], "before");
+          const entry = await target.get(k, options);
+          await fire("get", [k], "after");
+          return entry;
+        };
+      }
+      if (key === "getMany") {
+        return async (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+          await fire("getMany", keys, "before");
+          const entries = await target.getMany(keys, options);
+          await fire("getMany", keys, "after");
+          return entries;
+        };
+      }
+      if (key === "list") {
+        return (selector: { prefix: Deno.KvKey }, options?: Deno.KvListOptions) => {
+          async function* read() {
+            await fire("list", [selector.prefix], "before");
+            yield* target.list(selector, options);
+            await fire("list", [selector.prefix], "after");
+          }
+          return read();
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { kv: wrapped, state };
+}
+
+/** A store on `kv` with the three books of {@linkcode openStore} (no leader lease: any replica may take the fence). */
+async function storeOn(kv: Deno.Kv) {
+  const store = new OrderQueueStore(kv, {
+    leaseMs: 5000,
+    maxAttempts: 3,
+    log: createLogger("test", { write: () => {} }),
+  });
+  await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
+  return store;
+}
+
+Deno.test("a long poll that read an empty queue just before an order was queued still wakes for it", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const isReady = (method: string, keys: Deno.KvKey[]) => method === "list" && keys[0][0] === "ready";
+  // The Enqueue commits (and wakes the waiting) right after the poll found the ready list empty.
+  const hooked = hookedKv(kv, { when: isReady, at: "after" });
+  const store = await storeOn(hooked.kv);
+  const hook = () => store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  hooked.state.run = hook;
+  const started = Date.now();
+  const leases = await store.dequeueBatch(caller, { max: 4, waitMs: 10_000 });
+  const waited = Date.now() - started;
+  assert.equal(hooked.state.ran, 1, "the enqueue ran inside the poll");
+  assert.deepEqual(leases.map((lease) => lease.orderId), ["o1"]);
+  assert.ok(waited < 5000, `the poll waited ${waited} ms for an order queued while it looked`);
+});
+
+// The fence is read, then the commit is built on what was read: another replica taking the fence in between must make
+// the commit fail (its `.check` of the fence), and the retry that reads the fence again refuses the deposed caller.
+
+Deno.test("the fence inside the commit: a dequeue overtaken by a new epoch between its fence read and its commit is refused", async () => {
+  using kv = await Deno.openKv(":memory:");
+  // Replica 4 takes the fence while replica 1's dequeue reads the head of the queue, after its fence read.
+  const isReady = (method: string, keys: Deno.KvKey[]) => method === "list" && keys[0][0] === "ready";
+  const hooked = hookedKv(kv, { when: isReady, at: "before" });
+  const store = await storeOn(hooked.kv);
+  const hook = () => store.acquireEpoch(4);
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const old = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  hooked.state.run = hook;
+  await assert.rejects(
+    () => store.dequeueBatch(old, { max: 4 }),
+    (error: RpcError) => isFenced(error) && /epoch 1 is stale/.test(error.message),
+  );
+  assert.equal(hooked.state.ran, 1, "the new epoch came between the fence read and the commit");
+  const order = await store.orderState("o1");
+  assert.deepEqual([order.state, order.attempts, order.epoch], ["queued", 0, 0], "the order was not taken");
+  const status = await store.status();
+  assert.deepEqual([status.depth, status.leased, status.epoch, status.leaderId], [1, 0, 2, 4]);
+});
+
+Deno.test("the fence inside the commit: an ack overtaken by a new epoch between its fence read and its commit is refused", async () => {
+  using kv = await Deno.openKv(":memory:");
+  // Replica 4 takes the fence while replica 1's ack reads the stock, after its fence read.
+  const isStock = (method: string, keys: Deno.KvKey[]) => method === "getMany" && keys[0][0] === "stock";
+  const hooked = hookedKv(kv, { when: isStock, at: "before" });
+  const store = await storeOn(hooked.kv);
+  const hook = () => store.acquireEpoch(4);
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 2 }]);
+  const old = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const [lease] = await store.dequeueBatch(old, { max: 1 });
+  hooked.state.run = hook;
+  await assert.rejects(
+    () => store.ackBatch(old, [{ orderId: "o1", leaseId: lease.leaseId }]),
+    (error: RpcError) => isFenced(error) && /epoch 1 is stale/.test(error.message),
+  );
+  assert.equal(hooked.state.ran, 1, "the new epoch came between the fence read and the commit");
+  assert.equal((await store.stock()).find((level) => level.bookId === "dune")?.stock, 5, "no book taken");
+  const order = await store.orderState("o1");
+  assert.deepEqual([order.state, order.epoch], ["leased", 1], "the order was not executed");
+  const status = await store.status();
+  assert.deepEqual([status.executed, status.failed, status.epoch], [0, 0, 2]);
+});
+
+Deno.test("the fence inside the commit: a nack overtaken by a new epoch between its fence read and its commit is refused", async () => {
+  using kv = await Deno.openKv(":memory:");
+  // Replica 4 takes the fence while replica 1's nack reads the order, after its fence read.
+  const isOrder = (method: string, keys: Deno.KvKey[]) => method === "get" && keys[0][0] === "order";
+  const hooked = hookedKv(kv, { when: isOrder, at: "before" });
+  const store = await storeOn(hooked.kv);
+  const hook = () => store.acquireEpoch(4);
+  await store.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const old = { executorId: 1, epoch: await store.acquireEpoch(1) };
+  const [lease] = await store.dequeueBatch(old, { max: 1 });
+  hooked.state.run = hook;
+  await assert.rejects(
+    () => store.nack({ ...old, orderId: "o1", leaseId: lease.leaseId, reason: "no" }),
+    (error: RpcError) => isFenced(error) && /epoch 1 is stale/.test(error.message),
+  );
+  assert.equal(hooked.state.ran, 1, "the new epoch came between the fence read and the commit");
+  const order = await store.orderState("o1");
+  assert.deepEqual([order.state, order.attempts, order.epoch], ["leased", 1, 1], "the nack changed nothing");
 });
