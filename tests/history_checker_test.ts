@@ -105,6 +105,14 @@ Deno.test("an order executed twice, by two replicas in one epoch, and stock take
   assert.ok(found.some((f) => /stock of capital is 4, but 10 minus the 4 executed makes 6/.test(f)));
 });
 
+Deno.test("one replica executing an order twice in one epoch is named", () => {
+  const found = findings(({ readback }) => {
+    readback.executions.push({ replica: 4, orderId: "o1", epoch: 1, state: "executed" });
+  });
+  assert.equal(found.length, 1, found.join("\n"));
+  assert.match(found[0], /order o1 was executed 2 times: by replica 4 in epoch 1 and replica 4 in epoch 1/);
+});
+
 Deno.test("stock below zero is named", () => {
   const found = findings(({ readback, initial }) => {
     initial.set("capital", 3);
@@ -170,6 +178,22 @@ Deno.test("clocks that break a‖b or e→f are named", () => {
   });
   assert.ok(found.some((f) => /order o1: event a .* and b .* are before, not concurrent/.test(f)), found.join("\n"));
   assert.ok(found.some((f) => /order o1: event e .* and f .* are after, not e before f/.test(f)), found.join("\n"));
+});
+
+Deno.test("clocks that order events the graph leaves concurrent are named: b → c, and c → d", () => {
+  const found = findings(({ readback }) => {
+    // c ticked b's slot as well as its own: b happened before c.
+    const cAfterB = { ...CLOCKS, c: { ...CLOCKS.c, "transaction_verification.user": 1 } };
+    readback.views.set("o1", { status: 200, body: { status: "executed", events: events(cAfterB) } });
+    // d merged c's clock: a and c happened before d.
+    const dAfterC = { ...CLOCKS, d: { ...CLOCKS.d, "transaction_verification.items": 2 } };
+    readback.views.set("o2", { status: 200, body: { status: "executed", events: events(dAfterC) } });
+  });
+  assert.deepEqual(found.map((f) => f.replace(/\{[^}]*\}/g, "{…}")), [
+    "order o1: event b {…} and c {…} are before, not concurrent.",
+    "order o2: event a {…} and d {…} are before, not concurrent.",
+    "order o2: event c {…} and d {…} are before, not concurrent.",
+  ]);
 });
 
 Deno.test("an approved order missing an event, and one GET /orders answers 404 for", () => {

@@ -20,6 +20,7 @@ import {
   orderItemSchema,
   orderSchema,
 } from "./common.ts";
+import type { ClockOrder } from "../vector_clock.ts";
 import type { List, Msg, Nested, Num, Str } from "./wire.ts";
 import { list, message, nested, str, uint32 } from "./wire.ts";
 
@@ -45,22 +46,87 @@ export const CLOCK_PROCESSES = [
 /** A slot of the vector clock. */
 export type ClockProcess = typeof CLOCK_PROCESSES[number];
 
-/** The validation events, in the brief's naming, with the service and clock process that run each. */
+/**
+ * The validation events, in the brief's naming, with the service and clock
+ * process that run each and the events it directly follows (`after`: a ‖ b;
+ * a → c; b → d; c, d → e; e → f). This is the one definition of the event
+ * graph: happened-before is the transitive closure of `after`
+ * ({@linkcode eventOrder}), and every other pair is concurrent.
+ */
 export const VALIDATION_EVENTS = {
   a: {
     service: "transaction_verification",
     process: "transaction_verification.items",
     what: "items present and known",
+    after: [],
   },
-  b: { service: "transaction_verification", process: "transaction_verification.user", what: "mandatory user data" },
-  c: { service: "transaction_verification", process: "transaction_verification.items", what: "card format" },
-  d: { service: "fraud_detection", process: "fraud_detection", what: "user data fraud" },
-  e: { service: "fraud_detection", process: "fraud_detection", what: "card fraud" },
-  f: { service: "suggestions", process: "suggestions", what: "suggestions" },
-} as const satisfies Record<string, { service: ValidatorName; process: ClockProcess; what: string }>;
+  b: {
+    service: "transaction_verification",
+    process: "transaction_verification.user",
+    what: "mandatory user data",
+    after: [],
+  },
+  c: {
+    service: "transaction_verification",
+    process: "transaction_verification.items",
+    what: "card format",
+    after: ["a"],
+  },
+  d: { service: "fraud_detection", process: "fraud_detection", what: "user data fraud", after: ["b"] },
+  e: { service: "fraud_detection", process: "fraud_detection", what: "card fraud", after: ["c", "d"] },
+  f: { service: "suggestions", process: "suggestions", what: "suggestions", after: ["e"] },
+} as const satisfies Record<
+  string,
+  { service: ValidatorName; process: ClockProcess; what: string; after: readonly string[] }
+>;
 
 /** An event name, `a` to `f`. */
 export type EventName = keyof typeof VALIDATION_EVENTS;
+
+/** Every event's name, `a` to `f`. */
+export const EVENT_NAMES: readonly EventName[] = Object.keys(VALIDATION_EVENTS) as EventName[];
+
+// Each event's causal past: every event a chain of `after` edges leads back to.
+const PAST: ReadonlyMap<EventName, ReadonlySet<EventName>> = (() => {
+  const past = new Map<EventName, Set<EventName>>();
+  const visit = (name: EventName, path: EventName[]): Set<EventName> => {
+    const known = past.get(name);
+    if (known) return known;
+    if (path.includes(name)) throw new Error(`VALIDATION_EVENTS: ${[...path, name].join(" → ")} is a cycle`);
+    const found = new Set<EventName>();
+    for (const previous of VALIDATION_EVENTS[name].after as readonly EventName[]) {
+      if (!(previous in VALIDATION_EVENTS)) throw new Error(`VALIDATION_EVENTS.${name}: no event "${previous}"`);
+      found.add(previous);
+      for (const earlier of visit(previous, [...path, name])) found.add(earlier);
+    }
+    past.set(name, found);
+    return found;
+  };
+  for (const name of EVENT_NAMES) visit(name, []);
+  return past;
+})();
+
+/**
+ * How event `x`'s clock must compare with event `y`'s in every order's
+ * history (as `compare` of `vector_clock.ts` answers): `"before"` when `x`
+ * happened before `y`, `"after"` when `y` happened before `x`, `"equal"` for
+ * one event, and `"concurrent"` when neither is in the other's causal past.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventOrder } from "./validators.ts";
+ *
+ * assert.equal(eventOrder("a", "e"), "before"); // a → c → e
+ * assert.equal(eventOrder("c", "d"), "concurrent");
+ * ```
+ */
+export function eventOrder(x: EventName, y: EventName): ClockOrder {
+  if (x === y) return "equal";
+  if (PAST.get(y)!.has(x)) return "before";
+  if (PAST.get(x)!.has(y)) return "after";
+  return "concurrent";
+}
 
 /** The `InitTransactionRequest` message. */
 export const initTransactionRequestSchema: Msg<{ orderId: Str; order: Nested<typeof orderSchema> }> = message(

@@ -6,15 +6,16 @@
  * validation protocol runs, no process or port involved.
  */
 import assert from "node:assert/strict";
+import { delay } from "@bookstore/lib/async";
 import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import type { ServiceApp } from "@bookstore/lib/service";
-import type { ValidationEvent } from "@bookstore/lib/contracts";
-import { compare } from "@bookstore/lib/vector_clock";
+import { EVENT_NAMES, type ValidationEvent } from "@bookstore/lib/contracts";
 import { createApp as createFraudDetection } from "@bookstore/fraud_detection";
 import { createApp as createOrderQueue } from "@bookstore/order_queue";
 import { createApp as createSuggestions } from "@bookstore/suggestions";
 import { createApp as createTransactionVerification } from "@bookstore/transaction_verification";
+import { clockFindings } from "../../tests/support/event_graph.ts";
 import { cardNumber, validOrder } from "../../tests/support/orders.ts";
 import { waitFor } from "../../tests/support/wait.ts";
 import { createApp as createOrchestrator } from "./app.ts";
@@ -30,8 +31,9 @@ const HOSTS = {
 /**
  * Every checkout service in memory; `down` makes a host unreachable, and a
  * method named in `loseAnswers` (e.g. `OrderQueueService/Enqueue`) runs but
- * its answer is lost, as if the peer died before replying. Dispose of it to
- * close the KVs.
+ * its answer is lost, as if the peer died before replying. `seen.hold` may
+ * keep a request from its peer until the promise it answers settles (a
+ * gate). Dispose of it to close the KVs.
  */
 async function inMemorySystem(env: Record<string, string> = {}) {
   const config = loadConfig({
@@ -48,10 +50,15 @@ async function inMemorySystem(env: Record<string, string> = {}) {
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
   const loseAnswers = new Set<string>();
-  const seen: { onRequest?: (url: URL) => void; onResponse?: (url: URL, body: unknown) => unknown } = {};
+  const seen: {
+    onRequest?: (url: URL) => void;
+    hold?: (url: URL) => Promise<void> | undefined;
+    onResponse?: (url: URL, body: unknown) => unknown;
+  } = {};
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     seen.onRequest?.(url);
+    await seen.hold?.(url);
     const service = apps.get(url.origin);
     if (!service || down.has(url.origin)) {
       throw new TypeError(`error sending request for url (${url}): connection refused`);
@@ -114,15 +121,10 @@ Deno.test("a valid order is approved after events a..f, in their partial order, 
   const view = await system.get(`/orders/${body.orderId}`);
   assert.equal(view.status, 200);
   assert.equal(view.body.status, "queued");
-  const events = new Map<string, ValidationEvent>(view.body.events.map((e: ValidationEvent) => [e.name, e]));
-  assert.deepEqual([...events.keys()].sort(), ["a", "b", "c", "d", "e", "f"]);
-  const rel = (x: string, y: string) => compare(events.get(x)!.clock, events.get(y)!.clock);
-  assert.equal(rel("a", "b"), "concurrent");
-  assert.equal(rel("a", "c"), "before");
-  assert.equal(rel("b", "d"), "before");
-  assert.equal(rel("c", "e"), "before");
-  assert.equal(rel("d", "e"), "before");
-  assert.equal(rel("e", "f"), "before");
+  const events: ValidationEvent[] = view.body.events;
+  assert.deepEqual(events.map((e) => e.name).sort(), [...EVENT_NAMES]);
+  // All fifteen pairs, as the event graph has them: the listed relations, and every other pair concurrent.
+  assert.deepEqual(clockFindings(events), []);
   assert.equal((await system.queue.orderState(body.orderId)).state, "queued");
   assert.ok(!system.lines.some((line) => line.includes('"level":"error"')), "no clock was found inconsistent");
 });
@@ -156,6 +158,39 @@ Deno.test("the same Idempotency-Key answers the same order, and refuses a differ
   const other = await system.checkout(validOrder(), headers);
   assert.equal(other.status, 400);
   assert.match(other.body.error.message, /already used for a different order/);
+});
+
+Deno.test("a key reused for a different order while the first is still running is refused, not answered as the first", async () => {
+  using system = await inMemorySystem();
+  const headers = { "Idempotency-Key": crypto.randomUUID() };
+  // The first placement is held at its first call to transaction verification until the second has been answered.
+  let reached!: () => void;
+  const atGate = new Promise<void>((resolve) => reached = resolve);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  system.seen.hold = (url) => {
+    if (url.origin !== HOSTS.TRANSACTION_VERIFICATION_URL) return undefined;
+    reached();
+    return gate;
+  };
+  const first = system.checkout(validOrder(), headers);
+  const held = await Promise.race([atGate.then(() => true), first.then(() => false)]);
+  assert.ok(held, "the first placement reached transaction verification");
+  system.seen.hold = undefined;
+  const second = system.checkout(validOrder(), headers);
+  // The gate opens once the second is answered, or after a bound: a second call that joined the first (the bug
+  // this catches) can only be answered once the first goes on.
+  const bound = new AbortController();
+  await Promise.race([second, delay(500, { signal: bound.signal }).catch(() => {})]);
+  bound.abort();
+  open();
+  const other = await second;
+  assert.equal(other.status, 400, JSON.stringify(other.body));
+  assert.equal(other.body.error.code, "invalid_argument");
+  assert.match(other.body.error.message, /Idempotency-Key: this key was already used for a different order/);
+  const placed = await first;
+  assert.equal(placed.body.status, "Order Approved", JSON.stringify(placed.body));
+  assert.equal((await system.queue.status()).depth, 1, "only the first order is queued");
 });
 
 Deno.test("an unreachable validator fails the checkout fast, naming it; an unreachable queue places nothing until a retry", async () => {
@@ -284,6 +319,22 @@ Deno.test("a retry arriving just after every earlier caller went away finishes t
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   assert.equal(answer.body.status, "Order Approved");
   assert.equal((await system.queue.orderState(answer.body.orderId)).state, "queued");
+});
+
+Deno.test("an approval whose history has a failed event is not approved and not queued", async () => {
+  using system = await inMemorySystem();
+  // Fraud detection reports approval's way along, but its ClearOrder answer has event e failed.
+  system.seen.onResponse = (url, body) => {
+    if (url.origin !== HOSTS.FRAUD_DETECTION_URL || !url.pathname.endsWith("/ClearOrder")) return body;
+    const answer = body as { events: ValidationEvent[] };
+    return { ...answer, events: answer.events.map((e) => e.name === "e" ? { ...e, ok: false } : e) };
+  };
+  const { status, body } = await system.checkout(validOrder());
+  assert.notEqual(body.status, "Order Approved", JSON.stringify(body));
+  assert.ok(status >= 500, `answered ${status}: ${JSON.stringify(body)}`);
+  const queue = await system.queue.status();
+  assert.equal(queue.depth + queue.leased + queue.executed, 0, "nothing was queued");
+  assert.ok(system.lines.some((line) => line.includes("approval reported without every event passing")));
 });
 
 Deno.test("failing operator reads of the queue do not open the circuit approved checkouts go through", async () => {

@@ -42,3 +42,79 @@ export function validOrder(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/**
+ * An order the checkout rejects: what is wrong with it, the fields that make
+ * it so (over {@linkcode validOrder}), words its reason must contain, and
+ * the field the reason is about (its path in the order, dotted: what a check
+ * issue's `path.join(".")` gives).
+ */
+export interface Rejection {
+  /** What is wrong, for the test's name. */
+  what: string;
+  /** The fields replaced in a valid order. */
+  overrides: Record<string, unknown>;
+  /** Words the rejection's reason contains. */
+  reason: RegExp;
+  /** The field the reason is about. */
+  field: string;
+}
+
+/**
+ * Orders every checkout must reject, with their reasons: the end-to-end
+ * checkout test sends each to the orchestrator, and the checkout form's
+ * schema must refuse the same ones (those it can judge) on the same field.
+ */
+export const REJECTIONS: readonly Rejection[] = [
+  {
+    what: "an expired card",
+    overrides: { creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } },
+    reason: /expired/,
+    field: "creditCard.expirationDate",
+  },
+  {
+    what: "a card number failing Luhn",
+    overrides: { creditCard: { number: "4111111111111112", expirationDate: "12/39", cvv: "123" } },
+    reason: /checksum/,
+    field: "creditCard.number",
+  },
+  { what: "empty items", overrides: { items: [] }, reason: /no items/, field: "items" },
+  {
+    what: "an unknown book",
+    overrides: { items: [{ name: "The Necronomicon of Deno", quantity: 1 }] },
+    reason: /unknown book "The Necronomicon of Deno"/,
+    field: "items.0.name",
+  },
+  {
+    what: "a missing name",
+    overrides: { user: { name: "", contact: `x.${crypto.randomUUID()}@example.com` } },
+    reason: /name is missing/,
+    field: "user.name",
+  },
+  {
+    what: "terms not accepted",
+    overrides: { termsAccepted: false },
+    reason: /terms and conditions were not accepted/,
+    field: "termsAccepted",
+  },
+  {
+    what: "a zero quantity",
+    overrides: { items: [{ bookId: "dune", quantity: 0 }] },
+    reason: /quantity of "dune" must be at least 1/,
+    field: "items.0.quantity",
+  },
+  {
+    what: "a postal code of another shape",
+    overrides: {
+      billingAddress: { street: "1 Main St", city: "Springfield", state: "IL", zip: "ABCDE", country: "US" },
+    },
+    reason: /postal code does not have the shape of one in United States/,
+    field: "billingAddress.zip",
+  },
+  {
+    what: "a wrong CVV length",
+    overrides: { creditCard: { number: cardNumber("34", 15), expirationDate: "12/39", cvv: "123" } },
+    reason: /amex CVV has 4 digits/,
+    field: "creditCard.cvv",
+  },
+];
