@@ -16,6 +16,7 @@ import { createShopApi } from "./utils/shop_api.ts";
 import type { State } from "./utils/state.ts";
 import { bundleClient } from "./web/bundle.ts";
 import { createWebApp } from "./web/server.ts";
+import { EventStreams } from "./web/sse.ts";
 
 if (import.meta.main) {
   const config = loadConfig();
@@ -41,6 +42,7 @@ if (import.meta.main) {
     faults: config.faults,
     orchestratorPublicUrl: config.web.orchestratorPublicUrl,
     origin: config.web.origin,
+    streams: new EventStreams(),
   };
   const app = createWebApp(manifest, {
     state,

@@ -11,6 +11,7 @@ import ClusterPanel from "../islands/cluster_panel.tsx";
 import type { State } from "../utils/state.ts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
 import { type Handlers, page, type PageProps } from "../web/fresh.ts";
+import { Head } from "../web/head.ts";
 
 /** Reads the cluster once for the first render. */
 export const handler: Handlers<ClusterSnapshot, State> = {
@@ -23,6 +24,13 @@ export const handler: Handlers<ClusterSnapshot, State> = {
 export default function ClusterRoute({ data, state }: PageProps<ClusterSnapshot, State>) {
   return (
     <>
+      <Head>
+        <meta
+          key="description"
+          name="description"
+          content="The Bookstore's order executors, live: which replica leads and in which epoch, every heartbeat, the queue's depth, and each election."
+        />
+      </Head>
       <h1>Cluster</h1>
       <p class="lede">
         Four executor replicas elect a leader with the Bully algorithm; only the leader takes orders from the queue, and

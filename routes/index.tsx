@@ -10,6 +10,7 @@ import CatalogBrowser from "../islands/catalog_browser.tsx";
 import { type CatalogPage, catalogPage, catalogQueryOf } from "../utils/catalog_page.ts";
 import type { State } from "../utils/state.ts";
 import { type Handlers, page, type PageProps } from "../web/fresh.ts";
+import { Head } from "../web/head.ts";
 
 /** What the page renders. */
 interface Data {
@@ -34,9 +35,15 @@ export const handler: Handlers<Data, State> = {
 };
 
 /** The catalog page. */
-export default function CatalogRoute({ data }: PageProps<Data, State>) {
+export default function CatalogRoute({ data, state }: PageProps<Data, State>) {
+  const description = `Browse ${state.catalog.books.length} books in ${data.genres.length} genres, from classics and ` +
+    "history to science fiction and programming, with current stock: search by title or author, " +
+    "filter by genre, and check out in one short form.";
   return (
     <>
+      <Head>
+        <meta key="description" name="description" content={description} />
+      </Head>
       <h1>Books</h1>
       {data.catalog
         ? <CatalogBrowser initial={data.catalog} genres={data.genres} />

@@ -1,22 +1,76 @@
 /**
- * The guard of the web app's admin endpoints (the cluster page's fault
- * buttons): they exist only with fault injection enabled, and answer only
- * JSON requests from the web app's own origin, so no other site can press
- * the buttons for a visitor (a cross-site JSON post needs a CORS preflight,
- * which this app never grants).
+ * The guards of the web app's admin endpoints (the cluster page's fault
+ * buttons) and its JSON API.
+ *
+ * Both answer only requests addressed to the shop by its configured origin
+ * (`WEB_ORIGIN`) or, when that is on loopback, by the same scheme and port
+ * on another loopback name, and coming from one of those origins when the
+ * browser says where it comes from. Comparing with the request's own URL is
+ * not enough: that URL is built from the `Host` header, so a page on
+ * `attacker.example:8000` whose name the attacker re-points at 127.0.0.1
+ * (DNS rebinding) is same-origin with itself and could press the buttons.
+ *
+ * The admin endpoints exist only with fault injection enabled and take
+ * only JSON, so no other site can post to them from a visitor's browser
+ * either (a cross-site JSON post needs a CORS preflight, which this app
+ * never grants).
  *
  * @module
  */
 import type { State } from "./state.ts";
 import { type FreshContext, HttpError } from "../web/fresh.ts";
 
+/** The names every loopback origin also answers to. */
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The origins the shop answers admin and API requests from: `origin` and,
+ * when it is on loopback, its loopback aliases (same scheme and port).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shopOrigins } from "./admin.ts";
+ *
+ * assert.deepEqual(shopOrigins("http://localhost:8000"), [
+ *   "http://localhost:8000",
+ *   "http://127.0.0.1:8000",
+ *   "http://[::1]:8000",
+ * ]);
+ * assert.deepEqual(shopOrigins("https://shop.example"), ["https://shop.example"]);
+ * ```
+ */
+export function shopOrigins(origin: string): string[] {
+  const url = new URL(origin);
+  if (!LOOPBACK_HOSTS.includes(url.hostname)) return [url.origin];
+  const aliases = LOOPBACK_HOSTS.map((hostname) => {
+    const alias = new URL(url.origin);
+    alias.hostname = hostname;
+    return alias.origin;
+  });
+  return [url.origin, ...aliases.filter((alias) => alias !== url.origin)];
+}
+
+/**
+ * Refuses with 403 a request whose `Host` is not one of the shop's origins'
+ * hosts, or whose `Origin` (when sent) is not one of the shop's origins.
+ */
+export function requireShopOrigin(ctx: FreshContext<State>): void {
+  const allowed = shopOrigins(ctx.state.origin);
+  const host = ctx.url.host;
+  if (!allowed.some((origin) => new URL(origin).host === host)) {
+    throw new HttpError(403, `Host "${host}" is not the shop's address (${ctx.state.origin})`);
+  }
+  const origin = ctx.req.headers.get("origin");
+  if (origin !== null && !allowed.includes(origin)) {
+    throw new HttpError(403, `Origin "${origin}" is not the shop's own (${ctx.state.origin})`);
+  }
+}
+
 /** Checks an admin request and answers its JSON body; throws `HttpError` otherwise. */
 export async function adminGuard(ctx: FreshContext<State>): Promise<unknown> {
   if (!ctx.state.faults) throw new HttpError(404, `no page at ${ctx.url.pathname}`);
-  const origin = ctx.req.headers.get("origin");
-  if (origin !== null && origin !== ctx.url.origin && origin !== ctx.state.origin) {
-    throw new HttpError(403, "admin requests are accepted only from the shop's own pages");
-  }
+  requireShopOrigin(ctx);
   const type = (ctx.req.headers.get("content-type") ?? "").split(";")[0].trim();
   if (type !== "application/json") throw new HttpError(415, "admin requests must be JSON");
   try {

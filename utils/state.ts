@@ -4,6 +4,7 @@
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
+import type { EventStreams } from "../web/sse.ts";
 import type { ClusterWatcher } from "./cluster_watcher.ts";
 import type { ShopApi } from "./shop_api.ts";
 
@@ -19,6 +20,8 @@ export interface State {
   faults: boolean;
   /** Where the browser calls the orchestrator's Connect API. */
   orchestratorPublicUrl: string;
-  /** The web app's own origin, the only one its admin endpoints accept requests from. */
+  /** The web app's own origin: its admin and API routes answer only requests to and from it (`utils/admin.ts`). */
   origin: string;
+  /** The live pages' event streams, counted against their caps. */
+  streams: EventStreams;
 }

@@ -20,6 +20,11 @@ export interface FreshContext<State> {
   params: Record<string, string>;
   /** Per-app state (the shop's API, feature flags), set when the app is created. */
   state: State;
+  /**
+   * The connection (Fresh's `ctx.info`): the TCP peer's address and when the response was delivered. In memory
+   * (`app.request` without an env) a stand-in: address `unknown`, `completed` already resolved.
+   */
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>;
 }
 
 /** A page answer: the data the page component renders, with an optional status and headers. */

@@ -22,6 +22,7 @@ import {
   type PageResponse,
   type RouteModule,
 } from "./fresh.ts";
+import { collectHead } from "./head.ts";
 import { islandPropsScript, registerIslands, renderWithIslands } from "./islands.ts";
 
 /** The islands' bundle, as `bundleClient` built it. */
@@ -44,6 +45,15 @@ export interface WebAppOptions<State> {
   connectOrigins?: string[];
   /** Folder whose `static/` is served at `/static/` (default the working directory). */
   staticRoot?: string;
+}
+
+// What `ctx.info` is for a request that `app.request` made in memory without an env.
+const IN_MEMORY_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "unknown", port: 0 };
+
+/** The connection a request came on: `Deno.serve` gives it to Hono as `c.env`; a stand-in in memory. */
+function connectionOf(c: Context): Deno.ServeHandlerInfo<Deno.NetAddr> {
+  const env = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
+  return { remoteAddr: env?.remoteAddr ?? IN_MEMORY_ADDR, completed: env?.completed ?? Promise.resolve() };
 }
 
 /** A route file's URL pattern: `./routes/orders/[orderId].tsx` → `/orders/:orderId`. */
@@ -115,6 +125,7 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
     url: new URL(c.req.url),
     params: c.req.param() as Record<string, string>,
     state: options.state,
+    info: connectionOf(c),
   });
 
   const render = (
@@ -124,12 +135,16 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
   ): Response => {
     const Inner = () => h(Page, { ...ctx, data: answer.data, error: answer.error });
     const Wrapped = Layout ? () => h(Layout, { ...ctx, Component: Inner }) : Inner;
-    const { html, islands } = renderWithIslands(h(App, { ...ctx, Component: Wrapped }));
+    const { value: { html, islands }, head } = collectHead(() =>
+      renderWithIslands(h(App, { ...ctx, Component: Wrapped }))
+    );
     // Client JavaScript only for pages that have islands.
     const scripts = islands.length === 0
       ? ""
       : `${islandPropsScript(islands)}<script type="module" src="${bundlePath}"></script>`;
-    const body = "<!DOCTYPE html>" + html.replace("</body>", `${scripts}</body>`);
+    // Functions, not replacement strings: those would read `$'`, `` $` `` or `$&` in a prop as patterns.
+    const body = "<!DOCTYPE html>" +
+      html.replace("</head>", (end) => head + end).replace("</body>", (end) => scripts + end);
     const headers = new Headers(answer.headers);
     headers.set("content-type", "text/html; charset=utf-8");
     return new Response(body, { status: answer.status ?? 200, headers });

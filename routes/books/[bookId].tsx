@@ -9,6 +9,7 @@ import { BookPurchase } from "../../components/book_card.tsx";
 import type { BookDetails } from "../../utils/shop_api.ts";
 import type { State } from "../../utils/state.ts";
 import { type Handlers, HttpError, page, type PageProps } from "../../web/fresh.ts";
+import { Head } from "../../web/head.ts";
 
 /** What the page renders. */
 interface Data {
@@ -36,6 +37,9 @@ export const handler: Handlers<Data, State> = {
 export default function BookRoute({ data: { book, similar } }: PageProps<Data, State>) {
   return (
     <article class="book-page">
+      <Head>
+        <meta key="description" name="description" content={`${book.title} by ${book.author}: ${book.description}`} />
+      </Head>
       <p class="crumbs">
         <a href="/">Books</a> › {book.genres[0]}
       </p>

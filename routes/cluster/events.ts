@@ -6,13 +6,11 @@
  */
 import type { State } from "../../utils/state.ts";
 import type { Handlers } from "../../web/fresh.ts";
-import { eventStream } from "../../web/sse.ts";
 
 /** Streams the cluster. */
 export const handler: Handlers<never, State> = {
   GET(ctx) {
-    const signal = ctx.req.signal;
-    return eventStream(signal, (send) =>
+    return ctx.state.streams.open(ctx, (send, signal) =>
       new Promise<void>((resolve) => {
         const unsubscribe = ctx.state.cluster.subscribe((snapshot) => send("cluster", snapshot));
         signal.addEventListener("abort", () => {

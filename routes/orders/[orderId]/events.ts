@@ -7,7 +7,6 @@
 import { delay } from "@bookstore/lib/async";
 import type { State } from "../../../utils/state.ts";
 import type { Handlers } from "../../../web/fresh.ts";
-import { eventStream } from "../../../web/sse.ts";
 
 /** How often the order is read while it is not finished. */
 export const ORDER_POLL_MS = 250;
@@ -17,8 +16,7 @@ const FINAL = new Set(["executed", "failed", "rejected"]);
 /** Streams the order's changes. */
 export const handler: Handlers<never, State> = {
   GET(ctx) {
-    const signal = ctx.req.signal;
-    return eventStream(signal, async (send) => {
+    return ctx.state.streams.open(ctx, async (send, signal) => {
       // Stops waiting, without an error, when the browser goes away.
       const pause = (ms: number) => delay(ms, { signal }).catch(() => {});
       let last = "";

@@ -1,0 +1,85 @@
+/**
+ * The web app's state for in-memory tests of its real routes: the shipped
+ * catalog at its initial stock, a cluster of four replicas with replica 4
+ * leading, no orders, and admin actions recorded instead of sent. Nothing is
+ * reached over the network.
+ *
+ * @module
+ */
+import { loadCatalog } from "@bookstore/lib/catalog";
+import { EventStreams } from "../web/sse.ts";
+import { ClusterWatcher } from "./cluster_watcher.ts";
+import type { ClusterView, ShopApi } from "./shop_api.ts";
+import type { State } from "./state.ts";
+
+/** A fake shop and what its admin endpoints were asked to do. */
+export interface FakeShop {
+  /** The web app's state around the fake. */
+  state: State;
+  /** Every admin action, in order: `crash 4`, `pause 4 1000`, `fault suggestions fail`. */
+  actions: string[];
+}
+
+const CLUSTER: ClusterView = {
+  executors: [1, 2, 3, 4].map((id) => ({
+    id,
+    url: `http://127.0.0.1:5006${id}`,
+    reachable: true,
+    role: id === 4 ? "leader" as const : "follower" as const,
+    leaderId: 4,
+    epoch: 1,
+  })),
+  queue: {
+    reachable: true,
+    depth: 0,
+    leased: 0,
+    deadLetters: 0,
+    epoch: 1,
+    leaderId: 4,
+    executed: 0,
+    failed: 0,
+    fenced: 0,
+  },
+};
+
+/**
+ * A fake shop; `state` replaces parts of its state (the origin, faults, the
+ * streams' caps).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fakeShop } from "./fake_shop.ts";
+ *
+ * const { state, actions } = fakeShop({ faults: true });
+ * await state.shop.crashReplica(4);
+ * assert.deepEqual(actions, ["crash 4"]);
+ * ```
+ */
+export function fakeShop(state: Partial<State> = {}): FakeShop {
+  const catalog = loadCatalog();
+  const actions: string[] = [];
+  const shop: ShopApi = {
+    books: () => Promise.resolve(catalog.books.map(({ description: _, ...book }) => book)),
+    book: (bookId) => Promise.resolve(catalog.get(bookId)),
+    similar: () => Promise.resolve([]),
+    order: () => Promise.resolve(undefined),
+    cluster: () => Promise.resolve(CLUSTER),
+    crashReplica: (id) => Promise.resolve(void actions.push(`crash ${id}`)),
+    pauseReplica: (id, ms) => Promise.resolve(void actions.push(`pause ${id} ${ms}`)),
+    setValidatorFault: (name, mode) => Promise.resolve(void actions.push(`fault ${name} ${mode}`)),
+  };
+  return {
+    state: {
+      shop,
+      catalog,
+      cluster: new ClusterWatcher(() => shop.cluster()),
+      faults: false,
+      orchestratorPublicUrl: "http://localhost:8081",
+      origin: "http://localhost:8000",
+      streams: new EventStreams(),
+      ...state,
+    },
+    actions,
+  };
+}
