@@ -1,13 +1,15 @@
 /**
  * An order's status, live: `queued → executing → executed | failed`, which
  * executor replica executed it and in which epoch. Follows the order's
- * server-sent events; polls only when they are not available.
+ * server-sent events; polls only when they are not available; stops, saying
+ * so, when the shop no longer has the order (`utils/follow_order.ts`).
  *
  * @module
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { OrderView } from "@bookstore/lib/contracts";
+import { FINAL_STATUSES, followOrder, type FollowState } from "../utils/follow_order.ts";
 import { shopperReason } from "../utils/reasons.ts";
 
 /** Props of {@linkcode OrderStatus}. */
@@ -17,7 +19,6 @@ export interface OrderStatusProps {
 }
 
 const STEPS = ["queued", "executing", "executed"] as const;
-const FINAL = new Set(["executed", "failed", "rejected"]);
 const LABELS: Record<OrderView["status"], string> = {
   rejected: "Rejected",
   queued: "Queued",
@@ -29,55 +30,15 @@ const LABELS: Record<OrderView["status"], string> = {
 /** The live status. */
 export default function OrderStatus({ initial }: OrderStatusProps) {
   const order = useSignal(initial);
-  const live = useSignal<"live" | "polling" | "offline" | "done">(FINAL.has(initial.status) ? "done" : "live");
+  const live = useSignal<FollowState>(FINAL_STATUSES.has(initial.status) ? "done" : "live");
 
   useEffect(() => {
-    if (FINAL.has(initial.status)) return;
-    let poll: ReturnType<typeof setInterval> | undefined;
-    const update = (next: OrderView) => {
-      order.value = next;
-      if (FINAL.has(next.status)) {
-        live.value = "done";
-        source?.close();
-        clearInterval(poll);
-      }
-    };
-    const startPolling = () => {
-      live.value = "polling";
-      poll = setInterval(async () => {
-        try {
-          const response = await fetch(`/api/orders/${encodeURIComponent(initial.orderId)}`);
-          if (response.ok) update(await response.json());
-        } catch {
-          live.value = "offline";
-        }
-      }, 1000);
-    };
-    let source: EventSource | undefined;
-    if (typeof EventSource === "function") {
-      source = new EventSource(`/orders/${encodeURIComponent(initial.orderId)}/events`);
-      source.addEventListener("order", (event) => update(JSON.parse((event as MessageEvent).data)));
-      source.addEventListener("unavailable", () => live.value = "offline");
-      let failures = 0;
-      source.addEventListener("error", () => {
-        if (live.value === "done") return;
-        failures += 1;
-        // The browser reconnects by itself; after repeated failures, poll instead.
-        if (failures >= 3) {
-          source?.close();
-          startPolling();
-        }
-      });
-      source.addEventListener("open", () => {
-        if (live.value !== "done") live.value = "live";
-      });
-    } else {
-      startPolling();
-    }
-    return () => {
-      source?.close();
-      clearInterval(poll);
-    };
+    if (FINAL_STATUSES.has(initial.status)) return;
+    return followOrder(initial.orderId, {
+      onOrder: (next) => order.value = next,
+      onState: (state) => live.value = state,
+      EventSource: typeof EventSource === "function" ? EventSource : undefined,
+    });
   }, []);
 
   const current = order.value;
@@ -115,6 +76,8 @@ export default function OrderStatus({ initial }: OrderStatusProps) {
           ? "Updating every second."
           : live.value === "offline"
           ? "The shop is not answering; still trying."
+          : live.value === "missing"
+          ? "Order not found: the shop no longer has this order, so it stopped following it."
           : ""}
       </p>
     </section>

@@ -76,6 +76,7 @@ export const envSchema: z.ZodObject<{
   BOOKSTORE_MAX_BODY_BYTES: Num;
   WEB_PORT: Num;
   WEB_ORIGIN: Url;
+  CORS_ORIGINS: z.ZodOptional<z.ZodString>;
   ORCHESTRATOR_PORT: Num;
   ORCHESTRATOR_URL: Url;
   ORCHESTRATOR_PUBLIC_URL: Url;
@@ -129,7 +130,13 @@ export const envSchema: z.ZodObject<{
     .describe("Largest accepted request body; larger ones get resource_exhausted."),
   WEB_PORT: port(DEFAULT_PORTS.web).describe("Port of the web app."),
   WEB_ORIGIN: url(`http://localhost:${DEFAULT_PORTS.web}`)
-    .describe("Origin of the web app, the only one CORS admits on the orchestrator."),
+    .describe("Origin of the web app; the one CORS admits on the orchestrator unless CORS_ORIGINS says otherwise."),
+  CORS_ORIGINS: z.string().superRefine((spec, ctx) => {
+    for (const problem of parseOrigins(spec).problems) ctx.addIssue({ code: "custom", message: problem });
+  }).optional()
+    .describe(
+      "Origins whose pages may call the orchestrator's public API from a browser (CORS), comma separated, e.g. `http://localhost:8000,http://localhost:5500`; WEB_ORIGIN when unset. A loopback origin admits its localhost, 127.0.0.1 and [::1] spellings. Never with credentials.",
+    ),
   ORCHESTRATOR_PORT: port(DEFAULT_PORTS.orchestrator).describe("Port of the orchestrator (public API)."),
   ORCHESTRATOR_URL: url(localUrl(DEFAULT_PORTS.orchestrator)).describe("Where services reach the orchestrator."),
   ORCHESTRATOR_PUBLIC_URL: url(`http://localhost:${DEFAULT_PORTS.orchestrator}`)
@@ -251,6 +258,11 @@ export interface Config {
    * @default { port: 8000, origin: "http://localhost:8000", orchestratorPublicUrl: "http://localhost:8081" }
    */
   web: { port: number; origin: string; orchestratorPublicUrl: string };
+  /**
+   * Origins whose pages may call the orchestrator's public API from a browser (`CORS_ORIGINS`), without
+   * credentials. @default [web.origin]
+   */
+  corsOrigins: string[];
   /** Where each service listens (`*_PORT`). */
   ports: ServiceEndpoints<number>;
   /** Where peers reach each service (`*_URL`). */
@@ -330,6 +342,62 @@ export function configuredPorts(config: Config): Ports {
   };
 }
 
+/**
+ * Every spelling of `origin` a browser may send: a loopback origin
+ * (`http://localhost:8000`) as localhost, 127.0.0.1 and [::1] alike, same
+ * scheme and port, since a page on this machine is reached by any of them;
+ * any other origin as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { originAliases } from "./config.ts";
+ *
+ * assert.deepEqual(originAliases("http://localhost:8000"), [
+ *   "http://localhost:8000",
+ *   "http://127.0.0.1:8000",
+ *   "http://[::1]:8000",
+ * ]);
+ * assert.deepEqual(originAliases("https://shop.example/"), ["https://shop.example"]);
+ * ```
+ */
+export function originAliases(origin: string): string[] {
+  const url = new URL(origin);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"];
+  if (!loopback.includes(url.hostname)) return [url.origin];
+  return loopback.map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}`);
+}
+
+/**
+ * Parses `CORS_ORIGINS` (`http://host:port,https://host`): each entry must be
+ * an http(s) origin, scheme, host and port alone (a trailing `/` is
+ * forgiven). `*` and `null` are refused: admitting every page, or every
+ * sandboxed one, is not a list of origins.
+ */
+export function parseOrigins(spec: string): { origins: string[]; problems: string[] } {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const entry of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const url = new URL(entry);
+      const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+      if (["http:", "https:"].includes(url.protocol) && bare) origin = url.origin;
+    } catch {
+      // Not a URL at all: reported below.
+    }
+    if (origin === undefined) {
+      problems.push(
+        `"${entry.slice(0, 100)}" is not an origin (http(s)://host[:port], no path; "*" and "null" are not allowed)`,
+      );
+    } else if (!origins.includes(origin)) {
+      origins.push(origin);
+    }
+  }
+  if (origins.length === 0 && problems.length === 0) problems.push("names no origin (leave it unset for WEB_ORIGIN)");
+  return { origins, problems };
+}
+
 /** Parses `EXECUTOR_PEERS` (`1=http://host:port,2=…`) into a map from id to URL. */
 export function parsePeers(spec: string): Map<number, string> {
   const peers = new Map<number, string>();
@@ -361,6 +429,9 @@ function toConfig(env: Env): Config {
     maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
     checkSentMessages: env.BOOKSTORE_ENV === "test",
     web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN, orchestratorPublicUrl: env.ORCHESTRATOR_PUBLIC_URL },
+    corsOrigins: env.CORS_ORIGINS === undefined
+      ? [new URL(env.WEB_ORIGIN).origin]
+      : parseOrigins(env.CORS_ORIGINS).origins,
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
       transactionVerification: env.TRANSACTION_VERIFICATION_PORT,

@@ -67,3 +67,36 @@ Deno.test("the README documents every variable with its default", async () => {
     }
   }
 });
+
+Deno.test("CORS_ORIGINS: the shop's origin by default, else exactly the listed origins", () => {
+  assert.deepEqual(loadConfig({}).corsOrigins, ["http://localhost:8000"]);
+  assert.deepEqual(loadConfig({ WEB_ORIGIN: "https://shop.example/" }).corsOrigins, ["https://shop.example"]);
+  const listed = loadConfig({
+    CORS_ORIGINS: " http://localhost:8000, http://127.0.0.1:5500/ ,https://Course.Example ",
+  });
+  assert.deepEqual(listed.corsOrigins, ["http://localhost:8000", "http://127.0.0.1:5500", "https://course.example"]);
+  assert.deepEqual(loadConfig({ CORS_ORIGINS: "http://a.example,http://a.example/" }).corsOrigins, [
+    "http://a.example",
+  ]);
+});
+
+Deno.test("CORS_ORIGINS refuses what is not an origin, naming the variable and the entry", () => {
+  for (
+    const bad of [
+      "*",
+      "null",
+      "localhost:5500",
+      "ftp://files.example",
+      "http://a.example/page.html",
+      "http://a.example?x=1",
+      "http://user@a.example",
+    ]
+  ) {
+    assert.throws(() => loadConfig({ CORS_ORIGINS: `http://ok.example,${bad}` }), (error: Error) => {
+      assert.match(error.message, /CORS_ORIGINS/);
+      assert.ok(error.message.includes(`"${bad}" is not an origin`), error.message);
+      return true;
+    }, bad);
+  }
+  assert.throws(() => loadConfig({ CORS_ORIGINS: " , " }), /CORS_ORIGINS: names no origin/);
+});

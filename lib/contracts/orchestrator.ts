@@ -49,6 +49,21 @@ export const orderLineSchema: Msg<{ bookId: Str; title: Str; quantity: Num }> = 
 /** A resolved order line. */
 export type OrderLine = z.infer<typeof orderLineSchema>;
 
+/**
+ * Most characters of a book name an order keeps (longer ones are cut, marked
+ * with "…"): a title is far shorter, and it bounds the size of a record.
+ */
+export const MAX_RESOLVED_NAME = 100;
+
+/** The `ResolvedName` message. */
+export const resolvedNameSchema: Msg<{ name: Str; bookId: Str }> = message(
+  "ResolvedName",
+  z.object({ name: str(MAX_RESOLVED_NAME), bookId: str(128) }),
+);
+
+/** A book name as an order's item gave it, with the book it was resolved to. */
+export type ResolvedName = z.infer<typeof resolvedNameSchema>;
+
 /** The `OrderView` message. */
 export const orderViewSchema: Msg<
   {
@@ -62,6 +77,7 @@ export const orderViewSchema: Msg<
     executorId: Num;
     epoch: Num;
     attempts: Num;
+    resolvedNames: List<typeof resolvedNameSchema>;
   }
 > = message(
   "OrderView",
@@ -76,6 +92,7 @@ export const orderViewSchema: Msg<
     executorId: uint32(),
     epoch: uint32(),
     attempts: uint32(),
+    resolvedNames: list(resolvedNameSchema, 100),
   }),
 );
 

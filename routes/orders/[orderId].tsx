@@ -1,11 +1,13 @@
 /**
  * An order: its status, updated live until it is executed (the
- * `order_status` island), its books, and the space-time diagram of its
- * validation across the services with every event's vector clock.
+ * `order_status` island), its books (with the names they were ordered as),
+ * and the space-time diagram of its validation across the services with
+ * every event's vector clock.
  *
  * @module
  */
 import type { OrderView } from "@bookstore/lib/contracts";
+import { OrderBooks } from "../../components/order_books.tsx";
 import { SpaceTimeDiagram } from "../../components/space_time_diagram.tsx";
 import OrderStatus from "../../islands/order_status.tsx";
 import { shopperReason } from "../../utils/reasons.ts";
@@ -36,13 +38,7 @@ export default function OrderRoute({ data: order }: PageProps<OrderView, State>)
       <OrderStatus initial={order} />
       <section aria-labelledby="books-title">
         <h2 id="books-title">Books</h2>
-        <ul>
-          {order.items.map((item) => (
-            <li key={item.bookId}>
-              {item.quantity} × <a href={`/books/${item.bookId}`}>{item.title}</a>
-            </li>
-          ))}
-        </ul>
+        <OrderBooks items={order.items} resolvedNames={order.resolvedNames} />
       </section>
       {order.status === "rejected" && (
         <section aria-labelledby="reasons-title">

@@ -5,7 +5,6 @@
  * @module
  */
 import { type Context, Hono } from "hono";
-import { cors } from "hono/cors";
 import { loadCatalog } from "@bookstore/lib/catalog";
 import {
   checkoutService,
@@ -20,6 +19,7 @@ import {
 import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
+import { corsFor } from "./cors.ts";
 import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
 import { rateLimit, RateLimiter } from "./rate_limit.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
@@ -49,18 +49,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   });
   const readCluster = createClusterReader({ peers: config.executor.peers, queue: queueReads, connect: kit.peer });
 
-  // The shop is reached as localhost or as 127.0.0.1 alike; both are its origin.
-  const webOrigins = loopbackAliases(config.web.origin);
-  app.use(
-    "*",
-    cors({
-      origin: (origin) => webOrigins.includes(origin) ? origin : null,
-      allowMethods: ["GET", "POST", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"],
-      exposeHeaders: ["Retry-After"],
-      maxAge: 600,
-    }),
-  );
+  app.use("*", corsFor(config.corsOrigins));
 
   // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
   const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
@@ -119,12 +108,4 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   });
 
   return kit.service();
-}
-
-// `http://localhost:8000` → the same origin spelled with 127.0.0.1 and [::1] too; other hosts stay as they are.
-function loopbackAliases(origin: string): string[] {
-  const url = new URL(origin);
-  const loopback = ["localhost", "127.0.0.1", "[::1]"];
-  if (!loopback.includes(url.hostname)) return [url.origin];
-  return loopback.map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}`);
 }

@@ -29,6 +29,7 @@ import type { Logger } from "@bookstore/lib/log";
 import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
+import { orderLines } from "./order_lines.ts";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
@@ -279,7 +280,7 @@ export class Checkout {
       approved,
       queued: false,
       reasons: response.reasons,
-      items: this.#lines(order),
+      ...orderLines(order, this.#options.catalog),
       events,
       suggestedBooks: response.suggestedBooks,
       createdAt: new Date().toISOString(),
@@ -363,18 +364,6 @@ export class Checkout {
     } catch {
       return false;
     }
-  }
-
-  #lines(order: Order) {
-    const lines = new Map<string, { bookId: string; title: string; quantity: number }>();
-    for (const item of order.items) {
-      const book = this.#options.catalog.resolve(item);
-      if (!book) continue;
-      const line = lines.get(book.bookId) ?? { bookId: book.bookId, title: book.title, quantity: 0 };
-      line.quantity += item.quantity;
-      lines.set(book.bookId, line);
-    }
-    return [...lines.values()];
   }
 }
 

@@ -15,6 +15,7 @@ import {
   orderLineSchema,
   type PlaceOrderResponse,
   placeOrderResponseSchema,
+  resolvedNameSchema,
   validationEventSchema,
 } from "@bookstore/lib/contracts";
 import { orderDigest } from "@bookstore/lib/digest";
@@ -30,6 +31,8 @@ export const orderRecordSchema = z.object({
   /** Why it was rejected. */
   reasons: z.array(z.string()),
   items: z.array(orderLineSchema),
+  /** The book names the client's items gave and the books they meant (none in records from before they were kept). */
+  resolvedNames: z.array(resolvedNameSchema).default([]),
   /** The validation events with their vector clocks. */
   events: z.array(validationEventSchema),
   suggestedBooks: z.array(bookRefSchema),

@@ -47,6 +47,7 @@ export async function orderView(
     executorId: 0,
     epoch: 0,
     attempts: 0,
+    resolvedNames: record.resolvedNames,
   };
   if (!record.approved) return view;
   const state = await deps.queue.GetOrderState({ orderId }).catch((error) => {

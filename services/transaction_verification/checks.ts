@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Catalog } from "@bookstore/lib/catalog";
+import type { Catalog, CatalogBook, ItemReference } from "@bookstore/lib/catalog";
 import { MAX_DISTINCT_BOOKS, type Order } from "@bookstore/lib/contracts";
 import { type CheckIssue, type CheckResult, verdict } from "@bookstore/lib/checks";
 
@@ -13,6 +13,8 @@ import { type CheckIssue, type CheckResult, verdict } from "@bookstore/lib/check
 export const MAX_LINE_QUANTITY = 50;
 /** Largest number of books in one order. */
 export const MAX_TOTAL_QUANTITY = 200;
+/** Most characters of a client's book name repeated in a reason (the rest is cut, marked with "…"). */
+export const MAX_ECHOED_NAME = 60;
 
 /** Event a: the order has items, every item is a known book, quantities are sane. */
 export function checkItems(order: Pick<Order, "items">, catalog: Catalog): CheckResult {
@@ -21,9 +23,12 @@ export function checkItems(order: Pick<Order, "items">, catalog: Catalog): Check
   let total = 0;
   order.items.forEach((item, i) => {
     const add = (field: string, message: string) => issues.push({ path: ["items", String(i), field], message });
-    const label = item.name || item.bookId || `item ${i + 1}`;
+    const label = echo(item.name || item.bookId || `item ${i + 1}`);
     if (!item.name && !item.bookId) add("bookId", `item ${i + 1} names no book (give a bookId or a name)`);
-    else if (!catalog.resolve(item)) add(item.bookId ? "bookId" : "name", `unknown book "${label}"`);
+    else {
+      const problem = unresolved(item, catalog);
+      if (problem) add(item.bookId ? "bookId" : "name", problem);
+    }
     if (!Number.isInteger(item.quantity) || item.quantity < 1) {
       add("quantity", `quantity of "${label}" must be at least 1`);
     } else if (item.quantity > MAX_LINE_QUANTITY) {
@@ -40,4 +45,30 @@ export function checkItems(order: Pick<Order, "items">, catalog: Catalog): Check
     issues.push({ path: ["items"], message: `the order has more than ${MAX_DISTINCT_BOOKS} different books` });
   }
   return verdict(issues);
+}
+
+/**
+ * Why an order line names no book, or `undefined` when it does: unknown or
+ * ambiguous, with the closest titles to ask for instead.
+ */
+export function unresolved(item: ItemReference, catalog: Catalog): string | undefined {
+  const resolution = catalog.match(item);
+  if (resolution.kind === "found") return undefined;
+  const label = echo(item.bookId || item.name || "");
+  const offer = resolution.closest.length > 0 ? `: did you mean ${alternatives(resolution.closest)}?` : "";
+  return `${resolution.kind} book "${label}"${offer}`;
+}
+
+// `"A", "B" or "C"`.
+function alternatives(books: CatalogBook[]): string {
+  const titles = books.map((book) => `"${book.title}"`);
+  return titles.length === 1 ? titles[0] : `${titles.slice(0, -1).join(", ")} or ${titles.at(-1)}`;
+}
+
+// A client's text in a reason: one line, cut to MAX_ECHOED_NAME characters.
+function echo(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, " ").trim();
+  const chars = [...line];
+  return chars.length > MAX_ECHOED_NAME ? `${chars.slice(0, MAX_ECHOED_NAME - 1).join("")}…` : line;
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { loadCatalog } from "@bookstore/lib/catalog";
-import { orderSchema } from "@bookstore/lib/contracts";
+import { orderSchema, placeOrderResponseSchema } from "@bookstore/lib/contracts";
 import { checkCard, checkExpiry, checkUserData, detectBrand, luhnValid } from "@bookstore/lib/checks";
-import { checkItems } from "./checks.ts";
+import { checkItems, MAX_ECHOED_NAME } from "./checks.ts";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
 const order = (patch: Record<string, unknown> = {}) =>
@@ -65,6 +66,60 @@ Deno.test("items must be present, known and sanely many", () => {
     "item 1 names no book (give a bookId or a name)",
   ]);
   assert.ok(checkItems(order({ items: [{ name: "  dune ", quantity: 2 }] }), catalog).ok, "titles match loosely");
+});
+
+Deno.test("items named as a person types them are the books they clearly mean", () => {
+  const catalog = loadCatalog();
+  const seeds = order({ items: [{ name: "Harry Potter", quantity: 1 }, { name: "Lord of the Ring", quantity: 2 }] });
+  assert.deepEqual(checkItems(seeds, catalog).reasons, []);
+});
+
+Deno.test("an unknown or ambiguous name is refused, naming the closest titles to ask for", () => {
+  const catalog = loadCatalog();
+  const reasons = (name: string) => checkItems(order({ items: [{ name, quantity: 1 }] }), catalog);
+  assert.deepEqual(reasons("Tolkien").reasons, [
+    'ambiguous book "Tolkien": did you mean "The Hobbit", "The Fellowship of the Ring" or "The Silmarillion"?',
+  ]);
+  assert.deepEqual(reasons("Tolkien").issues.map((issue) => issue.path.join(".")), ["items.0.name"]);
+  assert.deepEqual(reasons("Harry Poter").reasons, [
+    `unknown book "Harry Poter": did you mean "Harry Potter and the Philosopher's Stone"?`,
+  ]);
+  assert.deepEqual(reasons("Road").reasons, ['ambiguous book "Road": did you mean "On the Road" or "The Road"?']);
+  assert.deepEqual(reasons("The Necronomicon of Deno").reasons, ['unknown book "The Necronomicon of Deno"']);
+  const byId = checkItems(order({ items: [{ bookId: "harry-potter", quantity: 1 }] }), catalog);
+  assert.deepEqual(byId.issues.map((issue) => issue.path.join(".")), ["items.0.bookId"]);
+  assert.match(
+    byId.reasons[0],
+    /^unknown book "harry-potter": did you mean "Harry Potter and the Philosopher's Stone"\?$/,
+  );
+});
+
+Deno.test("a client's book name is echoed on one line and cut short, so every reason fits the answer", () => {
+  const catalog = loadCatalog();
+  const long = `Tolkien ${"x".repeat(200)}`;
+  const [reason] = checkItems(order({ items: [{ name: long, quantity: 1 }] }), catalog).reasons;
+  assert.equal(
+    reason,
+    `unknown book "Tolkien ${
+      "x".repeat(MAX_ECHOED_NAME - 9)
+    }…": did you mean "The Hobbit", "The Fellowship of the Ring" or "The Silmarillion"?`,
+  );
+  const [broken] =
+    checkItems(order({ items: [{ name: "Necro\u202enomicon\nof Deno", quantity: 0 }] }), catalog).reasons;
+  assert.equal(broken, 'unknown book "Necro nomicon of Deno"');
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ name: fc.string({ maxLength: 300 }), quantity: fc.integer() }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      (items) => {
+        const { reasons } = checkItems(order({ items }), catalog);
+        placeOrderResponseSchema.parse({ orderId: "o", status: "Order Rejected", reasons });
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 Deno.test("user data, address, shipping and terms", () => {

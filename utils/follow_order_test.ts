@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import type { OrderView } from "@bookstore/lib/contracts";
+import { waitFor } from "../tests/support/wait.ts";
+import { type EventSourceLike, followOrder, type FollowState, STREAM_FAILURES_BEFORE_POLLING } from "./follow_order.ts";
+
+/** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
+class FakeEventSource implements EventSourceLike {
+  static opened: FakeEventSource[] = [];
+  readonly listeners = new Map<string, ((event: Event) => void)[]>();
+  closed = false;
+
+  constructor(readonly url: string) {
+    FakeEventSource.opened.push(this);
+  }
+
+  addEventListener(type: string, listener: (event: Event) => void) {
+    this.listeners.set(type, [...this.listeners.get(type) ?? [], listener]);
+  }
+
+  close() {
+    this.closed = true;
+  }
+
+  /** Dispatches like a browser: nothing reaches the page once it is closed. */
+  emit(type: string, data?: unknown) {
+    if (this.closed) return;
+    const event = data === undefined ? new Event(type) : new MessageEvent(type, { data: JSON.stringify(data) });
+    for (const listener of this.listeners.get(type) ?? []) listener(event);
+  }
+}
+
+const view = (status: OrderView["status"]): OrderView => ({
+  orderId: "o/1",
+  status,
+  reasons: [],
+  items: [],
+  events: [],
+  suggestedBooks: [],
+  createdAt: "",
+  executorId: 0,
+  epoch: 0,
+  attempts: 0,
+  resolvedNames: [],
+});
+
+function follow(options: { fetch?: typeof fetch } = {}) {
+  FakeEventSource.opened = [];
+  const states: FollowState[] = [];
+  const orders: OrderView["status"][] = [];
+  const polls: string[] = [];
+  const stop = followOrder("o/1", {
+    onOrder: (order) => orders.push(order.status),
+    onState: (state) => states.push(state),
+    EventSource: FakeEventSource,
+    fetch: options.fetch ?? ((input) => {
+      polls.push(String(input));
+      return Promise.resolve(Response.json(view("queued")));
+    }),
+    pollMs: 5,
+  });
+  return { source: FakeEventSource.opened[0], states, orders, polls, stop };
+}
+
+Deno.test("the order's events are followed until it is finished", () => {
+  const { source, states, orders, stop } = follow();
+  assert.equal(source.url, "/orders/o%2F1/events");
+  source.emit("open");
+  source.emit("order", view("executing"));
+  source.emit("order", view("executed"));
+  assert.deepEqual(orders, ["executing", "executed"]);
+  assert.deepEqual(states, ["live", "done"]);
+  assert.ok(source.closed);
+  stop();
+});
+
+Deno.test("an order the shop no longer has ends the following: said once, the stream closed, no polling", () => {
+  const { source, states, polls, stop } = follow();
+  source.emit("open");
+  source.emit("missing", { orderId: "o/1" });
+  assert.deepEqual(states, ["live", "missing"]);
+  assert.ok(source.closed, "closed, so the browser does not reconnect");
+  // What a stream that kept going would do next: fail repeatedly and fall back to polling.
+  source.closed = false;
+  for (let i = 0; i < STREAM_FAILURES_BEFORE_POLLING; i++) source.emit("error");
+  source.emit("open");
+  assert.deepEqual(states, ["live", "missing"]);
+  assert.deepEqual(polls, []);
+  stop();
+});
+
+Deno.test("a stream that keeps failing is replaced by polling, which stops at a 404 as at `missing`", async () => {
+  let answer: Response = Response.json(view("queued"));
+  const polls: string[] = [];
+  const { source, states, orders } = follow({
+    fetch: (input) => {
+      polls.push(String(input));
+      return Promise.resolve(answer.clone());
+    },
+  });
+  for (let i = 0; i < STREAM_FAILURES_BEFORE_POLLING; i++) source.emit("error");
+  assert.ok(source.closed);
+  assert.deepEqual(states, ["polling"]);
+  await waitFor(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
+  assert.equal(polls[0], "/api/orders/o%2F1");
+  answer = Response.json({ error: "no such order" }, { status: 404 });
+  await waitFor(() => states.includes("missing"), { timeoutMs: 5000, message: "the 404" });
+  assert.deepEqual(states, ["polling", "missing"]);
+  // Never stopped by the test: the 404 stopped the polling itself, or Deno's sanitizer fails the leaked interval.
+});
