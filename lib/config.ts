@@ -343,32 +343,6 @@ export function configuredPorts(config: Config): Ports {
 }
 
 /**
- * Every spelling of `origin` a browser may send: a loopback origin
- * (`http://localhost:8000`) as localhost, 127.0.0.1 and [::1] alike, same
- * scheme and port, since a page on this machine is reached by any of them;
- * any other origin as it is.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { originAliases } from "./config.ts";
- *
- * assert.deepEqual(originAliases("http://localhost:8000"), [
- *   "http://localhost:8000",
- *   "http://127.0.0.1:8000",
- *   "http://[::1]:8000",
- * ]);
- * assert.deepEqual(originAliases("https://shop.example/"), ["https://shop.example"]);
- * ```
- */
-export function originAliases(origin: string): string[] {
-  const url = new URL(origin);
-  const loopback = ["localhost", "127.0.0.1", "[::1]"];
-  if (!loopback.includes(url.hostname)) return [url.origin];
-  return loopback.map((host) => `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}`);
-}
-
-/**
  * Parses `CORS_ORIGINS` (`http://host:port,https://host`): each entry must be
  * an http(s) origin, scheme, host and port alone (a trailing `/` is
  * forgiven). `*` and `null` are refused: admitting every page, or every

@@ -17,46 +17,16 @@
  *
  * @module
  */
+import { originAliases } from "@bookstore/lib/origins";
 import type { State } from "./state.ts";
 import { type FreshContext, HttpError } from "../web/fresh.ts";
-
-/** The names every loopback origin also answers to. */
-const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
-
-/**
- * The origins the shop answers admin and API requests from: `origin` and,
- * when it is on loopback, its loopback aliases (same scheme and port).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { shopOrigins } from "./admin.ts";
- *
- * assert.deepEqual(shopOrigins("http://localhost:8000"), [
- *   "http://localhost:8000",
- *   "http://127.0.0.1:8000",
- *   "http://[::1]:8000",
- * ]);
- * assert.deepEqual(shopOrigins("https://shop.example"), ["https://shop.example"]);
- * ```
- */
-export function shopOrigins(origin: string): string[] {
-  const url = new URL(origin);
-  if (!LOOPBACK_HOSTS.includes(url.hostname)) return [url.origin];
-  const aliases = LOOPBACK_HOSTS.map((hostname) => {
-    const alias = new URL(url.origin);
-    alias.hostname = hostname;
-    return alias.origin;
-  });
-  return [url.origin, ...aliases.filter((alias) => alias !== url.origin)];
-}
 
 /**
  * Refuses with 403 a request whose `Host` is not one of the shop's origins'
  * hosts, or whose `Origin` (when sent) is not one of the shop's origins.
  */
 export function requireShopOrigin(ctx: FreshContext<State>): void {
-  const allowed = shopOrigins(ctx.state.origin);
+  const allowed = originAliases(ctx.state.origin);
   const host = ctx.url.host;
   if (!allowed.some((origin) => new URL(origin).host === host)) {
     throw new HttpError(403, `Host "${host}" is not the shop's address (${ctx.state.origin})`);

@@ -152,10 +152,17 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
 
   const notFound = special("_404")?.default;
   const serverError = special("_500")?.default;
+  // Requests answered by a route without a page (`/api`, `/admin`, event streams): their errors are JSON, as their
+  // answers are, not an HTML page.
+  const apiRequests = new WeakSet<Request>();
   const errorPage = (c: Context, error: unknown): Response => {
     const ctx = contextOf(c);
     const status = error instanceof HttpError ? error.status : 500;
     if (status >= 500) options.log.error("request failed", { path: c.req.path, error });
+    if (apiRequests.has(c.req.raw)) {
+      const message = error instanceof HttpError ? error.message : "internal error";
+      return Response.json({ error: message }, { status });
+    }
     const Page = status === 404 ? notFound : serverError;
     if (!Page) return new Response(status === 404 ? "Not found" : "Internal error", { status });
     try {
@@ -180,6 +187,7 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
     const handler = typeof module.handler === "function"
       ? module.handler
       : (module.handler as Record<string, Handler<unknown, State>> | undefined)?.[method];
+    if (!module.default) apiRequests.add(c.req.raw);
     let result: Response | PageResponse<unknown>;
     if (handler) {
       result = await handler(ctx);

@@ -8,7 +8,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { originAliases } from "@bookstore/lib/config";
+import { originAliases } from "@bookstore/lib/origins";
 
 // What a browser may send on a cross-origin call: Connect's headers and the idempotency key.
 const ALLOWED_HEADERS = ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "Idempotency-Key"];
