@@ -15,8 +15,13 @@ export const FINAL_STATUSES: ReadonlySet<OrderView["status"]> = new Set(["execut
 /** How the following goes: `done` and `missing` are final, nothing is asked after them. */
 export type FollowState = "live" | "polling" | "offline" | "done" | "missing";
 
+/** `EventSource.readyState` once the browser has given up on the stream and will not reconnect. */
+export const EVENT_SOURCE_CLOSED = 2;
+
 /** What of `EventSource` the following uses. */
 export interface EventSourceLike {
+  /** `EVENT_SOURCE_CLOSED` after the server refused the stream (an HTTP error such as 429 or 503). */
+  readonly readyState: number;
   /** Adds a listener of a named event (`order`, `missing`, `unavailable`, `open`, `error`). */
   addEventListener(type: string, listener: (event: Event) => void): void;
   /** Closes the connection; the browser does not reconnect. */
@@ -92,8 +97,9 @@ export function followOrder(orderId: string, options: FollowOrderOptions): () =>
   source.addEventListener("error", () => {
     if (stopped) return;
     failures += 1;
-    // The browser reconnects by itself; after repeated failures, poll instead.
-    if (failures >= STREAM_FAILURES_BEFORE_POLLING) {
+    // The browser reconnects by itself, except after a refusal (the shop's cap on streams): then poll at once. After
+    // repeated failures, poll instead as well.
+    if (source.readyState === EVENT_SOURCE_CLOSED || failures >= STREAM_FAILURES_BEFORE_POLLING) {
       source.close();
       startPolling();
     }

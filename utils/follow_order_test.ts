@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import type { OrderView } from "@bookstore/lib/contracts";
 import { waitFor } from "../tests/support/wait.ts";
-import { type EventSourceLike, followOrder, type FollowState, STREAM_FAILURES_BEFORE_POLLING } from "./follow_order.ts";
+import {
+  EVENT_SOURCE_CLOSED,
+  type EventSourceLike,
+  followOrder,
+  type FollowState,
+  STREAM_FAILURES_BEFORE_POLLING,
+} from "./follow_order.ts";
 
 /** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
 class FakeEventSource implements EventSourceLike {
   static opened: FakeEventSource[] = [];
   readonly listeners = new Map<string, ((event: Event) => void)[]>();
   closed = false;
+  readyState = 0;
 
   constructor(readonly url: string) {
     FakeEventSource.opened.push(this);
@@ -106,4 +113,14 @@ Deno.test("a stream that keeps failing is replaced by polling, which stops at a 
   await waitFor(() => states.includes("missing"), { timeoutMs: 5000, message: "the 404" });
   assert.deepEqual(states, ["polling", "missing"]);
   // Never stopped by the test: the 404 stopped the polling itself, or Deno's sanitizer fails the leaked interval.
+});
+
+Deno.test("a stream the shop refuses (429 or 503: the browser gives up) is replaced by polling at once", async () => {
+  const { source, states, orders, stop } = follow();
+  source.readyState = EVENT_SOURCE_CLOSED;
+  source.emit("error");
+  assert.ok(source.closed);
+  assert.deepEqual(states, ["polling"]);
+  await waitFor(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
+  stop();
 });
