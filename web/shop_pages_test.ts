@@ -68,15 +68,15 @@ Deno.test("the event routes count against the stream caps by client address", as
   const env = (hostname: string) => ({ remoteAddr: { transport: "tcp", hostname, port: 40000 } });
   const open: Response[] = [];
   try {
-    open.push(await app.request("/cluster/events", {}, env("10.0.0.1")));
+    open.push(await app.request("/cluster/events", {}, env("127.0.0.11")));
     assert.equal(open[0].status, 200);
     assert.equal(open[0].headers.get("content-type"), "text/event-stream; charset=utf-8");
-    const again = await app.request("/orders/o-1/events", {}, env("10.0.0.1"));
+    const again = await app.request("/orders/o-1/events", {}, env("127.0.0.11"));
     assert.equal(again.status, 429);
     assert.ok(Number(again.headers.get("retry-after")) >= 1);
-    open.push(await app.request("/cluster/events", {}, env("10.0.0.2")));
+    open.push(await app.request("/cluster/events", {}, env("127.0.0.12")));
     assert.equal(open[1].status, 200);
-    const full = await app.request("/orders/o-1/events", {}, env("10.0.0.3"));
+    const full = await app.request("/orders/o-1/events", {}, env("127.0.0.13"));
     assert.equal(full.status, 503);
     assert.ok(Number(full.headers.get("retry-after")) >= 1);
   } finally {

@@ -75,7 +75,7 @@ const OVERFLOW = "event stream ended: its client left more unread than the strea
  * const streams = new EventStreams({ perClient: 1 });
  * const ctx = {
  *   req: new Request("http://localhost/events"),
- *   info: { remoteAddr: { transport: "tcp" as const, hostname: "10.0.0.1", port: 1 }, completed: Promise.resolve() },
+ *   info: { remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.11", port: 1 }, completed: Promise.resolve() },
  * };
  * const response = streams.open(ctx, async (send) => send("hello", { n: 1 }));
  * assert.match(await response.text(), /event: hello\ndata: \{"n":1\}/);

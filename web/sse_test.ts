@@ -36,7 +36,7 @@ async function readUntil(response: Response, pattern: RegExp, ms = 5000): Promis
 
 Deno.test("a stream writes named events and ends when its producer returns", async () => {
   const streams = new EventStreams();
-  const response = streams.open(from("10.0.0.1"), (send) => {
+  const response = streams.open(from("127.0.0.11"), (send) => {
     send("order", { status: "queued" });
     send("order", { status: "executed" });
     return Promise.resolve();
@@ -55,7 +55,7 @@ Deno.test("a stream nobody reads is ended, its backlog dropped, once the unsent 
   const event = "x".repeat(1000);
   let sent = 0;
   let aborted = false;
-  const response = streams.open(from("10.0.0.1"), (send, signal) => {
+  const response = streams.open(from("127.0.0.11"), (send, signal) => {
     // Far more than the budget, all at once: nothing reads in between.
     for (let i = 0; i < 1000 && !signal.aborted; i++) {
       send("tick", event);
@@ -75,7 +75,7 @@ Deno.test("a reader that keeps up is never cut off, however much the stream send
   const budget = 16 * 1024;
   const streams = new EventStreams({ maxBacklogBytes: budget });
   const event = "x".repeat(1000);
-  const response = streams.open(from("10.0.0.1"), async (send, signal) => {
+  const response = streams.open(from("127.0.0.11"), async (send, signal) => {
     for (let i = 0; i < 200 && !signal.aborted; i++) {
       send("tick", event);
       // A pause now and then lets the reader take what was sent.
@@ -90,25 +90,25 @@ Deno.test("past the caps a client gets 429, everyone 503, with Retry-After; a cl
   const streams = new EventStreams({ perClient: 2, total: 3, retryAfterSeconds: 7 });
   const open: Response[] = [];
   try {
-    for (let i = 0; i < 2; i++) open.push(streams.open(from("10.0.0.1"), idle));
+    for (let i = 0; i < 2; i++) open.push(streams.open(from("127.0.0.11"), idle));
     assert.ok(open.every((r) => r.status === 200));
-    const tooMany = streams.open(from("10.0.0.1"), idle);
+    const tooMany = streams.open(from("127.0.0.11"), idle);
     assert.equal(tooMany.status, 429);
     assert.equal(tooMany.headers.get("retry-after"), "7");
     assert.match(await tooMany.text(), /at most 2 live updates at once from one address/);
-    assert.equal(streams.count("10.0.0.1"), 2);
+    assert.equal(streams.count("127.0.0.11"), 2);
 
-    open.push(streams.open(from("10.0.0.2"), idle));
+    open.push(streams.open(from("127.0.0.12"), idle));
     assert.equal(open[2].status, 200, "another address has its own allowance");
-    const full = streams.open(from("10.0.0.3"), idle);
+    const full = streams.open(from("127.0.0.13"), idle);
     assert.equal(full.status, 503);
     assert.equal(full.headers.get("retry-after"), "7");
     await full.body?.cancel();
     assert.equal(streams.count(), 3);
 
     await open.shift()!.body!.cancel();
-    await waitFor(() => streams.count("10.0.0.1") === 1, { timeoutMs: 2000, message: "the slot to be freed" });
-    open.push(streams.open(from("10.0.0.1"), idle));
+    await waitFor(() => streams.count("127.0.0.11") === 1, { timeoutMs: 2000, message: "the slot to be freed" });
+    open.push(streams.open(from("127.0.0.11"), idle));
     assert.equal(open.at(-1)!.status, 200, "the client may open another");
   } finally {
     await Promise.all(open.map((r) => r.body?.cancel()));
@@ -118,7 +118,7 @@ Deno.test("past the caps a client gets 429, everyone 503, with Retry-After; a cl
 
 Deno.test("a stream with nothing to say writes a heartbeat comment on an interval", async () => {
   const streams = new EventStreams({ heartbeatMs: 20 });
-  const response = streams.open(from("10.0.0.1"), idle);
+  const response = streams.open(from("127.0.0.11"), idle);
   const text = await readUntil(response, /: heartbeat\n\n: heartbeat\n\n/);
   assert.ok(text.startsWith("retry: 1000\n\n"), text);
   await waitFor(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream to end with its reader" });
@@ -128,7 +128,7 @@ Deno.test("the browser going away stops the producer and frees the slot", async 
   const streams = new EventStreams();
   const browser = new AbortController();
   let stopped = false;
-  const response = streams.open(from("10.0.0.1", browser.signal), async (send, signal) => {
+  const response = streams.open(from("127.0.0.11", browser.signal), async (send, signal) => {
     send("hello", {});
     await idle(send, signal);
     stopped = true;

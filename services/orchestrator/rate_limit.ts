@@ -39,12 +39,12 @@ interface Bucket {
  *
  * let now = 0;
  * const limiter = new RateLimiter({ limit: 2, now: () => now });
- * assert.equal(limiter.take("10.0.0.1"), 0);
- * assert.equal(limiter.take("10.0.0.1"), 0);
- * assert.equal(limiter.take("10.0.0.1"), 500, "the third within a second waits half a second");
- * assert.equal(limiter.take("10.0.0.2"), 0, "another client has its own bucket");
+ * assert.equal(limiter.take("127.0.0.11"), 0);
+ * assert.equal(limiter.take("127.0.0.11"), 0);
+ * assert.equal(limiter.take("127.0.0.11"), 500, "the third within a second waits half a second");
+ * assert.equal(limiter.take("127.0.0.12"), 0, "another client has its own bucket");
  * now = 500;
- * assert.equal(limiter.take("10.0.0.1"), 0);
+ * assert.equal(limiter.take("127.0.0.11"), 0);
  * ```
  */
 export class RateLimiter {
