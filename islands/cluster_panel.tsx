@@ -11,6 +11,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { VALIDATORS } from "@bookstore/lib/contracts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
+import { liveEvents } from "../utils/live_events.ts";
 import type { ReplicaView } from "../utils/shop_api.ts";
 
 /** Props of {@linkcode ClusterPanel}. */
@@ -41,15 +42,17 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
   const connection = useSignal<"live" | "reconnecting">("live");
   const notice = useSignal("");
 
-  useEffect(() => {
-    const source = new EventSource("/cluster/events");
-    source.addEventListener("cluster", (event) => {
-      snapshot.value = JSON.parse((event as MessageEvent).data);
-      connection.value = "live";
-    });
-    source.addEventListener("error", () => connection.value = "reconnecting");
-    return () => source.close();
-  }, []);
+  useEffect(() =>
+    liveEvents("/cluster/events", {
+      EventSource,
+      on: {
+        cluster: (event) => {
+          snapshot.value = JSON.parse((event as MessageEvent).data);
+          connection.value = "live";
+        },
+        error: () => connection.value = "reconnecting",
+      },
+    }), []);
 
   const act = async (path: string, body: unknown, done: string) => {
     notice.value = "Sending…";

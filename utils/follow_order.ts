@@ -8,25 +8,13 @@
  * @module
  */
 import type { OrderView } from "@bookstore/lib/contracts";
+import { EVENT_SOURCE_CLOSED, type EventSourceLike } from "./live_events.ts";
 
 /** Statuses after which an order no longer changes. */
 export const FINAL_STATUSES: ReadonlySet<OrderView["status"]> = new Set(["executed", "failed", "rejected"]);
 
 /** How the following goes: `done` and `missing` are final, nothing is asked after them. */
 export type FollowState = "live" | "polling" | "offline" | "done" | "missing";
-
-/** `EventSource.readyState` once the browser has given up on the stream and will not reconnect. */
-export const EVENT_SOURCE_CLOSED = 2;
-
-/** What of `EventSource` the following uses. */
-export interface EventSourceLike {
-  /** `EVENT_SOURCE_CLOSED` after the server refused the stream (an HTTP error such as 429 or 503). */
-  readonly readyState: number;
-  /** Adds a listener of a named event (`order`, `missing`, `unavailable`, `open`, `error`). */
-  addEventListener(type: string, listener: (event: Event) => void): void;
-  /** Closes the connection; the browser does not reconnect. */
-  close(): void;
-}
 
 /** Options for {@linkcode followOrder}. */
 export interface FollowOrderOptions {

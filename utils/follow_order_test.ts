@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import type { OrderView } from "@bookstore/lib/contracts";
 import { waitFor } from "../tests/support/wait.ts";
-import {
-  EVENT_SOURCE_CLOSED,
-  type EventSourceLike,
-  followOrder,
-  type FollowState,
-  STREAM_FAILURES_BEFORE_POLLING,
-} from "./follow_order.ts";
+import { followOrder, type FollowState, STREAM_FAILURES_BEFORE_POLLING } from "./follow_order.ts";
+import { EVENT_SOURCE_CLOSED, type EventSourceLike } from "./live_events.ts";
 
 /** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
 class FakeEventSource implements EventSourceLike {

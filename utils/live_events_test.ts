@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { waitFor } from "../tests/support/wait.ts";
+import { EVENT_SOURCE_CLOSED, type EventSourceLike, liveEvents } from "./live_events.ts";
+
+/** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
+class FakeEventSource implements EventSourceLike {
+  static opened: FakeEventSource[] = [];
+  readonly listeners = new Map<string, ((event: Event) => void)[]>();
+  readyState = 0;
+  closed = false;
+
+  constructor(readonly url: string) {
+    FakeEventSource.opened.push(this);
+  }
+
+  addEventListener(type: string, listener: (event: Event) => void) {
+    this.listeners.set(type, [...this.listeners.get(type) ?? [], listener]);
+  }
+
+  close() {
+    this.closed = true;
+    this.readyState = EVENT_SOURCE_CLOSED;
+  }
+
+  emit(type: string) {
+    for (const listener of this.listeners.get(type) ?? []) listener(new Event(type));
+  }
+}
+
+function open() {
+  FakeEventSource.opened = [];
+  const seen: string[] = [];
+  const close = liveEvents("/cluster/events", {
+    EventSource: FakeEventSource,
+    on: { cluster: () => seen.push("cluster"), error: () => seen.push("error") },
+    reopenMs: 5,
+  });
+  return { close, seen };
+}
+
+Deno.test("a refused stream (the browser gave up) is opened again; a dropped one is left to the browser", async () => {
+  const { close, seen } = open();
+  const [first] = FakeEventSource.opened;
+  assert.equal(first.url, "/cluster/events");
+  first.emit("cluster");
+  first.emit("error"); // dropped: the browser reconnects by itself
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(FakeEventSource.opened.length, 1, "no second stream while the browser reconnects");
+
+  first.readyState = EVENT_SOURCE_CLOSED;
+  first.emit("error"); // refused: 429 or 503
+  await waitFor(() => FakeEventSource.opened.length === 2, { timeoutMs: 5000, message: "the stream opened again" });
+  const [, second] = FakeEventSource.opened;
+  second.emit("cluster");
+  assert.deepEqual(seen, ["cluster", "error", "error", "cluster"], "the listeners follow the new stream");
+  close();
+  assert.ok(second.closed);
+});
+
+Deno.test("closing while a refused stream waits to be opened again opens nothing more", async () => {
+  const { close } = open();
+  const [first] = FakeEventSource.opened;
+  first.readyState = EVENT_SOURCE_CLOSED;
+  first.emit("error");
+  close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(FakeEventSource.opened.length, 1);
+});
