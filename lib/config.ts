@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { MAX_LEASES_PER_CALL } from "./contracts/order_queue.ts";
+import { MAX_TIMEOUT_MS } from "./rpc/server.ts";
 
 /** Ports of every process: each service, the web app, and the executor replicas. */
 export interface Ports {
@@ -473,6 +474,8 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
     "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
     valid.EXECUTOR_POLL_INTERVAL_MS >= valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS &&
     "EXECUTOR_POLL_INTERVAL_MS must be below EXECUTOR_HEARTBEAT_TIMEOUT_MS (a waiting dequeue must not outlast the queue's leader lease)",
+    valid.CHECKOUT_TIMEOUT_MS > MAX_TIMEOUT_MS &&
+    `CHECKOUT_TIMEOUT_MS must be at most ${MAX_TIMEOUT_MS} (every server caps a call's deadline at that)`,
     valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
     valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&

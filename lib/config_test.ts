@@ -100,3 +100,11 @@ Deno.test("CORS_ORIGINS refuses what is not an origin, naming the variable and t
   }
   assert.throws(() => loadConfig({ CORS_ORIGINS: " , " }), /CORS_ORIGINS: names no origin/);
 });
+
+Deno.test("a checkout deadline past what every server caps a call at is refused at start-up", () => {
+  assert.throws(
+    () => loadConfig({ CHECKOUT_TIMEOUT_MS: "60001", ORDER_CACHE_TTL_MS: "120000" }),
+    /CHECKOUT_TIMEOUT_MS must be at most 60000/,
+  );
+  assert.equal(loadConfig({ CHECKOUT_TIMEOUT_MS: "60000", ORDER_CACHE_TTL_MS: "120000" }).checkoutTimeoutMs, 60_000);
+});
