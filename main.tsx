@@ -44,9 +44,16 @@ if (import.meta.main) {
     origin: config.web.origin,
     streams: new EventStreams(),
   };
+  // Said at info: the first bundle on a machine fetches Deno's bundler, and start-up waits for it.
+  const bundling = performance.now();
+  const bundle = await bundleClient();
+  log.info("islands bundled", {
+    kib: Math.round(bundle.code.length / 1024),
+    ms: Math.round(performance.now() - bundling),
+  });
   const app = createWebApp(manifest, {
     state,
-    bundle: await bundleClient(),
+    bundle,
     log,
     connectOrigins: [new URL(config.web.orchestratorPublicUrl).origin],
   });
