@@ -9,8 +9,7 @@
  * taken for, and stops following an order the shop no longer has.
  */
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { launchBrowser } from "./support/browser.ts";
+import { launchBrowser, openPage, screenshot } from "./support/browser.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cardNumber, futureExpiry } from "./support/orders.ts";
 
@@ -91,12 +90,6 @@ document.getElementById("checkout").addEventListener("submit", async (event) => 
 </html>`;
 }
 
-async function open(browser: Browser, problems: string[]): Promise<Page> {
-  const page = await browser.newPage();
-  page.on("pageerror", (error) => problems.push(`${page.url()}: ${error.message}`));
-  return page;
-}
-
 Deno.test("the course's own checkout page on another origin places the seeds' order, books named as typed", async (t) => {
   // The page's own server, on a loopback port of its own: its origin is the one CORS_ORIGINS admits.
   let orchestrator = "";
@@ -118,7 +111,7 @@ Deno.test("the course's own checkout page on another origin places the seeds' or
   let orderId = "";
   try {
     await t.step("the page posts the seeds' JSON and shows Order Approved with suggestions", async () => {
-      const page = await open(browser, problems);
+      const page = await openPage(browser, { problems });
       await page.goto(`${pageOrigin}/`);
       const fields: Record<string, string> = {
         name: "Ada Lovelace",
@@ -175,23 +168,25 @@ Deno.test("the course's own checkout page on another origin places the seeds' or
       }
       orderId = await page.locator("#order-id").innerText();
       assert.match(orderId, /^[0-9a-f-]{36}$/);
+      await screenshot(page, "seeds-page-approved");
       await page.close();
     });
 
     await t.step("the shop's order page shows which book each name was taken for", async () => {
       assert.ok(orderId, "an order was placed");
-      const page = await open(browser, problems);
+      const page = await openPage(browser, { problems });
       await page.goto(`${shop}/orders/${orderId}`);
       assert.deepEqual(await page.locator(".order-books li").allInnerTexts(), [
         "1 × Harry Potter and the Philosopher's Stone (ordered as “Harry Potter”)",
         "2 × The Fellowship of the Ring (ordered as “Lord of the Ring”)",
       ]);
+      await screenshot(page, "order-named-books");
       await page.close();
     });
 
     await t.step("the order page stops following an order the shop no longer has, and says so", async () => {
       assert.ok(orderId, "an order was placed");
-      const page = await open(browser, problems);
+      const page = await openPage(browser, { problems });
       // The order is queued (no executor takes it); its stream then says the shop no longer has it.
       let streams = 0;
       await page.route(`**/orders/${orderId}/events`, (route) => {
@@ -205,6 +200,7 @@ Deno.test("the course's own checkout page on another origin places the seeds' or
       await page.goto(`${shop}/orders/${orderId}`);
       assert.equal(await page.locator("[data-status]").getAttribute("data-status"), "queued");
       await page.locator(".live-note", { hasText: "Order not found" }).waitFor({ timeout: 15_000 });
+      await screenshot(page, "order-not-found");
       assert.equal(streams, 1, "the stream was not opened again");
       await page.close();
     });

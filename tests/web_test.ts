@@ -10,26 +10,16 @@ import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { Browser, Page } from "playwright-core";
 import { happenedBefore, isConcurrent, type VectorClock } from "@bookstore/lib/vector_clock";
-import { launchBrowser } from "./support/browser.ts";
+import { addToCart, fillCheckout, hydrated, launchBrowser, openPage, screenshot } from "./support/browser.ts";
 import { startCluster } from "./support/cluster.ts";
-import { ROOT } from "./support/buf.ts";
-import { cardNumber, futureExpiry } from "./support/orders.ts";
+import { cardNumber } from "./support/orders.ts";
 import { waitFor } from "./support/wait.ts";
-
-const SCREENSHOTS = new URL("tests/screenshots/", ROOT);
-await Deno.mkdir(SCREENSHOTS, { recursive: true });
 
 /** Console errors and uncaught exceptions of every page opened by `open`. */
 const problems: string[] = [];
 
-async function open(browser: Browser, options: { width?: number; height?: number } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } });
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`${page.url()}: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`${page.url()}: ${error.message}`));
-  return page;
-}
+const open = (browser: Browser, options: { width?: number; height?: number } = {}) =>
+  openPage(browser, { problems, ...options });
 
 /** Runs axe-core in the page; fails on serious or critical violations. */
 async function assertAccessible(page: Page, name: string) {
@@ -42,41 +32,6 @@ async function assertAccessible(page: Page, name: string) {
   });
   const serious = violations.filter((v: { impact: string }) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(serious, [], `${name}: accessibility violations`);
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
-}
-
-/** Fills the checkout form with a valid customer; `overrides` by field name. */
-async function fillCheckout(page: Page, overrides: Record<string, string> = {}) {
-  const values: Record<string, string> = {
-    "user.name": "Ada Lovelace",
-    "user.contact": `ada.${crypto.randomUUID().slice(0, 8)}@example.com`,
-    "creditCard.number": cardNumber(),
-    "creditCard.expirationDate": futureExpiry(),
-    "creditCard.cvv": "123",
-    "billingAddress.street": "Narva mnt 18",
-    "billingAddress.city": "Tartu",
-    "billingAddress.state": "Tartumaa",
-    "billingAddress.zip": "51009",
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(values)) await page.fill(`[name="${name}"]`, value);
-  await page.selectOption('[name="billingAddress.country"]', overrides["billingAddress.country"] ?? "EE");
-  await page.check('[name="termsAccepted"]');
-}
-
-/** Waits until the page's islands are hydrated (`web/client.ts` marks the document). */
-async function hydrated(page: Page) {
-  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
-}
-
-async function addToCart(page: Page, base: string, bookId: string) {
-  await page.goto(`${base}/books/${bookId}`);
-  await hydrated(page);
-  await page.click("button.add");
-  await page.locator("button.add", { hasText: "Added" }).waitFor();
 }
 
 function checkClocks(clocks: Map<string, VectorClock>) {
@@ -107,7 +62,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       assert.equal(response?.headers()["x-content-type-options"], "nosniff");
       assert.equal(await page.locator(".book").count(), 24, "one page of books");
       await assertAccessible(page, "catalog");
-      await shot(page, "catalog");
+      await screenshot(page, "catalog");
 
       await hydrated(page);
       await page.evaluate(() => Object.assign(globalThis, { stayedOnPage: true }));
@@ -119,9 +74,9 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       await page.locator('[data-book-id="dune"] button.add').click();
       await page.locator(".cart-link .badge", { hasText: "1" }).waitFor();
 
-      await addToCart(page, base, "foundation");
+      await addToCart(page, { base, bookId: "foundation" });
       await assertAccessible(page, "book");
-      await shot(page, "book");
+      await screenshot(page, "book");
       assert.ok(await page.locator(".similar li").count() > 0, "similar books are shown");
 
       await page.reload();
@@ -131,7 +86,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       await page.locator(".cart tbody tr").nth(1).waitFor();
       assert.equal(await page.locator(".cart tbody tr").count(), 2);
       await assertAccessible(page, "cart");
-      await shot(page, "cart");
+      await screenshot(page, "cart");
 
       await page.click("text=Proceed to checkout");
       await page.waitForURL(/\/checkout$/);
@@ -140,7 +95,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       await fillCheckout(page, { "creditCard.number": card });
       await page.locator(".card-brand", { hasText: "VISA" }).waitFor();
       await assertAccessible(page, "checkout");
-      await shot(page, "checkout");
+      await screenshot(page, "checkout");
       await page.click("button[type=submit]");
       await page.locator(".result.approved").waitFor({ timeout: 15_000 });
       assert.ok(await page.locator(".suggested li").count() > 0, "suggestions are shown");
@@ -149,7 +104,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
         JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })
       );
       assert.ok(!stored.includes(card.slice(-8)), "the card is not stored in the browser");
-      await shot(page, "approved");
+      await screenshot(page, "approved");
 
       let navigations = 0;
       await page.click("text=Follow your order");
@@ -166,14 +121,14 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       assert.equal(await page.locator("svg g.event").count(), 6, "six events in the diagram");
       assert.ok(await page.locator("svg g.message.advance").count() >= 5, "the messages that carried clocks");
       await assertAccessible(page, "order");
-      await shot(page, "order");
+      await screenshot(page, "order");
     });
 
     await t.step(
       "an expired card is caught before submitting; a fraud rejection shows the server's reasons",
       async () => {
         const page = await open(browser);
-        await addToCart(page, base, "dune");
+        await addToCart(page, { base, bookId: "dune" });
         await page.goto(`${base}/cart`);
         await page.fill('input[aria-label="Quantity of Dune"]', "40");
         await page.press('input[aria-label="Quantity of Dune"]', "Tab");
@@ -187,7 +142,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
         await page.locator(".form-summary", { hasText: "Please correct 1 field" }).waitFor();
         assert.equal(await page.evaluate(() => document.activeElement?.id), "field-creditCard-expirationDate");
         assert.equal(placed, 0, "nothing was sent");
-        await shot(page, "checkout-error");
+        await screenshot(page, "checkout-error");
 
         await fillCheckout(page, {
           "user.name": "xxx",
@@ -202,11 +157,11 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
         assert.equal(await page.inputValue('[name="creditCard.number"]'), "", "the card number is cleared");
         assert.equal(await page.inputValue('[name="creditCard.cvv"]'), "", "the CVV is cleared");
         await assertAccessible(page, "rejected");
-        await shot(page, "rejected");
+        await screenshot(page, "rejected");
         await page.click("text=See where it stopped");
         await page.locator("svg g.event.failed").waitFor();
         await page.locator("svg text.stopped").waitFor();
-        await shot(page, "order-rejected");
+        await screenshot(page, "order-rejected");
       },
     );
 
@@ -214,7 +169,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       const queue = cluster.queue();
       const before = await queue.GetQueueStatus({});
       const page = await open(browser);
-      await addToCart(page, base, "neuromancer");
+      await addToCart(page, { base, bookId: "neuromancer" });
       await page.goto(`${base}/checkout`);
       await page.locator('[name="user.name"]').waitFor();
       const keys: string[] = [];
@@ -235,16 +190,16 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
 
     await t.step("on a phone the checkout works and nothing overflows", async () => {
       const page = await open(browser, { width: 375, height: 800 });
-      await addToCart(page, base, "the-hobbit");
+      await addToCart(page, { base, bookId: "the-hobbit" });
       await page.goto(`${base}/checkout`);
       await page.locator('[name="user.name"]').waitFor();
       await fillCheckout(page);
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), "no horizontal scrolling");
-      await shot(page, "phone-checkout");
+      await screenshot(page, "phone-checkout");
       await page.click("button[type=submit]");
       await page.locator(".result.approved").waitFor({ timeout: 15_000 });
       await assertAccessible(page, "phone approved");
-      await shot(page, "phone-approved");
+      await screenshot(page, "phone-approved");
     });
 
     await t.step("unknown pages and orders say so", async () => {
@@ -276,7 +231,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       const leader = Number(await page.locator('tr[data-role="leader"]').getAttribute("data-replica"));
       const epoch = Number(await page.locator("[data-epoch]").getAttribute("data-epoch"));
       assert.equal(leader, 4, "the highest replica leads");
-      await shot(page, "cluster");
+      await screenshot(page, "cluster");
       await page.click(`tr[data-replica="${leader}"] button:has-text("Crash")`);
       const started = performance.now();
       await waitFor(async () => {
@@ -287,7 +242,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       const took = performance.now() - started;
       assert.equal(await page.locator(`tr[data-replica="${leader}"]`).getAttribute("data-role"), "down");
       assert.ok(await page.locator(".elections li").count() >= 2, "the election is in the timeline");
-      await shot(page, "cluster-failover");
+      await screenshot(page, "cluster-failover");
       console.log(`new leader shown ${Math.round(took)} ms after the crash button`);
     });
 
