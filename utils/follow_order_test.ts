@@ -2,34 +2,8 @@ import assert from "node:assert/strict";
 import type { OrderView } from "@bookstore/lib/contracts";
 import { waitFor } from "../tests/support/wait.ts";
 import { followOrder, type FollowState, STREAM_FAILURES_BEFORE_POLLING } from "./follow_order.ts";
-import { EVENT_SOURCE_CLOSED, type EventSourceLike } from "./live_events.ts";
-
-/** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
-class FakeEventSource implements EventSourceLike {
-  static opened: FakeEventSource[] = [];
-  readonly listeners = new Map<string, ((event: Event) => void)[]>();
-  closed = false;
-  readyState = 0;
-
-  constructor(readonly url: string) {
-    FakeEventSource.opened.push(this);
-  }
-
-  addEventListener(type: string, listener: (event: Event) => void) {
-    this.listeners.set(type, [...this.listeners.get(type) ?? [], listener]);
-  }
-
-  close() {
-    this.closed = true;
-  }
-
-  /** Dispatches like a browser: nothing reaches the page once it is closed. */
-  emit(type: string, data?: unknown) {
-    if (this.closed) return;
-    const event = data === undefined ? new Event(type) : new MessageEvent(type, { data: JSON.stringify(data) });
-    for (const listener of this.listeners.get(type) ?? []) listener(event);
-  }
-}
+import { FakeEventSource } from "./fake_event_source.ts";
+import { EVENT_SOURCE_CLOSED } from "./live_events.ts";
 
 const view = (status: OrderView["status"]): OrderView => ({
   orderId: "o/1",

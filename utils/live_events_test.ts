@@ -1,31 +1,7 @@
 import assert from "node:assert/strict";
 import { waitFor } from "../tests/support/wait.ts";
-import { EVENT_SOURCE_CLOSED, type EventSourceLike, liveEvents } from "./live_events.ts";
-
-/** An `EventSource` the test drives: it records what was opened and closed, and dispatches what the test says. */
-class FakeEventSource implements EventSourceLike {
-  static opened: FakeEventSource[] = [];
-  readonly listeners = new Map<string, ((event: Event) => void)[]>();
-  readyState = 0;
-  closed = false;
-
-  constructor(readonly url: string) {
-    FakeEventSource.opened.push(this);
-  }
-
-  addEventListener(type: string, listener: (event: Event) => void) {
-    this.listeners.set(type, [...this.listeners.get(type) ?? [], listener]);
-  }
-
-  close() {
-    this.closed = true;
-    this.readyState = EVENT_SOURCE_CLOSED;
-  }
-
-  emit(type: string) {
-    for (const listener of this.listeners.get(type) ?? []) listener(new Event(type));
-  }
-}
+import { FakeEventSource } from "./fake_event_source.ts";
+import { EVENT_SOURCE_CLOSED, liveEvents } from "./live_events.ts";
 
 function open() {
   FakeEventSource.opened = [];
