@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { configuredPorts, loadConfig } from "@bookstore/lib/config";
+import { loadConfig } from "@bookstore/lib/config";
 import { Supervisor } from "@bookstore/dev/supervisor";
-import { buildTopology } from "@bookstore/dev/topology";
+import { buildTopology, configuredPorts } from "@bookstore/dev/topology";
 
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;

@@ -2,8 +2,8 @@
  * The processes that make up the bookstore on one machine: who runs which
  * entry point on which port with which environment. `deno task dev` and the
  * integration tests start the same topology, so tests exercise what people run.
- * Ports, URLs and variable names come from `@bookstore/lib/config`, the one
- * place they are written.
+ * Ports and defaults come from `@bookstore/lib/config`, the one place they
+ * are read; the variables set here are checked against its schema's names.
  *
  * @example
  * ```ts
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DEFAULT_PORTS, executorEnv, fingerprintEnv, type Ports, topologyEnv } from "@bookstore/lib/config";
+import { type Config, DEFAULT_PORTS, type Env, localUrl, type Ports } from "@bookstore/lib/config";
 
 /** One process of the system. */
 export interface ProcessSpec {
@@ -40,6 +40,63 @@ export { DEFAULT_PORTS, type Ports } from "@bookstore/lib/config";
  * (bench/RESULTS.md).
  */
 export const V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=4"];
+
+/** Options for {@linkcode topologyEnv}. */
+export interface TopologyEnvOptions {
+  /** Every process's port. */
+  ports: Ports;
+  /** Data directory shared by every process. */
+  dataDir: string;
+  /** The service credential. */
+  serviceToken: string;
+}
+
+/**
+ * The environment that tells every process of a one-machine topology where
+ * it and its peers listen, the data directory and the credential: the
+ * variable names are written here only.
+ */
+export function topologyEnv(options: TopologyEnvOptions): Record<string, string> {
+  const { ports } = options;
+  const env: Partial<Record<keyof Env, string>> = {
+    BOOKSTORE_DATA_DIR: options.dataDir,
+    BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
+    WEB_PORT: String(ports.web),
+    WEB_ORIGIN: `http://localhost:${ports.web}`,
+    ORCHESTRATOR_PORT: String(ports.orchestrator),
+    ORCHESTRATOR_URL: localUrl(ports.orchestrator),
+    ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
+    TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
+    TRANSACTION_VERIFICATION_URL: localUrl(ports.transactionVerification),
+    FRAUD_DETECTION_PORT: String(ports.fraudDetection),
+    FRAUD_DETECTION_URL: localUrl(ports.fraudDetection),
+    SUGGESTIONS_PORT: String(ports.suggestions),
+    SUGGESTIONS_URL: localUrl(ports.suggestions),
+    ORDER_QUEUE_PORT: String(ports.orderQueue),
+    ORDER_QUEUE_URL: localUrl(ports.orderQueue),
+    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
+  };
+  return env as Record<string, string>;
+}
+
+/** The environment of one executor replica on top of {@linkcode topologyEnv}. */
+export function executorEnv(id: number): Record<string, string> {
+  return { EXECUTOR_ID: String(id) } satisfies Partial<Record<keyof Env, string>>;
+}
+
+/** The environment that gives a process the fingerprint key. */
+export function fingerprintEnv(key: string): Record<string, string> {
+  return { BOOKSTORE_FINGERPRINT_KEY: key } satisfies Partial<Record<keyof Env, string>>;
+}
+
+/** The ports a configuration names, executors included (what `deno task dev` starts). */
+export function configuredPorts(config: Config): Ports {
+  return {
+    web: config.web.port,
+    ...config.ports,
+    executors: [...config.executor.peers.values()].map((url) => Number(new URL(url).port)),
+  };
+}
 
 /** Options for {@linkcode buildTopology}. */
 export interface TopologyOptions {

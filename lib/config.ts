@@ -43,70 +43,20 @@ export function localUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
 
-/** A coerced number with a default (ports, durations, counts). */
-type Num = z.ZodDefault<z.ZodCoercedNumber<unknown>>;
-/** A boolean flag read from "true"/"false"/"1"/"0"/"". */
-type Flag = z.ZodPipe<
-  z.ZodDefault<z.ZodEnum<{ true: "true"; false: "false"; 1: "1"; 0: "0"; "": "" }>>,
-  z.ZodTransform<boolean, "true" | "false" | "1" | "0" | "">
->;
-/** A URL with a default. */
-type Url = z.ZodDefault<z.ZodURL>;
-
-const port = (fallback: number): Num => z.coerce.number().int().min(0).max(65535).default(fallback);
-const millis = (fallback: number): Num => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
-const flag = (fallback: boolean): Flag =>
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+const flag = (fallback: boolean) =>
   z.enum(["true", "false", "1", "0", ""]).default(fallback ? "true" : "false").transform((v) =>
     v === "true" || v === "1"
   );
-const url = (fallback: string): Url => z.url().default(fallback);
+const url = (fallback: string) => z.url().default(fallback);
 
 /**
  * Every environment variable the bookstore reads, with its default and a
  * description. The README's configuration table documents the same list and a
  * test keeps them in step.
  */
-export const envSchema: z.ZodObject<{
-  BOOKSTORE_ENV: z.ZodDefault<z.ZodEnum<{ development: "development"; test: "test"; production: "production" }>>;
-  BOOKSTORE_HOST: z.ZodDefault<z.ZodString>;
-  BOOKSTORE_DATA_DIR: z.ZodDefault<z.ZodString>;
-  BOOKSTORE_SERVICE_TOKEN: z.ZodOptional<z.ZodString>;
-  BOOKSTORE_FINGERPRINT_KEY: z.ZodOptional<z.ZodString>;
-  BOOKSTORE_LOG_LEVEL: z.ZodDefault<z.ZodEnum<{ debug: "debug"; info: "info"; warn: "warn"; error: "error" }>>;
-  BOOKSTORE_FAULTS: Flag;
-  BOOKSTORE_MAX_BODY_BYTES: Num;
-  WEB_PORT: Num;
-  WEB_ORIGIN: Url;
-  CORS_ORIGINS: z.ZodOptional<z.ZodString>;
-  ORCHESTRATOR_PORT: Num;
-  ORCHESTRATOR_URL: Url;
-  ORCHESTRATOR_PUBLIC_URL: Url;
-  TRANSACTION_VERIFICATION_PORT: Num;
-  TRANSACTION_VERIFICATION_URL: Url;
-  FRAUD_DETECTION_PORT: Num;
-  FRAUD_DETECTION_URL: Url;
-  SUGGESTIONS_PORT: Num;
-  SUGGESTIONS_URL: Url;
-  ORDER_QUEUE_PORT: Num;
-  ORDER_QUEUE_URL: Url;
-  RPC_TIMEOUT_MS: Num;
-  CHECKOUT_TIMEOUT_MS: Num;
-  CHECKOUT_RATE_LIMIT: Num;
-  ORDER_CACHE_TTL_MS: Num;
-  QUEUE_LEASE_MS: Num;
-  QUEUE_MAX_ATTEMPTS: Num;
-  QUEUE_AGING_MS: Num;
-  EXECUTOR_ID: Num;
-  EXECUTOR_REPLICAS: Num;
-  EXECUTOR_BASE_PORT: Num;
-  EXECUTOR_PEERS: z.ZodOptional<z.ZodString>;
-  EXECUTOR_HEARTBEAT_INTERVAL_MS: Num;
-  EXECUTOR_HEARTBEAT_TIMEOUT_MS: Num;
-  EXECUTOR_ELECTION_TIMEOUT_MS: Num;
-  EXECUTOR_POLL_INTERVAL_MS: Num;
-  EXECUTOR_BATCH_SIZE: Num;
-  EXECUTOR_WORK_MS: Num;
-}> = z.object({
+export const envSchema = z.object({
   BOOKSTORE_ENV: z.enum(["development", "test", "production"]).default("development")
     .describe(
       "Deployment flavour; faults and admin endpoints are refused in production, and in test every process also validates the messages it sends.",
@@ -192,157 +142,6 @@ export const envSchema: z.ZodObject<{
 /** The raw, validated environment. */
 export type Env = z.infer<typeof envSchema>;
 
-/** Where each service listens (ports) or is reached (URLs). */
-export interface ServiceEndpoints<T> {
-  /** The orchestrator. @default 8081 / "http://127.0.0.1:8081" */
-  orchestrator: T;
-  /** Transaction verification. @default 50052 / "http://127.0.0.1:50052" */
-  transactionVerification: T;
-  /** Fraud detection. @default 50051 / "http://127.0.0.1:50051" */
-  fraudDetection: T;
-  /** Suggestions. @default 50053 / "http://127.0.0.1:50053" */
-  suggestions: T;
-  /** The order queue. @default 50055 / "http://127.0.0.1:50055" */
-  orderQueue: T;
-}
-
-/** An executor replica's settings. */
-export interface ExecutorConfig {
-  /** This replica's unique id (`EXECUTOR_ID`; higher wins elections). @default 1 */
-  id: number;
-  /** Every replica's URL by id (`EXECUTOR_PEERS`, or `EXECUTOR_REPLICAS` from `EXECUTOR_BASE_PORT`). @default 1-4 on 50061-50064 */
-  peers: Map<number, string>;
-  /** The port this replica listens on, from its own entry in `peers`. @default 50061 */
-  port: number;
-  /** How often the leader sends heartbeats (`EXECUTOR_HEARTBEAT_INTERVAL_MS`). @default 50 */
-  heartbeatIntervalMs: number;
-  /** Silence after which a follower calls an election (`EXECUTOR_HEARTBEAT_TIMEOUT_MS`). @default 200 */
-  heartbeatTimeoutMs: number;
-  /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 100 */
-  electionTimeoutMs: number;
-  /** How long an idle leader's dequeue waits at the queue for an order (`EXECUTOR_POLL_INTERVAL_MS`). @default 100 */
-  pollIntervalMs: number;
-  /** Most orders leased, executed and acked at a time (`EXECUTOR_BATCH_SIZE`). @default 16 */
-  batchSize: number;
-  /** Simulated work per order (`EXECUTOR_WORK_MS`). @default 0 */
-  workMs: number;
-}
-
-/** The validated configuration every process reads; each field's variable is in {@linkcode envSchema}. */
-export interface Config {
-  /** Deployment flavour (`BOOKSTORE_ENV`). @default "development" */
-  env: "development" | "test" | "production";
-  /** Interface every service binds to (`BOOKSTORE_HOST`). @default "127.0.0.1" */
-  host: string;
-  /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
-  dataDir: string;
-  /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
-  serviceToken?: string;
-  /** Key of card and contact fingerprints (`BOOKSTORE_FINGERPRINT_KEY`); no default. */
-  fingerprintKey?: string;
-  /** Lowest log level written (`BOOKSTORE_LOG_LEVEL`). @default "info" */
-  logLevel: "debug" | "info" | "warn" | "error";
-  /** Whether `/admin/faults` is mounted (`BOOKSTORE_FAULTS`, never in production). @default false */
-  faults: boolean;
-  /** Largest accepted request body (`BOOKSTORE_MAX_BODY_BYTES`). @default 65536 */
-  maxBodyBytes: number;
-  /**
-   * Whether a process also validates the messages it sends (requests before
-   * they go out, responses before they are answered), and not only those it
-   * receives: on in test (`BOOKSTORE_ENV=test`), so that a sender's bug fails
-   * at its source; elsewhere each message is validated once, by its receiver.
-   * @default false
-   */
-  checkSentMessages: boolean;
-  /**
-   * The web app (`WEB_PORT`, `WEB_ORIGIN`) and where browsers reach the orchestrator (`ORCHESTRATOR_PUBLIC_URL`).
-   * @default { port: 8000, origin: "http://localhost:8000", orchestratorPublicUrl: "http://localhost:8081" }
-   */
-  web: { port: number; origin: string; orchestratorPublicUrl: string };
-  /**
-   * Origins whose pages may call the orchestrator's public API from a browser (`CORS_ORIGINS`), without
-   * credentials. @default [web.origin]
-   */
-  corsOrigins: string[];
-  /** Where each service listens (`*_PORT`). */
-  ports: ServiceEndpoints<number>;
-  /** Where peers reach each service (`*_URL`). */
-  urls: ServiceEndpoints<string>;
-  /** Deadline of one internal RPC (`RPC_TIMEOUT_MS`). @default 1000 */
-  rpcTimeoutMs: number;
-  /** Deadline of a whole checkout validation (`CHECKOUT_TIMEOUT_MS`). @default 5000 */
-  checkoutTimeoutMs: number;
-  /** Checkouts a second per client address, 0 for no limit (`CHECKOUT_RATE_LIMIT`). @default 20 */
-  checkoutRateLimit: number;
-  /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
-  orderCacheTtlMs: number;
-  /**
-   * The queue's leases (`QUEUE_LEASE_MS`), delivery limit (`QUEUE_MAX_ATTEMPTS`) and aging (`QUEUE_AGING_MS`:
-   * an order that has waited this long ranks like one with one more book than it has; 0 turns aging off).
-   * @default { leaseMs: 5000, maxAttempts: 5, agingMs: 10000 }
-   */
-  queue: { leaseMs: number; maxAttempts: number; agingMs: number };
-  /** The executor replica's settings. */
-  executor: ExecutorConfig;
-}
-
-/** Options for {@linkcode topologyEnv}. */
-export interface TopologyEnvOptions {
-  /** Every process's port. */
-  ports: Ports;
-  /** Data directory shared by every process. */
-  dataDir: string;
-  /** The service credential. */
-  serviceToken: string;
-}
-
-/**
- * The environment that tells every process of a one-machine topology where
- * it and its peers listen, the data directory and the credential: the
- * variable names are written here only.
- */
-export function topologyEnv(options: TopologyEnvOptions): Record<string, string> {
-  const { ports } = options;
-  const env: Partial<Record<keyof Env, string>> = {
-    BOOKSTORE_DATA_DIR: options.dataDir,
-    BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
-    WEB_PORT: String(ports.web),
-    WEB_ORIGIN: `http://localhost:${ports.web}`,
-    ORCHESTRATOR_PORT: String(ports.orchestrator),
-    ORCHESTRATOR_URL: localUrl(ports.orchestrator),
-    ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
-    TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
-    TRANSACTION_VERIFICATION_URL: localUrl(ports.transactionVerification),
-    FRAUD_DETECTION_PORT: String(ports.fraudDetection),
-    FRAUD_DETECTION_URL: localUrl(ports.fraudDetection),
-    SUGGESTIONS_PORT: String(ports.suggestions),
-    SUGGESTIONS_URL: localUrl(ports.suggestions),
-    ORDER_QUEUE_PORT: String(ports.orderQueue),
-    ORDER_QUEUE_URL: localUrl(ports.orderQueue),
-    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
-  };
-  return env as Record<string, string>;
-}
-
-/** The environment of one executor replica on top of {@linkcode topologyEnv}. */
-export function executorEnv(id: number): Record<string, string> {
-  return { EXECUTOR_ID: String(id) } satisfies Partial<Record<keyof Env, string>>;
-}
-
-/** The environment that gives a process the fingerprint key. */
-export function fingerprintEnv(key: string): Record<string, string> {
-  return { BOOKSTORE_FINGERPRINT_KEY: key } satisfies Partial<Record<keyof Env, string>>;
-}
-
-/** The ports a configuration names, executors included (what `deno task dev` starts). */
-export function configuredPorts(config: Config): Ports {
-  return {
-    web: config.web.port,
-    ...config.ports,
-    executors: [...config.executor.peers.values()].map((url) => Number(new URL(url).port)),
-  };
-}
-
 /**
  * Parses `CORS_ORIGINS` (`http://host:port,https://host`): each entry must be
  * an http(s) origin, scheme, host and port alone (a trailing `/` is
@@ -386,7 +185,8 @@ export function parsePeers(spec: string): Map<number, string> {
   return peers;
 }
 
-function toConfig(env: Env): Config {
+// Each field's doc and @default are the documentation of `Config`: its type is this function's result.
+function toConfig(env: Env) {
   const peers = env.EXECUTOR_PEERS !== undefined ? parsePeers(env.EXECUTOR_PEERS) : new Map(
     Array.from(
       { length: env.EXECUTOR_REPLICAS },
@@ -394,19 +194,46 @@ function toConfig(env: Env): Config {
     ),
   );
   return {
+    /** Deployment flavour (`BOOKSTORE_ENV`). @default "development" */
     env: env.BOOKSTORE_ENV,
+    /** Interface every service binds to (`BOOKSTORE_HOST`). @default "127.0.0.1" */
     host: env.BOOKSTORE_HOST,
+    /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
     dataDir: env.BOOKSTORE_DATA_DIR,
+    /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
     serviceToken: env.BOOKSTORE_SERVICE_TOKEN,
+    /** Key of card and contact fingerprints (`BOOKSTORE_FINGERPRINT_KEY`); no default. */
     fingerprintKey: env.BOOKSTORE_FINGERPRINT_KEY,
+    /** Lowest log level written (`BOOKSTORE_LOG_LEVEL`). @default "info" */
     logLevel: env.BOOKSTORE_LOG_LEVEL,
+    /** Whether `/admin/faults` is mounted (`BOOKSTORE_FAULTS`, never in production). @default false */
     faults: env.BOOKSTORE_FAULTS && env.BOOKSTORE_ENV !== "production",
+    /** Largest accepted request body (`BOOKSTORE_MAX_BODY_BYTES`). @default 65536 */
     maxBodyBytes: env.BOOKSTORE_MAX_BODY_BYTES,
+    /**
+     * Whether a process also validates the messages it sends (requests before
+     * they go out, responses before they are answered), and not only those it
+     * receives: on in test (`BOOKSTORE_ENV=test`), so that a sender's bug fails
+     * at its source; elsewhere each message is validated once, by its receiver.
+     * @default false
+     */
     checkSentMessages: env.BOOKSTORE_ENV === "test",
+    /**
+     * The web app (`WEB_PORT`, `WEB_ORIGIN`) and where browsers reach the orchestrator (`ORCHESTRATOR_PUBLIC_URL`).
+     * @default { port: 8000, origin: "http://localhost:8000", orchestratorPublicUrl: "http://localhost:8081" }
+     */
     web: { port: env.WEB_PORT, origin: env.WEB_ORIGIN, orchestratorPublicUrl: env.ORCHESTRATOR_PUBLIC_URL },
+    /**
+     * Origins whose pages may call the orchestrator's public API from a browser (`CORS_ORIGINS`), without
+     * credentials. @default [web.origin]
+     */
     corsOrigins: env.CORS_ORIGINS === undefined
       ? [new URL(env.WEB_ORIGIN).origin]
       : parseOrigins(env.CORS_ORIGINS).origins,
+    /**
+     * Where each service listens (`*_PORT`).
+     * @default { orchestrator: 8081, transactionVerification: 50052, fraudDetection: 50051, suggestions: 50053, orderQueue: 50055 }
+     */
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
       transactionVerification: env.TRANSACTION_VERIFICATION_PORT,
@@ -414,6 +241,7 @@ function toConfig(env: Env): Config {
       suggestions: env.SUGGESTIONS_PORT,
       orderQueue: env.ORDER_QUEUE_PORT,
     },
+    /** Where peers reach each service (`*_URL`). @default each port above on http://127.0.0.1 */
     urls: {
       orchestrator: env.ORCHESTRATOR_URL,
       transactionVerification: env.TRANSACTION_VERIFICATION_URL,
@@ -421,24 +249,73 @@ function toConfig(env: Env): Config {
       suggestions: env.SUGGESTIONS_URL,
       orderQueue: env.ORDER_QUEUE_URL,
     },
+    /** Deadline of one internal RPC (`RPC_TIMEOUT_MS`). @default 1000 */
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
+    /** Deadline of a whole checkout validation (`CHECKOUT_TIMEOUT_MS`). @default 5000 */
     checkoutTimeoutMs: env.CHECKOUT_TIMEOUT_MS,
+    /** Checkouts a second per client address, 0 for no limit (`CHECKOUT_RATE_LIMIT`). @default 20 */
     checkoutRateLimit: env.CHECKOUT_RATE_LIMIT,
+    /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
     orderCacheTtlMs: env.ORDER_CACHE_TTL_MS,
+    /**
+     * The queue's leases (`QUEUE_LEASE_MS`), delivery limit (`QUEUE_MAX_ATTEMPTS`) and aging (`QUEUE_AGING_MS`:
+     * an order that has waited this long ranks like one with one more book than it has; 0 turns aging off).
+     * @default { leaseMs: 5000, maxAttempts: 5, agingMs: 10000 }
+     */
     queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS, agingMs: env.QUEUE_AGING_MS },
+    /** The executor replica's settings. */
     executor: {
+      /** This replica's unique id (`EXECUTOR_ID`; higher wins elections). @default 1 */
       id: env.EXECUTOR_ID,
+      /** Every replica's URL by id (`EXECUTOR_PEERS`, or `EXECUTOR_REPLICAS` from `EXECUTOR_BASE_PORT`). @default 1-4 on 50061-50064 */
       peers,
+      /** The port this replica listens on, from its own entry in `peers`. @default 50061 */
       port: Number(new URL(peers.get(env.EXECUTOR_ID) ?? `http://x:${env.EXECUTOR_BASE_PORT}`).port),
+      /** How often the leader sends heartbeats (`EXECUTOR_HEARTBEAT_INTERVAL_MS`). @default 50 */
       heartbeatIntervalMs: env.EXECUTOR_HEARTBEAT_INTERVAL_MS,
+      /** Silence after which a follower calls an election (`EXECUTOR_HEARTBEAT_TIMEOUT_MS`). @default 200 */
       heartbeatTimeoutMs: env.EXECUTOR_HEARTBEAT_TIMEOUT_MS,
+      /** How long a candidate waits for a higher replica (`EXECUTOR_ELECTION_TIMEOUT_MS`). @default 100 */
       electionTimeoutMs: env.EXECUTOR_ELECTION_TIMEOUT_MS,
+      /** How long an idle leader's dequeue waits at the queue for an order (`EXECUTOR_POLL_INTERVAL_MS`). @default 100 */
       pollIntervalMs: env.EXECUTOR_POLL_INTERVAL_MS,
+      /** Most orders leased, executed and acked at a time (`EXECUTOR_BATCH_SIZE`). @default 16 */
       batchSize: env.EXECUTOR_BATCH_SIZE,
+      /** Simulated work per order (`EXECUTOR_WORK_MS`). @default 0 */
       workMs: env.EXECUTOR_WORK_MS,
     },
   };
 }
+
+// Settings that are each fine alone but not together.
+function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
+  const conflicts = [
+    valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS < 2 * valid.EXECUTOR_HEARTBEAT_INTERVAL_MS &&
+    "EXECUTOR_HEARTBEAT_TIMEOUT_MS must be at least twice EXECUTOR_HEARTBEAT_INTERVAL_MS (one lost heartbeat must not depose a leader)",
+    valid.EXECUTOR_WORK_MS >= valid.QUEUE_LEASE_MS &&
+    "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
+    valid.EXECUTOR_POLL_INTERVAL_MS >= valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS &&
+    "EXECUTOR_POLL_INTERVAL_MS must be below EXECUTOR_HEARTBEAT_TIMEOUT_MS (a waiting dequeue must not outlast the queue's leader lease)",
+    valid.CHECKOUT_TIMEOUT_MS > MAX_TIMEOUT_MS &&
+    `CHECKOUT_TIMEOUT_MS must be at most ${MAX_TIMEOUT_MS} (every server caps a call's deadline at that)`,
+    valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
+    "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
+    valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&
+    "ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS (a validator would drop an order its checkout is still waiting for)",
+  ];
+  for (const conflict of conflicts) {
+    if (typeof conflict === "string") ctx.addIssue({ code: "custom", message: conflict });
+  }
+}
+
+/**
+ * The environment read into the configuration: each variable validated
+ * ({@linkcode envSchema}), their combinations checked, then shaped.
+ */
+export const configSchema = envSchema.superRefine(checkCombinations).transform(toConfig);
+
+/** The validated configuration every process reads; each field's variable is in {@linkcode envSchema}. */
+export type Config = z.output<typeof configSchema>;
 
 /**
  * Validates an environment (by default the process's) and returns the
@@ -460,29 +337,14 @@ export function loadConfig(env: Record<string, string> = Deno.env.toObject()): C
   const known = Object.fromEntries(
     Object.keys(envSchema.shape).filter((key) => env[key] !== undefined).map((key) => [key, env[key]]),
   );
-  const parsed = envSchema.safeParse(known);
+  const parsed = configSchema.safeParse(known);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) =>
+      i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message
+    );
     throw new Error(`invalid configuration: ${problems.join("; ")}`);
   }
-  const valid = parsed.data;
-  // Settings that are each fine alone but not together.
-  const conflicts = [
-    valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS < 2 * valid.EXECUTOR_HEARTBEAT_INTERVAL_MS &&
-    "EXECUTOR_HEARTBEAT_TIMEOUT_MS must be at least twice EXECUTOR_HEARTBEAT_INTERVAL_MS (one lost heartbeat must not depose a leader)",
-    valid.EXECUTOR_WORK_MS >= valid.QUEUE_LEASE_MS &&
-    "EXECUTOR_WORK_MS must be shorter than QUEUE_LEASE_MS (every lease would expire before its order is committed)",
-    valid.EXECUTOR_POLL_INTERVAL_MS >= valid.EXECUTOR_HEARTBEAT_TIMEOUT_MS &&
-    "EXECUTOR_POLL_INTERVAL_MS must be below EXECUTOR_HEARTBEAT_TIMEOUT_MS (a waiting dequeue must not outlast the queue's leader lease)",
-    valid.CHECKOUT_TIMEOUT_MS > MAX_TIMEOUT_MS &&
-    `CHECKOUT_TIMEOUT_MS must be at most ${MAX_TIMEOUT_MS} (every server caps a call's deadline at that)`,
-    valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
-    "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
-    valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&
-    "ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS (a validator would drop an order its checkout is still waiting for)",
-  ].filter((problem): problem is string => typeof problem === "string");
-  if (conflicts.length > 0) throw new Error(`invalid configuration: ${conflicts.join("; ")}`);
-  return toConfig(valid);
+  return parsed.data;
 }
 
 /** The fingerprint key, or a clear start-up error when it is missing. */
