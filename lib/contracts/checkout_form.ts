@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { z } from "zod";
 import { checkCard, checkUserData } from "../checks/order.ts";
 import { orderSchema } from "./common.ts";
 
@@ -22,7 +21,7 @@ import { orderSchema } from "./common.ts";
  * if (!result.success) console.log(result.error.issues.map((i) => i.path.join(".")));
  * ```
  */
-export const checkoutFormSchema: z.ZodType<z.output<typeof orderSchema>, z.input<typeof orderSchema>> = orderSchema
+export const checkoutFormSchema = orderSchema
   .superRefine((order, ctx) => {
     const now = new Date();
     for (const issue of [...checkUserData(order).issues, ...checkCard(order.creditCard, now).issues]) {

@@ -4,17 +4,16 @@
  * @module
  */
 import { z } from "zod";
-import type { Bool, Clock, Empty, List, Msg, Nested, Num, Str } from "./wire.ts";
 import { bool, clock, empty, int32, list, message, nested, str } from "./wire.ts";
 
 /** The `User` message. */
-export const userSchema: Msg<{ name: Str; contact: Str }> = message(
+export const userSchema = message(
   "User",
   z.object({ name: str(200), contact: str(200) }),
 );
 
 /** The `CreditCard` message. */
-export const creditCardSchema: Msg<{ number: Str; expirationDate: Str; cvv: Str }> = message(
+export const creditCardSchema = message(
   "CreditCard",
   z.object({
     number: str(64),
@@ -24,7 +23,7 @@ export const creditCardSchema: Msg<{ number: Str; expirationDate: Str; cvv: Str 
 );
 
 /** The `BillingAddress` message. */
-export const billingAddressSchema: Msg<{ street: Str; city: Str; state: Str; zip: Str; country: Str }> = message(
+export const billingAddressSchema = message(
   "BillingAddress",
   z.object({
     street: str(200),
@@ -36,7 +35,7 @@ export const billingAddressSchema: Msg<{ street: Str; city: Str; state: Str; zip
 );
 
 /** The `OrderItem` message. */
-export const orderItemSchema: Msg<{ name: Str; bookId: Str; quantity: Num }> = message(
+export const orderItemSchema = message(
   "OrderItem",
   z.object({ name: str(300), bookId: str(128), quantity: int32() }),
 );
@@ -45,18 +44,7 @@ export const orderItemSchema: Msg<{ name: Str; bookId: Str; quantity: Num }> = m
 export type OrderItem = z.infer<typeof orderItemSchema>;
 
 /** The `Order` message: the checkout request, field for field the seeds' JSON. */
-export const orderSchema: Msg<
-  {
-    user: Nested<typeof userSchema>;
-    creditCard: Nested<typeof creditCardSchema>;
-    userComment: Str;
-    items: List<typeof orderItemSchema>;
-    billingAddress: Nested<typeof billingAddressSchema>;
-    shippingMethod: Str;
-    giftWrapping: Bool;
-    termsAccepted: Bool;
-  }
-> = message(
+export const orderSchema = message(
   "Order",
   z.object({
     user: nested(userSchema),
@@ -74,7 +62,7 @@ export const orderSchema: Msg<
 export type Order = z.infer<typeof orderSchema>;
 
 /** The `CardSummary` message: all that travels after card validation. */
-export const cardSummarySchema: Msg<{ brand: Str; last4: Str; fingerprint: Str }> = message(
+export const cardSummarySchema = message(
   "CardSummary",
   z.object({ brand: str(32), last4: str(4), fingerprint: str(128) }),
 );
@@ -83,7 +71,7 @@ export const cardSummarySchema: Msg<{ brand: Str; last4: Str; fingerprint: Str }
 export type CardSummary = z.infer<typeof cardSummarySchema>;
 
 /** The `BookRef` message. */
-export const bookRefSchema: Msg<{ bookId: Str; title: Str; author: Str }> = message(
+export const bookRefSchema = message(
   "BookRef",
   z.object({ bookId: str(128), title: str(300), author: str(200) }),
 );
@@ -92,18 +80,17 @@ export const bookRefSchema: Msg<{ bookId: Str; title: Str; author: Str }> = mess
 export type BookRef = z.infer<typeof bookRefSchema>;
 
 /** The `ValidationEvent` message. */
-export const validationEventSchema: Msg<{ name: Str; service: Str; clock: Clock; time: Str; ok: Bool; detail: Str }> =
-  message(
-    "ValidationEvent",
-    z.object({
-      name: str(8),
-      service: str(64),
-      clock: clock(),
-      time: str(64),
-      ok: bool(),
-      detail: str(500),
-    }),
-  );
+export const validationEventSchema = message(
+  "ValidationEvent",
+  z.object({
+    name: str(8),
+    service: str(64),
+    clock: clock(),
+    time: str(64),
+    ok: bool(),
+    detail: str(500),
+  }),
+);
 
 /** One recorded validation event. */
 export type ValidationEvent = z.infer<typeof validationEventSchema>;
@@ -111,9 +98,7 @@ export type ValidationEvent = z.infer<typeof validationEventSchema>;
 const orderId = () => str(64);
 
 /** The `AdvanceRequest` message. */
-export const advanceRequestSchema: Msg<
-  { orderId: Str; clock: Clock; event: Str; card: z.ZodOptional<typeof cardSummarySchema> }
-> = message(
+export const advanceRequestSchema = message(
   "AdvanceRequest",
   z.object({
     orderId: orderId(),
@@ -127,24 +112,22 @@ export const advanceRequestSchema: Msg<
 export type AdvanceRequest = z.infer<typeof advanceRequestSchema>;
 
 /** The `AdvanceResponse` message. */
-export const advanceResponseSchema: Empty = message("AdvanceResponse", empty());
+export const advanceResponseSchema = message("AdvanceResponse", empty());
 
 /** The `CancelOrderRequest` message. */
-export const cancelOrderRequestSchema: Msg<{ orderId: Str }> = message(
+export const cancelOrderRequestSchema = message(
   "CancelOrderRequest",
   z.object({ orderId: orderId() }),
 );
 
 /** The `ClearOrderRequest` message. */
-export const clearOrderRequestSchema: Msg<{ orderId: Str; finalClock: Clock; approved: Bool }> = message(
+export const clearOrderRequestSchema = message(
   "ClearOrderRequest",
   z.object({ orderId: orderId(), finalClock: clock(), approved: bool() }),
 );
 
 /** The `OrderClockResponse` message. */
-export const orderClockResponseSchema: Msg<
-  { clock: Clock; events: List<typeof validationEventSchema>; consistent: Bool }
-> = message(
+export const orderClockResponseSchema = message(
   "OrderClockResponse",
   z.object({
     clock: clock(),
@@ -157,4 +140,4 @@ export const orderClockResponseSchema: Msg<
 export type OrderClockResponse = z.infer<typeof orderClockResponseSchema>;
 
 /** The `InitOrderResponse` message. */
-export const initOrderResponseSchema: Empty = message("InitOrderResponse", empty());
+export const initOrderResponseSchema = message("InitOrderResponse", empty());

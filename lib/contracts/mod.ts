@@ -6,12 +6,11 @@
  *
  * @module
  */
-import type { z } from "zod";
-import type { ServiceSpec } from "../rpc/define.ts";
 import * as executor from "./order_executor.ts";
 import * as orchestrator from "./orchestrator.ts";
 import * as queue from "./order_queue.ts";
 import * as validators from "./validators.ts";
+import type { ServiceSpec } from "../rpc/define.ts";
 import { registeredMessages } from "./wire.ts";
 
 export * from "./checkout_form.ts";
@@ -22,7 +21,7 @@ export * from "./order_queue.ts";
 export * from "./validators.ts";
 
 /** Every service, by its protobuf name. */
-export const SERVICES: Readonly<Record<string, ServiceSpec>> = Object.fromEntries(
+export const SERVICES = Object.fromEntries<ServiceSpec>(
   [
     orchestrator.checkoutService,
     orchestrator.orderEventsService,
@@ -38,4 +37,4 @@ export const SERVICES: Readonly<Record<string, ServiceSpec>> = Object.fromEntrie
  * Every protobuf message, by its fully qualified name, with the schema that
  * mirrors it: built from the `message(name, schema)` calls that define them.
  */
-export const MESSAGE_SCHEMAS: Readonly<Record<string, z.ZodType>> = registeredMessages();
+export const MESSAGE_SCHEMAS = registeredMessages();

@@ -5,23 +5,15 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import { defineService, method } from "../rpc/define.ts";
 import { bookRefSchema, orderSchema, validationEventSchema } from "./common.ts";
-import type { Clock, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
 import { clock, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /** The two answers a checkout can get. */
 export const CHECKOUT_STATUSES = ["Order Approved", "Order Rejected"] as const;
 
 /** The `PlaceOrderResponse` message. */
-export const placeOrderResponseSchema: Msg<
-  {
-    orderId: Str;
-    status: Enum<typeof CHECKOUT_STATUSES>;
-    suggestedBooks: List<typeof bookRefSchema>;
-    reasons: List<Str>;
-  }
-> = message(
+export const placeOrderResponseSchema = message(
   "PlaceOrderResponse",
   z.object({
     orderId: str(64),
@@ -38,10 +30,10 @@ export type PlaceOrderResponse = z.infer<typeof placeOrderResponseSchema>;
 export const ORDER_STATUSES = ["rejected", "queued", "executing", "executed", "failed"] as const;
 
 /** The `GetOrderRequest` message. */
-export const getOrderRequestSchema: Msg<{ orderId: Str }> = message("GetOrderRequest", z.object({ orderId: str(64) }));
+export const getOrderRequestSchema = message("GetOrderRequest", z.object({ orderId: str(64) }));
 
 /** The `OrderLine` message. */
-export const orderLineSchema: Msg<{ bookId: Str; title: Str; quantity: Num }> = message(
+export const orderLineSchema = message(
   "OrderLine",
   z.object({ bookId: str(128), title: str(300), quantity: int32() }),
 );
@@ -56,7 +48,7 @@ export type OrderLine = z.infer<typeof orderLineSchema>;
 export const MAX_RESOLVED_NAME = 100;
 
 /** The `ResolvedName` message. */
-export const resolvedNameSchema: Msg<{ name: Str; bookId: Str }> = message(
+export const resolvedNameSchema = message(
   "ResolvedName",
   z.object({ name: str(MAX_RESOLVED_NAME), bookId: str(128) }),
 );
@@ -65,21 +57,7 @@ export const resolvedNameSchema: Msg<{ name: Str; bookId: Str }> = message(
 export type ResolvedName = z.infer<typeof resolvedNameSchema>;
 
 /** The `OrderView` message. */
-export const orderViewSchema: Msg<
-  {
-    orderId: Str;
-    status: Enum<typeof ORDER_STATUSES>;
-    reasons: List<Str>;
-    items: List<typeof orderLineSchema>;
-    events: List<typeof validationEventSchema>;
-    suggestedBooks: List<typeof bookRefSchema>;
-    createdAt: Str;
-    executorId: Num;
-    epoch: Num;
-    attempts: Num;
-    resolvedNames: List<typeof resolvedNameSchema>;
-  }
-> = message(
+export const orderViewSchema = message(
   "OrderView",
   z.object({
     orderId: str(64),
@@ -100,9 +78,7 @@ export const orderViewSchema: Msg<
 export type OrderView = z.infer<typeof orderViewSchema>;
 
 /** The `Book` message. */
-export const bookSchema: Msg<
-  { bookId: Str; title: Str; author: Str; year: Num; genres: List<Str>; price: Num; stock: Num }
-> = message(
+export const bookSchema = message(
   "Book",
   z.object({
     bookId: str(128),
@@ -119,25 +95,19 @@ export const bookSchema: Msg<
 export type Book = z.infer<typeof bookSchema>;
 
 /** The `ListBooksRequest` message. */
-export const listBooksRequestSchema: Msg<{ query: Str }> = message("ListBooksRequest", z.object({ query: str(200) }));
+export const listBooksRequestSchema = message("ListBooksRequest", z.object({ query: str(200) }));
 
 /** The `ListBooksResponse` message. */
-export const listBooksResponseSchema: Msg<{ books: List<typeof bookSchema> }> = message(
+export const listBooksResponseSchema = message(
   "ListBooksResponse",
   z.object({ books: list(bookSchema, 10_000) }),
 );
 
 /** The `ReportOutcomeResponse` message. */
-export const reportOutcomeResponseSchema: Empty = message("ReportOutcomeResponse", empty());
+export const reportOutcomeResponseSchema = message("ReportOutcomeResponse", empty());
 
 /** `bookstore.v1.CheckoutService`: the public API, no credential needed. */
-export const checkoutService: ServiceSpec<
-  {
-    PlaceOrder: MethodSpec<typeof orderSchema, typeof placeOrderResponseSchema>;
-    GetOrder: MethodSpec<typeof getOrderRequestSchema, typeof orderViewSchema>;
-    ListBooks: MethodSpec<typeof listBooksRequestSchema, typeof listBooksResponseSchema>;
-  }
-> = defineService("bookstore.v1.CheckoutService", {
+export const checkoutService = defineService("bookstore.v1.CheckoutService", {
   public: true,
   methods: {
     PlaceOrder: method(orderSchema, { output: placeOrderResponseSchema, idempotent: false }),
@@ -150,18 +120,7 @@ export const checkoutService: ServiceSpec<
 export const OUTCOMES = ["approved", "rejected", "error"] as const;
 
 /** The `ReportOutcomeRequest` message. */
-export const reportOutcomeRequestSchema: Msg<
-  {
-    orderId: Str;
-    service: Str;
-    event: Str;
-    outcome: Enum<typeof OUTCOMES>;
-    reasons: List<Str>;
-    clock: Clock;
-    suggestedBooks: List<typeof bookRefSchema>;
-    errorCode: Str;
-  }
-> = message(
+export const reportOutcomeRequestSchema = message(
   "ReportOutcomeRequest",
   z.object({
     orderId: str(64),
@@ -179,9 +138,7 @@ export const reportOutcomeRequestSchema: Msg<
 export type ReportOutcomeRequest = z.infer<typeof reportOutcomeRequestSchema>;
 
 /** `bookstore.v1.OrderEventsService`: internal, validators report outcomes here. */
-export const orderEventsService: ServiceSpec<
-  { ReportOutcome: MethodSpec<typeof reportOutcomeRequestSchema, typeof reportOutcomeResponseSchema> }
-> = defineService("bookstore.v1.OrderEventsService", {
+export const orderEventsService = defineService("bookstore.v1.OrderEventsService", {
   methods: {
     ReportOutcome: method(reportOutcomeRequestSchema, { output: reportOutcomeResponseSchema, idempotent: true }),
   },

@@ -4,12 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
-import type { Bool, Empty, Enum, Msg, Num } from "./wire.ts";
+import { defineService, method } from "../rpc/define.ts";
 import { bool, double, empty, int32, message, uint32 } from "./wire.ts";
 
 /** The `HeartbeatRequest` message. */
-export const heartbeatRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = message(
+export const heartbeatRequestSchema = message(
   "HeartbeatRequest",
   z.object({ leaderId: uint32(), epoch: uint32() }),
 );
@@ -18,7 +17,7 @@ export const heartbeatRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = messag
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
 /** The `HeartbeatResponse` message. */
-export const heartbeatResponseSchema: Msg<{ accepted: Bool; epoch: Num; leaderId: Num }> = message(
+export const heartbeatResponseSchema = message(
   "HeartbeatResponse",
   z.object({ accepted: bool(), epoch: uint32(), leaderId: uint32() }),
 );
@@ -27,7 +26,7 @@ export const heartbeatResponseSchema: Msg<{ accepted: Bool; epoch: Num; leaderId
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
 /** The `ElectionRequest` message. */
-export const electionRequestSchema: Msg<{ candidateId: Num }> = message(
+export const electionRequestSchema = message(
   "ElectionRequest",
   z.object({ candidateId: uint32() }),
 );
@@ -36,7 +35,7 @@ export const electionRequestSchema: Msg<{ candidateId: Num }> = message(
 export type ElectionRequest = z.infer<typeof electionRequestSchema>;
 
 /** The `ElectionResponse` message. */
-export const electionResponseSchema: Msg<{ ok: Bool; responderId: Num }> = message(
+export const electionResponseSchema = message(
   "ElectionResponse",
   z.object({ ok: bool(), responderId: uint32() }),
 );
@@ -45,7 +44,7 @@ export const electionResponseSchema: Msg<{ ok: Bool; responderId: Num }> = messa
 export type ElectionResponse = z.infer<typeof electionResponseSchema>;
 
 /** The `CoordinatorRequest` message. */
-export const coordinatorRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = message(
+export const coordinatorRequestSchema = message(
   "CoordinatorRequest",
   z.object({ leaderId: uint32(), epoch: uint32() }),
 );
@@ -54,7 +53,7 @@ export const coordinatorRequestSchema: Msg<{ leaderId: Num; epoch: Num }> = mess
 export type CoordinatorRequest = z.infer<typeof coordinatorRequestSchema>;
 
 /** The `CoordinatorResponse` message. */
-export const coordinatorResponseSchema: Msg<{ accepted: Bool }> = message(
+export const coordinatorResponseSchema = message(
   "CoordinatorResponse",
   z.object({ accepted: bool() }),
 );
@@ -69,18 +68,7 @@ export const EXECUTOR_ROLES = ["leader", "follower", "candidate"] as const;
 export type ExecutorRole = typeof EXECUTOR_ROLES[number];
 
 /** The `ExecutorStatus` message. */
-export const executorStatusSchema: Msg<
-  {
-    id: Num;
-    role: Enum<typeof EXECUTOR_ROLES>;
-    leaderId: Num;
-    epoch: Num;
-    pid: Num;
-    lastHeartbeatMs: Num;
-    executed: Num;
-    fenced: Num;
-  }
-> = message(
+export const executorStatusSchema = message(
   "ExecutorStatus",
   z.object({
     id: uint32(),
@@ -98,17 +86,10 @@ export const executorStatusSchema: Msg<
 export type ExecutorStatus = z.infer<typeof executorStatusSchema>;
 
 /** The `GetExecutorStatusRequest` message. */
-export const getExecutorStatusRequestSchema: Empty = message("GetExecutorStatusRequest", empty());
+export const getExecutorStatusRequestSchema = message("GetExecutorStatusRequest", empty());
 
 /** `bookstore.v1.OrderExecutorService`. */
-export const orderExecutorService: ServiceSpec<
-  {
-    Heartbeat: MethodSpec<typeof heartbeatRequestSchema, typeof heartbeatResponseSchema>;
-    Election: MethodSpec<typeof electionRequestSchema, typeof electionResponseSchema>;
-    Coordinator: MethodSpec<typeof coordinatorRequestSchema, typeof coordinatorResponseSchema>;
-    GetExecutorStatus: MethodSpec<typeof getExecutorStatusRequestSchema, typeof executorStatusSchema>;
-  }
-> = defineService("bookstore.v1.OrderExecutorService", {
+export const orderExecutorService = defineService("bookstore.v1.OrderExecutorService", {
   methods: {
     Heartbeat: method(heartbeatRequestSchema, { output: heartbeatResponseSchema, idempotent: true }),
     Election: method(electionRequestSchema, { output: electionResponseSchema, idempotent: true }),
