@@ -20,7 +20,8 @@ import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/l
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { corsFor } from "./cors.ts";
-import { idempotencyKeyFrom, OrderRecords } from "./order_records.ts";
+import { idempotencyKeyFrom, IdempotencyKeys } from "./idempotency.ts";
+import { OrderRecords } from "./order_records.ts";
 import { rateLimit, RateLimiter } from "./rate_limit.ts";
 import { createClusterReader, listBooks, orderView } from "./views.ts";
 
@@ -39,6 +40,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     config,
     log,
     orders,
+    keys: new IdempotencyKeys(kv),
     catalog,
     peers: {
       transactionVerification: kit.peer(transactionVerificationService),

@@ -30,6 +30,7 @@ import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import { orderLines } from "./order_lines.ts";
+import type { IdempotencyKeys } from "./idempotency.ts";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
@@ -60,8 +61,10 @@ export interface CheckoutOptions {
   log: Logger;
   /** The services called. */
   peers: CheckoutPeers;
-  /** Order records and idempotency claims. */
+  /** Order records. */
   orders: OrderRecords;
+  /** Idempotency keys, and the placements running under them. */
+  keys: IdempotencyKeys;
   /** The catalog, to name the ordered books. */
   catalog: Catalog;
 }
@@ -102,12 +105,20 @@ export class Checkout {
     order: Order,
     options: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<PlaceOrderResponse> {
-    return await this.#options.orders.placeOnce(order, {
-      key: options.idempotencyKey,
-      signal: options.signal,
-      place: (orderId, signal) => this.#place(order, { orderId, signal }),
-      resume: async (record, signal) => {
+    const { idempotencyKey: key, signal } = options;
+    if (key === undefined) {
+      return await this.#place(order, { orderId: crypto.randomUUID(), signal: signal ?? new AbortController().signal });
+    }
+    return await this.#options.keys.once(key, {
+      order,
+      signal,
+      run: async ({ orderId, first }, signal) => {
+        const record = first ? undefined : await this.#options.orders.get(orderId);
+        // An earlier attempt under this key died before it recorded the order: validate again, under the same id.
+        if (!record) return await this.#place(order, { orderId, signal });
+        // It recorded the order: finish what it may have left (queue an approved order), answer as it did.
         if (record.approved && !record.queued) await this.#enqueue(record, signal);
+        return record.response;
       },
     });
   }
