@@ -175,6 +175,9 @@ const log = createLogger("test", { write: () => {} });
 
 Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps down and is no candidate", async () => {
   const heartbeats: number[] = [];
+  // One queue for the worker and the election alike: a follower's own election must not find it up while it is down.
+  let queueUp = true;
+  const unreachable = () => Promise.reject(new RpcError("unavailable", "order_queue is unreachable"));
   const node = new BullyNode({
     id: 4,
     peerIds: [1, 2, 3],
@@ -187,19 +190,16 @@ Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps
       },
       election: () => Promise.resolve(false),
       coordinator: () => Promise.resolve(),
-      acquireEpoch: () => Promise.resolve(1),
+      acquireEpoch: () => queueUp ? Promise.resolve(1) : unreachable(),
     },
     onLead: () => {},
   });
   using _node = node;
   await node.startElection("replica started");
   assert.equal(node.role, "leader");
-  let queueUp = false;
+  queueUp = false;
   const queue = {
-    DequeueBatch: () =>
-      queueUp
-        ? Promise.resolve({ leases: [] })
-        : Promise.reject(new RpcError("unavailable", "order_queue is unreachable")),
+    DequeueBatch: () => queueUp ? Promise.resolve({ leases: [] }) : unreachable(),
   } as unknown as Client<typeof orderQueueService>;
   const worker = new OrderWorker({ id: 4, queue, leadership: node, log, pollIntervalMs: 10, workMs: 0 });
   const working = worker.work(node.epoch);
