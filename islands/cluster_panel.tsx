@@ -25,6 +25,17 @@ export interface ClusterPanelProps {
 
 const PAUSE_SECONDS = 3;
 
+/** What the fault buttons of a replica do: the admin action, its body, and what the panel says once it is sent. */
+const REPLICA_FAULTS = [
+  { action: "crash", label: "Crash", body: {}, done: (id: number) => `Replica ${id} crashed. Watch the election.` },
+  {
+    action: "pause",
+    label: `Pause ${PAUSE_SECONDS} s`,
+    body: { seconds: PAUSE_SECONDS },
+    done: (id: number) => `Replica ${id} is frozen for ${PAUSE_SECONDS} s; when it wakes, the fence refuses it.`,
+  },
+] as const;
+
 /** The queue's counts the panel shows, in order, with their labels. */
 const QUEUE_COUNTS = [
   ["depth", "Waiting"],
@@ -119,30 +130,18 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
             <td>{replica.executed ?? "—"}</td>
             {faults && (
               <td class="actions">
-                <button
-                  type="button"
-                  disabled={!replica.reachable}
-                  onClick={() =>
-                    act(
-                      `/admin/replicas/${replica.id}/crash`,
-                      {},
-                      `Replica ${replica.id} crashed. Watch the election.`,
-                    )}
-                >
-                  Crash<span class="visually-hidden">replica {replica.id}</span>
-                </button>
-                <button
-                  type="button"
-                  disabled={!replica.reachable}
-                  onClick={() =>
-                    act(
-                      `/admin/replicas/${replica.id}/pause`,
-                      { seconds: PAUSE_SECONDS },
-                      `Replica ${replica.id} is frozen for ${PAUSE_SECONDS} s; when it wakes, the fence refuses it.`,
-                    )}
-                >
-                  Pause {PAUSE_SECONDS} s<span class="visually-hidden">replica {replica.id}</span>
-                </button>
+                {REPLICA_FAULTS.map((fault) => (
+                  <button
+                    key={fault.action}
+                    type="button"
+                    disabled={!replica.reachable}
+                    onClick={() =>
+                      act(`/admin/replicas/${replica.id}/${fault.action}`, fault.body, fault.done(replica.id))}
+                  >
+                    {fault.label}
+                    <span class="visually-hidden">replica {replica.id}</span>
+                  </button>
+                ))}
               </td>
             )}
           </tr>
