@@ -27,8 +27,8 @@ Deno.test("a field with an error is marked invalid and says why", () => {
 });
 
 Deno.test("a field never checked has no error paragraph; one without a label leaves the labelling to its control", () => {
-  const unchecked = renderToString(<Field id="c" label="Comment" error={false}>{""}</Field>);
+  const unchecked = renderToString(<Field id="c" label="Comment" error={false}>{[]}</Field>);
   assert.equal(unchecked, '<div class="field"><label for="c">Comment</label></div>');
-  const unlabelled = renderToString(<Field id="t" error={undefined}>{""}</Field>);
+  const unlabelled = renderToString(<Field id="t" error={undefined}>{[]}</Field>);
   assert.ok(!unlabelled.includes("<label"), unlabelled);
 });
