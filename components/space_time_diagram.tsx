@@ -11,6 +11,9 @@
  */
 import { CLOCK_PROCESSES, VALIDATION_EVENTS, type ValidationEvent } from "@bookstore/lib/contracts";
 import { happenedBefore } from "@bookstore/lib/vector_clock";
+import { Table } from "./table.tsx";
+
+const EVENT_COLUMNS = ["Event", "What", "Process", "Clock", "Result"];
 
 /** Props of {@linkcode SpaceTimeDiagram}. */
 export interface SpaceTimeDiagramProps {
@@ -169,31 +172,19 @@ export function SpaceTimeDiagram({ events, approved }: SpaceTimeDiagramProps) {
           ? "Every event passed. Clocks are [items, user, fraud, suggestions]; an arrow is a message that carried a clock."
           : "Validation stopped at the event marked in red; the orchestrator cancelled the rest."}
       </figcaption>
-      <table class="events">
-        <caption>Events and their vector clocks</caption>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">What</th>
-            <th scope="col">Process</th>
-            <th scope="col">Clock</th>
-            <th scope="col">Result</th>
+      <Table class="events" caption="Events and their vector clocks" columns={EVENT_COLUMNS}>
+        {placed.map(({ event }) => (
+          <tr key={event.name} data-event={event.name} data-clock={JSON.stringify(event.clock)}>
+            <td>{event.name}</td>
+            <td>{VALIDATION_EVENTS[event.name as keyof typeof VALIDATION_EVENTS]?.what ?? ""}</td>
+            <td>{processOf(event)}</td>
+            <td>
+              <code>{formatClock(event.clock)}</code>
+            </td>
+            <td>{event.ok ? "passed" : `failed: ${event.detail}`}</td>
           </tr>
-        </thead>
-        <tbody>
-          {placed.map(({ event }) => (
-            <tr key={event.name} data-event={event.name} data-clock={JSON.stringify(event.clock)}>
-              <td>{event.name}</td>
-              <td>{VALIDATION_EVENTS[event.name as keyof typeof VALIDATION_EVENTS]?.what ?? ""}</td>
-              <td>{processOf(event)}</td>
-              <td>
-                <code>{formatClock(event.clock)}</code>
-              </td>
-              <td>{event.ok ? "passed" : `failed: ${event.detail}`}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
     </figure>
   );
 }

@@ -34,10 +34,9 @@ export { DEFAULT_PORTS, type Ports } from "@bookstore/lib/config";
 /**
  * V8 settings every process of the system runs with (the supervisor passes
  * them, compose.yaml's commands list them, tests/compose_test.ts holds the
- * two together). Semi-spaces of 4 MB cap V8's young generation: measured
- * against V8's default in the same runs, a checkout cost less CPU with them
- * and the whole system kept about 170 MB less resident after load
- * (bench/RESULTS.md).
+ * two together). Semi-spaces of 4 MB cap V8's young generation, which
+ * costs a checkout less CPU and the system less memory than V8's default
+ * (the runs are in bench/RESULTS.md).
  */
 export const V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=4"];
 

@@ -13,7 +13,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { cardDigits, detectBrand } from "@bookstore/lib/checks";
+import { cardDigits, detectBrand, SHIPPING_METHODS } from "@bookstore/lib/checks";
 import { COUNTRIES } from "@bookstore/lib/countries";
 import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@bookstore/lib/contracts";
 // The client half only: the server half is not for browsers.
@@ -21,6 +21,7 @@ import { createClient } from "@bookstore/lib/rpc/client";
 import { RpcError } from "@bookstore/lib/rpc/errors";
 import { orderDigest } from "@bookstore/lib/digest";
 import AddToCart from "./add_to_cart.tsx";
+import { Field, fieldAria } from "../components/field.tsx";
 import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";
 import { shopperReason } from "../utils/reasons.ts";
 
@@ -49,8 +50,8 @@ const FIELDS = {
   "termsAccepted": { label: "I accept the terms and conditions", autocomplete: "off" },
 } as const;
 
-type Field = keyof typeof FIELDS;
-type Values = Record<Field, string | boolean>;
+type FieldName = keyof typeof FIELDS;
+type Values = Record<FieldName, string | boolean>;
 
 const EMPTY: Values = {
   "user.name": "",
@@ -64,20 +65,20 @@ const EMPTY: Values = {
   "billingAddress.zip": "",
   "billingAddress.country": "",
   "userComment": "",
-  "shippingMethod": "Standard",
+  "shippingMethod": SHIPPING_METHODS[0],
   "giftWrapping": false,
   "termsAccepted": false,
 };
 
-const ORDER_OF_FIELDS = Object.keys(FIELDS) as Field[];
-const id = (field: Field) => `field-${field.replace(".", "-")}`;
+const ORDER_OF_FIELDS = Object.keys(FIELDS) as FieldName[];
+const id = (field: FieldName) => `field-${field.replace(".", "-")}`;
 
 type Result =
   | { kind: "answer"; approved: boolean; orderId: string; reasons: string[]; suggestedBooks: BookRef[] }
   | { kind: "error"; message: string; retryable: boolean };
 
 function toOrder(values: Values): Order {
-  const text = (field: Field) => String(values[field]);
+  const text = (field: FieldName) => String(values[field]);
   return {
     user: { name: text("user.name"), contact: text("user.contact") },
     creditCard: {
@@ -100,12 +101,12 @@ function toOrder(values: Values): Order {
   };
 }
 
-function errorsOf(values: Values): Partial<Record<Field, string>> {
+function errorsOf(values: Values): Partial<Record<FieldName, string>> {
   const parsed = checkoutFormSchema.safeParse(toOrder(values));
-  const errors: Partial<Record<Field, string>> = {};
+  const errors: Partial<Record<FieldName, string>> = {};
   if (parsed.success) return errors;
   for (const issue of parsed.error.issues) {
-    const field = issue.path.join(".") as Field;
+    const field = issue.path.join(".") as FieldName;
     if (field in FIELDS && !errors[field]) errors[field] = shopperReason(issue.message);
   }
   return errors;
@@ -114,7 +115,7 @@ function errorsOf(values: Values): Partial<Record<Field, string>> {
 /** The checkout form and its result. */
 export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormProps) {
   const values = useSignal<Values>(EMPTY);
-  const touched = useSignal<Set<Field>>(new Set());
+  const touched = useSignal<Set<FieldName>>(new Set());
   const submitting = useSignal(false);
   const result = useSignal<Result | undefined>(undefined);
   const summary = useSignal("");
@@ -126,9 +127,9 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
   }, [result.value]);
 
   const errors = errorsOf(values.value);
-  const shown = (field: Field) => touched.value.has(field) ? errors[field] : undefined;
-  const set = (field: Field, value: string | boolean) => values.value = { ...values.value, [field]: value };
-  const touch = (field: Field) => {
+  const shown = (field: FieldName) => touched.value.has(field) ? errors[field] : undefined;
+  const set = (field: FieldName, value: string | boolean) => values.value = { ...values.value, [field]: value };
+  const touch = (field: FieldName) => {
     if (!touched.value.has(field)) touched.value = new Set([...touched.value, field]);
   };
   const digits = cardDigits(String(values.value["creditCard.number"]));
@@ -195,26 +196,22 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
     );
   }
 
-  const input = (field: Field, extra: Record<string, unknown> = {}) => {
-    const error = shown(field);
-    return (
-      <div class={`field${error ? " invalid" : ""}`}>
-        <label for={id(field)}>{FIELDS[field].label}</label>
-        <input
-          id={id(field)}
-          name={field}
-          value={String(values.value[field])}
-          autocomplete={FIELDS[field].autocomplete}
-          aria-invalid={error ? "true" : undefined}
-          aria-describedby={`${id(field)}-error`}
-          onInput={(event) => set(field, event.currentTarget.value)}
-          onBlur={() => touch(field)}
-          {...extra}
-        />
-        <p class="field-error" id={`${id(field)}-error`} aria-live="polite">{error ?? ""}</p>
-      </div>
-    );
-  };
+  const input = (field: FieldName, extra: Record<string, unknown> = {}) => (
+    <Field id={id(field)} label={FIELDS[field].label} error={shown(field)}>
+      <input
+        id={id(field)}
+        name={field}
+        value={String(values.value[field])}
+        autocomplete={FIELDS[field].autocomplete}
+        {...fieldAria(id(field), shown(field))}
+        onInput={(event) =>
+          set(field, event.currentTarget.value)}
+        onBlur={() =>
+          touch(field)}
+        {...extra}
+      />
+    </Field>
+  );
 
   return (
     <div class="checkout">
@@ -304,15 +301,17 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
             </div>
             <div class="row">
               {input("billingAddress.zip")}
-              <div class={`field${shown("billingAddress.country") ? " invalid" : ""}`}>
-                <label for={id("billingAddress.country")}>{FIELDS["billingAddress.country"].label}</label>
+              <Field
+                id={id("billingAddress.country")}
+                label={FIELDS["billingAddress.country"].label}
+                error={shown("billingAddress.country")}
+              >
                 <select
                   id={id("billingAddress.country")}
                   name="billingAddress.country"
                   value={String(values.value["billingAddress.country"])}
                   autocomplete="country"
-                  aria-invalid={shown("billingAddress.country") ? "true" : undefined}
-                  aria-describedby={`${id("billingAddress.country")}-error`}
+                  {...fieldAria(id("billingAddress.country"), shown("billingAddress.country"))}
                   onChange={(event) => {
                     set("billingAddress.country", event.currentTarget.value);
                     touch("billingAddress.country");
@@ -321,16 +320,13 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
                   <option value="">Choose a country</option>
                   {COUNTRIES.map((c) => <option key={c.code} value={c.code}>{c.name}</option>)}
                 </select>
-                <p class="field-error" id={`${id("billingAddress.country")}-error`} aria-live="polite">
-                  {shown("billingAddress.country") ?? ""}
-                </p>
-              </div>
+              </Field>
             </div>
           </fieldset>
           <fieldset>
             <legend>Delivery</legend>
             <div class="choices" role="radiogroup" aria-label="Shipping method">
-              {["Standard", "Express", "Next-Day"].map((method) => (
+              {SHIPPING_METHODS.map((method) => (
                 <label key={method} class="choice">
                   <input
                     type="radio"
@@ -352,8 +348,7 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
               />{" "}
               Gift wrapping
             </label>
-            <div class="field">
-              <label for={id("userComment")}>{FIELDS.userComment.label}</label>
+            <Field id={id("userComment")} label={FIELDS.userComment.label} error={false}>
               <textarea
                 id={id("userComment")}
                 name="userComment"
@@ -362,16 +357,15 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
                 value={String(values.value.userComment)}
                 onInput={(event) => set("userComment", event.currentTarget.value)}
               />
-            </div>
-            <div class={`field${shown("termsAccepted") ? " invalid" : ""}`}>
+            </Field>
+            <Field id={id("termsAccepted")} error={shown("termsAccepted")}>
               <label class="choice">
                 <input
                   id={id("termsAccepted")}
                   type="checkbox"
                   name="termsAccepted"
                   checked={values.value.termsAccepted === true}
-                  aria-invalid={shown("termsAccepted") ? "true" : undefined}
-                  aria-describedby={`${id("termsAccepted")}-error`}
+                  {...fieldAria(id("termsAccepted"), shown("termsAccepted"))}
                   onChange={(event) => {
                     set("termsAccepted", event.currentTarget.checked);
                     touch("termsAccepted");
@@ -379,10 +373,7 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
                 />{" "}
                 {FIELDS.termsAccepted.label}
               </label>
-              <p class="field-error" id={`${id("termsAccepted")}-error`} aria-live="polite">
-                {shown("termsAccepted") ?? ""}
-              </p>
-            </div>
+            </Field>
           </fieldset>
           <p class="form-summary" role="status" aria-live="assertive">{summary.value}</p>
           <button type="submit" class="primary" disabled={submitting.value} aria-busy={submitting.value}>

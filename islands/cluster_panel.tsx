@@ -12,6 +12,7 @@ import { useEffect } from "preact/hooks";
 import { VALIDATORS } from "@bookstore/lib/contracts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
 import { liveEvents } from "../utils/live_events.ts";
+import { Table } from "../components/table.tsx";
 import type { ReplicaView } from "../utils/shop_api.ts";
 
 /** Props of {@linkcode ClusterPanel}. */
@@ -23,6 +24,26 @@ export interface ClusterPanelProps {
 }
 
 const PAUSE_SECONDS = 3;
+
+/** What the fault buttons of a replica do: the admin action, its body, and what the panel says once it is sent. */
+const REPLICA_FAULTS = [
+  { action: "crash", label: "Crash", body: {}, done: (id: number) => `Replica ${id} crashed. Watch the election.` },
+  {
+    action: "pause",
+    label: `Pause ${PAUSE_SECONDS} s`,
+    body: { seconds: PAUSE_SECONDS },
+    done: (id: number) => `Replica ${id} is frozen for ${PAUSE_SECONDS} s; when it wakes, the fence refuses it.`,
+  },
+] as const;
+
+/** The queue's counts the panel shows, in order, with their labels. */
+const QUEUE_COUNTS = [
+  ["depth", "Waiting"],
+  ["leased", "Leased"],
+  ["deadLetters", "Dead letters"],
+  ["executed", "Executed"],
+  ["fenced", "Fenced calls"],
+] as const;
 
 function heartbeat(replica: ReplicaView): string {
   if (!replica.reachable) return "—";
@@ -77,6 +98,7 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
     );
   }
   const leader = cluster.executors.find((r) => r.reachable && r.role === "leader");
+  const { queue } = cluster;
   return (
     <div class="cluster">
       <p class="live-note" aria-live="polite">
@@ -88,93 +110,57 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
           </>
         )}
       </p>
-      <table class="replicas">
-        <caption>Executor replicas</caption>
-        <thead>
-          <tr>
-            <th scope="col">Replica</th>
-            <th scope="col">Role</th>
-            <th scope="col">Epoch</th>
-            <th scope="col">Heartbeat</th>
-            <th scope="col">Reachable</th>
-            <th scope="col">Executed</th>
-            {faults && <th scope="col">Faults</th>}
+      <Table
+        class="replicas"
+        caption="Executor replicas"
+        columns={["Replica", "Role", "Epoch", "Heartbeat", "Reachable", "Executed", faults && "Faults"]}
+      >
+        {cluster.executors.map((replica) => (
+          <tr
+            key={replica.id}
+            data-replica={replica.id}
+            data-role={replica.reachable ? replica.role : "down"}
+            class={replica.reachable && replica.role === "leader" ? "leader" : replica.reachable ? "" : "down"}
+          >
+            <th scope="row">{replica.id}</th>
+            <td>{replica.reachable ? replica.role : "down"}</td>
+            <td>{replica.epoch ?? "—"}</td>
+            <td>{heartbeat(replica)}</td>
+            <td>{replica.reachable ? "yes" : "no"}</td>
+            <td>{replica.executed ?? "—"}</td>
+            {faults && (
+              <td class="actions">
+                {REPLICA_FAULTS.map((fault) => (
+                  <button
+                    key={fault.action}
+                    type="button"
+                    disabled={!replica.reachable}
+                    onClick={() =>
+                      act(`/admin/replicas/${replica.id}/${fault.action}`, fault.body, fault.done(replica.id))}
+                  >
+                    {fault.label}
+                    <span class="visually-hidden">replica {replica.id}</span>
+                  </button>
+                ))}
+              </td>
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {cluster.executors.map((replica) => (
-            <tr
-              key={replica.id}
-              data-replica={replica.id}
-              data-role={replica.reachable ? replica.role : "down"}
-              class={replica.reachable && replica.role === "leader" ? "leader" : replica.reachable ? "" : "down"}
-            >
-              <th scope="row">{replica.id}</th>
-              <td>{replica.reachable ? replica.role : "down"}</td>
-              <td>{replica.epoch ?? "—"}</td>
-              <td>{heartbeat(replica)}</td>
-              <td>{replica.reachable ? "yes" : "no"}</td>
-              <td>{replica.executed ?? "—"}</td>
-              {faults && (
-                <td class="actions">
-                  <button
-                    type="button"
-                    disabled={!replica.reachable}
-                    onClick={() =>
-                      act(
-                        `/admin/replicas/${replica.id}/crash`,
-                        {},
-                        `Replica ${replica.id} crashed. Watch the election.`,
-                      )}
-                  >
-                    Crash<span class="visually-hidden">replica {replica.id}</span>
-                  </button>
-                  <button
-                    type="button"
-                    disabled={!replica.reachable}
-                    onClick={() =>
-                      act(
-                        `/admin/replicas/${replica.id}/pause`,
-                        { seconds: PAUSE_SECONDS },
-                        `Replica ${replica.id} is frozen for ${PAUSE_SECONDS} s; when it wakes, the fence refuses it.`,
-                      )}
-                  >
-                    Pause {PAUSE_SECONDS} s<span class="visually-hidden">replica {replica.id}</span>
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <section aria-labelledby="queue-title">
         <h2 id="queue-title">Order queue</h2>
-        {cluster.queue.reachable
+        {queue.reachable
           ? (
             <dl class="queue">
-              <div>
-                <dt>Waiting</dt>
-                <dd data-queue="depth">{cluster.queue.depth}</dd>
-              </div>
-              <div>
-                <dt>Leased</dt>
-                <dd>{cluster.queue.leased}</dd>
-              </div>
-              <div>
-                <dt>Dead letters</dt>
-                <dd>{cluster.queue.deadLetters}</dd>
-              </div>
-              <div>
-                <dt>Executed</dt>
-                <dd>{cluster.queue.executed}</dd>
-              </div>
-              <div>
-                <dt>Fenced calls</dt>
-                <dd>{cluster.queue.fenced}</dd>
-              </div>
+              {QUEUE_COUNTS.map(([count, label]) => (
+                <div key={count}>
+                  <dt>{label}</dt>
+                  <dd data-queue={count === "depth" ? count : undefined}>{queue[count]}</dd>
+                </div>
+              ))}
             </dl>
           )
-          : <p class="error">The queue cannot be reached ({cluster.queue.error}).</p>}
+          : <p class="error">The queue cannot be reached ({queue.error}).</p>}
       </section>
       <section aria-labelledby="elections-title">
         <h2 id="elections-title">Recent elections</h2>

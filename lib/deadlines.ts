@@ -1,8 +1,8 @@
 /**
  * One timer for all of a process's deadlines. Every RPC has a deadline on
- * each side, and nearly every call ends long before it: a platform timer
- * per deadline (set, then cleared) cost a checkout about half a millisecond
- * of CPU across the services (bench/RESULTS.md). Here a deadline is an
+ * each side, and nearly every call ends long before it, so a platform timer
+ * per deadline (set, then cleared) is work on every call for a timer that
+ * almost never fires (its cost is in bench/RESULTS.md). Here a deadline is an
  * entry in a min-heap, cancelling it is setting a flag, and one timer is
  * armed for the earliest deadline still pending; cancelled entries are
  * dropped whenever they reach the top, so the heap holds about as many

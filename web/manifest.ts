@@ -38,40 +38,58 @@ async function listModules(root: URL, folder: string): Promise<string[]> {
 // `./routes/books/[bookId].tsx` → `$routes_books_bookId_`: a valid, unique-enough identifier.
 const identifier = (path: string) => "$" + path.slice(2).replace(/\.[jt]sx?$/, "").replace(/[^A-Za-z0-9]/g, "_");
 
+/** What a generated file holds around its modules' imports and its table of them. */
+interface ModuleFileParts {
+  /** How the file imports a module by its path from the root (the file's folder differs). */
+  from: (path: string) => string;
+  /** The imports and declarations between the modules' imports and the table. */
+  preamble: string[];
+  /** The table's indentation. */
+  indent: string;
+  /** What closes the table and the file. */
+  closing: string[];
+}
+
+// One template for both files: the header, every module imported under its identifier, then a table of them.
+function moduleFile(paths: string[], parts: ModuleFileParts): string {
+  return [
+    HEADER,
+    "",
+    ...paths.map((path) => `import * as ${identifier(path)} from "${parts.from(path)}";`),
+    ...parts.preamble,
+    ...paths.map((path) => `${parts.indent}"${path}": ${identifier(path)},`),
+    ...parts.closing,
+    "",
+  ].join("\n");
+}
+
 /** Builds both generated files from the `routes/` and `islands/` folders under `root`. */
 export async function generateManifest(root: URL): Promise<GeneratedManifest> {
-  const routes = await listModules(root, "routes");
-  const islands = await listModules(root, "islands");
-  const server = [
-    HEADER,
-    "",
-    ...routes.map((path) => `import * as ${identifier(path)} from "${path}";`),
-    'import type { Manifest } from "./web/fresh.ts";',
-    'import { islands } from "./web/islands.gen.ts";',
-    "",
-    "/** Every route and island of the web app. */",
-    "const manifest: Manifest = {",
-    "  routes: {",
-    ...routes.map((path) => `    "${path}": ${identifier(path)},`),
-    "  },",
-    "  islands,",
-    "};",
-    "",
-    "export default manifest;",
-    "",
-  ].join("\n");
-  const islandsFile = [
-    HEADER,
-    "",
-    ...islands.map((path) => `import * as ${identifier(path)} from ".${path}";`),
-    'import type { IslandModule } from "./fresh.ts";',
-    "",
-    "/** Every island, by file. */",
-    "export const islands: Record<string, IslandModule> = {",
-    ...islands.map((path) => `  "${path}": ${identifier(path)},`),
-    "};",
-    "",
-  ].join("\n");
+  const [routes, islands] = await Promise.all([listModules(root, "routes"), listModules(root, "islands")]);
+  const server = moduleFile(routes, {
+    from: (path) => path,
+    preamble: [
+      'import type { Manifest } from "./web/fresh.ts";',
+      'import { islands } from "./web/islands.gen.ts";',
+      "",
+      "/** Every route and island of the web app. */",
+      "const manifest: Manifest = {",
+      "  routes: {",
+    ],
+    indent: "    ",
+    closing: ["  },", "  islands,", "};", "", "export default manifest;"],
+  });
+  const islandsFile = moduleFile(islands, {
+    from: (path) => `.${path}`,
+    preamble: [
+      'import type { IslandModule } from "./fresh.ts";',
+      "",
+      "/** Every island, by file. */",
+      "export const islands: Record<string, IslandModule> = {",
+    ],
+    indent: "  ",
+    closing: ["};"],
+  });
   return { server, islands: islandsFile };
 }
 
