@@ -42,11 +42,15 @@ Deno.test("a key sent with another order is refused, running or not; the card's 
   const keys = new IdempotencyKeys(kv);
   const order = orderSchema.parse(validOrder());
   const gate = Promise.withResolvers<void>();
+  const running = Promise.withResolvers<void>();
   const run = async (claim: KeyClaim) => {
+    running.resolve();
     await gate.promise;
     return answer(claim.orderId);
   };
   const first = keys.once("k2", { order, run });
+  // Two calls racing for a key are ordered by whichever is digested first: let the first one win, then send another.
+  await running.promise;
   const other = { ...order, userComment: "something else" };
   const refused = (error: unknown) => error instanceof RpcError && error.code === "invalid_argument";
   await assert.rejects(() => keys.once("k2", { order: other, run }), refused, "while the first is running");
