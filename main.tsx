@@ -7,7 +7,7 @@
  * @module
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
-import { loadConfig, requireServiceToken } from "@bookstore/lib/config";
+import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import { serve } from "@bookstore/lib/service";
 import manifest from "./fresh.gen.ts";
@@ -22,19 +22,7 @@ if (import.meta.main) {
   const config = loadConfig();
   const log = createLogger("web", { level: config.logLevel });
   const catalog = loadCatalog();
-  const shop = createShopApi({
-    orchestratorUrl: config.urls.orchestrator,
-    suggestionsUrl: config.urls.suggestions,
-    validatorUrls: {
-      transaction_verification: config.urls.transactionVerification,
-      fraud_detection: config.urls.fraudDetection,
-      suggestions: config.urls.suggestions,
-    },
-    executorUrls: config.executor.peers,
-    token: requireServiceToken(config),
-    timeoutMs: config.rpcTimeoutMs * 2,
-    catalog,
-  });
+  const shop = createShopApi({ config, catalog });
   const state: State = {
     shop,
     catalog,

@@ -13,7 +13,7 @@ import { VALIDATORS } from "@bookstore/lib/contracts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
 import { liveEvents } from "../utils/live_events.ts";
 import { Table } from "../components/table.tsx";
-import type { ReplicaView } from "../utils/shop_api.ts";
+import type { ReplicaView } from "@bookstore/lib/contracts";
 
 /** Props of {@linkcode ClusterPanel}. */
 export interface ClusterPanelProps {
@@ -24,6 +24,9 @@ export interface ClusterPanelProps {
 }
 
 const PAUSE_SECONDS = 3;
+
+/** A replica that answered. */
+type ReachableReplica = Extract<ReplicaView, { reachable: true }>;
 
 /** What the fault buttons of a replica do: the admin action, its body, and what the panel says once it is sent. */
 const REPLICA_FAULTS = [
@@ -97,7 +100,7 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
       </p>
     );
   }
-  const leader = cluster.executors.find((r) => r.reachable && r.role === "leader");
+  const leader = cluster.executors.find((r): r is ReachableReplica => r.reachable && r.role === "leader");
   const { queue } = cluster;
   return (
     <div class="cluster">
@@ -124,10 +127,10 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
           >
             <th scope="row">{replica.id}</th>
             <td>{replica.reachable ? replica.role : "down"}</td>
-            <td>{replica.epoch ?? "—"}</td>
+            <td>{replica.reachable ? replica.epoch : "—"}</td>
             <td>{heartbeat(replica)}</td>
             <td>{replica.reachable ? "yes" : "no"}</td>
-            <td>{replica.executed ?? "—"}</td>
+            <td>{replica.reachable ? replica.executed : "—"}</td>
             {faults && (
               <td class="actions">
                 {REPLICA_FAULTS.map((fault) => (

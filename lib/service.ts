@@ -16,6 +16,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { type Config, requireServiceToken } from "./config.ts";
 import {
+  checkoutService,
   fraudDetectionService,
   orderEventsService,
   orderQueueService,
@@ -78,6 +79,7 @@ export interface ServiceKit {
 
 /** Where each internal service is reached, and its name in messages. */
 const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) => string }>> = {
+  [checkoutService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
   [orderEventsService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
   [transactionVerificationService.typeName]: {
     peer: "transaction_verification",
@@ -87,6 +89,31 @@ const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) =
   [suggestionsService.typeName]: { peer: "suggestions", url: (config) => config.urls.suggestions },
   [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue },
 };
+
+/**
+ * A typed client of `service` as a process of the system reaches it: its URL
+ * from the configuration (unless `options.baseUrl` says otherwise), the
+ * service credential (unless the service is public), the configured
+ * deadline, and `options.fetch`.
+ */
+export function peerClient<S extends ServiceSpec>(
+  service: S,
+  options: Partial<ClientOptions> & { config: Config },
+): Client<S> {
+  const { config, ...overrides } = options;
+  const known = PEER_URLS[service.typeName];
+  const baseUrl = overrides.baseUrl ?? known?.url(config);
+  if (baseUrl === undefined) throw new Error(`no URL configured for ${service.typeName}`);
+  return createClient(service, {
+    peer: known?.peer ?? service.typeName,
+    // The credential goes only where it is asked for: a public service gets calls from anyone.
+    token: service.public ? undefined : config.serviceToken,
+    timeoutMs: config.rpcTimeoutMs,
+    checkRequests: config.checkSentMessages,
+    ...overrides,
+    baseUrl,
+  });
+}
 
 /**
  * Creates the app, logger and wiring of a service named `name`. Creating a
@@ -141,20 +168,7 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
         }),
       );
     },
-    peer(service, options = {}) {
-      const known = PEER_URLS[service.typeName];
-      const baseUrl = options.baseUrl ?? known?.url(config);
-      if (baseUrl === undefined) throw new Error(`no URL configured for ${service.typeName}`);
-      return createClient(service, {
-        peer: known?.peer ?? service.typeName,
-        token: config.serviceToken,
-        timeoutMs: config.rpcTimeoutMs,
-        checkRequests: config.checkSentMessages,
-        fetch: deps.fetch,
-        ...options,
-        baseUrl,
-      });
-    },
+    peer: (service, options = {}) => peerClient(service, { config, fetch: deps.fetch, ...options }),
     service(timers) {
       return {
         app,

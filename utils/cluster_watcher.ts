@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ClusterView } from "./shop_api.ts";
+import type { ClusterView } from "@bookstore/lib/contracts";
 
 /** A change of leadership as the watcher saw it. */
 export interface Election {
@@ -42,9 +42,9 @@ export function leadershipOf(cluster: ClusterView): { epoch: number; leaderId: n
   if (cluster.queue.reachable && cluster.queue.epoch > 0) {
     return { epoch: cluster.queue.epoch, leaderId: cluster.queue.leaderId };
   }
-  const leaders = cluster.executors.filter((r) => r.reachable && r.role === "leader");
-  const newest = leaders.sort((a, b) => (b.epoch ?? 0) - (a.epoch ?? 0))[0];
-  return newest && { epoch: newest.epoch ?? 0, leaderId: newest.id };
+  const leaders = cluster.executors.flatMap((r) => r.reachable && r.role === "leader" ? [r] : []);
+  const newest = leaders.sort((a, b) => b.epoch - a.epoch)[0];
+  return newest && { epoch: newest.epoch, leaderId: newest.id };
 }
 
 /** Reads the cluster on demand and while subscribed. */

@@ -9,7 +9,8 @@
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { EventStreams } from "../web/sse.ts";
 import { ClusterWatcher } from "./cluster_watcher.ts";
-import type { ClusterView, ShopApi } from "./shop_api.ts";
+import type { ClusterView } from "@bookstore/lib/contracts";
+import type { ShopApi } from "./shop_api.ts";
 import type { State } from "./state.ts";
 
 /** A fake shop and what its admin endpoints were asked to do. */
@@ -24,10 +25,14 @@ const CLUSTER: ClusterView = {
   executors: [1, 2, 3, 4].map((id) => ({
     id,
     url: `http://127.0.0.1:5006${id}`,
-    reachable: true,
+    reachable: true as const,
     role: id === 4 ? "leader" as const : "follower" as const,
     leaderId: 4,
     epoch: 1,
+    pid: 1000 + id,
+    lastHeartbeatMs: id === 4 ? 0 : 20,
+    executed: 0,
+    fenced: 0,
   })),
   queue: {
     reachable: true,

@@ -7,50 +7,21 @@
  *
  * @module
  */
-import { z } from "zod";
 import type { Catalog } from "@bookstore/lib/catalog";
+import { type Config, requireServiceToken } from "@bookstore/lib/config";
 import {
   type Book,
   type BookRef,
   checkoutService,
-  EXECUTOR_ROLES,
+  type ClusterView,
+  clusterViewSchema,
   type OrderView,
-  queueStatusSchema,
   suggestionsService,
   type ValidatorName,
   VALIDATORS,
 } from "@bookstore/lib/contracts";
-import { createClient, RpcError } from "@bookstore/lib/rpc";
-
-/** One executor replica as the cluster view shows it. */
-export const replicaViewSchema = z.object({
-  id: z.number(),
-  url: z.string(),
-  reachable: z.boolean(),
-  error: z.string().optional(),
-  role: z.enum(EXECUTOR_ROLES).optional(),
-  leaderId: z.number().optional(),
-  epoch: z.number().optional(),
-  pid: z.number().optional(),
-  lastHeartbeatMs: z.number().optional(),
-  executed: z.number().optional(),
-  fenced: z.number().optional(),
-});
-
-/** One executor replica as the cluster view shows it. */
-export type ReplicaView = z.infer<typeof replicaViewSchema>;
-
-/** What the orchestrator's `GET /cluster` answers. */
-export const clusterViewSchema = z.object({
-  executors: z.array(replicaViewSchema),
-  queue: z.discriminatedUnion("reachable", [
-    queueStatusSchema.extend({ reachable: z.literal(true) }),
-    z.object({ reachable: z.literal(false), error: z.string() }),
-  ]),
-});
-
-/** The cluster: every replica and the queue. */
-export type ClusterView = z.infer<typeof clusterViewSchema>;
+import { type Fetch, RpcError } from "@bookstore/lib/rpc";
+import { peerClient } from "@bookstore/lib/service";
 
 /** A catalog book with its current stock and our description. */
 export type BookDetails = Book & { description: string };
@@ -63,20 +34,12 @@ export type ValidatorFaultMode = typeof VALIDATOR_FAULT_MODES[number];
 
 /** Options for {@linkcode createShopApi}. */
 export interface ShopApiOptions {
-  /** The orchestrator's internal URL. */
-  orchestratorUrl: string;
-  /** Suggestions' URL. */
-  suggestionsUrl: string;
-  /** Every validator's URL, for fault buttons. */
-  validatorUrls: Record<ValidatorName, string>;
-  /** Every executor replica's URL by id, for fault buttons. */
-  executorUrls: Map<number, string>;
-  /** The service credential (internal calls and admin endpoints). */
-  token: string;
-  /** Deadline of one call. */
-  timeoutMs: number;
+  /** Where every service is reached, the service credential and the deadline (doubled here: a page waits on it). */
+  config: Config;
   /** The shipped catalog, for descriptions. */
   catalog: Catalog;
+  /** How peers are reached (default the global `fetch`; an in-memory test hands requests to the apps). */
+  fetch?: Fetch;
   /** How long the book list with stock is reused (default 1000 ms). */
   booksTtlMs?: number;
 }
@@ -106,28 +69,21 @@ export const SLOW_VALIDATOR_DELAY_MS = 3000;
 
 /** Creates the web app's API client. */
 export function createShopApi(options: ShopApiOptions): ShopApi {
-  const checkout = createClient(checkoutService, {
-    baseUrl: options.orchestratorUrl,
-    peer: "orchestrator",
-    timeoutMs: options.timeoutMs,
-    breaker: false,
-  });
-  const suggestions = createClient(suggestionsService, {
-    baseUrl: options.suggestionsUrl,
-    peer: "suggestions",
-    token: options.token,
-    timeoutMs: options.timeoutMs,
-    retries: 0,
-  });
+  const { config } = options;
+  const fetch = options.fetch ?? globalThis.fetch;
+  const token = requireServiceToken(config);
+  const timeoutMs = config.rpcTimeoutMs * 2;
+  const checkout = peerClient(checkoutService, { config, fetch, timeoutMs, breaker: false });
+  const suggestions = peerClient(suggestionsService, { config, fetch, timeoutMs, retries: 0 });
   const ttl = options.booksTtlMs ?? 1000;
   let cached: { at: number; books: Promise<Book[]> } | undefined;
 
   const admin = async (baseUrl: string, path: string, init: { method: string; body?: unknown }) => {
-    const response = await fetch(new URL(path, baseUrl), {
+    const response = await fetch(new URL(path, baseUrl).href, {
       method: init.method,
-      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     if (!response.ok) {
       throw new RpcError("unavailable", `${path} answered ${response.status}: ${await response.text()}`);
@@ -135,9 +91,14 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     await response.body?.cancel();
   };
   const replicaUrl = (id: number) => {
-    const url = options.executorUrls.get(id);
+    const url = config.executor.peers.get(id);
     if (!url) throw new RpcError("not_found", `no executor replica ${id}`);
     return url;
+  };
+  const validatorUrls: Record<ValidatorName, string> = {
+    transaction_verification: config.urls.transactionVerification,
+    fraud_detection: config.urls.fraudDetection,
+    suggestions: config.urls.suggestions,
   };
 
   return {
@@ -177,8 +138,8 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       }
     },
     async cluster() {
-      const response = await fetch(new URL("/cluster", options.orchestratorUrl), {
-        signal: AbortSignal.timeout(options.timeoutMs),
+      const response = await fetch(new URL("/cluster", config.urls.orchestrator).href, {
+        signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
       return clusterViewSchema.parse(await response.json());
@@ -187,7 +148,7 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),
     setValidatorFault(name, mode) {
       if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);
-      const url = options.validatorUrls[name];
+      const url = validatorUrls[name];
       if (mode === "clear") return admin(url, "/admin/faults", { method: "DELETE" });
       const rule = mode === "slow" ? { method: "*", delayMs: SLOW_VALIDATOR_DELAY_MS } : {
         method: "*",

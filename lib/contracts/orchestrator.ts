@@ -7,6 +7,8 @@
 import { z } from "zod";
 import { defineService, method } from "../rpc/define.ts";
 import { bookRefSchema, orderSchema, validationEventSchema } from "./common.ts";
+import { executorStatusSchema } from "./order_executor.ts";
+import { queueStatusSchema } from "./order_queue.ts";
 import { clock, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /** The two answers a checkout can get. */
@@ -143,3 +145,28 @@ export const orderEventsService = defineService("bookstore.v1.OrderEventsService
     ReportOutcome: method(reportOutcomeRequestSchema, { output: reportOutcomeResponseSchema, idempotent: true }),
   },
 });
+
+/**
+ * One executor replica as the orchestrator's `GET /cluster` shows it: its
+ * status when it answered, and why not when it did not. (A REST view, not a
+ * proto message: the cluster page and operators read it as JSON.)
+ */
+export const replicaViewSchema = z.discriminatedUnion("reachable", [
+  executorStatusSchema.extend({ url: z.string(), reachable: z.literal(true) }),
+  z.object({ id: z.number(), url: z.string(), reachable: z.literal(false), error: z.string() }),
+]);
+
+/** One executor replica as `GET /cluster` shows it. */
+export type ReplicaView = z.infer<typeof replicaViewSchema>;
+
+/** What the orchestrator's `GET /cluster` answers: every executor replica and the queue, reachable or not. */
+export const clusterViewSchema = z.object({
+  executors: z.array(replicaViewSchema),
+  queue: z.discriminatedUnion("reachable", [
+    queueStatusSchema.extend({ reachable: z.literal(true) }),
+    z.object({ reachable: z.literal(false), error: z.string() }),
+  ]),
+});
+
+/** The cluster: every replica and the queue. */
+export type ClusterView = z.infer<typeof clusterViewSchema>;

@@ -7,12 +7,12 @@
 import type { Catalog } from "@bookstore/lib/catalog";
 import {
   type Book,
-  type ExecutorStatus,
+  type ClusterView,
   orderExecutorService,
   type orderQueueService,
   type OrderState,
   type OrderView,
-  type QueueStatus,
+  type ReplicaView,
 } from "@bookstore/lib/contracts";
 import { type Client, type ClientOptions, hasCode, RpcError } from "@bookstore/lib/rpc";
 import type { OrderRecords } from "./order_records.ts";
@@ -80,19 +80,6 @@ export async function listBooks(
     price: book.price,
     stock: levels.get(book.bookId) ?? book.stock,
   }));
-}
-
-/** One replica in the cluster view. */
-export type ReplicaView =
-  & { id: number; url: string; reachable: boolean; error?: string }
-  & Partial<ExecutorStatus>;
-
-/** What `GET /cluster` answers. */
-export interface ClusterView {
-  /** Every executor replica, reachable or not. */
-  executors: ReplicaView[];
-  /** The queue's status, or why it could not be read. */
-  queue: ({ reachable: true } & QueueStatus) | { reachable: false; error: string };
 }
 
 /** Options for {@linkcode createClusterReader}. */
