@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import { hasCode, type RpcError } from "../rpc/errors.ts";
 import type { Bool, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
 import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
@@ -34,6 +35,14 @@ export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueI
 
 /** The `EnqueueResponse` message. */
 export const enqueueResponseSchema: Msg<{ created: Bool }> = message("EnqueueResponse", z.object({ created: bool() }));
+
+/**
+ * Whether the queue refused a call for its epoch (`failed_precondition`):
+ * the caller no longer leads and must step down.
+ */
+export function isFenced(error: unknown): error is RpcError {
+  return hasCode(error, "failed_precondition");
+}
 
 const fenced = {
   executorId: uint32().refine((v) => v > 0, "executorId is required"),

@@ -175,14 +175,6 @@ export function isPeerFailure(error: unknown): error is RpcError {
 }
 
 /**
- * Whether the queue refused a call for its epoch (`failed_precondition`):
- * the caller no longer leads and must step down.
- */
-export function isFenced(error: unknown): error is RpcError {
-  return hasCode(error, "failed_precondition");
-}
-
-/**
  * Whether the queue refused an ack or nack because the lease is no longer
  * held (`aborted`): the order went to someone else; carry on.
  */

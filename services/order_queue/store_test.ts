@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Catalog, type CatalogBook } from "@bookstore/lib/catalog";
 import { createLogger } from "@bookstore/lib/log";
-import type { QueueItem } from "@bookstore/lib/contracts";
-import { isFenced, isLeaseLost, type RpcError } from "@bookstore/lib/rpc";
+import { isFenced, type QueueItem } from "@bookstore/lib/contracts";
+import { isLeaseLost, type RpcError } from "@bookstore/lib/rpc";
 import { OrderQueueStore } from "./store.ts";
 
 function book(bookId: string, stock: number): CatalogBook {
