@@ -46,7 +46,7 @@ interface Throughput {
   dequeueAckBatch: number;
 }
 
-/** The queue's store without HTTP: enqueue, then dequeue + ack everything, one order and a batch at a time. */
+/** The queue's store without HTTP: enqueue, then lease + ack everything, one order and a batch at a time. */
 async function storeThroughput(): Promise<Throughput> {
   const kv = await openFresh("store");
   const store = new OrderQueueStore(kv, { leaseMs: 60_000, maxAttempts: 5, log: silent });
@@ -60,8 +60,8 @@ async function storeThroughput(): Promise<Throughput> {
   const caller = { executorId: 1, epoch };
   started = performance.now();
   for (let i = 0; i < ROUNDS / 2; i++) {
-    const lease = (await store.dequeue(caller))!;
-    await store.ack({ orderId: lease.orderId, leaseId: lease.leaseId, ...caller });
+    const [lease] = await store.dequeueBatch(caller, { max: 1 });
+    await store.ackBatch(caller, [{ orderId: lease.orderId, leaseId: lease.leaseId }]);
   }
   const dequeueAck = rate(ROUNDS / 2, performance.now() - started);
   started = performance.now();
@@ -89,8 +89,8 @@ async function serviceThroughput(): Promise<Throughput> {
   const caller = { executorId: 1, epoch };
   started = performance.now();
   for (let i = 0; i < count; i++) {
-    const { lease } = await queue.Dequeue(caller);
-    await queue.Ack({ orderId: lease!.orderId, leaseId: lease!.leaseId, ...caller });
+    const { leases: [lease] } = await queue.DequeueBatch({ ...caller, maxLeases: 1 });
+    await queue.AckBatch({ ...caller, acks: [{ orderId: lease.orderId, leaseId: lease.leaseId }] });
   }
   const dequeueAck = rate(count, performance.now() - started);
   started = performance.now();
@@ -140,14 +140,16 @@ export async function benchQueue(): Promise<string> {
 | --- | ---: | ---: | ---: |
 | raw Deno KV atomic commits (floor), sequential | ${raw} commits/s | 100% | |
 | queue store: Enqueue | ${store.enqueue} orders/s | ${pct(store.enqueue)} | |
-| queue store: Dequeue + Ack, one order at a time | ${store.dequeueAck} orders/s | ${pct(store.dequeueAck)} | |
+| queue store: DequeueBatch + AckBatch, one order at a time | ${store.dequeueAck} orders/s | ${
+    pct(store.dequeueAck)
+  } | |
 | queue store: DequeueBatch + AckBatch, ${BATCH} at a time | ${store.dequeueAckBatch} orders/s | ${
     pct(store.dequeueAckBatch)
   } | |
 | queue service over Connect/HTTP: Enqueue | ${service.enqueue} orders/s | ${pct(service.enqueue)} | ${
     ofStore(service.enqueue, store.enqueue)
   } |
-| queue service over Connect/HTTP: Dequeue + Ack, one order at a time | ${service.dequeueAck} orders/s | ${
+| queue service over Connect/HTTP: DequeueBatch + AckBatch, one order at a time | ${service.dequeueAck} orders/s | ${
     pct(service.dequeueAck)
   } | ${ofStore(service.dequeueAck, store.dequeueAck)} |
 | queue service over Connect/HTTP: DequeueBatch + AckBatch, ${BATCH} at a time (what the executors do) | ${service.dequeueAckBatch} orders/s | ${

@@ -144,7 +144,7 @@ Deno.test("a paused leader is fenced off when it resumes; nothing runs twice or 
     successorEpoch = (await stableLeader(cluster, { among: [1, 2, 3], aboveEpoch: leader.epoch, leader: 3 })).epoch;
     // What the paused leader will try next is refused by the fence.
     await assert.rejects(
-      () => queue.Dequeue({ executorId: 4, epoch: leader.epoch }),
+      () => queue.DequeueBatch({ executorId: 4, epoch: leader.epoch, maxLeases: 1 }),
       (error) => error instanceof RpcError && error.code === "failed_precondition" && /stale/.test(error.message),
     );
   } finally {

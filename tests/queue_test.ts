@@ -4,11 +4,9 @@
  * execution as one atomic commit.
  */
 import assert from "node:assert/strict";
-import { RpcError } from "@bookstore/lib/rpc";
+import { isFenced } from "@bookstore/lib/contracts";
 import { startCluster } from "./support/cluster.ts";
 import { waitFor } from "./support/wait.ts";
-
-const isFenced = (error: unknown) => error instanceof RpcError && error.code === "failed_precondition";
 
 Deno.test("order queue", async (t) => {
   await using cluster = await startCluster({
@@ -21,10 +19,10 @@ Deno.test("order queue", async (t) => {
   async function drain(executorId: number, epoch: number): Promise<string[]> {
     const taken: string[] = [];
     for (;;) {
-      const { lease } = await queue.Dequeue({ executorId, epoch });
+      const { leases: [lease] } = await queue.DequeueBatch({ executorId, epoch, maxLeases: 1 });
       if (!lease) return taken;
       taken.push(lease.orderId);
-      await queue.Ack({ orderId: lease.orderId, leaseId: lease.leaseId, executorId, epoch });
+      await queue.AckBatch({ executorId, epoch, acks: [{ orderId: lease.orderId, leaseId: lease.leaseId }] });
     }
   }
 
@@ -69,17 +67,21 @@ Deno.test("order queue", async (t) => {
   await t.step("an expired lease is handed out again; too many attempts dead-letter the order", async () => {
     await queue.Enqueue({ orderId: "slow-1", items: [book("dune", 1)] });
     const { epoch } = await queue.AcquireEpoch({ executorId: 2 });
-    const first = (await queue.Dequeue({ executorId: 2, epoch })).lease!;
+    const [first] = (await queue.DequeueBatch({ executorId: 2, epoch, maxLeases: 1 })).leases;
     assert.equal(first.attempt, 1);
-    const second = await waitFor(async () => (await queue.Dequeue({ executorId: 2, epoch })).lease, {
-      message: "the lease to expire and the order to come back",
-    });
+    const second = await waitFor(
+      async () => (await queue.DequeueBatch({ executorId: 2, epoch, maxLeases: 1 })).leases[0],
+      {
+        message: "the lease to expire and the order to come back",
+      },
+    );
     assert.equal(second.orderId, "slow-1");
     assert.equal(second.attempt, 2);
-    await assert.rejects(
-      () => queue.Ack({ orderId: "slow-1", leaseId: first.leaseId, executorId: 2, epoch }),
-      (error) => error instanceof RpcError && error.code === "aborted" && /no longer held/.test(error.message),
-    );
+    const [late] =
+      (await queue.AckBatch({ executorId: 2, epoch, acks: [{ orderId: "slow-1", leaseId: first.leaseId }] }))
+        .results;
+    assert.equal(late.state, "lost");
+    assert.match(late.reason, /no longer held/);
     await waitFor(async () => (await queue.GetQueueStatus({})).deadLetters === 1, { message: "a dead letter" });
     const { deadLetters } = await queue.ListDeadLetters({});
     assert.equal(deadLetters[0].orderId, "slow-1");
@@ -93,17 +95,18 @@ Deno.test("order queue", async (t) => {
     await queue.Enqueue({ orderId: "f1", items: [book("dune", 1)] });
     await queue.Enqueue({ orderId: "f2", items: [book("dune", 1)] });
     const old = await queue.AcquireEpoch({ executorId: 3 });
-    const held = (await queue.Dequeue({ executorId: 3, epoch: old.epoch })).lease!;
+    const [held] = (await queue.DequeueBatch({ executorId: 3, epoch: old.epoch, maxLeases: 1 })).leases;
     const fencedBefore = (await queue.GetQueueStatus({})).fenced;
     const current = await queue.AcquireEpoch({ executorId: 4 });
     assert.ok(current.epoch > old.epoch);
-    await assert.rejects(() => queue.Dequeue({ executorId: 3, epoch: old.epoch }), isFenced);
+    await assert.rejects(() => queue.DequeueBatch({ executorId: 3, epoch: old.epoch, maxLeases: 1 }), isFenced);
     await assert.rejects(
-      () => queue.Ack({ orderId: held.orderId, leaseId: held.leaseId, executorId: 3, epoch: old.epoch }),
+      () =>
+        queue.AckBatch({ executorId: 3, epoch: old.epoch, acks: [{ orderId: held.orderId, leaseId: held.leaseId }] }),
       isFenced,
     );
     await assert.rejects(
-      () => queue.Dequeue({ executorId: 3, epoch: current.epoch }),
+      () => queue.DequeueBatch({ executorId: 3, epoch: current.epoch, maxLeases: 1 }),
       isFenced,
       "wrong leader for the epoch",
     );
@@ -139,14 +142,15 @@ Deno.test("order queue", async (t) => {
       await queue.Enqueue({ orderId: "s1", items: [book(bookId, initial - 1)] });
       await queue.Enqueue({ orderId: "s2", items: [book(bookId, 2)] });
       const { epoch } = await queue.AcquireEpoch({ executorId: 6 });
-      const first = (await queue.Dequeue({ executorId: 6, epoch })).lease!;
-      const ack = { orderId: first.orderId, leaseId: first.leaseId, executorId: 6, epoch };
-      const [a, b] = await Promise.all([queue.Ack(ack), queue.Ack(ack)]);
+      const [first] = (await queue.DequeueBatch({ executorId: 6, epoch, maxLeases: 1 })).leases;
+      const ack = { executorId: 6, epoch, acks: [{ orderId: first.orderId, leaseId: first.leaseId }] };
+      const [a, b] = await Promise.all([queue.AckBatch(ack), queue.AckBatch(ack)]);
       assert.deepEqual(a, b);
-      assert.equal(a.state, "executed");
+      assert.equal(a.results[0].state, "executed");
       assert.equal(await stockOf(bookId), 1);
-      const second = (await queue.Dequeue({ executorId: 6, epoch })).lease!;
-      const failed = await queue.Ack({ orderId: second.orderId, leaseId: second.leaseId, executorId: 6, epoch });
+      const [second] = (await queue.DequeueBatch({ executorId: 6, epoch, maxLeases: 1 })).leases;
+      const acks = [{ orderId: second.orderId, leaseId: second.leaseId }];
+      const [failed] = (await queue.AckBatch({ executorId: 6, epoch, acks })).results;
       assert.equal(failed.state, "failed");
       assert.match(failed.reason, /out of stock: ulysses \(wanted 2, 1 left\)/);
       assert.equal(await stockOf(bookId), 1, "a failed order touches no stock");

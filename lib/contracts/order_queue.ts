@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import { hasCode, type RpcError } from "../rpc/errors.ts";
 import type { Bool, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
 import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
@@ -35,19 +36,18 @@ export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueI
 /** The `EnqueueResponse` message. */
 export const enqueueResponseSchema: Msg<{ created: Bool }> = message("EnqueueResponse", z.object({ created: bool() }));
 
+/**
+ * Whether the queue refused a call for its epoch (`failed_precondition`):
+ * the caller no longer leads and must step down.
+ */
+export function isFenced(error: unknown): error is RpcError {
+  return hasCode(error, "failed_precondition");
+}
+
 const fenced = {
   executorId: uint32().refine((v) => v > 0, "executorId is required"),
   epoch: uint32().refine((v) => v > 0, "epoch is required"),
 };
-
-/** The `DequeueRequest` message. */
-export const dequeueRequestSchema: Msg<{ executorId: Num; epoch: Num; requestId: Str }> = message(
-  "DequeueRequest",
-  z.object({ ...fenced, requestId: str(64) }),
-);
-
-/** Who dequeues, on behalf of which epoch. */
-export type DequeueRequest = z.infer<typeof dequeueRequestSchema>;
 
 /** The `Lease` message. */
 export const leaseSchema: Msg<
@@ -65,12 +65,6 @@ export const leaseSchema: Msg<
 
 /** An order handed to an executor until `expiresAt`. */
 export type Lease = z.infer<typeof leaseSchema>;
-
-/** The `DequeueResponse` message. */
-export const dequeueResponseSchema: Msg<{ lease: z.ZodOptional<typeof leaseSchema> }> = message(
-  "DequeueResponse",
-  z.object({ lease: leaseSchema.optional() }),
-);
 
 /**
  * Most orders one `DequeueBatch` leases or one `AckBatch` acks: leasing
@@ -140,43 +134,6 @@ export const ackBatchResponseSchema: Msg<{ results: List<typeof ackResultSchema>
   "AckBatchResponse",
   z.object({ results: list(ackResultSchema, MAX_LEASES_PER_CALL) }),
 );
-
-/** The `AckRequest` message. */
-export const ackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num }> = message(
-  "AckRequest",
-  z.object({ orderId: str(64), leaseId: str(64), ...fenced }),
-);
-
-/** An executor finishing a leased order. */
-export type AckRequest = z.infer<typeof ackRequestSchema>;
-
-/** The `AckResponse` message. */
-export const ackResponseSchema: Msg<{ state: z.ZodEnum<{ executed: "executed"; failed: "failed" }>; reason: Str }> =
-  message(
-    "AckResponse",
-    z.object({ state: z.enum(["executed", "failed"]), reason: str(500) }),
-  );
-
-/** How an executed order ended. */
-export type AckResponse = z.infer<typeof ackResponseSchema>;
-
-/** The `NackRequest` message. */
-export const nackRequestSchema: Msg<{ orderId: Str; leaseId: Str; executorId: Num; epoch: Num; reason: Str }> = message(
-  "NackRequest",
-  z.object({ orderId: str(64), leaseId: str(64), ...fenced, reason: str(500) }),
-);
-
-/** An executor giving a leased order back. */
-export type NackRequest = z.infer<typeof nackRequestSchema>;
-
-/** The `NackResponse` message. */
-export const nackResponseSchema: Msg<{ state: z.ZodEnum<{ queued: "queued"; dead: "dead" }> }> = message(
-  "NackResponse",
-  z.object({ state: z.enum(["queued", "dead"]) }),
-);
-
-/** Where a given-back order went. */
-export type NackResponse = z.infer<typeof nackResponseSchema>;
 
 /** The `AcquireEpochRequest` message. */
 export const acquireEpochRequestSchema: Msg<{ executorId: Num }> = message(
@@ -320,11 +277,8 @@ export const listDeadLettersRequestSchema: Msg<{ pageSize: Num; pageToken: Str }
 export const orderQueueService: ServiceSpec<
   {
     Enqueue: MethodSpec<typeof enqueueRequestSchema, typeof enqueueResponseSchema>;
-    Dequeue: MethodSpec<typeof dequeueRequestSchema, typeof dequeueResponseSchema>;
-    Ack: MethodSpec<typeof ackRequestSchema, typeof ackResponseSchema>;
     DequeueBatch: MethodSpec<typeof dequeueBatchRequestSchema, typeof dequeueBatchResponseSchema>;
     AckBatch: MethodSpec<typeof ackBatchRequestSchema, typeof ackBatchResponseSchema>;
-    Nack: MethodSpec<typeof nackRequestSchema, typeof nackResponseSchema>;
     AcquireEpoch: MethodSpec<typeof acquireEpochRequestSchema, typeof acquireEpochResponseSchema>;
     GetOrderState: MethodSpec<typeof getOrderStateRequestSchema, typeof orderStateSchema>;
     GetQueueStatus: MethodSpec<typeof getQueueStatusRequestSchema, typeof queueStatusSchema>;
@@ -335,14 +289,10 @@ export const orderQueueService: ServiceSpec<
 > = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
-    // Idempotent by request id: a retry answers the lease the first attempt took.
-    Dequeue: method(dequeueRequestSchema, { output: dequeueResponseSchema, idempotent: true }),
-    Ack: method(ackRequestSchema, { output: ackResponseSchema, idempotent: true }),
-    // Idempotent by request id, as Dequeue.
+    // Idempotent by request id: a retry answers the leases the first attempt took.
     DequeueBatch: method(dequeueBatchRequestSchema, { output: dequeueBatchResponseSchema, idempotent: true }),
     // A repeated ack answers the outcome its lease already had.
     AckBatch: method(ackBatchRequestSchema, { output: ackBatchResponseSchema, idempotent: true }),
-    Nack: method(nackRequestSchema, { output: nackResponseSchema, idempotent: false }),
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),
     GetOrderState: method(getOrderStateRequestSchema, { output: orderStateSchema, idempotent: true }),
     GetQueueStatus: method(getQueueStatusRequestSchema, { output: queueStatusSchema, idempotent: true }),

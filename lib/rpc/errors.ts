@@ -174,22 +174,6 @@ export function isPeerFailure(error: unknown): error is RpcError {
   return error instanceof RpcError && PEER_FAILURES.has(error.code);
 }
 
-/**
- * Whether the queue refused a call for its epoch (`failed_precondition`):
- * the caller no longer leads and must step down.
- */
-export function isFenced(error: unknown): error is RpcError {
-  return hasCode(error, "failed_precondition");
-}
-
-/**
- * Whether the queue refused an ack or nack because the lease is no longer
- * held (`aborted`): the order went to someone else; carry on.
- */
-export function isLeaseLost(error: unknown): error is RpcError {
-  return hasCode(error, "aborted");
-}
-
 /** Formats zod issues as `path.to.field: message; …` for error messages. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -17,18 +17,19 @@
  *
  * @module
  */
-import type {
-  CoordinatorRequest,
-  CoordinatorResponse,
-  ElectionRequest,
-  ElectionResponse,
-  ExecutorRole,
-  ExecutorStatus,
-  HeartbeatRequest,
-  HeartbeatResponse,
+import {
+  type CoordinatorRequest,
+  type CoordinatorResponse,
+  type ElectionRequest,
+  type ElectionResponse,
+  type ExecutorRole,
+  type ExecutorStatus,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  isFenced,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { isFenced, isPeerFailure } from "@bookstore/lib/rpc";
+import { isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 import type { ObservableGauge } from "@opentelemetry/api";
 

@@ -8,9 +8,9 @@
  * @module
  */
 import { delay } from "@bookstore/lib/async";
-import type { AckResult, Lease, orderQueueService } from "@bookstore/lib/contracts";
+import { type AckResult, isFenced, type Lease, type orderQueueService } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, isFenced, isPeerFailure } from "@bookstore/lib/rpc";
+import { type Client, isPeerFailure } from "@bookstore/lib/rpc";
 import { meter } from "@bookstore/lib/telemetry";
 
 const executedCounter = meter.createCounter("bookstore.executor.orders", { description: "Orders executed by outcome" });
@@ -89,12 +89,7 @@ export class OrderWorker {
         requestId = crypto.randomUUID();
         leadership.noteQueue?.(true);
       } catch (error) {
-        if (isFenced(error)) {
-          this.#fenced += 1;
-          log.warn("dequeue refused by the fence", { epoch, reason: error.message });
-          leadership.stepDown(error.message, { led: epoch });
-          break;
-        }
+        if (this.#fencedOff(error, { call: "dequeue", epoch })) break;
         failures += 1;
         if (isPeerFailure(error)) leadership.noteQueue?.(false);
         log.warn("dequeue failed", { epoch, failures, error });
@@ -120,6 +115,16 @@ export class OrderWorker {
     log.info("work loop ended", { epoch });
   }
 
+  // Whether the fence refused `refused.call`: if so, the term is over, so it counts the refusal, logs it and steps down.
+  #fencedOff(error: unknown, refused: { call: "dequeue" | "ack"; orders?: number; epoch: number }): boolean {
+    if (!isFenced(error)) return false;
+    const { call, ...fields } = refused;
+    this.#fenced += 1;
+    this.#options.log.warn(`${call} refused by the fence`, { ...fields, reason: error.message });
+    this.#options.leadership.stepDown(error.message, { led: refused.epoch });
+    return true;
+  }
+
   // Acks a batch and logs each order's outcome; false when the fence refused it (the term is over).
   async #ack(epoch: number, leases: Lease[]): Promise<boolean> {
     const { id, queue, leadership, log } = this.#options;
@@ -132,12 +137,7 @@ export class OrderWorker {
       }));
       leadership.noteQueue?.(true);
     } catch (error) {
-      if (isFenced(error)) {
-        this.#fenced += 1;
-        log.warn("ack refused by the fence", { orders: leases.length, epoch, reason: error.message });
-        leadership.stepDown(error.message, { led: epoch });
-        return false;
-      }
+      if (this.#fencedOff(error, { call: "ack", orders: leases.length, epoch })) return false;
       if (isPeerFailure(error)) leadership.noteQueue?.(false);
       // The leases expire and the orders are handed out again; nothing is lost.
       log.warn("ack failed", { orders: leases.length, epoch, error });

@@ -33,7 +33,6 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
     leaderLeaseMs: config.executor.heartbeatTimeoutMs,
     log,
   });
-  await store.initCounts();
   const seeded = await store.seedStock(loadCatalog());
   if (seeded > 0) log.info("stock seeded from the catalog", { books: seeded });
 
@@ -42,15 +41,12 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
 
   kit.rpc(orderQueueService, {
     Enqueue: async ({ orderId, items }) => ({ created: await store.enqueue(orderId, items) }),
-    Dequeue: async (caller, ctx) => ({ lease: await store.dequeue(caller, { signal: ctx.signal }) }),
-    Ack: (request) => store.ack(request),
     DequeueBatch: async ({ maxLeases, waitMs, ...caller }, ctx) => {
       // A long poll answers well before the caller's deadline, even when nothing came.
       const waitFor = ctx.deadline === undefined ? waitMs : Math.min(waitMs, 0.8 * (ctx.deadline - Date.now()));
       return { leases: await store.dequeueBatch(caller, { max: maxLeases, waitMs: waitFor, signal: ctx.signal }) };
     },
     AckBatch: async ({ acks, ...caller }) => ({ results: await store.ackBatch(caller, acks) }),
-    Nack: async (request) => ({ state: await store.nack(request) }),
     AcquireEpoch: async ({ executorId }) => ({ epoch: await store.acquireEpoch(executorId) }),
     GetOrderState: ({ orderId }) => store.orderState(orderId),
     GetQueueStatus: () => store.status(),

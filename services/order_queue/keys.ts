@@ -1,0 +1,107 @@
+/**
+ * The queue's key layout in Deno KV and the record it keeps per order.
+ * Priority lives in the key order: `["ready", rank, seq, orderId]` sorts the
+ * head of the queue first, so taking it is one range read of length one.
+ *
+ * @module
+ */
+import type { OrderState } from "@bookstore/lib/contracts";
+
+/** An order as stored, with its current lease. */
+export interface QueuedOrder extends OrderState {
+  /** Books in the order (its size, for its rank). */
+  totalQuantity: number;
+  /** Arrival order, strictly increasing. */
+  seq: number;
+  /** The lease it is out on, while leased. */
+  lease?: { leaseId: string; executorId: number; epoch: number; expiresAt: number };
+  /** The lease that finished it, so a repeated ack answers the same. */
+  finishedLeaseId?: string;
+}
+
+/** The newest epoch issued and the executor it was issued to (`["fence"]`). */
+export interface Fence {
+  /** The newest epoch. */
+  epoch: number;
+  /** Its holder. */
+  leaderId: number;
+}
+
+/** What `["leased", orderId]` indexes: when the lease ends and whose epoch took it. */
+export interface LeasedIndex {
+  /** When the lease expires (the queue's clock). */
+  expiresAt: number;
+  /** The epoch that took it. */
+  epoch: number;
+}
+
+/** What `["dead", orderId]` records. */
+export interface DeadIndex {
+  /** When the order was dead-lettered (the queue's clock). */
+  deadAt: number;
+  /** Why. */
+  reason: string;
+}
+
+/** Which counter a key of {@linkcode countKey} counts. */
+export type Counted = "ready" | "leased" | "dead";
+
+/** The order's record. */
+export const orderKey = (orderId: string): Deno.KvKey => ["order", orderId];
+/** The index of leased orders, read by reclaim. */
+export const leasedKey = (orderId: string): Deno.KvKey => ["leased", orderId];
+/** The dead-letter list. */
+export const deadKey = (orderId: string): Deno.KvKey => ["dead", orderId];
+/** A book's stock. */
+export const stockKey = (bookId: string): Deno.KvKey => ["stock", bookId];
+/** The leases one dequeue request took, so that its retry answers the same ones. */
+export const dequeuedKey = (caller: { executorId: number; requestId?: string }): Deno.KvKey => [
+  "dequeued",
+  caller.executorId,
+  caller.requestId ?? "",
+];
+/** The fence: the newest epoch and its holder. */
+export const FENCE_KEY: Deno.KvKey = ["fence"];
+// Counts kept in the same atomic commits as the entries they count, so that
+// reading the queue's status is a few gets, not three scans.
+/** The count of ready, leased or dead orders. */
+export const countKey = (what: Counted): Deno.KvKey => ["count", what];
+/** A counter of outcomes (`executed`, `failed`, `fenced`). */
+export const counterKey = (what: "executed" | "failed" | "fenced"): Deno.KvKey => ["counter", what];
+
+/** Most checks Deno KV allows in one atomic commit. */
+export const MAX_CHECKS = 100;
+
+/** Deno KV's sum wraps around 2^64: adding 2^64 - n subtracts n. */
+export function minus(n: number): bigint {
+  return (1n << 64n) - BigInt(n);
+}
+
+/** One, for sums. */
+export const ONE = 1n;
+/** Minus one, for sums. */
+export const MINUS_ONE: bigint = minus(1);
+
+/**
+ * An order's rank: `enqueuedAt / agingMs - totalQuantity`, lowest first. The
+ * order with the most books comes first; the arrival term is aging: an order
+ * that has waited `agingMs` longer than another ranks as if it had one more
+ * book, so a small order waits behind a steady stream of large ones for at
+ * most (their size - its size) × `agingMs`, never forever. (`agingMs` 0: no
+ * aging, `rank = -totalQuantity`.) Among equal ranks, `seq` (arrival) decides.
+ */
+export function rank(order: Pick<QueuedOrder, "enqueuedAt" | "totalQuantity">, options: { agingMs: number }): number {
+  return options.agingMs > 0 ? order.enqueuedAt / options.agingMs - order.totalQuantity : -order.totalQuantity;
+}
+
+/** The order's place in line: its rank, then its arrival. */
+export function readyKey(order: QueuedOrder, options: { agingMs: number }): Deno.KvKey {
+  return ["ready", rank(order, options), order.seq, order.orderId];
+}
+
+/** Reads any number of keys (Deno KV reads at most 10 per getMany). */
+export async function getMany<T>(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+  const entries: Deno.KvEntryMaybe<T>[] = [];
+  for (let i = 0; i < keys.length; i += 10) entries.push(...await kv.getMany<T[]>(keys.slice(i, i + 10)));
+  return entries;
+}

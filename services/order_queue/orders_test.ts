@@ -1,0 +1,55 @@
+/** Orders in and counts out: seeding stock, validating an order, and a status read from counts, never by scanning. */
+import assert from "node:assert/strict";
+import { Catalog } from "@bookstore/lib/catalog";
+import { OrderQueueStore } from "./store.ts";
+import { ackOne, book, fakeClock, openStore, silent, take } from "./testing.ts";
+
+Deno.test("seeding keeps existing stock and refuses unknown books", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  assert.equal(await store.seedStock(new Catalog([book("dune", 99), book("new", 2)])), 1, "only the new book");
+  const stock = new Map((await store.stock()).map((level) => [level.bookId, level.stock]));
+  assert.equal(stock.get("dune"), 5);
+  assert.equal(stock.get("new"), 2);
+  await assert.rejects(() => store.enqueue("o1", [{ bookId: "nope", quantity: 1 }]), /unknown book/);
+  await assert.rejects(() => store.enqueue("o1", [{ bookId: "dune", quantity: 0 }]), /at least 1/);
+});
+
+Deno.test("status is read from counts kept in the same commits, never by scanning", async () => {
+  using queue = await openStore({ leaseMs: 1000, maxAttempts: 1 });
+  const { kv } = queue;
+  const clock = fakeClock();
+  // The store under test lists only what it must: never the ready, leased or dead prefixes for a status.
+  const scanned: string[] = [];
+  const watched = new Proxy(kv, {
+    get(target, key) {
+      if (key === "list") {
+        return (selector: { prefix: Deno.KvKey }, options?: Deno.KvListOptions) => {
+          scanned.push(String(selector.prefix[0]));
+          return target.list(selector, options);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const store = new OrderQueueStore(watched, { leaseMs: 1000, maxAttempts: 1, log: silent, now: clock.read });
+  for (const orderId of ["a", "b", "c", "d"]) await store.enqueue(orderId, [{ bookId: "dune", quantity: 1 }]);
+  const epoch = await store.acquireEpoch(1);
+  const caller = { executorId: 1, epoch };
+  const a = (await take(store, caller))!;
+  const b = (await take(store, caller))!;
+  const c = (await take(store, caller))!;
+  await ackOne(store, { ...caller, orderId: a.orderId, leaseId: a.leaseId });
+  clock.now = c.expiresAt + 1;
+  assert.equal(await store.reclaim(), 2, "b's and c's leases expired: dead after their one attempt");
+  assert.equal(b.expiresAt, c.expiresAt, "both expired together");
+  assert.equal(await store.requeueDeadLetter(b.orderId), true);
+  scanned.length = 0;
+  const status = await store.status();
+  assert.deepEqual(scanned, [], "no scan");
+  assert.deepEqual(
+    { depth: status.depth, leased: status.leased, deadLetters: status.deadLetters, executed: status.executed },
+    { depth: 2, leased: 0, deadLetters: 1, executed: 1 },
+  );
+});
