@@ -16,7 +16,14 @@ function validator(lines: string[] = []) {
     token: "x".repeat(16),
     timeoutMs: config.rpcTimeoutMs,
   });
-  return new EventProtocol<string>("fraud_detection", { config, log, orchestrator });
+  const pass = { check: () => ({ ok: true }) };
+  return new EventProtocol<string>("fraud_detection", {
+    config,
+    log,
+    orchestrator,
+    events: { d: pass, e: pass },
+    peers: { suggestions: () => Promise.resolve() },
+  });
 }
 
 Deno.test("events tick the process's slot on top of their causal basis", async () => {
@@ -25,21 +32,21 @@ Deno.test("events tick the process's slot on top of their causal basis", async (
     v.init("o1", "data");
     const b = { "transaction_verification.user": 1 };
     const c = { "transaction_verification.items": 2 };
-    const slot = v.receive({ orderId: "o1", event: "b", clock: b }, { from: ["b", "c"] })!;
-    const d = await v.run(slot, { name: "d", after: ["b"], check: () => ({ ok: true }) });
-    v.receive({ orderId: "o1", event: "c", clock: c }, { from: ["b", "c"] });
-    const e = await v.run(slot, { name: "e", after: ["c", "d"], check: () => ({ ok: true }) });
+    const slot = v.receive({ orderId: "o1", event: "b", clock: b })!;
+    const d = await v.run(slot, { name: "d", check: () => ({ ok: true }) });
+    v.receive({ orderId: "o1", event: "c", clock: c });
+    const e = await v.run(slot, { name: "e", check: () => ({ ok: true }) });
     assert.equal(d!.clock.fraud_detection, 1);
     assert.equal(compare(d!.clock, e!.clock), "before");
     assert.equal(compare(c, e!.clock), "before");
     assert.equal(
-      v.receive({ orderId: "o1", event: "b", clock: b }, { from: ["b"] }),
+      v.receive({ orderId: "o1", event: "b", clock: b }),
       undefined,
       "a repeated delivery is ignored",
     );
     assert.deepEqual(slot.events.map((event) => event.name), ["d", "e"]);
     assert.throws(
-      () => v.receive({ orderId: "o1", event: "f", clock: {} }, { from: ["b", "c"] }),
+      () => v.receive({ orderId: "o1", event: "f", clock: {} }),
       /event: fraud_detection advances on "b" or "c", not "f"/,
     );
   } finally {
@@ -52,14 +59,14 @@ Deno.test("ClearOrder checks the local clock against the final one, logs a viola
   const v = validator(lines);
   try {
     v.init("ok", "data");
-    await v.run(v.slot("ok"), { name: "d", after: [], check: () => ({ ok: true }) });
+    await v.run(v.slot("ok"), { name: "d", check: () => ({ ok: true }) });
     const cleared = v.clear("ok", { fraud_detection: 1, suggestions: 1 });
     assert.equal(cleared.consistent, true);
     assert.throws(() => v.slot("ok"), (error: RpcError) => error.code === "not_found");
     assert.deepEqual(v.clear("ok", {}), cleared, "a retried ClearOrder gets the same answer");
 
     v.init("bad", "data");
-    await v.run(v.slot("bad"), { name: "d", after: [], check: () => ({ ok: true }) });
+    await v.run(v.slot("bad"), { name: "d", check: () => ({ ok: true }) });
     assert.equal(v.clear("bad", {}).consistent, false);
     assert.ok(lines.some((line) => line.includes("local clock is not <= the final clock") && line.includes('"bad"')));
   } finally {
@@ -72,7 +79,7 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
   try {
     v.init("c", "data");
     v.cancel("c");
-    assert.equal(await v.run(v.slot("c"), { name: "d", after: [], check: () => ({ ok: true }) }), undefined);
+    assert.equal(await v.run(v.slot("c"), { name: "d", check: () => ({ ok: true }) }), undefined);
     const first = v.slot("c");
     v.init("c", "again");
     assert.ok(first.cancelled, "a re-initialised order cancels its stale predecessor");
