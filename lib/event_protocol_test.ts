@@ -2,10 +2,24 @@ import assert from "node:assert/strict";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import type { RpcError } from "./rpc/errors.ts";
-import { orderEventsService } from "./contracts/mod.ts";
+import {
+  type AdvanceRequest,
+  CLOCK_PROCESSES,
+  type EventGraph,
+  eventGraph,
+  orderEventsService,
+  type ReportOutcomeRequest,
+  START_EVENT,
+  VALIDATION_EVENTS,
+  VALIDATION_GRAPH,
+  type ValidationEvent,
+  type ValidatorName,
+  VALIDATORS,
+} from "./contracts/mod.ts";
+import { waitFor } from "./async.ts";
 import { EventProtocol, MAX_CLEARED_ANSWERS } from "./event_protocol.ts";
-import { createClient } from "./rpc/client.ts";
-import { compare } from "./vector_clock.ts";
+import { type Client, createClient } from "./rpc/client.ts";
+import { compare, zeroClock } from "./vector_clock.ts";
 
 function validator(lines: string[] = []) {
   const config = loadConfig({ ORDER_CACHE_TTL_MS: "1000", CHECKOUT_TIMEOUT_MS: "900", RPC_TIMEOUT_MS: "500" });
@@ -106,4 +120,109 @@ Deno.test("cleared answers are kept for retries, but never more than MAX_CLEARED
   } finally {
     v.close();
   }
+});
+
+/**
+ * The three validators on `graph`, in memory: every event passes (but
+ * `failing`), an Advance is a call of the addressed protocol's `advance`,
+ * and the orchestrator only collects the reports. The order is started as
+ * the orchestrator starts it: an Advance of the start to each root's owner.
+ */
+function validatorsOn(graph: EventGraph, options: { failing?: string } = {}) {
+  const config = loadConfig({ ORDER_CACHE_TTL_MS: "10000" });
+  const log = createLogger("test", { write: () => {} });
+  const reports: ReportOutcomeRequest[] = [];
+  const orchestrator = {
+    ReportOutcome: (request: ReportOutcomeRequest) => Promise.resolve(void reports.push(request)),
+  } as unknown as Client<typeof orderEventsService>;
+  const protocols = new Map<ValidatorName, EventProtocol<string>>();
+  const peers = Object.fromEntries(VALIDATORS.map((service) => [service, (request: AdvanceRequest) => {
+    protocols.get(service)!.advance(request);
+    return Promise.resolve();
+  }]));
+  for (const service of VALIDATORS) {
+    const events = Object.fromEntries(
+      graph.eventsOf(service).map((name) => [name, { check: () => ({ ok: name !== options.failing }) }]),
+    );
+    protocols.set(service, new EventProtocol(service, { config, log, orchestrator, events, peers, graph }));
+  }
+  return {
+    reports,
+    async place(orderId: string): Promise<ReportOutcomeRequest> {
+      for (const protocol of protocols.values()) protocol.init(orderId, "the order");
+      for (const owner of graph.startsAt) {
+        protocols.get(owner)!.advance({ orderId, event: START_EVENT, clock: zeroClock(CLOCK_PROCESSES) });
+      }
+      await waitFor(() => reports.length > 0, 5000, { step: 5 });
+      return reports[0];
+    },
+    slots: (orderId: string) => [...protocols.values()].map((protocol) => protocol.slot(orderId)),
+  };
+}
+
+/** Each pair of recorded events whose clocks do not compare as `graph` derives it. */
+function mismatches(graph: EventGraph, events: readonly ValidationEvent[]): string[] {
+  const clocks = new Map(events.map((event) => [event.name, event.clock]));
+  return graph.names.flatMap((x, i) =>
+    graph.names.slice(i + 1).flatMap((y) => {
+      const got = compare(clocks.get(x)!, clocks.get(y)!);
+      return got === graph.order(x, y) ? [] : [`${x}, ${y}: ${got}, not ${graph.order(x, y)}`];
+    })
+  );
+}
+
+// Two edits of one place each: e and f swap (f now follows d, e follows c and f), and a new last event g.
+const REORDERED = eventGraph({
+  ...VALIDATION_EVENTS,
+  e: { ...VALIDATION_EVENTS.e, after: ["c", "f"] },
+  f: { ...VALIDATION_EVENTS.f, after: ["d"] },
+});
+const EXTENDED = eventGraph({
+  ...VALIDATION_EVENTS,
+  g: { service: "suggestions", process: "suggestions", what: "gift note", after: ["f"] },
+});
+
+Deno.test("a changed event graph is one edit: the validators wait, forward and report as it says, and the clocks show its order", async () => {
+  assert.deepEqual(REORDERED.advancesOn("suggestions"), ["d"], "suggestions now waits for d's clock");
+  assert.deepEqual(REORDERED.advancesOn("fraud_detection"), ["b", "c", "f"]);
+  assert.equal(REORDERED.order("e", "f"), "after");
+  assert.equal(REORDERED.order("c", "f"), "concurrent");
+  assert.equal(EXTENDED.last, "g");
+  for (const graph of [VALIDATION_GRAPH, REORDERED, EXTENDED]) {
+    const validators = validatorsOn(graph);
+    const outcome = await validators.place("o1");
+    const events = validators.slots("o1").flatMap((slot) => slot.events);
+    assert.equal(outcome.outcome, "approved");
+    assert.equal(outcome.event, graph.last, "the last event's owner reports the approval");
+    assert.deepEqual(events.map((event) => event.name).sort(), [...graph.names].sort());
+    assert.deepEqual(mismatches(graph, events), [], `the clocks of ${graph.names.join("")}`);
+    assert.deepEqual(validators.reports.length, 1);
+  }
+});
+
+Deno.test("on a changed graph a failed event stops its causal future, wherever the graph put it", async () => {
+  const validators = validatorsOn(REORDERED, { failing: "d" });
+  const outcome = await validators.place("o1");
+  assert.deepEqual([outcome.outcome, outcome.event], ["rejected", "d"]);
+  const started = validators.slots("o1").flatMap((slot) => [...slot.started]);
+  for (const later of ["e", "f"]) assert.ok(!started.includes(later), `${later} follows d, so it never starts`);
+});
+
+Deno.test("a validator is not built without a check for each of its events or a way to reach its next peers", () => {
+  const config = loadConfig({});
+  const log = createLogger("test", { write: () => {} });
+  const orchestrator = {} as Client<typeof orderEventsService>;
+  const pass = { check: () => ({ ok: true }) };
+  assert.throws(
+    () => new EventProtocol("suggestions", { config, log, orchestrator, events: {}, graph: EXTENDED }),
+    /suggestions: no check for event f, g/,
+  );
+  assert.throws(
+    () => new EventProtocol("suggestions", { config, log, orchestrator, events: { f: pass, x: pass } }),
+    /event x is not its own/,
+  );
+  assert.throws(
+    () => new EventProtocol("suggestions", { config, log, orchestrator, events: { f: pass }, graph: REORDERED }),
+    /no way to reach fraud_detection/,
+  );
 });
