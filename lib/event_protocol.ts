@@ -6,10 +6,15 @@
  * final one before dropping the order (ClearOrder). Orders that never finish
  * are dropped after a TTL, so a lost orchestrator cannot leak memory.
  *
+ * What each event waits for, where its clock goes next and which event
+ * reports approval all come from the event graph (`VALIDATION_GRAPH` of
+ * `contracts/validators.ts`): a service supplies only each of its events'
+ * checks and how to reach its peers.
+ *
  * (This is the validators' side of the checkout's event protocol, not input
  * validation: that is the zod schemas in `contracts/`.)
  *
- * @example Two events of fraud detection, d after b and e after c and d
+ * @example Fraud detection's two events: d once b arrives, e once c has arrived too
  * ```ts
  * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
@@ -21,19 +26,28 @@
  * const config = loadConfig();
  * const log = createLogger("doc", { write: () => {} });
  * const orchestrator = createClient(orderEventsService, { baseUrl: config.urls.orchestrator, peer: "orchestrator", timeoutMs: 100 });
- * using protocol = new EventProtocol<string>("fraud_detection", { config, log, orchestrator });
+ * const sent: string[] = [];
+ * using protocol = new EventProtocol<string>("fraud_detection", {
+ *   config,
+ *   log,
+ *   orchestrator,
+ *   events: { d: { check: () => ({ ok: true }) }, e: { check: () => ({ ok: true }) } },
+ *   peers: { suggestions: async (request) => void sent.push(request.event) },
+ * });
  * protocol.init("o1", "the order");
- * const slot = protocol.receive({ orderId: "o1", event: "b", clock: { "transaction_verification.user": 1 } }, { from: ["b", "c"] })!;
- * const d = await protocol.run(slot, { name: "d", after: ["b"], check: () => ({ ok: true }) });
- * assert.ok(d?.clock["fraud_detection"] === 1);
+ * protocol.advance({ orderId: "o1", event: "b", clock: { "transaction_verification.user": 1 } });
+ * protocol.advance({ orderId: "o1", event: "c", clock: { "transaction_verification.items": 2 } });
+ * await new Promise((resolve) => setTimeout(resolve, 10));
+ * assert.deepEqual(sent, ["e"]); // e's clock goes on to suggestions, the owner of f
+ * assert.equal(protocol.slot("o1").completed.get("e")?.["fraud_detection"], 2);
  * ```
  *
  * @module
  */
 import type { Config } from "./config.ts";
-import type { AdvanceRequest, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
+import type { AdvanceRequest, BookRef, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
 import type { orderEventsService, ReportOutcomeRequest } from "./contracts/orchestrator.ts";
-import { CLOCK_PROCESSES, type EventName, VALIDATION_EVENTS, type ValidatorName } from "./contracts/validators.ts";
+import { CLOCK_PROCESSES, type EventGraph, VALIDATION_GRAPH, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
 import type { Client } from "./rpc/client.ts";
 import { RpcError } from "./rpc/errors.ts";
@@ -61,6 +75,8 @@ export interface OrderSlot<T> {
   readonly events: ValidationEvent[];
   /** Events completed here or reported by peers, by name. */
   readonly completed: Map<string, VectorClock>;
+  /** This service's events already begun, so that each runs once whichever of its predecessors completes last. */
+  readonly started: Set<string>;
   /** Set by CancelOrder: nothing more runs, forwards or reports. */
   cancelled: boolean;
   /** When the slot is dropped if the order never finishes. */
@@ -75,16 +91,35 @@ export interface EventResult {
   reasons?: string[];
   /** A short note shown with the event (e.g. the risk score). */
   detail?: string;
+  /** The books an approval names (read from the last event's result only). */
+  suggestedBooks?: BookRef[];
 }
 
+/** A service's part in one of its events: the check; when it runs and where its clock goes is the graph's. */
+export interface EventHandler<T> {
+  /** The event's check, run once everything the event waits for has completed. */
+  check(slot: OrderSlot<T>): EventResult | Promise<EventResult>;
+  /** What the Advance carrying this event's clock adds (event c's card summary). */
+  message?(slot: OrderSlot<T>): Pick<AdvanceRequest, "card">;
+}
+
+/** Sends an Advance to a peer validation service. */
+export type AdvanceSender = (request: AdvanceRequest) => Promise<unknown>;
+
 /** Options for {@linkcode EventProtocol}. */
-export interface EventProtocolOptions {
+export interface EventProtocolOptions<T = unknown> {
   /** Configuration (the order cache's TTL). */
   config: Config;
   /** The service's logger. */
   log: Logger;
   /** Where outcomes are reported. */
   orchestrator: Client<typeof orderEventsService>;
+  /** The check of every event the graph gives this service, by event name. */
+  events?: Readonly<Record<string, EventHandler<T>>>;
+  /** How to reach each service the graph sends this service's clocks to. */
+  peers?: Readonly<Partial<Record<ValidatorName, AdvanceSender>>>;
+  /** The event graph; {@linkcode VALIDATION_GRAPH} unless a test gives another. */
+  graph?: EventGraph;
 }
 
 /**
@@ -98,13 +133,36 @@ export class EventProtocol<T> implements Disposable {
   readonly #slots = new Map<string, OrderSlot<T>>();
   // Answers to ClearOrder, kept a while so that a retried ClearOrder gets the same answer.
   readonly #cleared = new Map<string, { response: OrderClockResponse; expiresAt: number }>();
-  readonly #options: EventProtocolOptions;
+  readonly #options: EventProtocolOptions<T>;
+  readonly #graph: EventGraph;
   #sweeper?: ReturnType<typeof setInterval>;
 
-  /** Creates the protocol state of `service`; {@linkcode EventProtocol.start} starts its TTL sweeper. */
-  constructor(service: ValidatorName, options: EventProtocolOptions) {
+  /**
+   * Creates the protocol state of `service`; {@linkcode EventProtocol.start}
+   * starts its TTL sweeper. Refuses to be built without a check for each of
+   * the service's events or a way to reach each peer its clocks go to.
+   */
+  constructor(service: ValidatorName, options: EventProtocolOptions<T>) {
     this.service = service;
     this.#options = options;
+    this.#graph = options.graph ?? VALIDATION_GRAPH;
+    const events = options.events ?? {};
+    const mine = this.#graph.eventsOf(service);
+    const missing = mine.filter((name) => !events[name]);
+    const unknown = Object.keys(events).filter((name) => !mine.includes(name));
+    const unreachable = [...new Set(mine.flatMap((name) => this.#graph.forwardsTo(name)))]
+      .filter((peer) => !options.peers?.[peer]);
+    if (missing.length + unknown.length + unreachable.length > 0) {
+      throw new Error(
+        `${service}: ${
+          [
+            missing.length ? `no check for event ${missing.join(", ")}` : "",
+            unknown.length ? `event ${unknown.join(", ")} is not its own` : "",
+            unreachable.length ? `no way to reach ${unreachable.join(", ")}` : "",
+          ].filter(Boolean).join("; ")
+        }`,
+      );
+    }
   }
 
   /** Starts the sweeper that drops orders whose TTL passed. */
@@ -133,6 +191,7 @@ export class EventProtocol<T> implements Disposable {
       processClocks: new Map(),
       events: [],
       completed: new Map(),
+      started: new Set(),
       cancelled: false,
       expiresAt: Date.now() + this.#options.config.orderCacheTtlMs,
     });
@@ -148,14 +207,16 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /**
-   * Takes in a peer's Advance: checks the event is one this service advances
-   * on, merges its clock and remembers which event it reports. Returns the
-   * slot, or `undefined` when the order was cancelled or the event was
-   * already seen (a repeated delivery).
+   * Takes in an Advance: checks the event is one this service advances on
+   * (a predecessor of one of its events that runs elsewhere, or the start),
+   * merges its clock and remembers which event it reports. Returns the slot,
+   * or `undefined` when the order was cancelled or the event was already seen
+   * (a repeated delivery).
    */
-  receive(request: AdvanceRequest, options: { from: readonly string[] }): OrderSlot<T> | undefined {
-    if (!options.from.includes(request.event)) {
-      const expected = options.from.map((name) => `"${name}"`).join(" or ");
+  receive(request: AdvanceRequest): OrderSlot<T> | undefined {
+    const from = this.#graph.advancesOn(this.service);
+    if (!from.includes(request.event)) {
+      const expected = from.map((name) => `"${name}"`).join(" or ");
       throw new RpcError("invalid_argument", `event: ${this.service} advances on ${expected}, not "${request.event}"`);
     }
     const slot = this.slot(request.orderId);
@@ -166,13 +227,61 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /**
-   * Runs event `name` after the events in `after` (their clocks are its
-   * causal basis): merges, ticks this process's slot, records the event, and
-   * returns its clock. Returns `undefined` when the order was cancelled.
+   * Handles an Advance: {@linkcode EventProtocol.receive}, then `received`
+   * (what the service keeps of the message), then every event of this
+   * service that is now due runs in the background, after the Advance has
+   * been answered.
+   */
+  advance(request: AdvanceRequest, options: { received?: (slot: OrderSlot<T>) => void } = {}): void {
+    const slot = this.receive(request);
+    if (!slot) return;
+    options.received?.(slot);
+    for (const run of this.#due(slot)) {
+      run.catch((error) => this.#options.log.error("event failed", { orderId: slot.orderId, error }));
+    }
+  }
+
+  // Starts each event of this service whose predecessors have all passed, once. (Peers forward only
+  // events that passed; one that failed here is in `completed` too, so its record decides.)
+  #due(slot: OrderSlot<T>): Promise<void>[] {
+    const passed = (name: string) =>
+      slot.completed.has(name) && !slot.events.some((event) => event.name === name && !event.ok);
+    const due = this.#graph.eventsOf(this.service).filter((name) =>
+      !slot.started.has(name) && this.#graph.waitsFor(name).every(passed)
+    );
+    for (const name of due) slot.started.add(name);
+    return due.map((name) => this.#step(slot, name));
+  }
+
+  // One event and what follows it: the rejection, the approval, or the clock sent on and the next events here.
+  async #step(slot: OrderSlot<T>, name: string): Promise<void> {
+    const handler = this.#options.events![name];
+    const done = await this.run(slot, { name, check: () => handler.check(slot) });
+    if (!done) return;
+    if (!done.result.ok) {
+      await this.#report(slot, { event: name, outcome: "rejected", reasons: done.result.reasons });
+      return;
+    }
+    if (name === this.#graph.last) {
+      await this.#report(slot, { event: name, outcome: "approved", suggestedBooks: done.result.suggestedBooks });
+      return;
+    }
+    const request = { orderId: slot.orderId, clock: done.clock, event: name, ...handler.message?.(slot) };
+    await Promise.all([
+      ...this.#graph.forwardsTo(name).map((peer) => this.#forward(slot, { peer, request })),
+      ...this.#due(slot),
+    ]);
+  }
+
+  /**
+   * Runs event `name` after the events the graph says it waits for (their
+   * clocks are its causal basis): merges, ticks its process's slot, records
+   * the event, and returns its clock. Returns `undefined` when the order was
+   * cancelled or the event already ran.
    */
   async run(
     slot: OrderSlot<T>,
-    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
+    event: { name: string; check: () => EventResult | Promise<EventResult> },
   ): Promise<{ clock: VectorClock; result: EventResult } | undefined> {
     if (slot.cancelled || slot.completed.has(event.name)) return undefined;
     return await withSpan(`event ${event.name}`, {
@@ -183,13 +292,13 @@ export class EventProtocol<T> implements Disposable {
 
   async #record(
     slot: OrderSlot<T>,
-    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult>; span: Span },
+    event: { name: string; check: () => EventResult | Promise<EventResult>; span: Span },
   ): Promise<{ clock: VectorClock; result: EventResult } | undefined> {
-    const process = VALIDATION_EVENTS[event.name].process;
+    const process = this.#graph.spec(event.name).process;
     const result = await event.check();
     if (slot.cancelled) return undefined;
     let basis = slot.processClocks.get(process) ?? {};
-    for (const previous of event.after) basis = merge(basis, slot.completed.get(previous) ?? {});
+    for (const previous of this.#graph.waitsFor(event.name)) basis = merge(basis, slot.completed.get(previous) ?? {});
     const clock = tick(basis, process);
     slot.processClocks.set(process, clock);
     slot.clock = merge(slot.clock, clock);
@@ -214,45 +323,19 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /**
-   * Runs an event whose failure rejects the order: {@linkcode EventProtocol.run},
-   * and when the check fails, the rejection is reported with its reasons.
-   * Returns the event's clock only when the check passed.
-   */
-  async pass(
-    slot: OrderSlot<T>,
-    event: { name: EventName; after: string[]; check: () => EventResult | Promise<EventResult> },
-  ): Promise<VectorClock | undefined> {
-    const done = await this.run(slot, event);
-    if (!done) return undefined;
-    if (!done.result.ok) {
-      await this.report(slot, { event: event.name, outcome: "rejected", reasons: done.result.reasons });
-      return undefined;
-    }
-    return done.clock;
-  }
-
-  /** Whether every named event has completed (here or at a peer). */
-  hasCompleted(slot: OrderSlot<T>, names: string[]): boolean {
-    return names.every((name) => slot.completed.has(name));
-  }
-
-  /**
    * Sends the clock on to the owner of the next event; when that peer cannot
    * be reached the orchestrator hears about it at once instead of waiting for
    * its deadline.
    */
-  async forward(
-    slot: OrderSlot<T>,
-    options: { peer: string; event: EventName; send: () => Promise<unknown> },
-  ): Promise<void> {
+  async #forward(slot: OrderSlot<T>, options: { peer: ValidatorName; request: AdvanceRequest }): Promise<void> {
     if (slot.cancelled) return;
     try {
-      await options.send();
+      await this.#options.peers![options.peer]!(options.request);
     } catch (error) {
       const rpc = RpcError.from(error, "unknown");
       this.#options.log.warn("forward failed", { orderId: slot.orderId, peer: options.peer, code: rpc.code });
-      await this.report(slot, {
-        event: options.event,
+      await this.#report(slot, {
+        event: options.request.event,
         outcome: "error",
         reasons: [`${options.peer} could not be reached: ${rpc.message}`],
         errorCode: rpc.code,
@@ -260,8 +343,8 @@ export class EventProtocol<T> implements Disposable {
     }
   }
 
-  /** Tells the orchestrator how the order's validation ended. */
-  async report(
+  // Tells the orchestrator how the order's validation ended.
+  async #report(
     slot: OrderSlot<T>,
     outcome:
       & Pick<ReportOutcomeRequest, "event" | "outcome">
@@ -315,11 +398,6 @@ export class EventProtocol<T> implements Disposable {
     // Bounded by count as well as by time, so memory stays flat whatever the checkout rate.
     if (this.#cleared.size > MAX_CLEARED_ANSWERS) this.#cleared.delete(this.#cleared.keys().next().value!);
     return response;
-  }
-
-  /** Runs an event chain in the background, after the Advance that started it has been answered. */
-  background(slot: OrderSlot<T>, task: (slot: OrderSlot<T>) => Promise<unknown>): void {
-    task(slot).catch((error) => this.#options.log.error("event failed", { orderId: slot.orderId, error }));
   }
 
   /** The handlers every validation service shares: CancelOrder and ClearOrder. */

@@ -46,12 +46,26 @@ export const CLOCK_PROCESSES = [
 /** A slot of the vector clock. */
 export type ClockProcess = typeof CLOCK_PROCESSES[number];
 
+/** One event of an event graph: who runs it, on which clock slot, and what it waits for. */
+export interface EventSpec {
+  /** The service that runs the event's check and owns its outcome. */
+  readonly service: ValidatorName;
+  /** The slot of the vector clock the event ticks. */
+  readonly process: ClockProcess;
+  /** What the event checks, in words (the diagram and timeouts name it). */
+  readonly what: string;
+  /** The events it directly follows; none for a root, which waits for the orchestrator's start. */
+  readonly after: readonly string[];
+}
+
 /**
  * The validation events, in the brief's naming, with the service and clock
  * process that run each and the events it directly follows (`after`: a ‖ b;
  * a → c; b → d; c, d → e; e → f). This is the one definition of the event
  * graph: happened-before is the transitive closure of `after`
- * ({@linkcode eventOrder}), and every other pair is concurrent.
+ * ({@linkcode eventOrder}), every other pair is concurrent, and what each
+ * service waits for and where it sends each clock next are derived from it
+ * ({@linkcode VALIDATION_GRAPH}).
  */
 export const VALIDATION_EVENTS = {
   a: {
@@ -75,36 +89,129 @@ export const VALIDATION_EVENTS = {
   d: { service: "fraud_detection", process: "fraud_detection", what: "user data fraud", after: ["b"] },
   e: { service: "fraud_detection", process: "fraud_detection", what: "card fraud", after: ["c", "d"] },
   f: { service: "suggestions", process: "suggestions", what: "suggestions", after: ["e"] },
-} as const satisfies Record<
-  string,
-  { service: ValidatorName; process: ClockProcess; what: string; after: readonly string[] }
->;
+} as const satisfies Record<string, EventSpec>;
 
 /** An event name, `a` to `f`. */
 export type EventName = keyof typeof VALIDATION_EVENTS;
 
-/** Every event's name, `a` to `f`. */
-export const EVENT_NAMES: readonly EventName[] = Object.keys(VALIDATION_EVENTS) as EventName[];
+/** The event the orchestrator's first Advance names: the roots of the graph wait for it. */
+export const START_EVENT = "start";
+
+/** An event graph and what follows from it: the order of every pair, and each event's neighbours and owners. */
+export interface EventGraph<N extends string = string> {
+  /** Every event, each after all of its causal past (ties in the definition's order). */
+  readonly names: readonly N[];
+  /** The events that wait only for the orchestrator's start. */
+  readonly roots: readonly N[];
+  /** The one event nothing follows: its owner reports approval. */
+  readonly last: N;
+  /** The services the orchestrator's start goes to: the owners of the roots. */
+  readonly startsAt: readonly ValidatorName[];
+  /** An event's definition. */
+  spec(name: N): EventSpec;
+  /** What an event waits for: its `after`, or the start for a root. */
+  waitsFor(name: N): readonly string[];
+  /** The events that directly follow an event. */
+  successors(name: N): readonly N[];
+  /** The other services an event's clock goes to next: the owners of its successors. */
+  forwardsTo(name: N): readonly ValidatorName[];
+  /** The events a service runs. */
+  eventsOf(service: ValidatorName): readonly N[];
+  /** The events whose Advance a service takes: its events' predecessors run elsewhere (or the start). */
+  advancesOn(service: ValidatorName): readonly string[];
+  /** How `x`'s clock must compare with `y`'s in every history (see {@linkcode eventOrder}). */
+  order(x: N, y: N): ClockOrder;
+}
 
 // Each event's causal past: every event a chain of `after` edges leads back to.
-const PAST: ReadonlyMap<EventName, ReadonlySet<EventName>> = (() => {
-  const past = new Map<EventName, Set<EventName>>();
-  const visit = (name: EventName, path: EventName[]): Set<EventName> => {
+function causalPasts<N extends string>(events: Readonly<Record<N, EventSpec>>): Map<N, Set<N>> {
+  const past = new Map<N, Set<N>>();
+  const visit = (name: N, path: N[]): Set<N> => {
     const known = past.get(name);
     if (known) return known;
-    if (path.includes(name)) throw new Error(`VALIDATION_EVENTS: ${[...path, name].join(" → ")} is a cycle`);
-    const found = new Set<EventName>();
-    for (const previous of VALIDATION_EVENTS[name].after as readonly EventName[]) {
-      if (!(previous in VALIDATION_EVENTS)) throw new Error(`VALIDATION_EVENTS.${name}: no event "${previous}"`);
+    if (path.includes(name)) throw new Error(`event graph: ${[...path, name].join(" → ")} is a cycle`);
+    const found = new Set<N>();
+    for (const previous of events[name].after as readonly N[]) {
+      if (!Object.hasOwn(events, previous)) throw new Error(`event graph: ${name} follows no event "${previous}"`);
       found.add(previous);
       for (const earlier of visit(previous, [...path, name])) found.add(earlier);
     }
     past.set(name, found);
     return found;
   };
-  for (const name of EVENT_NAMES) visit(name, []);
+  for (const name of Object.keys(events) as N[]) visit(name, []);
   return past;
-})();
+}
+
+/**
+ * Derives everything the checkout needs from an event definition (such as
+ * {@linkcode VALIDATION_EVENTS}): the order of each pair, what each event
+ * waits for, where its clock goes next, the roots and the last event.
+ * Refuses a graph with a cycle, an unknown predecessor, two events of one
+ * clock process that are not ordered (a process's clock orders them anyway),
+ * or other than exactly one last event.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventGraph } from "./validators.ts";
+ *
+ * const graph = eventGraph({
+ *   x: { service: "fraud_detection", process: "fraud_detection", what: "x", after: [] },
+ *   y: { service: "suggestions", process: "suggestions", what: "y", after: ["x"] },
+ * });
+ * assert.deepEqual(graph.forwardsTo("x"), ["suggestions"]);
+ * assert.deepEqual(graph.advancesOn("suggestions"), ["x"]);
+ * assert.equal(graph.order("y", "x"), "after");
+ * ```
+ */
+export function eventGraph<N extends string>(events: Readonly<Record<N, EventSpec>>): EventGraph<N> {
+  const defined = Object.keys(events) as N[];
+  const past = causalPasts(events);
+  const order = (x: N, y: N): ClockOrder =>
+    x === y ? "equal" : past.get(y)!.has(x) ? "before" : past.get(x)!.has(y) ? "after" : "concurrent";
+  const successors = new Map(
+    defined.map((name) => [name, defined.filter((next) => events[next].after.includes(name))]),
+  );
+  const names: N[] = [];
+  while (names.length < defined.length) {
+    names.push(defined.find((name) => !names.includes(name) && [...past.get(name)!].every((p) => names.includes(p)))!);
+  }
+  for (const [i, x] of defined.entries()) {
+    for (const y of defined.slice(i + 1)) {
+      if (events[x].process === events[y].process && order(x, y) === "concurrent") {
+        throw new Error(`event graph: ${x} and ${y} tick ${events[x].process} but neither follows the other`);
+      }
+    }
+  }
+  const lasts = defined.filter((name) => successors.get(name)!.length === 0);
+  if (lasts.length !== 1) throw new Error(`event graph: one event must be last, not ${lasts.join(", ") || "none"}`);
+  const roots = names.filter((name) => events[name].after.length === 0);
+  const owners = (list: readonly N[]) => [...new Set(list.map((name) => events[name].service))];
+  return {
+    names,
+    roots,
+    last: lasts[0],
+    startsAt: owners(roots),
+    spec: (name) => events[name],
+    waitsFor: (name) => events[name].after.length === 0 ? [START_EVENT] : events[name].after,
+    successors: (name) => successors.get(name)!,
+    forwardsTo: (name) => owners(successors.get(name)!).filter((service) => service !== events[name].service),
+    eventsOf: (service) => names.filter((name) => events[name].service === service),
+    advancesOn: (service) => {
+      const mine = names.filter((name) => events[name].service === service);
+      const waited = mine.flatMap((name) => events[name].after.length === 0 ? [START_EVENT] : events[name].after);
+      return [...new Set(waited)].filter((name) => name === START_EVENT || events[name as N].service !== service);
+    },
+    order,
+  };
+}
+
+/** The checkout's event graph, derived from {@linkcode VALIDATION_EVENTS}. */
+export const VALIDATION_GRAPH: EventGraph<EventName> = eventGraph<EventName>(VALIDATION_EVENTS);
+
+/** Every event's name, `a` to `f`, each after its causal past. */
+export const EVENT_NAMES: readonly EventName[] = VALIDATION_GRAPH.names;
 
 /**
  * How event `x`'s clock must compare with event `y`'s in every order's
@@ -122,10 +229,7 @@ const PAST: ReadonlyMap<EventName, ReadonlySet<EventName>> = (() => {
  * ```
  */
 export function eventOrder(x: EventName, y: EventName): ClockOrder {
-  if (x === y) return "equal";
-  if (PAST.get(y)!.has(x)) return "before";
-  if (PAST.get(x)!.has(y)) return "after";
-  return "concurrent";
+  return VALIDATION_GRAPH.order(x, y);
 }
 
 /** The `InitTransactionRequest` message. */

@@ -11,11 +11,13 @@ import { orderSchema } from "./common.ts";
 import {
   CLOCK_PROCESSES,
   EVENT_NAMES,
+  eventGraph,
   type EventName,
   eventOrder,
   fraudOrderOf,
   initFraudRequestSchema,
   VALIDATION_EVENTS,
+  VALIDATION_GRAPH,
 } from "./validators.ts";
 
 const pairs = EVENT_NAMES.flatMap((x, i) => EVENT_NAMES.slice(i + 1).map((y) => [x, y] as const));
@@ -37,6 +39,39 @@ Deno.test("happened-before is the transitive closure of the brief's edges; every
     concurrent: 4,
   });
   for (const name of EVENT_NAMES) assert.equal(eventOrder(name, name), "equal");
+});
+
+Deno.test("who waits for what and where each clock goes are derived from the graph", () => {
+  const graph = VALIDATION_GRAPH;
+  assert.deepEqual(graph.names, ["a", "b", "c", "d", "e", "f"]);
+  assert.deepEqual([graph.roots, graph.startsAt, graph.last], [["a", "b"], ["transaction_verification"], "f"]);
+  assert.deepEqual(graph.advancesOn("transaction_verification"), ["start"]);
+  assert.deepEqual(graph.advancesOn("fraud_detection"), ["b", "c"]);
+  assert.deepEqual(graph.advancesOn("suggestions"), ["e"]);
+  const next = Object.fromEntries(EVENT_NAMES.map((name) => [name, graph.forwardsTo(name)]));
+  assert.deepEqual(next, {
+    a: [],
+    b: ["fraud_detection"],
+    c: ["fraud_detection"],
+    d: [],
+    e: ["suggestions"],
+    f: [],
+  });
+  assert.deepEqual(graph.successors("a"), ["c"], "a's clock stays in its process for c");
+  assert.deepEqual(graph.waitsFor("a"), ["start"]);
+  assert.deepEqual(graph.waitsFor("e"), ["c", "d"]);
+});
+
+Deno.test("a graph the clocks cannot follow is refused", () => {
+  const { a, b, c, d, e, f } = VALIDATION_EVENTS;
+  assert.throws(() => eventGraph({ a: { ...a, after: ["c"] }, b, c, d, e, f }), /a → c → a is a cycle/);
+  assert.throws(() => eventGraph({ a, b, c: { ...c, after: ["x"] }, d, e, f }), /c follows no event "x"/);
+  assert.throws(
+    () => eventGraph({ a, b, c: { ...c, after: [] }, d, e: { ...e, after: ["d"] }, f }),
+    /a and c tick transaction_verification.items but neither follows the other/,
+  );
+  assert.throws(() => eventGraph({ a, b, c, d, f: { ...f, after: ["c"] } }), /one event must be last, not d, f/);
+  assert.throws(() => eventGraph({ a, b, c, d, e: { ...e, after: ["d"] }, f }), /one event must be last, not c, f/);
 });
 
 /** The clocks the event protocol gives the events when they run in `order` (merge the causal basis, tick). */

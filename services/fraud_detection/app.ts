@@ -1,6 +1,6 @@
 /**
- * Fraud detection: events d (user data fraud, after b) and e (card fraud,
- * after c and d), in `events.ts`; this module wires them to the RPCs.
+ * Fraud detection: the checks of events d (user data fraud) and e (card
+ * fraud), in `events.ts`; this module wires them to the RPCs.
  *
  * @module
  */
@@ -21,19 +21,13 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const fingerprintKey = requireFingerprintKey(config);
   const kit = createServiceKit("fraud_detection", deps);
   const { log } = kit;
+  const suggestions = kit.peer(suggestionsService);
   const protocol = new EventProtocol<FraudState>("fraud_detection", {
     config,
     log,
     orchestrator: kit.peer(orderEventsService),
-  });
-  const { userDataFraud, maybeCardFraud } = createFraudEvents({
-    protocol,
-    kv,
-    catalog: loadCatalog(),
-    model: loadFraudModel(),
-    fingerprintKey,
-    suggestions: kit.peer(suggestionsService),
-    log,
+    events: createFraudEvents({ kv, catalog: loadCatalog(), model: loadFraudModel(), fingerprintKey, log }),
+    peers: { suggestions: (request) => suggestions.Advance(request) },
   });
 
   kit.rpc(fraudDetectionService, {
@@ -45,13 +39,11 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       if (request.event === "c" && !request.card) {
         throw new RpcError("invalid_argument", "card: event c must carry the card summary");
       }
-      const slot = protocol.receive(request, { from: ["b", "c"] });
-      if (!slot) return {};
-      if (request.event === "b") protocol.background(slot, userDataFraud);
-      else {
-        slot.data.card = request.card;
-        protocol.background(slot, maybeCardFraud);
-      }
+      protocol.advance(request, {
+        received: (slot) => {
+          if (request.card) slot.data.card = request.card;
+        },
+      });
       return {};
     },
     ...protocol.endHandlers(),

@@ -1,17 +1,17 @@
 /**
- * Fraud detection's events: d (user data fraud, after b) and e (card fraud,
- * after c and d). The risk score (0-100) is the larger of the rule points and
+ * The checks of fraud detection's events: d (user data fraud) and e (card
+ * fraud, which builds on d's assessment and c's card summary); when each
+ * runs and where e's clock goes is the event graph's. The risk score (0-100) is the larger of the rule points and
  * the trained model's probability; an order at or above
  * {@linkcode REJECT_SCORE} is rejected with the reasons that made its score.
  *
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
-import type { CardSummary, FraudOrder, suggestionsService } from "@bookstore/lib/contracts";
-import type { EventProtocol, OrderSlot } from "@bookstore/lib/event_protocol";
+import type { CardSummary, FraudOrder } from "@bookstore/lib/contracts";
+import type { EventHandler, EventResult, OrderSlot } from "@bookstore/lib/event_protocol";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
-import type { Client } from "@bookstore/lib/rpc";
 import type { FraudFeatures } from "./model/features.ts";
 import { type FraudModel, predictFraud } from "./model/model.ts";
 import {
@@ -36,8 +36,6 @@ export interface FraudState {
   user?: UserAssessment;
   /** The card summary that came with event c. */
   card?: CardSummary;
-  /** Set when e starts, so that it runs once whichever of c and d completes last. */
-  cardStarted?: boolean;
 }
 
 /** Event d's findings: the rules that hit and the user half of the model's features. */
@@ -50,8 +48,6 @@ export interface UserAssessment {
 
 /** What the events need. */
 export interface FraudEventsDeps {
-  /** The service's side of the event protocol. */
-  protocol: EventProtocol<FraudState>;
   /** Velocity counters. */
   kv: Deno.Kv;
   /** The catalog, for amounts. */
@@ -60,23 +56,16 @@ export interface FraudEventsDeps {
   model: FraudModel;
   /** The key of contact fingerprints. */
   fingerprintKey: string;
-  /** Where an order that passes e goes next. */
-  suggestions: Client<typeof suggestionsService>;
   /** Logger. */
   log: Logger;
 }
 
-/** The two events, bound to their dependencies. */
-export interface FraudEvents {
-  /** Event d; runs e too when c has already arrived. */
-  userDataFraud(slot: OrderSlot<FraudState>): Promise<void>;
-  /** Event e, once both c and d have completed (a no-op before). */
-  maybeCardFraud(slot: OrderSlot<FraudState>): Promise<void>;
-}
+/** The checks of the two events, bound to their dependencies. */
+export type FraudEvents = Record<"d" | "e", EventHandler<FraudState>>;
 
-/** Binds events d and e to `deps`. */
+/** Binds the checks of events d and e to `deps`. */
 export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
-  const { protocol, kv, catalog, model, fingerprintKey, suggestions, log } = deps;
+  const { kv, catalog, model, fingerprintKey, log } = deps;
   async function assessUser(order: FraudOrder, orderId: string): Promise<UserAssessment> {
     const books = order.items.map((item) => ({ item, book: catalog.resolve(item) }));
     const totalQuantity = order.items.reduce((sum, item) => sum + Math.max(0, item.quantity), 0);
@@ -102,36 +91,21 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
     return { hits, features };
   }
 
-  async function userDataFraud(slot: OrderSlot<FraudState>): Promise<void> {
+  async function userDataFraud(slot: OrderSlot<FraudState>): Promise<EventResult> {
     const assessment = await assessUser(slot.data.order, slot.orderId);
     slot.data.user = assessment;
     const score = ruleScore(assessment.hits);
-    const d = await protocol.run(slot, {
-      name: "d",
-      after: ["b"],
-      check: () => ({
-        ok: score < REJECT_SCORE,
-        reasons: assessment.hits.map((hit) => hit.reason),
-        detail: `user risk ${score}/100`,
-      }),
-    });
-    if (!d) return;
-    if (!d.result.ok) {
-      await protocol.report(slot, {
-        event: "d",
-        outcome: "rejected",
-        reasons: fraudReasons(score, d.result.reasons ?? []),
-      });
-      return;
-    }
-    await maybeCardFraud(slot);
+    return {
+      ok: score < REJECT_SCORE,
+      reasons: fraudReasons(score, assessment.hits.map((hit) => hit.reason)),
+      detail: `user risk ${score}/100`,
+    };
   }
 
-  async function maybeCardFraud(slot: OrderSlot<FraudState>): Promise<void> {
-    // e needs both c (from transaction verification) and d (here).
+  // Runs once c (from transaction verification, with the card summary) and d (here) have completed.
+  async function cardFraud(slot: OrderSlot<FraudState>): Promise<EventResult> {
     const { user, card } = slot.data;
-    if (!protocol.hasCompleted(slot, ["c", "d"]) || slot.data.cardStarted || !user || !card) return;
-    slot.data.cardStarted = true;
+    if (!user || !card) throw new Error(`event e of order ${slot.orderId} ran without d's assessment or c's card`);
     const cardVelocity = await recordAndCount(kv, {
       kind: "card",
       fingerprint: card.fingerprint,
@@ -155,25 +129,15 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
       reasons.push(...top.map((c) => `risk model: ${c.label}`));
       if (top.length === 0) reasons.push(`risk model: fraud probability ${modelScore}%`);
     }
-    const e = await protocol.run(slot, {
-      name: "e",
-      after: ["c", "d"],
-      check: () => ({ ok: score < REJECT_SCORE, reasons, detail: `risk ${score}/100 (model ${modelScore})` }),
-    });
-    if (!e) return;
     log.info("risk assessed", { orderId: slot.orderId, score, modelScore, rules: hits.length });
-    if (!e.result.ok) {
-      await protocol.report(slot, { event: "e", outcome: "rejected", reasons: fraudReasons(score, reasons) });
-      return;
-    }
-    await protocol.forward(slot, {
-      peer: "suggestions",
-      event: "e",
-      send: () => suggestions.Advance({ orderId: slot.orderId, clock: e.clock, event: "e" }),
-    });
+    return {
+      ok: score < REJECT_SCORE,
+      reasons: fraudReasons(score, reasons),
+      detail: `risk ${score}/100 (model ${modelScore})`,
+    };
   }
 
-  return { userDataFraud, maybeCardFraud };
+  return { d: { check: userDataFraud }, e: { check: cardFraud } };
 }
 
 function fraudReasons(score: number, reasons: string[]): string[] {

@@ -1,6 +1,6 @@
 /**
  * The checkout: give the order an id, cache it in the three validation
- * services, start the roots a and b, and wait while the services drive the
+ * services, start the event graph's roots (a and b) at their owners, and wait while the services drive the
  * rest among themselves. The first outcome reported wins: on rejection or
  * error every service is stopped; in every case the final vector clock is
  * broadcast, each service checks its own clock against it and drops the
@@ -12,7 +12,7 @@ import type { Catalog } from "@bookstore/lib/catalog";
 import type { Config } from "@bookstore/lib/config";
 import {
   CLOCK_PROCESSES,
-  type EventName,
+  EVENT_NAMES,
   type fraudDetectionService,
   fraudOrderOf,
   type Order,
@@ -20,9 +20,11 @@ import {
   type orderQueueService,
   type PlaceOrderResponse,
   type ReportOutcomeRequest,
+  START_EVENT,
   type suggestionsService,
   type transactionVerificationService,
   VALIDATION_EVENTS,
+  VALIDATION_GRAPH,
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
@@ -70,8 +72,6 @@ export interface CheckoutOptions {
 }
 
 type Outcome = ReportOutcomeRequest | { outcome: "timeout" };
-
-const EVENT_ORDER: readonly EventName[] = ["a", "b", "c", "d", "e", "f"];
 
 /** Runs checkouts. */
 export class Checkout {
@@ -165,10 +165,16 @@ export class Checkout {
     }
     const outcome = new Promise<Outcome>((resolve) => this.#waiting.set(orderId, resolve));
     const timer = setTimeout(() => this.#settle(orderId, { outcome: "timeout" }), config.checkoutTimeoutMs);
+    const owners = {
+      transaction_verification: peers.transactionVerification,
+      fraud_detection: peers.fraudDetection,
+      suggestions: peers.suggestions,
+    };
     try {
-      await peers.transactionVerification.Advance(
-        { orderId, clock: zeroClock(CLOCK_PROCESSES), event: "start" },
-        budget,
+      await Promise.all(
+        VALIDATION_GRAPH.startsAt.map((owner) =>
+          owners[owner].Advance({ orderId, clock: zeroClock(CLOCK_PROCESSES), event: START_EVENT }, budget)
+        ),
       );
     } catch (error) {
       this.#waiting.delete(orderId);
@@ -257,7 +263,7 @@ export class Checkout {
     const { orderId, outcome, events } = result;
     if (outcome.outcome === "timeout") {
       const limit = `validation did not finish within ${this.#options.config.checkoutTimeoutMs} ms`;
-      const missing = EVENT_ORDER.find((name) => !events.some((e) => e.name === name));
+      const missing = EVENT_NAMES.find((name) => !events.some((e) => e.name === name));
       if (!missing) {
         throw new RpcError("deadline_exceeded", `${limit}: every event ran, but no outcome reached the orchestrator`);
       }
@@ -275,7 +281,7 @@ export class Checkout {
       );
     }
     const approved = outcome.outcome === "approved";
-    if (approved && !EVENT_ORDER.every((name) => events.some((e) => e.name === name && e.ok))) {
+    if (approved && !EVENT_NAMES.every((name) => events.some((e) => e.name === name && e.ok))) {
       // Only a complete, passing history approves an order, whoever reported it.
       this.#options.log.error("approval reported without every event passing", { orderId, events: events.length });
       throw new RpcError("internal", "validation reported approval without every event passing");

@@ -1,6 +1,7 @@
 /**
- * Suggestions: event f (after e) and direct recommendations. The last event
- * of a checkout, so it is the one that reports approval to the orchestrator.
+ * Suggestions: the check of event f and direct recommendations. f is the
+ * event graph's last event (`VALIDATION_EVENTS`), so its approval, with the
+ * books it suggests, is what the orchestrator hears.
  *
  * @module
  */
@@ -22,29 +23,25 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const catalog = loadCatalog();
   const index = new SimilarityIndex(catalog.books);
   const coPurchases = new CoPurchases(kv);
-  const protocol = new EventProtocol<OrderItem[]>("suggestions", {
-    config,
-    log,
-    orchestrator: kit.peer(orderEventsService),
-  });
 
   async function suggest(bookIds: string[], limit: number) {
     const known = bookIds.filter((id) => catalog.get(id));
     return recommend(known, { catalog, index, coPurchases: await coPurchases.with(known), limit });
   }
 
+  // Co-purchases are learned at ClearOrder, and only if the orchestrator approved the order.
   async function suggestionsEvent(slot: OrderSlot<OrderItem[]>) {
     const cart = slot.data.map((item) => catalog.resolve(item)?.bookId).filter((id): id is string => id !== undefined);
     const books = await suggest(cart, SUGGESTION_COUNT);
-    const f = await protocol.run(slot, {
-      name: "f",
-      after: ["e"],
-      check: () => ({ ok: true, detail: books.map((b) => b.title).join("; ") }),
-    });
-    if (!f) return;
-    // Co-purchases are learned at ClearOrder, and only if the orchestrator approved the order.
-    await protocol.report(slot, { event: "f", outcome: "approved", suggestedBooks: books });
+    return { ok: true, detail: books.map((b) => b.title).join("; "), suggestedBooks: books };
   }
+
+  const protocol = new EventProtocol<OrderItem[]>("suggestions", {
+    config,
+    log,
+    orchestrator: kit.peer(orderEventsService),
+    events: { f: { check: suggestionsEvent } },
+  });
 
   // The cart of an order still cached whose event f passed here; undefined otherwise.
   function approvedCart(orderId: string): string[] | undefined {
@@ -64,8 +61,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       return {};
     },
     Advance: (request) => {
-      const slot = protocol.receive(request, { from: ["e"] });
-      if (slot) protocol.background(slot, suggestionsEvent);
+      protocol.advance(request);
       return {};
     },
     ...protocol.endHandlers(),

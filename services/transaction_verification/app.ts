@@ -1,7 +1,7 @@
 /**
- * Transaction verification: events a (items), b (user data) and c (card).
- * a and b run concurrently from the orchestrator's start; c follows a. b's
- * and c's clocks go on to fraud detection, c's with the card summary, which
+ * Transaction verification: the checks of events a (items), b (user data)
+ * and c (card); when each runs and where its clock goes is the event graph's
+ * (`VALIDATION_EVENTS`). Event c's Advance carries the card summary, which
  * is all of the card that ever leaves this process.
  *
  * @module
@@ -15,7 +15,7 @@ import {
   orderEventsService,
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
-import { EventProtocol, type OrderSlot } from "@bookstore/lib/event_protocol";
+import { EventProtocol } from "@bookstore/lib/event_protocol";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
 import { checkCard, type CheckResult, checkUserData } from "@bookstore/lib/checks";
@@ -38,12 +38,18 @@ export function createApp(deps: ServiceDeps): ServiceApp {
   const kit = createServiceKit("transaction_verification", deps);
   const { log } = kit;
   const catalog = loadCatalog();
+  const fraud = kit.peer(fraudDetectionService);
   const protocol = new EventProtocol<CachedOrder>("transaction_verification", {
     config,
     log,
     orchestrator: kit.peer(orderEventsService),
+    events: {
+      a: { check: (slot) => checkItems(slot.data.order, catalog) },
+      b: { check: (slot) => checkUserData(slot.data.order) },
+      c: { check: (slot) => slot.data.card, message: (slot) => ({ card: slot.data.summary }) },
+    },
+    peers: { fraud_detection: (request) => fraud.Advance(request) },
   });
-  const fraud = kit.peer(fraudDetectionService);
 
   /**
    * Checks the card the moment the order arrives and keeps only the verdict and
@@ -62,41 +68,13 @@ export function createApp(deps: ServiceDeps): ServiceApp {
     };
   }
 
-  async function itemsThenCard(slot: OrderSlot<CachedOrder>) {
-    const { order, card, summary } = slot.data;
-    const a = await protocol.pass(slot, { name: "a", after: ["start"], check: () => checkItems(order, catalog) });
-    if (!a) return;
-    const c = await protocol.pass(slot, { name: "c", after: ["a"], check: () => card });
-    if (!c) return;
-    await protocol.forward(slot, {
-      peer: "fraud_detection",
-      event: "c",
-      send: () => fraud.Advance({ orderId: slot.orderId, clock: c, event: "c", card: summary }),
-    });
-  }
-
-  async function userData(slot: OrderSlot<CachedOrder>) {
-    const b = await protocol.pass(slot, { name: "b", after: ["start"], check: () => checkUserData(slot.data.order) });
-    if (!b) return;
-    await protocol.forward(slot, {
-      peer: "fraud_detection",
-      event: "b",
-      send: () => fraud.Advance({ orderId: slot.orderId, clock: b, event: "b" }),
-    });
-  }
-
   kit.rpc(transactionVerificationService, {
     InitOrder: async ({ orderId, order }) => {
       protocol.init(orderId, await cache(order));
       return {};
     },
     Advance: (request) => {
-      const slot = protocol.receive(request, { from: ["start"] });
-      if (slot) {
-        // a ‖ b: both roots start at once; neither waits for the other.
-        protocol.background(slot, itemsThenCard);
-        protocol.background(slot, userData);
-      }
+      protocol.advance(request);
       return {};
     },
     ...protocol.endHandlers(),

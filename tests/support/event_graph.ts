@@ -1,14 +1,14 @@
 /**
  * An order's recorded event clocks held against the event graph: every pair
- * of the events a..f (all fifteen) must compare as `eventOrder` derives from
- * `VALIDATION_EVENTS`, so that an unrelated pair made ordered (a clock that
+ * of the events a..f (all fifteen) must compare as `VALIDATION_GRAPH` derives
+ * from `VALIDATION_EVENTS` (or as a test's own graph derives), so that an unrelated pair made ordered (a clock that
  * ticks another event's slot, say) is caught, not only a listed relation
  * broken. The in-memory checkout test, the end-to-end one and the chaos
  * suite's history checker all judge clocks with it.
  *
  * @module
  */
-import { EVENT_NAMES, type EventName, eventOrder } from "@bookstore/lib/contracts";
+import { type EventGraph, VALIDATION_GRAPH } from "@bookstore/lib/contracts";
 import { type ClockOrder, compare, type VectorClock } from "@bookstore/lib/vector_clock";
 
 /** An event as an order's history records it (only the name and clock are read). */
@@ -19,14 +19,15 @@ export interface RecordedEvent {
   clock: VectorClock;
 }
 
-const expected = (x: EventName, y: EventName, order: ClockOrder) =>
+const expected = (x: string, y: string, order: ClockOrder) =>
   order === "before" ? `${x} before ${y}` : order === "after" ? `${y} before ${x}` : order;
 
 /**
  * Each pair of recorded events whose clocks do not compare as the event
- * graph says, in plain words (e.g. `event b {…} and c {…} are before, not
- * concurrent`); empty when every pair does. Pairs with an event missing are
- * skipped: whether every event ran is a separate question.
+ * graph says (`VALIDATION_GRAPH` unless `graph` is given), in plain words
+ * (e.g. `event b {…} and c {…} are before, not concurrent`); empty when every
+ * pair does. Pairs with an event missing are skipped: whether every event ran
+ * is a separate question.
  *
  * @example
  * ```ts
@@ -38,16 +39,16 @@ const expected = (x: EventName, y: EventName, order: ClockOrder) =>
  * assert.match(clockFindings([b, c])[0], /are before, not concurrent/);
  * ```
  */
-export function clockFindings(events: Iterable<RecordedEvent>): string[] {
+export function clockFindings(events: Iterable<RecordedEvent>, graph: EventGraph = VALIDATION_GRAPH): string[] {
   const clocks = new Map<string, VectorClock>();
   for (const event of events) clocks.set(event.name, event.clock);
   const findings: string[] = [];
-  for (const [i, x] of EVENT_NAMES.entries()) {
-    for (const y of EVENT_NAMES.slice(i + 1)) {
+  for (const [i, x] of graph.names.entries()) {
+    for (const y of graph.names.slice(i + 1)) {
       const cx = clocks.get(x);
       const cy = clocks.get(y);
       if (!cx || !cy) continue;
-      const want = eventOrder(x, y);
+      const want = graph.order(x, y);
       const got = compare(cx, cy);
       if (got !== want) {
         findings.push(
