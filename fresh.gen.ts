@@ -4,8 +4,10 @@ import * as $routes__404 from "./routes/_404.tsx";
 import * as $routes__500 from "./routes/_500.tsx";
 import * as $routes__app from "./routes/_app.tsx";
 import * as $routes__layout from "./routes/_layout.tsx";
+import * as $routes_admin__middleware from "./routes/admin/_middleware.ts";
 import * as $routes_admin_replicas__replicaId___action_ from "./routes/admin/replicas/[replicaId]/[action].ts";
 import * as $routes_admin_validators__name_ from "./routes/admin/validators/[name].ts";
+import * as $routes_api__middleware from "./routes/api/_middleware.ts";
 import * as $routes_api_books from "./routes/api/books.ts";
 import * as $routes_api_orders__orderId_ from "./routes/api/orders/[orderId].ts";
 import * as $routes_books__bookId_ from "./routes/books/[bookId].tsx";
@@ -26,8 +28,10 @@ const manifest: Manifest = {
     "./routes/_500.tsx": $routes__500,
     "./routes/_app.tsx": $routes__app,
     "./routes/_layout.tsx": $routes__layout,
+    "./routes/admin/_middleware.ts": $routes_admin__middleware,
     "./routes/admin/replicas/[replicaId]/[action].ts": $routes_admin_replicas__replicaId___action_,
     "./routes/admin/validators/[name].ts": $routes_admin_validators__name_,
+    "./routes/api/_middleware.ts": $routes_api__middleware,
     "./routes/api/books.ts": $routes_api_books,
     "./routes/api/orders/[orderId].ts": $routes_api_orders__orderId_,
     "./routes/books/[bookId].tsx": $routes_books__bookId_,

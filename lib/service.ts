@@ -2,7 +2,8 @@
  * What every service shares, and the one place a service is wired:
  *
  * - {@linkcode createServiceKit}: a Hono app with `/healthz`, one `onError`
- *   (every failure a Connect error), the fault-injection endpoints when
+ *   (a Connect method's failure a Connect error, any other endpoint's
+ *   `{error: {code, message}}`), the fault-injection endpoints when
  *   enabled (`/admin/faults`, `/admin/crash`, `/admin/pause`), and two methods that replace the wiring each service used to
  *   write out by hand: `kit.rpc(service, handlers)` mounts a service's
  *   Connect routes with the credential, faults and body limit, and
@@ -25,10 +26,11 @@ import {
 } from "./contracts/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Client, type ClientOptions, createClient, type Fetch } from "./rpc/client.ts";
-import type { ServiceSpec } from "./rpc/define.ts";
 import { RpcError } from "./rpc/errors.ts";
 import { FaultInjector, faultRulesSchema } from "./rpc/faults.ts";
-import { createRpcRoutes, type Handlers, hasValidCredential, parseJsonBody, rpcErrorHandler } from "./rpc/server.ts";
+import { createRpcRoutes, type Handlers, hasValidCredential, parseJsonBody } from "./rpc/server.ts";
+import { errorHandler } from "./http.ts";
+import { methodPath, type ServiceSpec } from "./rpc/define.ts";
 
 /** What a service module is given: everything it talks to. */
 export interface ServiceDeps {
@@ -145,8 +147,11 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
   const log = deps.log ?? createLogger(name, { level: config.logLevel });
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok", service: name, pid: Deno.pid }));
-  app.onError(rpcErrorHandler(log));
-  app.notFound((c) => new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`).toResponse());
+  // A Connect method's error is a Connect error; every other endpoint's is {error: {code, message}}.
+  const connectPaths = new Set<string>();
+  const onError = errorHandler(log, (c) => connectPaths.has(c.req.path) ? "connect" : "json");
+  app.onError(onError);
+  app.notFound((c) => onError(new RpcError("not_found", `no route for ${c.req.method} ${c.req.path}`), c));
   const faults = config.faults && config.serviceToken !== undefined
     ? mountFaults(app, { log, token: config.serviceToken })
     : undefined;
@@ -156,6 +161,7 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
     config,
     faults,
     rpc(service, handlers) {
+      for (const name of Object.keys(service.methods)) connectPaths.add(methodPath(service, name));
       app.route(
         "/",
         createRpcRoutes(service, {

@@ -1,6 +1,7 @@
 /**
  * The guards of the web app's admin endpoints (the cluster page's fault
- * buttons) and its JSON API.
+ * buttons) and its JSON API, run by `routes/admin/_middleware.ts` and
+ * `routes/api/_middleware.ts` before every route below them.
  *
  * Both answer only requests addressed to the shop by its configured origin
  * (`WEB_ORIGIN`) or, when that is on loopback, by the same scheme and port
@@ -17,6 +18,7 @@
  *
  * @module
  */
+import { mediaType } from "@bookstore/lib/http";
 import { originAliases } from "@bookstore/lib/origins";
 import type { State } from "./state.ts";
 import { type FreshContext, HttpError } from "../web/fresh.ts";
@@ -37,12 +39,18 @@ export function requireShopOrigin(ctx: FreshContext<State>): void {
   }
 }
 
-/** Checks an admin request and answers its JSON body; throws `HttpError` otherwise. */
-export async function adminGuard(ctx: FreshContext<State>): Promise<unknown> {
+/**
+ * Refuses an admin request: 404 when fault injection is off (the endpoints do
+ * not exist then), 403 from elsewhere than the shop, 415 when it is not JSON.
+ */
+export function requireAdmin(ctx: FreshContext<State>): void {
   if (!ctx.state.faults) throw new HttpError(404, `no page at ${ctx.url.pathname}`);
   requireShopOrigin(ctx);
-  const type = (ctx.req.headers.get("content-type") ?? "").split(";")[0].trim();
-  if (type !== "application/json") throw new HttpError(415, "admin requests must be JSON");
+  if (mediaType(ctx.req.headers) !== "application/json") throw new HttpError(415, "admin requests must be JSON");
+}
+
+/** The request's JSON body; 400 when it is not valid JSON. */
+export async function readJson(ctx: FreshContext<State>): Promise<unknown> {
   try {
     return await ctx.req.json();
   } catch {

@@ -33,14 +33,18 @@ Deno.test("a DNS-rebinding page (its own name, pointed at 127.0.0.1) cannot cras
   const response = await app.request(`${attacker}/admin/replicas/4/crash`, crash(attacker));
   assert.equal(response.status, 403);
   assert.equal(response.headers.get("content-type"), "application/json", "a JSON endpoint answers errors in JSON");
-  assert.match((await response.json()).error, /Host "attacker.example:8000" is not the shop's address/);
+  const body = await response.json();
+  assert.equal(body.error.code, "permission_denied");
+  assert.match(body.error.message, /Host "attacker.example:8000" is not the shop's address/);
   assert.deepEqual(actions, [], "nothing was crashed");
 });
 
 Deno.test("every admin and API route refuses a request addressed to another host", async () => {
   const { app, actions } = shopApp();
   const params: Record<string, string> = { replicaId: "4", action: "crash", name: "suggestions", orderId: "o-1" };
-  const guarded = Object.keys(manifest.routes).map(routePattern).filter((p) => /^\/(admin|api)(\/|$)/.test(p));
+  // Every route file, not the folders' _middleware.ts that guard them.
+  const guarded = Object.keys(manifest.routes).filter((path) => !/\/_[^/]*$/.test(path)).map(routePattern)
+    .filter((p) => /^\/(admin|api)(\/|$)/.test(p));
   assert.ok(guarded.length >= 4, `the admin and API routes: ${guarded.join(", ")}`);
   for (const pattern of guarded) {
     const path = pattern.replace(/:(\w+)/g, (_, name) => params[name]);
@@ -122,4 +126,45 @@ Deno.test("over a real socket, the request's Host header is what the guard sees"
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("every error of the /api and /admin routes is {error: {code, message}} with its HTTP status", async () => {
+  const { app, state, actions } = shopApp();
+  const shop = "http://localhost:8000";
+  const admin = (path: string, init: { body?: string; type?: string } = {}) =>
+    app.request(`${shop}${path}`, {
+      method: "POST",
+      headers: { "content-type": init.type ?? "application/json", origin: shop },
+      body: init.body ?? "{}",
+    });
+  state.shop.books = () => Promise.reject(new TypeError("connection refused"));
+  const cases: [Response | Promise<Response>, number, string, RegExp][] = [
+    [admin("/admin/replicas/4/crash", { type: "text/plain" }), 415, "invalid_argument", /admin requests must be JSON/],
+    [admin("/admin/replicas/4/crash", { body: "{" }), 400, "invalid_argument", /not valid JSON/],
+    [admin("/admin/replicas/4/pause", { body: '{"seconds":99}' }), 400, "invalid_argument", /seconds: a number/],
+    [admin("/admin/replicas/zero/crash"), 404, "not_found", /no replica "zero"/],
+    [admin("/admin/replicas/4/explode"), 404, "not_found", /no action "explode"/],
+    [admin("/admin/validators/nobody", { body: '{"mode":"fail"}' }), 404, "not_found", /no validator "nobody"/],
+    [admin("/admin/validators/suggestions", { body: '{"mode":"nap"}' }), 400, "invalid_argument", /mode: one of/],
+    [app.request(`${shop}/api/orders/o-1`), 404, "not_found", /no such order/],
+    [app.request(`${shop}/api/books`), 503, "unavailable", /catalog is unavailable/],
+    [app.request(`${shop}/api/books`, { method: "DELETE" }), 405, "unimplemented", /DELETE is not allowed here/],
+  ];
+  for (const [answer, status, code, message] of cases) {
+    const response = await answer;
+    const body = await response.json();
+    assert.equal(response.status, status, JSON.stringify(body));
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.deepEqual(Object.keys(body), ["error"]);
+    assert.equal(body.error.code, code);
+    assert.match(body.error.message, message);
+  }
+  assert.deepEqual(actions, [], "nothing was done");
+
+  const { app: off } = shopApp({ faults: false });
+  const missing = await off.request(`${shop}/admin/replicas/4/crash`, crash(shop));
+  assert.equal(missing.status, 404);
+  assert.deepEqual(await missing.json(), {
+    error: { code: "not_found", message: "no page at /admin/replicas/4/crash" },
+  });
 });

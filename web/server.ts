@@ -1,10 +1,12 @@
 /**
  * Builds the web app from its manifest, the way Fresh does: each file in
  * `routes/` answers at the path its name gives (`routes/books/[bookId].tsx` →
- * `/books/:bookId`), inside `_app.tsx` and `_layout.tsx`, with `_404.tsx` and
- * `_500.tsx` for errors. The islands' bundle is served under its content hash
- * with a year-long cache; every response carries the security headers and is
- * compressed when that helps.
+ * `/books/:bookId`), inside `_app.tsx` and `_layout.tsx`, behind every
+ * `_middleware.ts` of its folder and those above, with `_404.tsx` and
+ * `_500.tsx` for a page's errors and `{error: {code, message}}` for those of
+ * a route without a page (`/api`, `/admin`, event streams). The islands'
+ * bundle is served under its content hash with a year-long cache; every
+ * response carries the security headers and is compressed when that helps.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import {
   type Handler,
   HttpError,
   type Manifest,
+  type MiddlewareHandler,
   type PageResponse,
   type RouteModule,
 } from "./fresh.ts";
@@ -54,6 +57,31 @@ const IN_MEMORY_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "unknown", po
 function connectionOf(c: Context): Deno.ServeHandlerInfo<Deno.NetAddr> {
   const env = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
   return { remoteAddr: env?.remoteAddr ?? IN_MEMORY_ADDR, completed: env?.completed ?? Promise.resolve() };
+}
+
+// A route handler's ctx.next(): nothing comes after a route.
+const nothingNext = (): Promise<Response> => Promise.reject(new HttpError(404, "nothing comes after this route"));
+
+/**
+ * The `_middleware.ts` handlers that run before the route at `path`, outermost
+ * folder first: `./routes/admin/replicas/[id].ts` runs `./routes/_middleware.ts`,
+ * then `./routes/admin/_middleware.ts`, then `./routes/admin/replicas/_middleware.ts`,
+ * those that exist.
+ */
+// deno-lint-ignore no-explicit-any
+export function middlewaresOf(manifest: Manifest, path: string): MiddlewareHandler<any>[] {
+  const folders = path.replace(/^\.\/routes\//, "").split("/").slice(0, -1);
+  // deno-lint-ignore no-explicit-any
+  const found: MiddlewareHandler<any>[] = [];
+  for (let depth = 0; depth <= folders.length; depth++) {
+    const folder = ["./routes", ...folders.slice(0, depth)].join("/");
+    const module = manifest.routes[`${folder}/_middleware.ts`] ?? manifest.routes[`${folder}/_middleware.tsx`];
+    const handlers = module?.handler;
+    if (typeof handlers === "function") found.push(handlers as MiddlewareHandler<unknown>);
+    else if (Array.isArray(handlers)) found.push(...handlers);
+    else if (module) throw new Error(`${folder}/_middleware.ts must export a handler function`);
+  }
+  return found;
 }
 
 /** A route file's URL pattern: `./routes/orders/[orderId].tsx` → `/orders/:orderId`. */
@@ -120,12 +148,13 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
   });
   app.use("/static/*", serveStatic({ root: options.staticRoot ?? "./" }));
 
-  const contextOf = (c: Context): FreshContext<State> => ({
+  const contextOf = (c: Context, next = nothingNext): FreshContext<State> => ({
     req: c.req.raw,
     url: new URL(c.req.url),
     params: c.req.param() as Record<string, string>,
     state: options.state,
     info: connectionOf(c),
+    next,
   });
 
   const render = (
@@ -152,34 +181,42 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
 
   const notFound = special("_404")?.default;
   const serverError = special("_500")?.default;
-  // Requests answered by a route without a page (`/api`, `/admin`, event streams): their errors are JSON, as their
-  // answers are, not an HTML page.
-  const apiRequests = new WeakSet<Request>();
-  const errorPage = (c: Context, error: unknown): Response => {
-    const ctx = contextOf(c);
-    const status = error instanceof HttpError ? error.status : 500;
-    if (status >= 500) options.log.error("request failed", { path: c.req.path, error });
-    if (apiRequests.has(c.req.raw)) {
-      const message = error instanceof HttpError ? error.message : "internal error";
-      return Response.json({ error: message }, { status });
-    }
+  // The one error handler: a route without a page (`/api`, `/admin`, event streams) answers its errors in JSON, as it
+  // answers everything else; a page renders them.
+  const errorPage = (c: Context, thrown: unknown): Response => {
+    // Only the web's own errors are answered as themselves: a peer's RpcError that escaped a handler is a failure here.
+    const error = thrown instanceof HttpError ? thrown : new HttpError(500, "internal error", { cause: thrown });
+    const status = error.httpStatus;
+    if (status >= 500) options.log.error("request failed", { path: c.req.path, error: thrown });
+    if (jsonRequests.has(c.req.raw)) return error.toResponse("json");
     const Page = status === 404 ? notFound : serverError;
-    if (!Page) return new Response(status === 404 ? "Not found" : "Internal error", { status });
+    if (!Page) return new Response(status === 404 ? "Not found" : "Internal error", { status, headers: error.headers });
     try {
-      return render(Page, ctx, { error, status });
+      return render(Page, contextOf(c), { error: thrown, status, headers: error.headers });
     } catch (renderError) {
       options.log.error("rendering the error page failed", { error: renderError });
       return new Response("Internal error", { status: 500 });
     }
   };
+  // Requests for a route without a page, marked when routed: the handler answers their errors as JSON.
+  const jsonRequests = new WeakSet<Request>();
   app.onError((error, c) => errorPage(c, error));
   app.notFound((c) => errorPage(c, new HttpError(404, `no page at ${c.req.path}`)));
 
+  const isSpecial = (path: string) => /\/_[^/]*$/.test(path.replace(/\.[jt]sx?$/, ""));
   const routes = Object.entries(manifest.routes)
-    .filter(([path]) => !/\/_[^/]*$/.test(path.replace(/\.[jt]sx?$/, "")))
-    .map(([path, module]) => ({ pattern: routePattern(path), module }))
+    .filter(([path]) => !isSpecial(path))
+    .map(([path, module]) => ({ pattern: routePattern(path), module, middlewares: middlewaresOf(manifest, path) }))
     .sort((a, b) => specificity(a.pattern).join("/").localeCompare(specificity(b.pattern).join("/")));
-  for (const { pattern, module } of routes) app.all(pattern, (c) => answer(c, module));
+  for (const { pattern, module, middlewares } of routes) {
+    app.all(pattern, (c) => {
+      if (!module.default) jsonRequests.add(c.req.raw);
+      // Each middleware's next() runs the ones inside it, then the route.
+      const run = (i: number): Promise<Response> =>
+        i === middlewares.length ? answer(c, module) : Promise.resolve(middlewares[i](contextOf(c, () => run(i + 1))));
+      return run(0);
+    });
+  }
 
   async function answer(c: Context, module: RouteModule): Promise<Response> {
     const ctx = contextOf(c);
@@ -187,7 +224,6 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
     const handler = typeof module.handler === "function"
       ? module.handler
       : (module.handler as Record<string, Handler<unknown, State>> | undefined)?.[method];
-    if (!module.default) apiRequests.add(c.req.raw);
     let result: Response | PageResponse<unknown>;
     if (handler) {
       result = await handler(ctx);
@@ -197,7 +233,7 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
       const allowed = module.handler && typeof module.handler === "object"
         ? Object.keys(module.handler).join(", ")
         : "GET";
-      return new Response(`${c.req.method} is not allowed here`, { status: 405, headers: { allow: allowed } });
+      throw new HttpError(405, `${c.req.method} is not allowed here`, { headers: { allow: allowed } });
     }
     if (result instanceof Response) return result;
     if (!module.default) throw new Error(`route ${c.req.path} answered page() but has no page component`);

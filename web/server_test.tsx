@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger } from "@bookstore/lib/log";
-import type { AppProps, Manifest, PageProps } from "./fresh.ts";
+import type { AppProps, FreshContext, Manifest, PageProps } from "./fresh.ts";
 import { HttpError, page } from "./fresh.ts";
 import { createWebApp, routePattern } from "./server.ts";
 
@@ -111,4 +111,44 @@ Deno.test("pages are compressed when the browser accepts it", async () => {
   assert.equal(response.headers.get("content-encoding"), "gzip");
   const html = await new Response(response.body!.pipeThrough(new DecompressionStream("gzip"))).text();
   assert.ok(html.includes(long));
+});
+
+Deno.test("a folder's _middleware.ts runs before every route below it, outermost first, and may answer itself", async () => {
+  const seen: string[] = [];
+  const app = createWebApp({
+    routes: {
+      "./routes/_middleware.ts": {
+        handler: async (ctx: FreshContext<unknown>) => {
+          seen.push("root");
+          const response = await ctx.next();
+          response.headers.set("x-root", "1");
+          return response;
+        },
+      },
+      "./routes/api/_middleware.ts": {
+        handler: (ctx: FreshContext<unknown>) => {
+          seen.push("api");
+          if (ctx.url.searchParams.has("refuse")) throw new HttpError(403, "refused");
+          return ctx.next();
+        },
+      },
+      "./routes/api/items.ts": { handler: { GET: () => Response.json({ items: [] }) } },
+      "./routes/index.tsx": { default: () => <p>home</p> },
+    },
+    islands: {},
+  }, { state: {}, bundle: { code: "", hash: "x" }, log: createLogger("web-test", { level: "error" }) });
+
+  const items = await app.request("/api/items");
+  assert.deepEqual(await items.json(), { items: [] });
+  assert.equal(items.headers.get("x-root"), "1");
+  assert.deepEqual(seen, ["root", "api"]);
+
+  seen.length = 0;
+  const home = await app.request("/");
+  assert.match(await home.text(), /home/);
+  assert.deepEqual(seen, ["root"], "the api folder's middleware is not the home page's");
+
+  const refused = await app.request("/api/items?refuse");
+  assert.equal(refused.status, 403);
+  assert.deepEqual(await refused.json(), { error: { code: "permission_denied", message: "refused" } });
 });

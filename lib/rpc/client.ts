@@ -206,7 +206,7 @@ function callerSignal(call: CallOptions): TimeoutSignal | undefined {
 
 // The error of a call whose caller's budget ended or whose caller cancelled it.
 function callerEnded(signal: AbortSignal, where: { peer: string; fullMethod: string }): RpcError {
-  const timedOut = signal.reason instanceof DOMException && signal.reason.name === "TimeoutError";
+  const timedOut = RpcError.from(signal.reason, "canceled").code === "deadline_exceeded";
   const error = timedOut
     ? new RpcError(
       "deadline_exceeded",

@@ -95,7 +95,35 @@ export interface RpcErrorOptions {
   peer?: string;
   /** The underlying error. */
   cause?: unknown;
+  /**
+   * The HTTP status to answer with, when not the code's own: an oversized
+   * body is `resource_exhausted` but 413, not throttling's 429.
+   */
+  status?: number;
+  /** Headers the error's response carries (`Retry-After`, `Accept-Post`). */
+  headers?: HeadersInit;
 }
+
+/**
+ * How an error is answered: a Connect method's `{code, message}` (the
+ * protocol's), or `{error: {code, message}}`, the body of every other JSON
+ * endpoint.
+ */
+export type ErrorShape = "connect" | "json";
+
+/** The body every JSON endpoint that is not a Connect method answers an error with. */
+export const jsonErrorBodySchema: z.ZodObject<{
+  error: z.ZodObject<{ code: z.ZodEnum<{ [K in ConnectCode]: K }>; message: z.ZodString }>;
+}> = z.object({ error: z.object({ code: z.enum(CONNECT_CODES), message: z.string() }) });
+
+/** A parsed `{error: {code, message}}` body. */
+export type JsonErrorBody = z.infer<typeof jsonErrorBodySchema>;
+
+// What an aborted signal's reason means, as connect-es' ConnectError.from reads it.
+const ABORTS: Readonly<Record<string, { code: ConnectCode; message: string }>> = {
+  AbortError: { code: "canceled", message: "the call was canceled" },
+  TimeoutError: { code: "deadline_exceeded", message: "the deadline passed before the call completed" },
+};
 
 /** An RPC failure carrying a Connect code; thrown by clients and handlers. */
 export class RpcError extends Error {
@@ -103,6 +131,9 @@ export class RpcError extends Error {
   readonly code: ConnectCode;
   /** The service that produced the error, when known. */
   readonly peer?: string;
+  /** Headers the error's response carries. */
+  readonly headers?: HeadersInit;
+  readonly #status?: number;
 
   /** Creates an error with a Connect code and a human-readable message. */
   constructor(code: ConnectCode, message: string, options: RpcErrorOptions = {}) {
@@ -110,11 +141,13 @@ export class RpcError extends Error {
     this.name = "RpcError";
     this.code = code;
     this.peer = options.peer;
+    this.headers = options.headers;
+    this.#status = options.status;
   }
 
-  /** The HTTP status this error is answered with. */
+  /** The HTTP status this error is answered with: the code's, unless the error was given another. */
   get httpStatus(): number {
-    return HTTP_STATUS_BY_CODE[this.code];
+    return this.#status ?? HTTP_STATUS_BY_CODE[this.code];
   }
 
   /** The Connect JSON error body. */
@@ -122,24 +155,39 @@ export class RpcError extends Error {
     return { code: this.code, message: this.message };
   }
 
-  /**
-   * The Connect error response: the JSON body with the code's HTTP status,
-   * unless `init` says otherwise (an oversized body is 413, say).
-   *
-   * @example Answer a handler's failure
-   * ```ts
-   * import { RpcError } from "./errors.ts";
-   * const response = new RpcError("not_found", "no order 42").toResponse();
-   * console.assert(response.status === 404);
-   * ```
-   */
-  toResponse(init: ResponseInit = {}): Response {
-    return Response.json(this.toJSON(), { status: this.httpStatus, ...init });
+  /** The `{error: {code, message}}` body of a JSON endpoint that is not a Connect method. */
+  toJsonBody(): JsonErrorBody {
+    return { error: { code: this.code, message: this.message } };
   }
 
   /**
-   * `error` itself when it is an {@linkcode RpcError}; otherwise a new one
-   * with `fallbackCode` that keeps `error` as its cause. An `internal` error
+   * The error's response (as Hono's `HTTPException.getResponse()`): its
+   * HTTP status and headers, and the body of `shape`, a Connect error
+   * unless told otherwise.
+   *
+   * @example Answer a handler's failure
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RpcError } from "./errors.ts";
+   * const response = new RpcError("not_found", "no order 42").toResponse();
+   * assert.equal(response.status, 404);
+   * assert.deepEqual(await response.json(), { code: "not_found", message: "no order 42" });
+   * const throttled = new RpcError("resource_exhausted", "slow down", { headers: { "Retry-After": "2" } });
+   * const json = throttled.toResponse("json");
+   * assert.equal(json.headers.get("retry-after"), "2");
+   * assert.deepEqual(await json.json(), { error: { code: "resource_exhausted", message: "slow down" } });
+   * ```
+   */
+  toResponse(shape: ErrorShape = "connect"): Response {
+    const body = shape === "connect" ? this.toJSON() : this.toJsonBody();
+    return Response.json(body, { status: this.httpStatus, headers: this.headers });
+  }
+
+  /**
+   * `error` itself when it is an {@linkcode RpcError}; an abort's reason
+   * (`AbortError`, `TimeoutError`) as `canceled` or `deadline_exceeded`, as
+   * connect-es' `ConnectError.from` reads it; otherwise a new one with
+   * `fallbackCode`. Both keep `error` as their cause. An `internal` error
    * says only "internal error", so that nothing of a bug's details reaches a
    * caller; any other code carries the error's message.
    *
@@ -148,10 +196,13 @@ export class RpcError extends Error {
    * import { RpcError } from "./errors.ts";
    * console.assert(RpcError.from(new TypeError("boom")).message === "internal error");
    * console.assert(RpcError.from(new Error("gone"), "unknown").message === "gone");
+   * console.assert(RpcError.from(AbortSignal.abort().reason).code === "canceled");
    * ```
    */
   static from(error: unknown, fallbackCode: ConnectCode = "internal"): RpcError {
     if (error instanceof RpcError) return error;
+    const abort = error instanceof Error && Object.hasOwn(ABORTS, error.name) ? ABORTS[error.name] : undefined;
+    if (abort) return new RpcError(abort.code, abort.message, { cause: error });
     const message = fallbackCode === "internal"
       ? "internal error"
       : error instanceof Error

@@ -12,6 +12,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { abortable, type TimeoutSignal, timeoutSignal } from "../async.ts";
+import { errorHandler, mediaType } from "../http.ts";
 import type { Logger } from "../log.ts";
 import { withSpan } from "../telemetry.ts";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
@@ -99,47 +100,18 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
-/** A request in a codec other than Connect JSON: answered 415 with the codec that is spoken. */
-class UnsupportedMediaType extends RpcError {
-  constructor(contentType: string) {
-    super(
-      "unimplemented",
-      `unsupported content-type "${contentType}": this server speaks Connect JSON (application/json)`,
-    );
-  }
-
-  override get httpStatus(): number {
-    return 415;
-  }
-
-  override toResponse(init: ResponseInit = {}): Response {
-    return super.toResponse({ headers: { "Accept-Post": "application/json" }, ...init });
-  }
+// A request in a codec other than Connect JSON: answered 415 with the codec that is spoken.
+function unsupportedMediaType(type: string): RpcError {
+  return new RpcError(
+    "unimplemented",
+    `unsupported content-type "${type}": this server speaks Connect JSON (application/json)`,
+    { status: 415, headers: { "Accept-Post": "application/json" } },
+  );
 }
 
-/** An oversized body: Connect's `resource_exhausted`, but 413 rather than throttling's 429. */
-class PayloadTooLarge extends RpcError {
-  constructor(maxBytes: number) {
-    super("resource_exhausted", `request body exceeds ${maxBytes} bytes`);
-  }
-
-  override get httpStatus(): number {
-    return 413;
-  }
-}
-
-/**
- * The one way from a thrown error to a Connect error response, installed as
- * `onError` by {@linkcode createRpcRoutes} and the service kit (as Hono's
- * `HTTPException.getResponse()` is by Hono's default handler). An
- * {@linkcode RpcError} is answered as itself; anything else is logged and
- * answered `internal`, without its details.
- */
-export function rpcErrorHandler(log: Logger): (error: Error, c: Context) => Response {
-  return (error, c) => {
-    if (!(error instanceof RpcError)) log.error("unhandled error", { error, path: c.req.path });
-    return RpcError.from(error, "internal").toResponse();
-  };
+// An oversized body: Connect's `resource_exhausted`, but 413 rather than throttling's 429.
+function payloadTooLarge(maxBytes: number): RpcError {
+  return new RpcError("resource_exhausted", `request body exceeds ${maxBytes} bytes`, { status: 413 });
 }
 
 /**
@@ -154,14 +126,14 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   const counting = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new PayloadTooLarge(maxBytes);
+      throw payloadTooLarge(maxBytes);
     },
   });
   return (c, next) => {
     const headers = c.req.raw.headers;
     const declared = headers.get("content-length");
     if (declared === null || headers.has("transfer-encoding")) return counting(c, next);
-    if (Number(declared) > maxBytes) throw new PayloadTooLarge(maxBytes);
+    if (Number(declared) > maxBytes) throw payloadTooLarge(maxBytes);
     return next();
   };
 }
@@ -323,7 +295,7 @@ export function createRpcRoutes<S extends ServiceSpec>(
     throw new Error(`${service.typeName} is internal and needs a service token`);
   }
   const app = new Hono();
-  app.onError(rpcErrorHandler(options.log));
+  app.onError(errorHandler(options.log));
   const limit = limitBody(options.maxBodyBytes);
   for (const [name, spec] of Object.entries(service.methods)) {
     const path = methodPath(service, name);
@@ -384,10 +356,9 @@ function serveUnary<S extends ServiceSpec>(c: Context, call: UnaryCall<S>): Prom
         }
         return c.json(output as Record<string, unknown>);
       } catch (error) {
-        if (!(error instanceof RpcError)) options.log.error("handler failed", { method: fullMethod, error });
-        const rpcError = RpcError.from(error, "internal");
-        span.setAttribute("rpc.connect_rpc.error_code", rpcError.code);
-        return rpcError.toResponse();
+        // The app's one error handler answers it; the span records its code first.
+        span.setAttribute("rpc.connect_rpc.error_code", RpcError.from(error).code);
+        throw error;
       } finally {
         deadline?.[Symbol.dispose]();
       }
@@ -401,11 +372,8 @@ function admitHeaders<S extends ServiceSpec>(c: Context, call: UnaryCall<S>): vo
   if (call.options.token !== undefined && !hasValidCredential(headers, call.options.token)) {
     throw new RpcError("unauthenticated", "missing or invalid service credential");
   }
-  const contentType = headers.get("content-type") ?? "";
-  if (contentType !== "application/json") {
-    const mediaType = contentType.split(";")[0].trim().toLowerCase();
-    if (mediaType !== "application/json") throw new UnsupportedMediaType(mediaType);
-  }
+  const type = mediaType(headers);
+  if (type !== "application/json") throw unsupportedMediaType(type);
   const version = headers.get("connect-protocol-version");
   if (version !== null && version !== "1") {
     throw new RpcError("invalid_argument", `unsupported connect-protocol-version "${version}"`);
@@ -432,10 +400,7 @@ export async function raceDeadline<T>(promise: Promise<T>, signal: AbortSignal):
   }
 }
 
+// A reason that is neither an AbortError nor a TimeoutError still ended the call: it was canceled.
 function abortError(signal: AbortSignal): RpcError {
-  const reason = signal.reason;
-  if (reason instanceof DOMException && reason.name === "TimeoutError") {
-    return new RpcError("deadline_exceeded", "the deadline passed before the call completed");
-  }
-  return new RpcError("canceled", "the call was canceled");
+  return RpcError.from(signal.reason, "canceled");
 }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { type Context, Hono } from "hono";
 import { loadCatalog } from "@bookstore/lib/catalog";
 import {
   checkoutService,
@@ -16,6 +15,7 @@ import {
   suggestionsService,
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
+import { mediaType } from "@bookstore/lib/http";
 import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
@@ -56,45 +56,36 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
   const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
   if (limiter.enabled) {
-    app.post("/checkout", rateLimit({ limiter, shape: "rest" }));
-    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit({ limiter, shape: "connect" }));
+    app.post("/checkout", rateLimit(limiter));
+    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit(limiter));
   }
 
-  // The REST face answers errors as {error: {code, message}} with the Connect code's HTTP status.
-  const rest = new Hono();
-  rest.onError((error, c) => restError(c, error));
-
-  function restError(c: Context, error: unknown) {
-    if (!(error instanceof RpcError)) log.error("request failed", { path: c.req.path, error });
-    const rpc = RpcError.from(error, "internal");
-    return c.json({ error: rpc.toJSON() }, rpc.httpStatus as 400);
-  }
-
-  rest.post("/checkout", limitBody(config.maxBodyBytes), async (c) => {
+  // The REST face's errors go to the kit's one handler, which answers them as {error: {code, message}}.
+  app.post("/checkout", limitBody(config.maxBodyBytes), async (c) => {
     // A form post from any web site is a "simple" request that skips CORS; only JSON may place an order.
-    const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (contentType !== "application/json") {
-      const message = `Content-Type must be application/json, not "${contentType || "(none)"}"`;
-      return c.json({ error: { code: "invalid_argument", message } }, 415);
+    const type = mediaType(c.req.raw.headers);
+    if (type !== "application/json") {
+      throw new RpcError("invalid_argument", `Content-Type must be application/json, not "${type || "(none)"}"`, {
+        status: 415,
+      });
     }
     const order = await parseJsonBody(c, orderSchema);
     const options = { idempotencyKey: idempotencyKeyFrom(c.req.raw.headers), signal: c.req.raw.signal };
     return c.json(await checkout.place(order, options));
   });
-  rest.get("/orders/:orderId", async (c) => {
+  app.get("/orders/:orderId", async (c) => {
     // The same check as GetOrder's input: an id that could never be an order's is refused before any read.
     const parsed = getOrderRequestSchema.safeParse({ orderId: c.req.param("orderId") });
     if (!parsed.success) throw new RpcError("invalid_argument", `invalid order id: ${describeIssues(parsed.error)}`);
     return c.json(await orderView(parsed.data.orderId, { orders, queue: queueReads }));
   });
-  rest.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue: queueReads })));
-  rest.get("/books/:bookId", async (c) => {
+  app.get("/books", async (c) => c.json(await listBooks(c.req.query("q") ?? "", { catalog, queue: queueReads })));
+  app.get("/books/:bookId", async (c) => {
     const book = (await listBooks("", { catalog, queue: queueReads })).find((b) => b.bookId === c.req.param("bookId"));
     if (!book) throw new RpcError("not_found", `no book ${c.req.param("bookId")}`);
     return c.json(book);
   });
-  rest.get("/cluster", async (c) => c.json(await readCluster()));
-  app.route("/", rest);
+  app.get("/cluster", async (c) => c.json(await readCluster()));
 
   kit.rpc(checkoutService, {
     PlaceOrder: (order, ctx) =>

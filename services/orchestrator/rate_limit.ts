@@ -95,26 +95,20 @@ export function clientAddress(c: Context): string {
   return env?.remoteAddr?.hostname ?? "unknown";
 }
 
-/** Options for {@linkcode rateLimit}. */
-export interface RateLimitOptions {
-  /** The limiter. */
-  limiter: RateLimiter;
-  /** How the refusal is shaped: the REST face's `{error: {code, message}}` or a Connect error. */
-  shape: "rest" | "connect";
-}
-
-/** A middleware answering 429 `resource_exhausted` with `Retry-After` when the client is over its limit. */
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+/**
+ * A middleware that throws 429 `resource_exhausted` carrying `Retry-After`
+ * when the client is over its limit; the app's one error handler answers it
+ * in the shape of the face it was sent to.
+ */
+export function rateLimit(limiter: RateLimiter): MiddlewareHandler {
   return async (c, next) => {
-    const waitMs = options.limiter.take(clientAddress(c));
+    const waitMs = limiter.take(clientAddress(c));
     if (waitMs === 0) return await next();
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    const error = new RpcError(
+    throw new RpcError(
       "resource_exhausted",
-      `too many checkouts from this client: at most ${options.limiter.limit} a second; retry after ${retryAfter} s`,
+      `too many checkouts from this client: at most ${limiter.limit} a second; retry after ${retryAfter} s`,
+      { headers: { "Retry-After": String(retryAfter) } },
     );
-    const headers = { "Retry-After": String(retryAfter) };
-    if (options.shape === "connect") return error.toResponse({ headers });
-    return c.json({ error: error.toJSON() }, 429, headers);
   };
 }

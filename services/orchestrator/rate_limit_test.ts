@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import { createApp } from "./app.ts";
-import { RateLimiter } from "./rate_limit.ts";
+import { Hono } from "hono";
+import { RpcError } from "@bookstore/lib/rpc";
+import { rateLimit, RateLimiter } from "./rate_limit.ts";
 
 Deno.test("a bucket holds one second's worth and refills at the limit", () => {
   let now = 1000;
@@ -36,6 +38,22 @@ Deno.test("the oldest idle client is forgotten past maxClients", () => {
   assert.equal(limiter.take("c"), 0);
   assert.equal(limiter.take("a"), 0, "a was dropped, so it starts with a full bucket");
   assert.ok(limiter.take("c") > 0, "c is still tracked");
+});
+
+Deno.test("over the limit the middleware throws resource_exhausted carrying Retry-After", async () => {
+  const app = new Hono();
+  const thrown: unknown[] = [];
+  app.onError((error) => {
+    thrown.push(error);
+    return new Response(null, { status: 599 });
+  });
+  app.post("/checkout", rateLimit(new RateLimiter({ limit: 1, now: () => 0 })), (c) => c.text("placed"));
+  assert.equal((await app.request("/checkout", { method: "POST" })).status, 200);
+  assert.equal((await app.request("/checkout", { method: "POST" })).status, 599);
+  const [error] = thrown;
+  assert.ok(error instanceof RpcError);
+  assert.equal(error.code, "resource_exhausted");
+  assert.equal(new Headers(error.headers).get("retry-after"), "1");
 });
 
 async function orchestrator(limit: string) {
