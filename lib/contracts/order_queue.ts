@@ -4,9 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import { defineService, method } from "../rpc/define.ts";
 import { hasCode, type RpcError } from "../rpc/errors.ts";
-import type { Bool, Empty, Enum, List, Msg, Num, Str } from "./wire.ts";
 import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
 /**
@@ -16,7 +15,7 @@ import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.t
 export const MAX_DISTINCT_BOOKS = 50;
 
 /** The `QueueItem` message. */
-export const queueItemSchema: Msg<{ bookId: Str; quantity: Num }> = message(
+export const queueItemSchema = message(
   "QueueItem",
   z.object({ bookId: str(128), quantity: int32() }),
 );
@@ -25,7 +24,7 @@ export const queueItemSchema: Msg<{ bookId: Str; quantity: Num }> = message(
 export type QueueItem = z.infer<typeof queueItemSchema>;
 
 /** The `EnqueueRequest` message. */
-export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueItemSchema> }> = message(
+export const enqueueRequestSchema = message(
   "EnqueueRequest",
   z.object({
     orderId: str(64).refine((v) => v.length > 0, "orderId is required"),
@@ -34,7 +33,7 @@ export const enqueueRequestSchema: Msg<{ orderId: Str; items: List<typeof queueI
 );
 
 /** The `EnqueueResponse` message. */
-export const enqueueResponseSchema: Msg<{ created: Bool }> = message("EnqueueResponse", z.object({ created: bool() }));
+export const enqueueResponseSchema = message("EnqueueResponse", z.object({ created: bool() }));
 
 /**
  * Whether the queue refused a call for its epoch (`failed_precondition`):
@@ -50,9 +49,7 @@ const fenced = {
 };
 
 /** The `Lease` message. */
-export const leaseSchema: Msg<
-  { orderId: Str; leaseId: Str; items: List<typeof queueItemSchema>; attempt: Num; expiresAt: Num }
-> = message(
+export const leaseSchema = message(
   "Lease",
   z.object({
     orderId: str(64),
@@ -77,9 +74,7 @@ export const MAX_LEASES_PER_CALL = 32;
 export const MAX_DEQUEUE_WAIT_MS = 10_000;
 
 /** The `DequeueBatchRequest` message. */
-export const dequeueBatchRequestSchema: Msg<
-  { executorId: Num; epoch: Num; requestId: Str; maxLeases: Num; waitMs: Num }
-> = message(
+export const dequeueBatchRequestSchema = message(
   "DequeueBatchRequest",
   z.object({
     ...fenced,
@@ -93,13 +88,13 @@ export const dequeueBatchRequestSchema: Msg<
 export type DequeueBatchRequest = z.infer<typeof dequeueBatchRequestSchema>;
 
 /** The `DequeueBatchResponse` message. */
-export const dequeueBatchResponseSchema: Msg<{ leases: List<typeof leaseSchema> }> = message(
+export const dequeueBatchResponseSchema = message(
   "DequeueBatchResponse",
   z.object({ leases: list(leaseSchema, MAX_LEASES_PER_CALL) }),
 );
 
 /** The `LeaseRef` message. */
-export const leaseRefSchema: Msg<{ orderId: Str; leaseId: Str }> = message(
+export const leaseRefSchema = message(
   "LeaseRef",
   z.object({ orderId: str(64), leaseId: str(64) }),
 );
@@ -108,7 +103,7 @@ export const leaseRefSchema: Msg<{ orderId: Str; leaseId: Str }> = message(
 export type LeaseRef = z.infer<typeof leaseRefSchema>;
 
 /** The `AckBatchRequest` message. */
-export const ackBatchRequestSchema: Msg<{ executorId: Num; epoch: Num; acks: List<typeof leaseRefSchema> }> = message(
+export const ackBatchRequestSchema = message(
   "AckBatchRequest",
   z.object({ ...fenced, acks: list(leaseRefSchema, MAX_LEASES_PER_CALL) }),
 );
@@ -117,7 +112,7 @@ export const ackBatchRequestSchema: Msg<{ executorId: Num; epoch: Num; acks: Lis
 export const ACK_RESULT_STATES = ["executed", "failed", "lost", "unknown"] as const;
 
 /** The `AckResult` message. */
-export const ackResultSchema: Msg<{ orderId: Str; state: Enum<typeof ACK_RESULT_STATES>; reason: Str }> = message(
+export const ackResultSchema = message(
   "AckResult",
   z.object({ orderId: str(64), state: z.enum(ACK_RESULT_STATES), reason: str(500) }),
 );
@@ -130,19 +125,19 @@ export const ackResultSchema: Msg<{ orderId: Str; state: Enum<typeof ACK_RESULT_
 export type AckResult = z.infer<typeof ackResultSchema>;
 
 /** The `AckBatchResponse` message. */
-export const ackBatchResponseSchema: Msg<{ results: List<typeof ackResultSchema> }> = message(
+export const ackBatchResponseSchema = message(
   "AckBatchResponse",
   z.object({ results: list(ackResultSchema, MAX_LEASES_PER_CALL) }),
 );
 
 /** The `AcquireEpochRequest` message. */
-export const acquireEpochRequestSchema: Msg<{ executorId: Num }> = message(
+export const acquireEpochRequestSchema = message(
   "AcquireEpochRequest",
   z.object({ executorId: fenced.executorId }),
 );
 
 /** The `AcquireEpochResponse` message. */
-export const acquireEpochResponseSchema: Msg<{ epoch: Num }> = message(
+export const acquireEpochResponseSchema = message(
   "AcquireEpochResponse",
   z.object({ epoch: uint32() }),
 );
@@ -151,25 +146,13 @@ export const acquireEpochResponseSchema: Msg<{ epoch: Num }> = message(
 export const QUEUE_ORDER_STATES = ["queued", "leased", "executed", "failed", "dead"] as const;
 
 /** The `GetOrderStateRequest` message. */
-export const getOrderStateRequestSchema: Msg<{ orderId: Str }> = message(
+export const getOrderStateRequestSchema = message(
   "GetOrderStateRequest",
   z.object({ orderId: str(64) }),
 );
 
 /** The `OrderState` message. */
-export const orderStateSchema: Msg<
-  {
-    orderId: Str;
-    state: Enum<typeof QUEUE_ORDER_STATES>;
-    attempts: Num;
-    executorId: Num;
-    epoch: Num;
-    reason: Str;
-    items: List<typeof queueItemSchema>;
-    enqueuedAt: Num;
-    updatedAt: Num;
-  }
-> = message(
+export const orderStateSchema = message(
   "OrderState",
   z.object({
     orderId: str(64),
@@ -188,9 +171,7 @@ export const orderStateSchema: Msg<
 export type OrderState = z.infer<typeof orderStateSchema>;
 
 /** The `QueueStatus` message. */
-export const queueStatusSchema: Msg<
-  { depth: Num; leased: Num; deadLetters: Num; epoch: Num; leaderId: Num; executed: Num; failed: Num; fenced: Num }
-> = message(
+export const queueStatusSchema = message(
   "QueueStatus",
   z.object({
     depth: uint32(),
@@ -208,7 +189,7 @@ export const queueStatusSchema: Msg<
 export type QueueStatus = z.infer<typeof queueStatusSchema>;
 
 /** The `StockLevel` message. */
-export const stockLevelSchema: Msg<{ bookId: Str; stock: Num }> = message(
+export const stockLevelSchema = message(
   "StockLevel",
   z.object({ bookId: str(128), stock: int32() }),
 );
@@ -217,15 +198,13 @@ export const stockLevelSchema: Msg<{ bookId: Str; stock: Num }> = message(
 export type StockLevel = z.infer<typeof stockLevelSchema>;
 
 /** The `ListStockResponse` message. */
-export const listStockResponseSchema: Msg<{ stock: List<typeof stockLevelSchema> }> = message(
+export const listStockResponseSchema = message(
   "ListStockResponse",
   z.object({ stock: list(stockLevelSchema, 10_000) }),
 );
 
 /** The `DeadLetter` message. */
-export const deadLetterSchema: Msg<
-  { orderId: Str; attempts: Num; reason: Str; items: List<typeof queueItemSchema>; deadAt: Num }
-> = message(
+export const deadLetterSchema = message(
   "DeadLetter",
   z.object({
     orderId: str(64),
@@ -243,50 +222,37 @@ export type DeadLetter = z.infer<typeof deadLetterSchema>;
 export const MAX_DEAD_LETTER_PAGE = 1000;
 
 /** The `ListDeadLettersResponse` message. */
-export const listDeadLettersResponseSchema: Msg<{ deadLetters: List<typeof deadLetterSchema>; nextPageToken: Str }> =
-  message(
-    "ListDeadLettersResponse",
-    z.object({ deadLetters: list(deadLetterSchema, MAX_DEAD_LETTER_PAGE), nextPageToken: str(512) }),
-  );
+export const listDeadLettersResponseSchema = message(
+  "ListDeadLettersResponse",
+  z.object({ deadLetters: list(deadLetterSchema, MAX_DEAD_LETTER_PAGE), nextPageToken: str(512) }),
+);
 
 /** The `RequeueDeadLetterRequest` message. */
-export const requeueDeadLetterRequestSchema: Msg<{ orderId: Str }> = message(
+export const requeueDeadLetterRequestSchema = message(
   "RequeueDeadLetterRequest",
   z.object({ orderId: str(64) }),
 );
 
 /** The `RequeueDeadLetterResponse` message. */
-export const requeueDeadLetterResponseSchema: Msg<{ requeued: Bool }> = message(
+export const requeueDeadLetterResponseSchema = message(
   "RequeueDeadLetterResponse",
   z.object({ requeued: bool() }),
 );
 
 /** The `GetQueueStatusRequest` message. */
-export const getQueueStatusRequestSchema: Empty = message("GetQueueStatusRequest", empty());
+export const getQueueStatusRequestSchema = message("GetQueueStatusRequest", empty());
 
 /** The `ListStockRequest` message. */
-export const listStockRequestSchema: Empty = message("ListStockRequest", empty());
+export const listStockRequestSchema = message("ListStockRequest", empty());
 
 /** The `ListDeadLettersRequest` message. */
-export const listDeadLettersRequestSchema: Msg<{ pageSize: Num; pageToken: Str }> = message(
+export const listDeadLettersRequestSchema = message(
   "ListDeadLettersRequest",
   z.object({ pageSize: uint32().refine((v) => v <= MAX_DEAD_LETTER_PAGE, "at most 1000"), pageToken: str(512) }),
 );
 
 /** `bookstore.v1.OrderQueueService`. */
-export const orderQueueService: ServiceSpec<
-  {
-    Enqueue: MethodSpec<typeof enqueueRequestSchema, typeof enqueueResponseSchema>;
-    DequeueBatch: MethodSpec<typeof dequeueBatchRequestSchema, typeof dequeueBatchResponseSchema>;
-    AckBatch: MethodSpec<typeof ackBatchRequestSchema, typeof ackBatchResponseSchema>;
-    AcquireEpoch: MethodSpec<typeof acquireEpochRequestSchema, typeof acquireEpochResponseSchema>;
-    GetOrderState: MethodSpec<typeof getOrderStateRequestSchema, typeof orderStateSchema>;
-    GetQueueStatus: MethodSpec<typeof getQueueStatusRequestSchema, typeof queueStatusSchema>;
-    ListStock: MethodSpec<typeof listStockRequestSchema, typeof listStockResponseSchema>;
-    ListDeadLetters: MethodSpec<typeof listDeadLettersRequestSchema, typeof listDeadLettersResponseSchema>;
-    RequeueDeadLetter: MethodSpec<typeof requeueDeadLetterRequestSchema, typeof requeueDeadLetterResponseSchema>;
-  }
-> = defineService("bookstore.v1.OrderQueueService", {
+export const orderQueueService = defineService("bookstore.v1.OrderQueueService", {
   methods: {
     Enqueue: method(enqueueRequestSchema, { output: enqueueResponseSchema, idempotent: true }),
     // Idempotent by request id: a retry answers the leases the first attempt took.

@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { defineService, method, type MethodSpec, type ServiceSpec } from "../rpc/define.ts";
+import { defineService, method } from "../rpc/define.ts";
 import {
   advanceRequestSchema,
   advanceResponseSchema,
@@ -21,7 +21,6 @@ import {
   orderSchema,
 } from "./common.ts";
 import type { ClockOrder } from "../vector_clock.ts";
-import type { List, Msg, Nested, Num, Str } from "./wire.ts";
 import { list, message, nested, str, uint32 } from "./wire.ts";
 
 /** The three validation services. */
@@ -208,10 +207,10 @@ export function eventGraph<N extends string>(events: Readonly<Record<N, EventSpe
 }
 
 /** The checkout's event graph, derived from {@linkcode VALIDATION_EVENTS}. */
-export const VALIDATION_GRAPH: EventGraph<EventName> = eventGraph<EventName>(VALIDATION_EVENTS);
+export const VALIDATION_GRAPH = eventGraph<EventName>(VALIDATION_EVENTS);
 
 /** Every event's name, `a` to `f`, each after its causal past. */
-export const EVENT_NAMES: readonly EventName[] = VALIDATION_GRAPH.names;
+export const EVENT_NAMES = VALIDATION_GRAPH.names;
 
 /**
  * How event `x`'s clock must compare with event `y`'s in every order's
@@ -233,15 +232,13 @@ export function eventOrder(x: EventName, y: EventName): ClockOrder {
 }
 
 /** The `InitTransactionRequest` message. */
-export const initTransactionRequestSchema: Msg<{ orderId: Str; order: Nested<typeof orderSchema> }> = message(
+export const initTransactionRequestSchema = message(
   "InitTransactionRequest",
   z.object({ orderId: str(64), order: nested(orderSchema) }),
 );
 
 /** The `FraudOrder` message: the order without any card data. */
-export const fraudOrderSchema: Msg<
-  Pick<typeof orderSchema.shape, "user" | "items" | "billingAddress" | "shippingMethod" | "giftWrapping">
-> = message(
+export const fraudOrderSchema = message(
   "FraudOrder",
   orderSchema.pick({ user: true, items: true, billingAddress: true, shippingMethod: true, giftWrapping: true }),
 );
@@ -272,19 +269,19 @@ export function fraudOrderOf(order: Order): FraudOrder {
 }
 
 /** The `InitFraudRequest` message. */
-export const initFraudRequestSchema: Msg<{ orderId: Str; order: Nested<typeof fraudOrderSchema> }> = message(
+export const initFraudRequestSchema = message(
   "InitFraudRequest",
   z.object({ orderId: str(64), order: nested(fraudOrderSchema) }),
 );
 
 /** The `InitSuggestionsRequest` message. */
-export const initSuggestionsRequestSchema: Msg<{ orderId: Str; items: List<typeof orderItemSchema> }> = message(
+export const initSuggestionsRequestSchema = message(
   "InitSuggestionsRequest",
   z.object({ orderId: str(64), items: list(orderItemSchema, 100) }),
 );
 
 /** The `SuggestRequest` message. */
-export const suggestRequestSchema: Msg<{ bookIds: List<Str>; limit: Num }> = message(
+export const suggestRequestSchema = message(
   "SuggestRequest",
   z.object({
     bookIds: list(str(128), 100),
@@ -293,20 +290,13 @@ export const suggestRequestSchema: Msg<{ bookIds: List<Str>; limit: Num }> = mes
 );
 
 /** The `SuggestResponse` message. */
-export const suggestResponseSchema: Msg<{ books: List<typeof bookRefSchema> }> = message(
+export const suggestResponseSchema = message(
   "SuggestResponse",
   z.object({ books: list(bookRefSchema, 50) }),
 );
 
-/** The methods every validation service has: the event protocol's, with the service's own InitOrder. */
-export type EventProtocolMethods<I extends z.ZodType> = {
-  InitOrder: MethodSpec<I, typeof initOrderResponseSchema>;
-  Advance: MethodSpec<typeof advanceRequestSchema, typeof advanceResponseSchema>;
-  CancelOrder: MethodSpec<typeof cancelOrderRequestSchema, typeof orderClockResponseSchema>;
-  ClearOrder: MethodSpec<typeof clearOrderRequestSchema, typeof orderClockResponseSchema>;
-};
-
-const eventProtocol = <I extends z.ZodType>(init: I): EventProtocolMethods<I> => ({
+// The methods every validation service has: the event protocol's, with the service's own InitOrder.
+const eventProtocol = <I extends z.ZodType>(init: I) => ({
   InitOrder: method(init, { output: initOrderResponseSchema, idempotent: true }),
   // Repeated deliveries of an event are ignored, so Advance may be retried.
   Advance: method(advanceRequestSchema, { output: advanceResponseSchema, idempotent: true }),
@@ -315,24 +305,19 @@ const eventProtocol = <I extends z.ZodType>(init: I): EventProtocolMethods<I> =>
 });
 
 /** `bookstore.v1.TransactionVerificationService`. */
-export const transactionVerificationService: ServiceSpec<EventProtocolMethods<typeof initTransactionRequestSchema>> =
-  defineService(
-    "bookstore.v1.TransactionVerificationService",
-    { methods: eventProtocol(initTransactionRequestSchema) },
-  );
+export const transactionVerificationService = defineService(
+  "bookstore.v1.TransactionVerificationService",
+  { methods: eventProtocol(initTransactionRequestSchema) },
+);
 
 /** `bookstore.v1.FraudDetectionService`. */
-export const fraudDetectionService: ServiceSpec<EventProtocolMethods<typeof initFraudRequestSchema>> = defineService(
+export const fraudDetectionService = defineService(
   "bookstore.v1.FraudDetectionService",
   { methods: eventProtocol(initFraudRequestSchema) },
 );
 
 /** `bookstore.v1.SuggestionsService`. */
-export const suggestionsService: ServiceSpec<
-  EventProtocolMethods<typeof initSuggestionsRequestSchema> & {
-    Suggest: MethodSpec<typeof suggestRequestSchema, typeof suggestResponseSchema>;
-  }
-> = defineService("bookstore.v1.SuggestionsService", {
+export const suggestionsService = defineService("bookstore.v1.SuggestionsService", {
   methods: {
     ...eventProtocol(initSuggestionsRequestSchema),
     Suggest: method(suggestRequestSchema, { output: suggestResponseSchema, idempotent: true }),

@@ -9,46 +9,27 @@
 import { z } from "zod";
 import { vectorClockSchema } from "../vector_clock.ts";
 
-/** A message's schema: an object of the given fields, unknown keys stripped (servers refuse them first: `findUnknownFields`). */
-export type Msg<S extends z.core.$ZodLooseShape> = z.ZodObject<S, z.core.$strip>;
-/** A `string` field. */
-export type Str = z.ZodDefault<z.ZodString>;
-/** A numeric field (`int32`, `uint32`, `double`). */
-export type Num = z.ZodDefault<z.ZodNumber>;
-/** A `bool` field. */
-export type Bool = z.ZodDefault<z.ZodBoolean>;
-/** A `repeated T` field. */
-export type List<T extends z.ZodType> = z.ZodDefault<z.ZodArray<T>>;
-/** A nested message field. */
-export type Nested<T extends z.ZodObject> = z.ZodPrefault<T>;
-/** A vector clock field. */
-export type Clock = z.ZodDefault<typeof vectorClockSchema>;
-/** A message with no fields. */
-export type Empty = z.ZodObject<Record<string, never>, z.core.$strip>;
-/** An enum field of the given values. */
-export type Enum<T extends readonly string[]> = z.ZodEnum<{ [K in T[number]]: K }>;
-
 /** `string`, at most `max` characters. */
-export const str = (max = 256): Str => z.string().max(max).default("");
+export const str = (max = 256) => z.string().max(max).default("");
 /** `int32`. */
-export const int32 = (): Num => z.number().int().min(-2_147_483_648).max(2_147_483_647).default(0);
+export const int32 = () => z.number().int().min(-2_147_483_648).max(2_147_483_647).default(0);
 /** `uint32`. */
-export const uint32 = (): Num => z.number().int().min(0).max(4_294_967_295).default(0);
+export const uint32 = () => z.number().int().min(0).max(4_294_967_295).default(0);
 /** `double`. */
-export const double = (): Num => z.number().default(0);
+export const double = () => z.number().default(0);
 /** `bool`. */
-export const bool = (): Bool => z.boolean().default(false);
+export const bool = () => z.boolean().default(false);
 /** `repeated T`, at most `max` entries. */
-export const list = <T extends z.ZodType>(item: T, max = 1000): List<T> => z.array(item).max(max).default([]);
+export const list = <T extends z.ZodType>(item: T, max = 1000) => z.array(item).max(max).default([]);
 /** A nested message that reads as empty when absent. */
-export const nested = <T extends z.ZodObject>(schema: T): Nested<T> => schema.prefault({} as z.input<T>);
+export const nested = <T extends z.ZodObject>(schema: T) => schema.prefault({} as z.input<T>);
 /** `map<string, uint32>` holding a vector clock. */
-export const clock = (): Clock => vectorClockSchema.default({});
+export const clock = () => vectorClockSchema.default({});
 /** A message with no fields. */
-export const empty = (): Empty => z.object({});
+export const empty = () => z.object({});
 
 /** The protobuf package every bookstore message and service belongs to. */
-export const PROTO_PACKAGE: string = "bookstore.v1";
+export const PROTO_PACKAGE = "bookstore.v1";
 
 const registry = new Map<string, z.ZodType>();
 
