@@ -15,7 +15,7 @@
  */
 import autocannon from "autocannon";
 import { validOrder } from "../tests/support/orders.ts";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 import { type FloorFigures, measureFloor } from "./floors.ts";
 import { cpuSeconds, fmt, type Memory, memoryOf, percentile } from "./report.ts";
 import { type DevSystem, startDevSystem } from "./system.ts";
@@ -107,7 +107,7 @@ export async function benchCheckout(options: CheckoutBenchOptions = {}): Promise
   };
   const drained = async () => {
     const started = performance.now();
-    await waitFor(async () => {
+    await eventually(async () => {
       const status = await system.queue.GetQueueStatus({});
       return status.depth === 0 && status.leased === 0;
     }, { timeoutMs: 300_000, intervalMs: 20, message: "the queue to drain" });

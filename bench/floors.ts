@@ -9,7 +9,7 @@
  */
 import autocannon from "autocannon";
 import { freePorts } from "../tests/support/cluster.ts";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 import { cpuSeconds, type Memory, memoryOf, percentile } from "./report.ts";
 
 /** A running chain of hops. */
@@ -32,7 +32,7 @@ export async function startChain(hops: number): Promise<Chain> {
     }).spawn()
   );
   const url = `http://127.0.0.1:${ports[0]}/`;
-  await waitFor(async () => {
+  await eventually(async () => {
     const answers = await Promise.all(
       ports.map((port) =>
         fetch(`http://127.0.0.1:${port}/`).then((r) => r.body?.cancel().then(() => r.ok), () => false)

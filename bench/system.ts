@@ -10,7 +10,7 @@
 import { orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
 import { devTask } from "../tests/support/dev_task.ts";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 
 /** One process of the running system. */
 export interface SystemProcess {
@@ -66,7 +66,7 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   };
   try {
-    await waitFor(() => head.includes("The bookstore is up:"), {
+    await eventually(() => head.includes("The bookstore is up:"), {
       timeoutMs: 90_000,
       message: "deno task dev to print its URLs",
     });

@@ -18,7 +18,7 @@ import {
   type TrafficOptions,
   waitForCalls,
 } from "./support/history.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 /** Settings every chaos cluster shares: short deadlines so that faults show within seconds. */
 const CHAOS_ENV: Record<string, string> = {
@@ -63,7 +63,7 @@ async function chaos(scenario: Scenario): Promise<Call[]> {
 
 /** Waits for a process to be gone (after a kill). */
 async function gone(cluster: Cluster, name: string): Promise<void> {
-  await waitFor(() => cluster.supervisor.pid(name) === undefined, { message: `${name} to die`, timeoutMs: 10_000 });
+  await eventually(() => cluster.supervisor.pid(name) === undefined, { message: `${name} to die`, timeoutMs: 10_000 });
 }
 
 Deno.test("chaos: the leader SIGKILLed five times in a row, the supervisor restarting it", async () => {
@@ -79,10 +79,13 @@ Deno.test("chaos: the leader SIGKILLed five times in a row, the supervisor resta
         await waitForCalls(traffic, 2);
       }
       // The supervisor brought every killed replica back.
-      await waitFor(async () => (await Promise.all(REPLICAS.map((id) => replicaStatus(cluster, id)))).every(Boolean), {
-        message: "every replica to be back",
-        timeoutMs: 30_000,
-      });
+      await eventually(
+        async () => (await Promise.all(REPLICAS.map((id) => replicaStatus(cluster, id)))).every(Boolean),
+        {
+          message: "every replica to be back",
+          timeoutMs: 30_000,
+        },
+      );
     },
   });
 });
@@ -93,7 +96,7 @@ Deno.test("chaos: the leader paused (SIGSTOP) past the election timeout, then re
     env: { EXECUTOR_WORK_MS: "300" },
     fault: async (cluster) => {
       const leader = await stableLeader(cluster, { leader: 4 });
-      await waitFor(async () => (await cluster.queue().GetQueueStatus({})).leased > 0, {
+      await eventually(async () => (await cluster.queue().GetQueueStatus({})).leased > 0, {
         message: "the leader to hold a lease",
       });
       Deno.kill(leader.pid, "SIGSTOP");
@@ -166,10 +169,13 @@ Deno.test("chaos: a validator failing for a while; clients retrying with their k
       await cluster.faults("suggestions", [{ method: "Advance", failWith: "unavailable" }]);
       try {
         // More retries than fraud detection's velocity limit (5 orders a card) allows new orders.
-        await waitFor(() => traffic.history.some((call) => call.attempts.length >= 7 || call.verdict === "rejected"), {
-          message: "a client to try its order seven times",
-          timeoutMs: 20_000,
-        });
+        await eventually(
+          () => traffic.history.some((call) => call.attempts.length >= 7 || call.verdict === "rejected"),
+          {
+            message: "a client to try its order seven times",
+            timeoutMs: 20_000,
+          },
+        );
       } finally {
         await cluster.faults("suggestions", []);
       }
@@ -243,7 +249,7 @@ Deno.test("chaos: a replica cut off from the queue only; the others keep executi
         const executed = (await queue.GetQueueStatus({})).executed;
         await waitForCalls(traffic, 6);
         // Failover must not wait for replica 4: some other replica leads and executes.
-        await waitFor(async () => (await queue.GetQueueStatus({})).executed >= executed + 5, {
+        await eventually(async () => (await queue.GetQueueStatus({})).executed >= executed + 5, {
           timeoutMs: 15_000,
           intervalMs: 200,
         }).catch(async (error) => {

@@ -11,7 +11,7 @@ import type { Route } from "playwright-core";
 import { addToCart, fillCheckout, launchBrowser, openPage, screenshot } from "./support/browser.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cardNumber } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 const BOOK = "dune";
 
@@ -59,7 +59,7 @@ Deno.test("checkout form: a retry after an unconfirmed answer, card retyped with
     assert.equal(orderIds[1], orderIds[0], "the retry is answered with the first order");
     assert.match(await page.locator(".result.approved").innerText(), new RegExp(orderIds[0]));
 
-    const executed = await waitFor(async () => {
+    const executed = await eventually(async () => {
       const view = (await cluster.get(`/orders/${orderIds[0]}`)).body;
       return view.status === "executed" && view;
     }, { message: "the order to be executed" });

@@ -10,7 +10,7 @@ import type { VectorClock } from "@bookstore/lib/vector_clock";
 import { startCluster } from "./support/cluster.ts";
 import { clockFindings } from "./support/event_graph.ts";
 import { cardNumber, REJECTIONS, validOrder } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 /** Every file of a data directory as latin1 text (KV stores ASCII strings as bytes). */
 async function readDataFiles(dir: string): Promise<Map<string, string>> {
@@ -69,13 +69,13 @@ Deno.test("checkout", async (t) => {
 
   await t.step("an approved order is executed and its stock taken", async () => {
     // Earlier orders finish first, so that this one alone moves the stock.
-    await waitFor(async () => {
+    await eventually(async () => {
       const status = await cluster.queue().GetQueueStatus({});
       return status.depth === 0 && status.leased === 0;
     }, { message: "earlier orders to finish" });
     const before = (await cluster.get("/books/dune")).body.stock;
     const { body: placed } = await checkout(validOrder({ items: [{ bookId: "dune", quantity: 3 }] }));
-    const view = await waitFor(async () => {
+    const view = await eventually(async () => {
       const { body } = await cluster.get(`/orders/${placed.orderId}`);
       return body.status === "executed" && body;
     }, { message: "the order to be executed" });
@@ -201,7 +201,7 @@ Deno.test("checkout", async (t) => {
         })),
       ]);
       assert.deepEqual(placed.map((p) => p.body.status), ["Order Approved", "Order Rejected", "Order Rejected"]);
-      await waitFor(async () => (await cluster.get(`/orders/${placed[0].body.orderId}`)).body.status === "executed");
+      await eventually(async () => (await cluster.get(`/orders/${placed[0].body.orderId}`)).body.status === "executed");
       // Stopping every process flushes its output and its KV files.
       await cluster.supervisor.stopAll();
       const needles = cards.flatMap((card) => [card, card.replace(/(\d{4})/g, "$1 ").trim(), card.slice(0, 12)]);

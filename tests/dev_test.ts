@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { devTask } from "./support/dev_task.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 import { V8_FLAGS } from "@bookstore/dev/topology";
 import { bundleClient } from "../web/bundle.ts";
 
@@ -33,7 +33,7 @@ Deno.test("deno task dev runs, supervises and stops the whole system", async () 
   dev.stderr.pipeTo(new WritableStream({ write: (chunk) => void (output += new TextDecoder().decode(chunk)) }));
   const all = [web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, ...executors];
   try {
-    await waitFor(() => output.includes("The bookstore is up:"), { timeoutMs: 60_000, message: "the URL table" })
+    await eventually(() => output.includes("The bookstore is up:"), { timeoutMs: 60_000, message: "the URL table" })
       .catch((error) => {
         throw new Error(`${error.message}; the output so far:\n${output.slice(-6000)}`);
       });
@@ -42,7 +42,7 @@ Deno.test("deno task dev runs, supervises and stops the whole system", async () 
 
     const before = (await health(fraudDetection))!.pid;
     Deno.kill(before, "SIGKILL");
-    const after = await waitFor(async () => {
+    const after = await eventually(async () => {
       const h = await health(fraudDetection);
       return h && h.pid !== before && h.pid;
     }, { message: "fraud_detection to be restarted" });

@@ -10,7 +10,7 @@ import type { Cluster } from "./support/cluster.ts";
 import { startCluster } from "./support/cluster.ts";
 import { replicaStatus, stableLeader } from "./support/executors.ts";
 import { validOrder } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 /** Places `count` orders, one book each, and answers their ids and the books they took. */
 async function placeOrders(cluster: Cluster, count: number, books: string[]) {
@@ -30,7 +30,7 @@ async function assertExecutedOnce(
   options: { orders: { orderId: string; bookId: string }[]; stockBefore: Map<string, number>; executedBefore: number },
 ) {
   const queue = cluster.queue();
-  await waitFor(async () => {
+  await eventually(async () => {
     const states = await Promise.all(options.orders.map((o) => queue.GetOrderState({ orderId: o.orderId })));
     return states.every((s) => s.state === "executed");
   }, { timeoutMs: 30_000, message: "every accepted order to be executed" });
@@ -67,7 +67,7 @@ Deno.test("executors", async (t) => {
     const stockBefore = await stockOf(cluster, BOOKS);
     const executedBefore = (await queue.GetQueueStatus({})).executed;
     const flowing = placeOrders(cluster, 24, BOOKS);
-    await waitFor(async () => (await queue.GetQueueStatus({})).executed > executedBefore, {
+    await eventually(async () => (await queue.GetQueueStatus({})).executed > executedBefore, {
       message: "orders flowing",
     });
     cluster.supervisor.kill("order_executor_4", "SIGKILL");
@@ -99,7 +99,7 @@ Deno.test("executors", async (t) => {
       ),
     );
     assert.ok(placed.every((p) => p.status === "Order Approved"));
-    const final = await waitFor(async () => {
+    const final = await eventually(async () => {
       const states = await Promise.all(placed.map((p) => queue.GetOrderState({ orderId: p.orderId })));
       return states.every((s) => s.state === "executed" || s.state === "failed") && states;
     }, { timeoutMs: 30_000, message: "every order to finish" });
@@ -137,7 +137,7 @@ Deno.test("a paused leader is fenced off when it resumes; nothing runs twice or 
   const leader = await stableLeader(cluster, { leader: 4 });
   const stockBefore = await stockOf(cluster, BOOKS);
   const orders = await placeOrders(cluster, 3, BOOKS);
-  await waitFor(async () => (await queue.GetQueueStatus({})).leased > 0, { message: "the leader to hold a lease" });
+  await eventually(async () => (await queue.GetQueueStatus({})).leased > 0, { message: "the leader to hold a lease" });
   let successorEpoch = 0;
   Deno.kill(leader.pid, "SIGSTOP");
   try {
@@ -150,7 +150,7 @@ Deno.test("a paused leader is fenced off when it resumes; nothing runs twice or 
   } finally {
     Deno.kill(leader.pid, "SIGCONT");
   }
-  const resumed = await waitFor(async () => {
+  const resumed = await eventually(async () => {
     const status = await replicaStatus(cluster, 4);
     return status && status.fenced >= 1 && status.epoch > leader.epoch && status;
   }, { message: "the resumed replica to see its ack refused and learn the new epoch" });
@@ -164,7 +164,7 @@ Deno.test("a paused leader is fenced off when it resumes; nothing runs twice or 
     `it leads epoch ${resumed.epoch}, which is not newer than the successor's ${successorEpoch}`,
   );
   // Its output reaches the supervisor through a pipe, a moment after the status changes.
-  await waitFor(() => {
+  await eventually(() => {
     const lines = cluster.supervisor.lines("order_executor_4");
     return lines.some((line) => line.includes("ack refused by the fence")) &&
       lines.some((line) => line.includes("stepped down"));

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startCluster } from "./support/cluster.ts";
 import { validOrder } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 Deno.test("faults", async (t) => {
   await using cluster = await startCluster({ env: { CHECKOUT_TIMEOUT_MS: "3000", RPC_TIMEOUT_MS: "500" } });
@@ -17,7 +17,9 @@ Deno.test("faults", async (t) => {
     await t.step(`killing ${victim} makes checkouts fail fast, and its restart restores them`, async () => {
       const pid = cluster.supervisor.pid(victim)!;
       cluster.supervisor.kill(victim, "SIGKILL");
-      await waitFor(() => cluster.supervisor.pid(victim) === undefined, { message: `${victim} (pid ${pid}) to die` });
+      await eventually(() => cluster.supervisor.pid(victim) === undefined, {
+        message: `${victim} (pid ${pid}) to die`,
+      });
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         const { status, body } = await checkout(validOrder());
@@ -29,7 +31,7 @@ Deno.test("faults", async (t) => {
       }
       await cluster.restart(victim);
       // The orchestrator's circuit breaker lets a trial call through after a short pause.
-      const recovered = await waitFor(async () => {
+      const recovered = await eventually(async () => {
         const { body } = await checkout(validOrder());
         return body.status === "Order Approved" && body;
       }, { message: `checkouts to succeed again after restarting ${victim}` });
@@ -76,11 +78,11 @@ Deno.test("faults", async (t) => {
       /order queue (did not confirm order .*: it may have been placed|did not take the order, so it was not placed)/,
     );
     await cluster.restart("order_queue");
-    const retried = await waitFor(async () => {
+    const retried = await eventually(async () => {
       const { body } = await checkout(order, { "Idempotency-Key": key });
       return body.status === "Order Approved" && body;
     }, { message: "the retried order to be approved" });
-    const view = await waitFor(async () => {
+    const view = await eventually(async () => {
       const { status, body } = await cluster.get(`/orders/${retried.orderId}`);
       return status === 200 && body;
     });

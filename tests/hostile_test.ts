@@ -23,7 +23,7 @@ import {
 import type { ServiceSpec } from "@bookstore/lib/rpc";
 import { type Cluster, startCluster } from "./support/cluster.ts";
 import { validOrder } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 /** One hostile request and what must come back. */
 interface Case {
@@ -543,7 +543,7 @@ Deno.test("hostile input gets a clear 4xx, never a 5xx, a hang or a crash", asyn
 
   await t.step("nothing crashed, and a good order is placed afterwards", async () => {
     for (const [name, pid] of pids) assert.equal(cluster.supervisor.pid(name), pid, `${name} was restarted or died`);
-    const placed = await waitFor(async () => {
+    const placed = await eventually(async () => {
       const { body } = await cluster.post("/checkout", validOrder());
       return body.status === "Order Approved" && body;
     }, { message: "a good order to be approved after the hostile input" });
@@ -573,7 +573,7 @@ Deno.test("the checkout's per-client rate limit answers 429 resource_exhausted w
   assert.ok(Number(refused[0].headers.get("retry-after")) >= 1);
   await Promise.all(answers.filter((r) => !r.bodyUsed).map((r) => r.body?.cancel()));
   // After Retry-After the client is served again.
-  await waitFor(async () => {
+  await eventually(async () => {
     const response = await fetch(`${cluster.orchestrator}/checkout`, {
       method: "POST",
       headers: JSON_HEADERS,

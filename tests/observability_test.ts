@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startCluster } from "./support/cluster.ts";
 import { startCollector } from "./support/otlp.ts";
 import { cardNumber, validOrder } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 Deno.test("a checkout is one trace across every service, with no card data in it", async () => {
   const collector = startCollector();
@@ -42,7 +42,7 @@ Deno.test("a checkout is one trace across every service, with no card data in it
       "bookstore.v1.OrderQueueService/Enqueue",
     ];
     // Spans arrive in batches from five processes: wait until the whole checkout is in.
-    const trace = await waitFor(() => {
+    const trace = await eventually(() => {
       const checkout = collector.spans.find((s) =>
         s.name === "checkout" && s.attributes?.some((a) => a.value.stringValue === body.orderId)
       );
@@ -63,7 +63,7 @@ Deno.test("a checkout is one trace across every service, with no card data in it
     const clock = e.attributes!.find((a) => a.key === "bookstore.vector_clock")!.value.stringValue as string;
     assert.equal(JSON.parse(clock).fraud_detection, 2);
 
-    await waitFor(
+    await eventually(
       () =>
         ["bookstore.checkout.orders", "bookstore.checkout.duration", "bookstore.queue.depth"].every((m) =>
           collector.metricNames.has(m)

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { isFenced } from "@bookstore/lib/contracts";
 import { startCluster } from "./support/cluster.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 Deno.test("order queue", async (t) => {
   await using cluster = await startCluster({
@@ -69,7 +69,7 @@ Deno.test("order queue", async (t) => {
     const { epoch } = await queue.AcquireEpoch({ executorId: 2 });
     const [first] = (await queue.DequeueBatch({ executorId: 2, epoch, maxLeases: 1 })).leases;
     assert.equal(first.attempt, 1);
-    const second = await waitFor(
+    const second = await eventually(
       async () => (await queue.DequeueBatch({ executorId: 2, epoch, maxLeases: 1 })).leases[0],
       {
         message: "the lease to expire and the order to come back",
@@ -82,7 +82,7 @@ Deno.test("order queue", async (t) => {
         .results;
     assert.equal(late.state, "lost");
     assert.match(late.reason, /no longer held/);
-    await waitFor(async () => (await queue.GetQueueStatus({})).deadLetters === 1, { message: "a dead letter" });
+    await eventually(async () => (await queue.GetQueueStatus({})).deadLetters === 1, { message: "a dead letter" });
     const { deadLetters } = await queue.ListDeadLetters({});
     assert.equal(deadLetters[0].orderId, "slow-1");
     assert.equal(deadLetters[0].attempts, 2);

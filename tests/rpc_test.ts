@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { z } from "zod";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 import { delay } from "@bookstore/lib/async";
 import { createLogger } from "@bookstore/lib/log";
 import {
@@ -251,7 +251,7 @@ Deno.test("the circuit breaker fails fast on a dead peer and recovers when it re
   await assert.rejects(() => client.Echo({}), (error: RpcError) => /circuit open/.test(error.message));
 
   peer.down = false;
-  const answer = await waitFor(() => client.Echo({ text: "back" }).catch(() => undefined), {
+  const answer = await eventually(() => client.Echo({ text: "back" }).catch(() => undefined), {
     message: "the breaker to let a trial call through",
   });
   assert.deepEqual(answer, { text: "back" });

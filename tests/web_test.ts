@@ -13,7 +13,7 @@ import { happenedBefore, isConcurrent, type VectorClock } from "@bookstore/lib/v
 import { addToCart, fillCheckout, hydrated, launchBrowser, openPage, screenshot } from "./support/browser.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cardNumber } from "./support/orders.ts";
-import { waitFor } from "./support/wait.ts";
+import { eventually } from "./support/wait.ts";
 
 /** Console errors and uncaught exceptions of every page opened by `open`. */
 const problems: string[] = [];
@@ -180,7 +180,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       await page.dblclick("button[type=submit]");
       await page.locator(".result.approved").waitFor({ timeout: 15_000 });
       assert.ok(keys.length >= 1 && keys.every((key) => key.length > 0 && key === keys[0]), JSON.stringify(keys));
-      await waitFor(async () => {
+      await eventually(async () => {
         const now = await queue.GetQueueStatus({});
         return now.depth === 0 && now.leased === 0 && now.executed + now.failed > before.executed + before.failed;
       }, { message: "the order to be executed" });
@@ -234,7 +234,7 @@ Deno.test("the shop in a browser: buy, follow the order, watch the cluster fail 
       await screenshot(page, "cluster");
       await page.click(`tr[data-replica="${leader}"] button:has-text("Crash")`);
       const started = performance.now();
-      await waitFor(async () => {
+      await eventually(async () => {
         const now = await page.locator('tr[data-role="leader"]').getAttribute("data-replica").catch(() => null);
         const newEpoch = await page.locator("[data-epoch]").getAttribute("data-epoch").catch(() => null);
         return now !== null && Number(now) !== leader && Number(newEpoch) > epoch;

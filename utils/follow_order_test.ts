@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { OrderView } from "@bookstore/lib/contracts";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 import { followOrder, type FollowState, STREAM_FAILURES_BEFORE_POLLING } from "./follow_order.ts";
 import { FakeEventSource } from "./fake_event_source.ts";
 import { EVENT_SOURCE_CLOSED } from "./live_events.ts";
@@ -76,10 +76,10 @@ Deno.test("a stream that keeps failing is replaced by polling, which stops at a 
   for (let i = 0; i < STREAM_FAILURES_BEFORE_POLLING; i++) source.emit("error");
   assert.ok(source.closed);
   assert.deepEqual(states, ["polling"]);
-  await waitFor(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
+  await eventually(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
   assert.equal(polls[0], "/api/orders/o%2F1");
   answer = Response.json({ error: "no such order" }, { status: 404 });
-  await waitFor(() => states.includes("missing"), { timeoutMs: 5000, message: "the 404" });
+  await eventually(() => states.includes("missing"), { timeoutMs: 5000, message: "the 404" });
   assert.deepEqual(states, ["polling", "missing"]);
   // Never stopped by the test: the 404 stopped the polling itself, or Deno's sanitizer fails the leaked interval.
 });
@@ -90,6 +90,6 @@ Deno.test("a stream the shop refuses (429 or 503: the browser gives up) is repla
   source.emit("error");
   assert.ok(source.closed);
   assert.deepEqual(states, ["polling"]);
-  await waitFor(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
+  await eventually(() => orders.length > 0, { timeoutMs: 5000, message: "a poll" });
   stop();
 });

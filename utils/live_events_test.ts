@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 import { FakeEventSource } from "./fake_event_source.ts";
 import { EVENT_SOURCE_CLOSED, liveEvents } from "./live_events.ts";
 
@@ -25,7 +25,7 @@ Deno.test("a refused stream (the browser gave up) is opened again; a dropped one
 
   first.readyState = EVENT_SOURCE_CLOSED;
   first.emit("error"); // refused: 429 or 503
-  await waitFor(() => FakeEventSource.opened.length === 2, { timeoutMs: 5000, message: "the stream opened again" });
+  await eventually(() => FakeEventSource.opened.length === 2, { timeoutMs: 5000, message: "the stream opened again" });
   const [, second] = FakeEventSource.opened;
   second.emit("cluster");
   assert.deepEqual(seen, ["cluster", "error", "error", "cluster"], "the listeners follow the new stream");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { delay } from "@bookstore/lib/async";
 import { EventStreams, type Producer, type StreamContext } from "./sse.ts";
-import { waitFor } from "../tests/support/wait.ts";
+import { eventually } from "../tests/support/wait.ts";
 
 /** A request from `address`, in memory. */
 function from(address: string, signal?: AbortSignal): StreamContext {
@@ -46,7 +46,7 @@ Deno.test("a stream writes named events and ends when its producer returns", asy
     await response.text(),
     'retry: 1000\n\nevent: order\ndata: {"status":"queued"}\n\nevent: order\ndata: {"status":"executed"}\n\n',
   );
-  await waitFor(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream's slot to be freed" });
+  await eventually(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream's slot to be freed" });
 });
 
 Deno.test("a stream nobody reads is ended, its backlog dropped, once the unsent bytes reach its budget", async () => {
@@ -64,7 +64,7 @@ Deno.test("a stream nobody reads is ended, its backlog dropped, once the unsent 
     aborted = signal.aborted;
     return Promise.resolve();
   });
-  await waitFor(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream to end" });
+  await eventually(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream to end" });
   const size = `event: tick\ndata: "${event}"\n\n`.length;
   assert.ok(aborted, `the producer was stopped (it sent ${sent} events of ${size} bytes, budget ${budget} bytes)`);
   assert.ok(Math.abs(sent * size - budget) <= size, `stopped at the budget: ${sent * size} bytes`);
@@ -107,13 +107,13 @@ Deno.test("past the caps a client gets 429, everyone 503, with Retry-After; a cl
     assert.equal(streams.count(), 3);
 
     await open.shift()!.body!.cancel();
-    await waitFor(() => streams.count("127.0.0.11") === 1, { timeoutMs: 2000, message: "the slot to be freed" });
+    await eventually(() => streams.count("127.0.0.11") === 1, { timeoutMs: 2000, message: "the slot to be freed" });
     open.push(streams.open(from("127.0.0.11"), idle));
     assert.equal(open.at(-1)!.status, 200, "the client may open another");
   } finally {
     await Promise.all(open.map((r) => r.body?.cancel()));
   }
-  await waitFor(() => streams.count() === 0, { timeoutMs: 2000, message: "every slot to be freed" });
+  await eventually(() => streams.count() === 0, { timeoutMs: 2000, message: "every slot to be freed" });
 });
 
 Deno.test("a stream with nothing to say writes a heartbeat comment on an interval", async () => {
@@ -121,7 +121,7 @@ Deno.test("a stream with nothing to say writes a heartbeat comment on an interva
   const response = streams.open(from("127.0.0.11"), idle);
   const text = await readUntil(response, /: heartbeat\n\n: heartbeat\n\n/);
   assert.ok(text.startsWith("retry: 1000\n\n"), text);
-  await waitFor(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream to end with its reader" });
+  await eventually(() => streams.count() === 0, { timeoutMs: 2000, message: "the stream to end with its reader" });
 });
 
 Deno.test("the browser going away stops the producer and frees the slot", async () => {
@@ -135,7 +135,7 @@ Deno.test("the browser going away stops the producer and frees the slot", async 
   });
   await readUntil(response, /event: hello/);
   browser.abort();
-  await waitFor(() => stopped && streams.count() === 0, { timeoutMs: 2000, message: "the producer to stop" });
+  await eventually(() => stopped && streams.count() === 0, { timeoutMs: 2000, message: "the producer to stop" });
 });
 
 Deno.test("over a real socket, a client that never reads costs a bounded backlog and keeps its slot until it leaves", async () => {
@@ -159,12 +159,15 @@ Deno.test("over a real socket, a client that never reads costs a bounded backlog
   try {
     await socket.write(new TextEncoder().encode("GET /cluster/events HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     // Socket buffers take a few MiB first; then the stream's own budget fills and the stream is ended.
-    await waitFor(() => stopped, { timeoutMs: 20_000, message: "the stream to be ended for its backlog" });
+    await eventually(() => stopped, { timeoutMs: 20_000, message: "the stream to be ended for its backlog" });
     assert.ok(sent < 64 * 1024 * 1024, `it stopped after ${(sent / 2 ** 20).toFixed(1)} MiB`);
     assert.equal(streams.count("127.0.0.1"), 1, "the stuck connection still counts against its client");
   } finally {
     socket.close();
   }
-  await waitFor(() => streams.count() === 0, { timeoutMs: 5000, message: "the slot to be freed once the client left" });
+  await eventually(() => streams.count() === 0, {
+    timeoutMs: 5000,
+    message: "the slot to be freed once the client left",
+  });
   await server.shutdown();
 });

@@ -17,7 +17,7 @@ import { createApp as createSuggestions } from "@bookstore/suggestions";
 import { createApp as createTransactionVerification } from "@bookstore/transaction_verification";
 import { clockFindings } from "../../tests/support/event_graph.ts";
 import { cardNumber, validOrder } from "../../tests/support/orders.ts";
-import { waitFor } from "../../tests/support/wait.ts";
+import { eventually } from "../../tests/support/wait.ts";
 import { createApp as createOrchestrator } from "./app.ts";
 
 const HOSTS = {
@@ -260,7 +260,7 @@ Deno.test("a retry under the same key counts once for velocity, and co-purchases
   assert.equal(await copurchases(), 0, "nothing learned from orders the orchestrator did not approve");
   system.down.clear();
   // The validators' client may hold its circuit open a moment; the customer keeps retrying.
-  const answer = await waitFor(async () => {
+  const answer = await eventually(async () => {
     const { status, body } = await system.checkout(order, headers);
     return status === 200 && body;
   }, { message: "an answer to the retried checkout" });

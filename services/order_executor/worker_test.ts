@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { DequeueBatchRequest, Lease, LeaseRef, orderQueueService } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
-import { waitFor } from "../../tests/support/wait.ts";
+import { eventually } from "../../tests/support/wait.ts";
 import { BullyNode } from "./bully.ts";
 import { OrderWorker } from "./worker.ts";
 
@@ -205,7 +205,7 @@ Deno.test("a leader that cannot reach the queue past the heartbeat timeout steps
   const working = worker.work(node.epoch);
   const timer = setInterval(() => node.tick(), 20);
   try {
-    await waitFor(() => node.role !== "leader", { timeoutMs: 3000, message: "the cut-off leader to step down" });
+    await eventually(() => node.role !== "leader", { timeoutMs: 3000, message: "the cut-off leader to step down" });
     await bounded(working, { ms: 5000 });
     const sent = heartbeats.length;
     node.tick();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { delay } from "@bookstore/lib/async";
 import type { QueueStatus } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
-import { waitFor } from "../../tests/support/wait.ts";
+import { eventually } from "../../tests/support/wait.ts";
 import { Housekeeping } from "./housekeeping.ts";
 
 Deno.test("a housekeeping run slower than the interval never overlaps the next", async () => {
@@ -25,7 +25,7 @@ Deno.test("a housekeeping run slower than the interval never overlaps the next",
   using housekeeping = new Housekeeping(store, { intervalMs: 2, log: createLogger("test", { write: () => {} }) });
   housekeeping.start();
   housekeeping.start(); // a second start adds no second timer
-  await waitFor(() => runs >= 3, { timeoutMs: 5000, message: "three runs" });
+  await eventually(() => runs >= 3, { timeoutMs: 5000, message: "three runs" });
   assert.equal(most, 1, "one run at a time");
   assert.equal(housekeeping.lastStatus, status);
 });

@@ -6,7 +6,7 @@
  */
 import type { ExecutorStatus } from "@bookstore/lib/contracts";
 import type { Cluster } from "./cluster.ts";
-import { waitFor } from "./wait.ts";
+import { eventually } from "./wait.ts";
 
 /** The replica ids of a cluster. */
 export const REPLICAS = [1, 2, 3, 4];
@@ -30,7 +30,7 @@ export function stableLeader(
   options: { among?: number[]; aboveEpoch?: number; leader?: number; timeoutMs?: number } = {},
 ): Promise<ExecutorStatus> {
   const among = options.among ?? REPLICAS;
-  return waitFor(async () => {
+  return eventually(async () => {
     const statuses = (await Promise.all(among.map((id) => replicaStatus(cluster, id)))).filter((s) => s !== undefined);
     const leaders = statuses.filter((s) => s.role === "leader");
     if (leaders.length !== 1) return undefined;

@@ -14,7 +14,7 @@ import { delay } from "@bookstore/lib/async";
 import type { Cluster } from "./cluster.ts";
 import { clockFindings } from "./event_graph.ts";
 import { validOrder } from "./orders.ts";
-import { waitFor } from "./wait.ts";
+import { eventually } from "./wait.ts";
 
 /** One HTTP attempt of a call. */
 export interface Attempt {
@@ -204,7 +204,7 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
 /** Waits until at least `count` more calls than now have finished under the flow. */
 export async function waitForCalls(traffic: Traffic, count: number, timeoutMs = 30_000): Promise<void> {
   const target = traffic.finished + count;
-  await waitFor(() => traffic.finished >= target, {
+  await eventually(() => traffic.finished >= target, {
     timeoutMs,
     message: `${count} more checkouts to finish (only ${traffic.finished} of ${target})`,
   });
@@ -286,7 +286,7 @@ export async function checkHistory(cluster: Cluster, calls: Call[], options: Che
   const known = [...new Set(calls.flatMap((c) => c.attempts.map((a) => a.orderId)).filter((id) => id !== undefined))];
   // Quiescence: nothing waiting or leased any more (bounded).
   try {
-    await waitFor(async () => {
+    await eventually(async () => {
       const status = await queue.GetQueueStatus({});
       return status.depth === 0 && status.leased === 0;
     }, { timeoutMs: options.settleTimeoutMs ?? 40_000, message: "the queue to drain", intervalMs: 200 });

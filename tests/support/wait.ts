@@ -5,7 +5,7 @@
  */
 import { delay } from "@bookstore/lib/async";
 
-/** Options for {@linkcode waitFor}. */
+/** Options for {@linkcode eventually}. */
 export interface WaitOptions {
   /** Give up after this long (default 15 s, generous for a loaded 2-core machine). */
   timeoutMs?: number;
@@ -19,7 +19,7 @@ export interface WaitOptions {
  * Polls `probe` until it returns something other than `undefined`/`false`
  * and returns that; throws with `message` (and the last error) at the deadline.
  */
-export async function waitFor<T>(
+export async function eventually<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   options: WaitOptions = {},
 ): Promise<T> {
