@@ -4,7 +4,7 @@
  * by the path of the field, and clocks that cannot count backwards.
  */
 import assert from "node:assert/strict";
-import { findUnknownFields } from "../rpc/server.ts";
+import { findUnknownFields } from "../rpc/unknown_fields.ts";
 import { orderSchema, validationEventSchema } from "./common.ts";
 
 const pathsOf = (result: { error?: { issues: { path: PropertyKey[] }[] } }) =>

@@ -5,7 +5,7 @@
  * detection never receives card data.
  */
 import assert from "node:assert/strict";
-import { findUnknownFields } from "../rpc/server.ts";
+import { findUnknownFields } from "../rpc/unknown_fields.ts";
 import { compare, merge, tick, type VectorClock, zeroClock } from "../vector_clock.ts";
 import { orderSchema } from "./common.ts";
 import {

@@ -9,3 +9,4 @@ export * from "./define.ts";
 export * from "./errors.ts";
 export * from "./faults.ts";
 export * from "./server.ts";
+export * from "./unknown_fields.ts";
