@@ -45,43 +45,16 @@
  * @module
  */
 import type { Config } from "./config.ts";
-import type { AdvanceRequest, BookRef, OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
+import type { AdvanceRequest, BookRef, OrderClockResponse } from "./contracts/common.ts";
 import type { orderEventsService, ReportOutcomeRequest } from "./contracts/orchestrator.ts";
-import { CLOCK_PROCESSES, type EventGraph, VALIDATION_GRAPH, type ValidatorName } from "./contracts/validators.ts";
+import { type EventGraph, VALIDATION_GRAPH, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
 import type { Client } from "./rpc/client.ts";
 import { RpcError } from "./rpc/errors.ts";
 import type { Span } from "@opentelemetry/api";
 import { withSpan } from "./telemetry.ts";
-import { lessOrEqual, merge, tick, type VectorClock, zeroClock } from "./vector_clock.ts";
-
-/**
- * How many cleared orders' answers are kept for a retried ClearOrder (each
- * also for at most `ORDER_CACHE_TTL_MS`); the oldest go first.
- */
-export const MAX_CLEARED_ANSWERS = 4096;
-
-/** One cached order in a validation service. */
-export interface OrderSlot<T> {
-  /** The order's id. */
-  readonly orderId: string;
-  /** What the service keeps of the order (never card data outside transaction verification). */
-  readonly data: T;
-  /** Everything this service has seen and done for the order. */
-  clock: VectorClock;
-  /** The latest clock of each of this service's processes. */
-  readonly processClocks: Map<string, VectorClock>;
-  /** The events recorded here. */
-  readonly events: ValidationEvent[];
-  /** Events completed here or reported by peers, by name. */
-  readonly completed: Map<string, VectorClock>;
-  /** This service's events already begun, so that each runs once whichever of its predecessors completes last. */
-  readonly started: Set<string>;
-  /** Set by CancelOrder: nothing more runs, forwards or reports. */
-  cancelled: boolean;
-  /** When the slot is dropped if the order never finishes. */
-  readonly expiresAt: number;
-}
+import { merge, tick, type VectorClock } from "./vector_clock.ts";
+import { type OrderSlot, OrderSlots } from "./order_slots.ts";
 
 /** The outcome of a single event. */
 export interface EventResult {
@@ -130,9 +103,7 @@ export interface EventProtocolOptions<T = unknown> {
 export class EventProtocol<T> implements Disposable {
   /** The service's name. */
   readonly service: ValidatorName;
-  readonly #slots = new Map<string, OrderSlot<T>>();
-  // Answers to ClearOrder, kept a while so that a retried ClearOrder gets the same answer.
-  readonly #cleared = new Map<string, { response: OrderClockResponse; expiresAt: number }>();
+  readonly #slots: OrderSlots<T>;
   readonly #options: EventProtocolOptions<T>;
   readonly #graph: EventGraph;
   #sweeper?: ReturnType<typeof setInterval>;
@@ -146,6 +117,7 @@ export class EventProtocol<T> implements Disposable {
     this.service = service;
     this.#options = options;
     this.#graph = options.graph ?? VALIDATION_GRAPH;
+    this.#slots = new OrderSlots<T>(service, { ttlMs: options.config.orderCacheTtlMs, log: options.log });
     const events = options.events ?? {};
     const mine = this.#graph.eventsOf(service);
     const missing = mine.filter((name) => !events[name]);
@@ -180,30 +152,12 @@ export class EventProtocol<T> implements Disposable {
    * id (an orchestrator that crashed and retries) is cancelled and replaced.
    */
   init(orderId: string, data: T): void {
-    if (orderId === "") throw new RpcError("invalid_argument", "orderId: is required");
-    const stale = this.#slots.get(orderId);
-    if (stale) stale.cancelled = true;
-    this.#cleared.delete(orderId);
-    this.#slots.set(orderId, {
-      orderId,
-      data,
-      clock: zeroClock(CLOCK_PROCESSES),
-      processClocks: new Map(),
-      events: [],
-      completed: new Map(),
-      started: new Set(),
-      cancelled: false,
-      expiresAt: Date.now() + this.#options.config.orderCacheTtlMs,
-    });
+    this.#slots.init(orderId, data);
   }
 
   /** The slot of an order; `not_found` when it was never initialised or already dropped. */
   slot(orderId: string): OrderSlot<T> {
-    const slot = this.#slots.get(orderId);
-    if (!slot) {
-      throw new RpcError("not_found", `${this.service} has no order ${orderId} (not initialised or already finished)`);
-    }
-    return slot;
+    return this.#slots.get(orderId);
   }
 
   /**
@@ -370,9 +324,7 @@ export class EventProtocol<T> implements Disposable {
 
   /** Stops every further event of an order and answers its clock so far. */
   cancel(orderId: string): OrderClockResponse {
-    const slot = this.slot(orderId);
-    slot.cancelled = true;
-    return { clock: slot.clock, events: slot.events, consistent: true };
+    return this.#slots.cancel(orderId);
   }
 
   /**
@@ -380,24 +332,7 @@ export class EventProtocol<T> implements Disposable {
    * when it is not ≤), then drops the order.
    */
   clear(orderId: string, finalClock: VectorClock): OrderClockResponse {
-    const repeated = this.#cleared.get(orderId);
-    if (repeated && !this.#slots.has(orderId)) return repeated.response;
-    const slot = this.slot(orderId);
-    slot.cancelled = true;
-    const consistent = lessOrEqual(slot.clock, finalClock);
-    if (!consistent) {
-      this.#options.log.error("local clock is not <= the final clock", {
-        orderId,
-        localClock: slot.clock,
-        finalClock,
-      });
-    }
-    this.#slots.delete(orderId);
-    const response = { clock: slot.clock, events: slot.events, consistent };
-    this.#cleared.set(orderId, { response, expiresAt: Date.now() + this.#options.config.orderCacheTtlMs });
-    // Bounded by count as well as by time, so memory stays flat whatever the checkout rate.
-    if (this.#cleared.size > MAX_CLEARED_ANSWERS) this.#cleared.delete(this.#cleared.keys().next().value!);
-    return response;
+    return this.#slots.clear(orderId, finalClock);
   }
 
   /** The handlers every validation service shares: CancelOrder and ClearOrder. */
@@ -412,16 +347,8 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /** Drops orders whose TTL passed. */
-  sweep(now: number = Date.now()): void {
-    for (const [orderId, { expiresAt }] of this.#cleared) {
-      if (expiresAt <= now) this.#cleared.delete(orderId);
-    }
-    for (const [orderId, slot] of this.#slots) {
-      if (slot.expiresAt <= now) {
-        this.#slots.delete(orderId);
-        this.#options.log.warn("dropped an order that never finished", { orderId });
-      }
-    }
+  sweep(now?: number): void {
+    this.#slots.sweep(now);
   }
 
   /** Stops the TTL sweeper. */

@@ -17,7 +17,7 @@ import {
 } from "./contracts/mod.ts";
 import { clockFindings } from "../tests/support/event_graph.ts";
 import { waitFor } from "./async.ts";
-import { EventProtocol, MAX_CLEARED_ANSWERS } from "./event_protocol.ts";
+import { EventProtocol } from "./event_protocol.ts";
 import { type Client, createClient } from "./rpc/client.ts";
 import { compare, zeroClock } from "./vector_clock.ts";
 
@@ -103,20 +103,6 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
     assert.equal(v.size, 2);
     v.sweep(Date.now() + 1001);
     assert.equal(v.size, 0, "no service leaks orders the orchestrator never finished");
-  } finally {
-    v.close();
-  }
-});
-
-Deno.test("cleared answers are kept for retries, but never more than MAX_CLEARED_ANSWERS", () => {
-  const v = validator();
-  try {
-    for (let i = 0; i <= MAX_CLEARED_ANSWERS; i++) {
-      v.init(`o${i}`, "data");
-      v.clear(`o${i}`, {});
-    }
-    assert.deepEqual(v.clear(`o${MAX_CLEARED_ANSWERS}`, {}).events, [], "the newest answer is still there");
-    assert.throws(() => v.clear("o0", {}), (error: RpcError) => error.code === "not_found", "the oldest is gone");
   } finally {
     v.close();
   }

@@ -9,7 +9,8 @@
  */
 import type { Catalog } from "@bookstore/lib/catalog";
 import type { CardSummary, FraudOrder } from "@bookstore/lib/contracts";
-import type { EventHandler, EventResult, OrderSlot } from "@bookstore/lib/event_protocol";
+import type { EventHandler, EventResult } from "@bookstore/lib/event_protocol";
+import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
 import type { FraudFeatures } from "./model/features.ts";

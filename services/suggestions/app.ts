@@ -7,7 +7,8 @@
  */
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderEventsService, type OrderItem, suggestionsService } from "@bookstore/lib/contracts";
-import { EventProtocol, type OrderSlot } from "@bookstore/lib/event_protocol";
+import { EventProtocol } from "@bookstore/lib/event_protocol";
+import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { CoPurchases, recommend } from "./recommend.ts";
 import { SimilarityIndex } from "./similarity.ts";
