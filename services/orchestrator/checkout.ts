@@ -28,9 +28,10 @@ import {
   type ValidationEvent,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, hasCode, RpcError, wasNotSent } from "@bookstore/lib/rpc";
+import { type Client, RpcError } from "@bookstore/lib/rpc";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
+import { queueApproved } from "./enqueue.ts";
 import { orderLines } from "./order_lines.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
@@ -83,6 +84,12 @@ export class Checkout {
     this.#options = options;
   }
 
+  // What queueing an approved order needs.
+  #deps() {
+    const { peers, orders, log } = this.#options;
+    return { queue: peers.orderQueue, orders, log };
+  }
+
   /** Takes a validator's outcome report; only the first one per order counts. */
   report(outcome: ReportOutcomeRequest): void {
     this.#settle(outcome.orderId, outcome);
@@ -117,7 +124,7 @@ export class Checkout {
         // An earlier attempt under this key died before it recorded the order: validate again, under the same id.
         if (!record) return await this.#place(order, { orderId, signal });
         // It recorded the order: finish what it may have left (queue an approved order), answer as it did.
-        if (record.approved && !record.queued) await this.#enqueue(record, signal);
+        if (record.approved && !record.queued) await queueApproved(record, { ...this.#deps(), signal });
         return record.response;
       },
     });
@@ -303,92 +310,11 @@ export class Checkout {
       createdAt: new Date().toISOString(),
       response,
     };
-    // An approved order's record is written once the queue holds it (#enqueue), in one write.
-    if (approved) await this.#enqueue(record, result.signal);
+    // An approved order's record is written once the queue holds it (queueApproved), in one write.
+    if (approved) await queueApproved(record, { ...this.#deps(), signal: result.signal });
     else await this.#options.orders.put(record);
     return response;
   }
-
-  /**
-   * Approved means durably queued: the answer waits for the queue's commit,
-   * then the record is written with `queued: true`. Without a record (the
-   * queue refused the order, or this process died first), a retry under the
-   * same key validates the order again under the same id, which counts once.
-   */
-  async #enqueue(record: OrderRecord, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) {
-      throw new RpcError(
-        "deadline_exceeded",
-        "the request ended before the approved order was queued; retry with the same Idempotency-Key",
-      );
-    }
-    const { orderQueue } = this.#options.peers;
-    const request = {
-      orderId: record.orderId,
-      items: record.items.map(({ bookId, quantity }) => ({ bookId, quantity })),
-    };
-    try {
-      await orderQueue.Enqueue(request);
-    } catch (error) {
-      if (!isAmbiguous(error)) {
-        // The queue refused it, or it never went out (the circuit is open): nothing was queued.
-        this.#options.log.error("could not queue an approved order", { orderId: record.orderId, error });
-        throw new RpcError(
-          "unavailable",
-          `the order queue did not take the order, so it was not placed (${
-            (error as Error).message
-          }); retry with the same Idempotency-Key`,
-          { peer: "order_queue" },
-        );
-      }
-      // Sent but unanswered: the queue may have committed it. Find out before answering.
-      if (!await this.#resolveEnqueue(request)) {
-        // Recorded as approved but not known to be queued: GET /orders/{id} then answers from the queue.
-        await this.#options.orders.put(record);
-        this.#options.log.error("could not learn whether an approved order was queued", {
-          orderId: record.orderId,
-          error,
-        });
-        throw new RpcError(
-          "unavailable",
-          `the order queue did not confirm order ${record.orderId} (${
-            (error as Error).message
-          }): it may have been placed. Check GET /orders/${record.orderId}, or retry with the same Idempotency-Key; do not place it again without one`,
-          { peer: "order_queue" },
-        );
-      }
-    }
-    await this.#options.orders.put({ ...record, queued: true });
-  }
-
-  /**
-   * After an ambiguous Enqueue: `true` once the queue is known to hold the
-   * order (it had it, or a repeated, idempotent Enqueue put it there),
-   * `false` while the queue cannot say.
-   */
-  async #resolveEnqueue(request: { orderId: string; items: { bookId: string; quantity: number }[] }) {
-    const { orderQueue } = this.#options.peers;
-    try {
-      await orderQueue.GetOrderState({ orderId: request.orderId });
-      return true;
-    } catch (error) {
-      if (!hasCode(error, "not_found")) return false;
-    }
-    try {
-      // Not there (yet): queueing it now, under the same id, settles it either way.
-      await orderQueue.Enqueue(request);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-// After a request was sent, these codes leave its effect unknown.
-function isAmbiguous(error: unknown): boolean {
-  if (wasNotSent(error)) return false;
-  return !(error instanceof RpcError) || ["unavailable", "deadline_exceeded", "canceled", "unknown", "internal"]
-    .includes(error.code);
 }
 
 function asUnavailable(error: unknown): RpcError {
