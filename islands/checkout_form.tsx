@@ -15,7 +15,15 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { cardDigits, detectBrand, SHIPPING_METHODS } from "@bookstore/lib/checks";
 import { COUNTRIES } from "@bookstore/lib/countries";
-import { type BookRef, checkoutFormSchema, checkoutService, type Order } from "@bookstore/lib/contracts";
+import {
+  type BookRef,
+  checkoutFormSchema,
+  checkoutService,
+  codedReasons,
+  type Order,
+  type ReasonCode,
+  type Rejection,
+} from "@bookstore/lib/contracts";
 // The client half only: the server half is not for browsers.
 import { createClient } from "@bookstore/lib/rpc/client";
 import { RpcError } from "@bookstore/lib/rpc/errors";
@@ -23,7 +31,7 @@ import { orderDigest } from "@bookstore/lib/digest";
 import AddToCart from "./add_to_cart.tsx";
 import { Field, fieldAria } from "../components/field.tsx";
 import { cart, cartLoaded, cartSubtotal, clearCart, formatPrice, loadCart } from "../utils/cart.ts";
-import { shopperReason } from "../utils/reasons.ts";
+import { shopperReason, shopperSentence } from "../utils/reasons.ts";
 
 /** Props of {@linkcode CheckoutForm}. */
 export interface CheckoutFormProps {
@@ -74,7 +82,7 @@ const ORDER_OF_FIELDS = Object.keys(FIELDS) as FieldName[];
 const id = (field: FieldName) => `field-${field.replace(".", "-")}`;
 
 type Result =
-  | { kind: "answer"; approved: boolean; orderId: string; reasons: string[]; suggestedBooks: BookRef[] }
+  | { kind: "answer"; approved: boolean; orderId: string; rejections: Rejection[]; suggestedBooks: BookRef[] }
   | { kind: "error"; message: string; retryable: boolean };
 
 function toOrder(values: Values): Order {
@@ -107,7 +115,9 @@ function errorsOf(values: Values): Partial<Record<FieldName, string>> {
   if (parsed.success) return errors;
   for (const issue of parsed.error.issues) {
     const field = issue.path.join(".") as FieldName;
-    if (field in FIELDS && !errors[field]) errors[field] = shopperReason(issue.message);
+    // The checks' issues carry their reason code; zod's own (a wrong type) have none.
+    const code: ReasonCode = issue.code === "custom" ? issue.params?.reasonCode ?? "other" : "other";
+    if (field in FIELDS && !errors[field]) errors[field] = shopperReason({ code, message: issue.message });
   }
   return errors;
 }
@@ -165,7 +175,7 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
       attempt.current = undefined;
       const approved = answer.status === "Order Approved";
       if (approved) clearCart();
-      result.value = { kind: "answer", approved, ...answer };
+      result.value = { kind: "answer", approved, ...answer, rejections: codedReasons(answer) };
     } catch (error) {
       const code = error instanceof RpcError ? error.code : "unavailable";
       const retryable = code === "unavailable" || code === "deadline_exceeded" || code === "canceled";
@@ -175,7 +185,7 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
         retryable,
         message: retryable
           ? "We could not confirm your order: it may or may not have been placed, and it will not be placed twice. Submit again to finish it."
-          : shopperReason(error instanceof Error ? error.message : String(error)),
+          : shopperSentence(error instanceof Error ? error.message : String(error)),
       };
     } finally {
       submitting.value = false;
@@ -231,7 +241,9 @@ export default function CheckoutForm({ orchestratorUrl, prices }: CheckoutFormPr
                   : (
                     <>
                       <p>We could not accept this order:</p>
-                      <ul class="reasons">{answer.reasons.map((r) => <li key={r}>{shopperReason(r)}</li>)}</ul>
+                      <ul class="reasons">
+                        {answer.rejections.map((r, i) => <li key={i}>{shopperReason(r)}</li>)}
+                      </ul>
                       <p>
                         <a href={`/orders/${answer.orderId}`}>See where it stopped</a>
                       </p>

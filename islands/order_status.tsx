@@ -8,7 +8,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import type { OrderView } from "@bookstore/lib/contracts";
+import { codedReasons, type OrderView } from "@bookstore/lib/contracts";
 import { FINAL_STATUSES, followOrder, type FollowState } from "../utils/follow_order.ts";
 import { shopperReason } from "../utils/reasons.ts";
 
@@ -68,7 +68,7 @@ export default function OrderStatus({ initial }: OrderStatusProps) {
           ? "This order was not placed."
           : "Waiting for the leader to take it from the queue."}
       </p>
-      {current.status === "failed" && <p class="error">{current.reasons.map(shopperReason).join(" ")}</p>}
+      {current.status === "failed" && <p class="error">{codedReasons(current).map(shopperReason).join(" ")}</p>}
       <p class="live-note">
         {live.value === "live"
           ? "Updating live."

@@ -47,6 +47,7 @@
 import type { Config } from "./config.ts";
 import type { AdvanceRequest, BookRef, OrderClockResponse } from "./contracts/common.ts";
 import type { orderEventsService, ReportOutcomeRequest } from "./contracts/orchestrator.ts";
+import { reasonsOf, type Rejection, rejection } from "./contracts/reasons.ts";
 import { type EventGraph, VALIDATION_GRAPH, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
 import type { Client } from "./rpc/client.ts";
@@ -60,8 +61,8 @@ import { type OrderSlot, OrderSlots } from "./order_slots.ts";
 export interface EventResult {
   /** Whether the event's check passed. */
   ok: boolean;
-  /** Why it failed (people read these). */
-  reasons?: string[];
+  /** Why it failed, each with its code (people read the messages). */
+  rejections?: Rejection[];
   /** A short note shown with the event (e.g. the risk score). */
   detail?: string;
   /** The books an approval names (read from the last event's result only). */
@@ -213,7 +214,7 @@ export class EventProtocol<T> implements Disposable {
     const done = await this.run(slot, { name, check: () => handler.check(slot) });
     if (!done) return;
     if (!done.result.ok) {
-      await this.#report(slot, { event: name, outcome: "rejected", reasons: done.result.reasons });
+      await this.#report(slot, { event: name, outcome: "rejected", rejections: done.result.rejections });
       return;
     }
     if (name === this.#graph.last) {
@@ -263,7 +264,7 @@ export class EventProtocol<T> implements Disposable {
       clock,
       time: new Date().toISOString(),
       ok: result.ok,
-      detail: result.detail ?? (result.ok ? "" : (result.reasons ?? []).join("; ")),
+      detail: result.detail ?? (result.ok ? "" : reasonsOf(result.rejections ?? []).join("; ")),
     });
     event.span.setAttribute("bookstore.vector_clock", JSON.stringify(clock));
     event.span.setAttribute("bookstore.event_ok", result.ok);
@@ -291,7 +292,7 @@ export class EventProtocol<T> implements Disposable {
       await this.#report(slot, {
         event: options.request.event,
         outcome: "error",
-        reasons: [`${options.peer} could not be reached: ${rpc.message}`],
+        rejections: [rejection("service.unavailable", `${options.peer} could not be reached: ${rpc.message}`)],
         errorCode: rpc.code,
       });
     }
@@ -302,7 +303,7 @@ export class EventProtocol<T> implements Disposable {
     slot: OrderSlot<T>,
     outcome:
       & Pick<ReportOutcomeRequest, "event" | "outcome">
-      & Partial<Pick<ReportOutcomeRequest, "reasons" | "suggestedBooks" | "errorCode">>,
+      & Partial<Pick<ReportOutcomeRequest, "rejections" | "suggestedBooks" | "errorCode">>,
   ): Promise<void> {
     if (slot.cancelled) return;
     try {
@@ -311,7 +312,8 @@ export class EventProtocol<T> implements Disposable {
         service: this.service,
         event: outcome.event,
         outcome: outcome.outcome,
-        reasons: outcome.reasons ?? [],
+        reasons: reasonsOf(outcome.rejections ?? []),
+        rejections: outcome.rejections ?? [],
         clock: slot.clock,
         suggestedBooks: outcome.suggestedBooks ?? [],
         errorCode: outcome.errorCode ?? "",

@@ -8,6 +8,7 @@ import {
   type EventGraph,
   eventGraph,
   orderEventsService,
+  rejection,
   type ReportOutcomeRequest,
   START_EVENT,
   VALIDATION_EVENTS,
@@ -114,7 +115,7 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
  * and the orchestrator only collects the reports. The order is started as
  * the orchestrator starts it: an Advance of the start to each root's owner.
  */
-function validatorsOn(graph: EventGraph, options: { failing?: string } = {}) {
+function validatorsOn(graph: EventGraph, options: { failing?: string; unreachable?: ValidatorName } = {}) {
   const config = loadConfig({ ORDER_CACHE_TTL_MS: "10000" });
   const log = createLogger("test", { write: () => {} });
   const reports: ReportOutcomeRequest[] = [];
@@ -123,12 +124,18 @@ function validatorsOn(graph: EventGraph, options: { failing?: string } = {}) {
   } as unknown as Client<typeof orderEventsService>;
   const protocols = new Map<ValidatorName, EventProtocol<string>>();
   const peers = Object.fromEntries(VALIDATORS.map((service) => [service, (request: AdvanceRequest) => {
+    if (service === options.unreachable) return Promise.reject(new Error("connection refused"));
     protocols.get(service)!.advance(request);
     return Promise.resolve();
   }]));
   for (const service of VALIDATORS) {
     const events = Object.fromEntries(
-      graph.eventsOf(service).map((name) => [name, { check: () => ({ ok: name !== options.failing }) }]),
+      graph.eventsOf(service).map((name) => [name, {
+        check: () =>
+          name === options.failing
+            ? { ok: false, rejections: [rejection("other", `event ${name} failed`, { field: "user.name" })] }
+            : { ok: true },
+      }]),
     );
     protocols.set(service, new EventProtocol(service, { config, log, orchestrator, events, peers, graph }));
   }
@@ -180,8 +187,19 @@ Deno.test("on a changed graph a failed event stops its causal future, wherever t
   const validators = validatorsOn(REORDERED, { failing: "d" });
   const outcome = await validators.place("o1");
   assert.deepEqual([outcome.outcome, outcome.event], ["rejected", "d"]);
+  assert.deepEqual(outcome.rejections, [rejection("other", "event d failed", { field: "user.name" })]);
+  assert.deepEqual(outcome.reasons, ["event d failed"], "the reasons are the rejections' messages");
   const started = validators.slots("o1").flatMap((slot) => [...slot.started]);
   for (const later of ["e", "f"]) assert.ok(!started.includes(later), `${later} follows d, so it never starts`);
+});
+
+Deno.test("a peer that cannot be reached is reported as an error coded service.unavailable", async () => {
+  const validators = validatorsOn(VALIDATION_GRAPH, { unreachable: "fraud_detection" });
+  const outcome = await validators.place("o1");
+  assert.equal(outcome.outcome, "error");
+  assert.deepEqual(outcome.rejections.map((r) => r.code), ["service.unavailable"]);
+  assert.match(outcome.reasons[0], /^fraud_detection could not be reached: /);
+  assert.deepEqual(outcome.reasons, outcome.rejections.map((r) => r.message));
 });
 
 Deno.test("a validator is not built without a check for each of its events or a way to reach its next peers", () => {

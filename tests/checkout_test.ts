@@ -5,7 +5,7 @@
  * the order's life until it is executed.
  */
 import assert from "node:assert/strict";
-import { EVENT_NAMES } from "@bookstore/lib/contracts";
+import { EVENT_NAMES, type Rejection } from "@bookstore/lib/contracts";
 import type { VectorClock } from "@bookstore/lib/vector_clock";
 import { startCluster } from "./support/cluster.ts";
 import { clockFindings } from "./support/event_graph.ts";
@@ -84,7 +84,7 @@ Deno.test("checkout", async (t) => {
     assert.equal(after, before - 3, `stock of dune went from ${before} to ${after}: taken once, exactly`);
   });
 
-  for (const { what, overrides, reason } of REJECTIONS) {
+  for (const { what, overrides, reason, code, field } of REJECTIONS) {
     await t.step(`${what} is rejected with a reason`, async () => {
       const { status, body } = await checkout(validOrder(overrides));
       assert.equal(status, 200);
@@ -94,8 +94,12 @@ Deno.test("checkout", async (t) => {
         body.reasons.some((r: string) => reason.test(r)),
         `reasons ${JSON.stringify(body.reasons)} lack ${reason}`,
       );
+      const coded = body.rejections.find((r: Rejection) => reason.test(r.message));
+      assert.deepEqual([coded?.code, coded?.field], [code, field], JSON.stringify(body.rejections));
+      assert.deepEqual(body.reasons, body.rejections.map((r: Rejection) => r.message));
       const view = await cluster.get(`/orders/${body.orderId}`);
       assert.equal(view.body.status, "rejected");
+      assert.deepEqual(view.body.rejections, body.rejections);
     });
   }
 
@@ -108,6 +112,9 @@ Deno.test("checkout", async (t) => {
     assert.equal(body.status, "Order Rejected");
     assert.match(body.reasons[0], /fraud risk \d+\/100 is too high/);
     assert.ok(body.reasons.some((r: string) => /disposable e-mail domain/.test(r)));
+    assert.equal(body.rejections[0].code, "fraud.risk");
+    assert.ok(body.rejections.some((r: Rejection) => r.code === "fraud.disposable_contact"));
+    assert.deepEqual(body.reasons, body.rejections.map((r: Rejection) => r.message));
     const view = await cluster.get(`/orders/${body.orderId}`);
     const failed = view.body.events.find((e: Event) => !e.ok);
     assert.equal(failed.service, "fraud_detection");

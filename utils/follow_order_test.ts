@@ -17,6 +17,7 @@ const view = (status: OrderView["status"]): OrderView => ({
   epoch: 0,
   attempts: 0,
   resolvedNames: [],
+  rejections: [],
 });
 
 function follow(options: { fetch?: typeof fetch } = {}) {

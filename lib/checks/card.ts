@@ -76,22 +76,29 @@ export function detectBrand(digits: string): Brand | undefined {
 /**
  * Parses "MM/YY" (also "MM/YYYY") and tells whether the card is still valid
  * on `now`: a card is good through the last day of its expiry month.
+ * `expired` tells a past date from one that is malformed or implausible.
  */
-export function checkExpiry(value: string, now: Date): { ok: true } | { ok: false; reason: string } {
+export function checkExpiry(
+  value: string,
+  now: Date,
+): { ok: true } | { ok: false; reason: string; expired: boolean } {
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(value.trim());
-  if (!match) return { ok: false, reason: `expiration date "${value}" is not in MM/YY format` };
+  if (!match) return { ok: false, reason: `expiration date "${value}" is not in MM/YY format`, expired: false };
   const month = Number(match[1]);
-  if (month < 1 || month > 12) return { ok: false, reason: `expiration month ${match[1]} is not between 01 and 12` };
+  if (month < 1 || month > 12) {
+    return { ok: false, reason: `expiration month ${match[1]} is not between 01 and 12`, expired: false };
+  }
   const year = match[2].length === 2 ? 2000 + Number(match[2]) : Number(match[2]);
   const firstOfNextMonth = Date.UTC(year, month, 1);
   if (firstOfNextMonth <= now.getTime()) {
     return {
       ok: false,
       reason: `the card expired at the end of ${match[1].padStart(2, "0")}/${String(year).slice(2)}`,
+      expired: true,
     };
   }
   if (year > now.getUTCFullYear() + 20) {
-    return { ok: false, reason: "expiration date is implausibly far in the future" };
+    return { ok: false, reason: "expiration date is implausibly far in the future", expired: false };
   }
   return { ok: true };
 }

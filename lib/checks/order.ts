@@ -9,6 +9,7 @@
  */
 import type { Order } from "../contracts/common.ts";
 import { findCountry, zipMatches } from "../countries.ts";
+import { type ReasonCode, type Rejection, rejection } from "../contracts/reasons.ts";
 import { cardDigits, checkExpiry, detectBrand, luhnValid } from "./card.ts";
 
 /** The shipping methods on offer. */
@@ -20,6 +21,8 @@ export interface CheckIssue {
   path: string[];
   /** What is wrong, in words a person can act on. */
   message: string;
+  /** The stable code of what is wrong. */
+  code: ReasonCode;
 }
 
 /** A check's verdict. */
@@ -30,11 +33,14 @@ export interface CheckResult {
   reasons: string[];
   /** The same problems with the fields they are about. */
   issues: CheckIssue[];
+  /** The same problems as the wire carries them, with their codes. */
+  rejections: Rejection[];
 }
 
 /** Builds a verdict from the problems found. */
 export function verdict(issues: CheckIssue[]): CheckResult {
-  return { ok: issues.length === 0, reasons: issues.map((issue) => issue.message), issues };
+  const rejections = issues.map((issue) => rejection(issue.code, issue.message, { field: issue.path.join(".") }));
+  return { ok: issues.length === 0, reasons: issues.map((issue) => issue.message), issues, rejections };
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
@@ -58,33 +64,36 @@ function hasControlCharacters(text: string, options: { allowLineBreaks?: boolean
 /** Event b: name, contact, billing address, shipping method and the terms. */
 export function checkUserData(order: Order): CheckResult {
   const issues: CheckIssue[] = [];
-  const add = (path: string[], message: string) => issues.push({ path, message });
+  const add = (path: string[], message: string, code: ReasonCode) => issues.push({ path, message, code });
   const name = order.user.name.trim();
-  if (hasControlCharacters(order.user.name)) add(["user", "name"], "the customer's name contains control characters");
-  else if (name === "") add(["user", "name"], "the customer's name is missing");
-  else if (name.length < 2) add(["user", "name"], "the customer's name is too short");
+  if (hasControlCharacters(order.user.name)) {
+    add(["user", "name"], "the customer's name contains control characters", "user.name");
+  } else if (name === "") add(["user", "name"], "the customer's name is missing", "user.name");
+  else if (name.length < 2) add(["user", "name"], "the customer's name is too short", "user.name");
   const contact = order.user.contact.trim();
-  if (hasControlCharacters(order.user.contact)) add(["user", "contact"], "the contact contains control characters");
-  else if (contact === "") add(["user", "contact"], "the customer's contact (e-mail or phone) is missing");
-  else if (!EMAIL.test(contact) && !PHONE.test(contact)) {
+  if (hasControlCharacters(order.user.contact)) {
+    add(["user", "contact"], "the contact contains control characters", "user.contact");
+  } else if (contact === "") {
+    add(["user", "contact"], "the customer's contact (e-mail or phone) is missing", "user.contact");
+  } else if (!EMAIL.test(contact) && !PHONE.test(contact)) {
     // Not echoed: reasons are stored with the order and shown with its events.
-    add(["user", "contact"], "the contact is neither an e-mail address nor a phone number");
+    add(["user", "contact"], "the contact is neither an e-mail address nor a phone number", "user.contact");
   }
   if (hasControlCharacters(order.userComment, { allowLineBreaks: true })) {
-    add(["userComment"], "the comment contains control characters");
+    add(["userComment"], "the comment contains control characters", "user.comment");
   }
   issues.push(...checkAddress(order.billingAddress));
   if (!(SHIPPING_METHODS as readonly string[]).includes(order.shippingMethod)) {
-    add(["shippingMethod"], `shipping method must be one of ${SHIPPING_METHODS.join(", ")}`);
+    add(["shippingMethod"], `shipping method must be one of ${SHIPPING_METHODS.join(", ")}`, "order.shipping_method");
   }
-  if (!order.termsAccepted) add(["termsAccepted"], "the terms and conditions were not accepted");
+  if (!order.termsAccepted) add(["termsAccepted"], "the terms and conditions were not accepted", "order.terms");
   return verdict(issues);
 }
 
 function checkAddress(address: Order["billingAddress"]): CheckIssue[] {
   const issues: CheckIssue[] = [];
   const add = (field: keyof Order["billingAddress"], message: string) =>
-    issues.push({ path: ["billingAddress", field], message });
+    issues.push({ path: ["billingAddress", field], message, code: "address.invalid" });
   for (const field of ["street", "city", "state", "zip", "country"] as const) {
     if (hasControlCharacters(address[field])) add(field, `billing address: ${field} contains control characters`);
     else if (field !== "state" && address[field].trim() === "") add(field, `billing address: ${field} is missing`);
@@ -117,27 +126,28 @@ export interface CardCheck extends CheckResult {
 /** Event c: number (Luhn, brand, length), expiry (relative to `now`) and CVV. */
 export function checkCard(card: Order["creditCard"], now: Date): CardCheck {
   const issues: CheckIssue[] = [];
-  const add = (field: keyof Order["creditCard"], message: string) =>
-    issues.push({ path: ["creditCard", field], message });
+  const add = (field: keyof Order["creditCard"], message: string, code: ReasonCode) =>
+    issues.push({ path: ["creditCard", field], message, code });
   const digits = cardDigits(card.number);
   const brand = digits ? detectBrand(digits) : undefined;
-  if (card.number.trim() === "") add("number", "the card number is missing");
-  else if (!digits) add("number", "the card number may contain only digits, spaces and dashes");
-  else if (digits.length < 12 || digits.length > 19) add("number", "the card number has an implausible length");
-  else if (!luhnValid(digits)) add("number", "the card number is invalid (checksum failed)");
-  else if (!brand) add("number", "the card brand is not accepted");
+  if (card.number.trim() === "") add("number", "the card number is missing", "card.number");
+  else if (!digits) add("number", "the card number may contain only digits, spaces and dashes", "card.number");
+  else if (digits.length < 12 || digits.length > 19) {
+    add("number", "the card number has an implausible length", "card.number");
+  } else if (!luhnValid(digits)) add("number", "the card number is invalid (checksum failed)", "card.luhn");
+  else if (!brand) add("number", "the card brand is not accepted", "card.brand");
   else if (!brand.lengths.includes(digits.length)) {
-    add("number", `a ${brand.name} card number has ${brand.lengths.join(" or ")} digits`);
+    add("number", `a ${brand.name} card number has ${brand.lengths.join(" or ")} digits`, "card.number");
   }
-  if (card.expirationDate.trim() === "") add("expirationDate", "the card's expiration date is missing");
+  if (card.expirationDate.trim() === "") add("expirationDate", "the card's expiration date is missing", "card.expiry");
   else {
     const expiry = checkExpiry(card.expirationDate, now);
-    if (!expiry.ok) add("expirationDate", expiry.reason);
+    if (!expiry.ok) add("expirationDate", expiry.reason, expiry.expired ? "card.expired" : "card.expiry");
   }
   const cvvLength = brand?.cvvLength;
-  if (!/^\d{3,4}$/.test(card.cvv)) add("cvv", "the CVV must be 3 or 4 digits");
+  if (!/^\d{3,4}$/.test(card.cvv)) add("cvv", "the CVV must be 3 or 4 digits", "card.cvv");
   else if (cvvLength !== undefined && card.cvv.length !== cvvLength) {
-    add("cvv", `a ${brand!.name} CVV has ${cvvLength} digits`);
+    add("cvv", `a ${brand!.name} CVV has ${cvvLength} digits`, "card.cvv");
   }
   return {
     ...verdict(issues),

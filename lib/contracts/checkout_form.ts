@@ -11,8 +11,9 @@ import { orderSchema } from "./common.ts";
 
 /**
  * An order that the server's checks of user data and card would accept;
- * every issue carries the path of the field it is about. The expiry is
- * judged against the current time.
+ * every issue carries the path of the field it is about and, in its
+ * `params.reasonCode`, the check's reason code. The expiry is judged against
+ * the current time.
  *
  * @example Validate what the customer typed
  * ```ts
@@ -25,6 +26,6 @@ export const checkoutFormSchema = orderSchema
   .superRefine((order, ctx) => {
     const now = new Date();
     for (const issue of [...checkUserData(order).issues, ...checkCard(order.creditCard, now).issues]) {
-      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message, params: { reasonCode: issue.code } });
     }
   });

@@ -19,21 +19,27 @@ function formFieldOf(field: string): string | undefined {
 
 const issuesOf = (order: unknown) => {
   const parsed = checkoutFormSchema.safeParse(order);
-  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ field: issue.path.join("."), ...issue }));
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({
+    field: issue.path.join("."),
+    reasonCode: issue.code === "custom" ? issue.params?.reasonCode : undefined,
+    ...issue,
+  }));
 };
 
 Deno.test("the form accepts a valid order", () => {
   assert.deepEqual(issuesOf(validOrder()), []);
 });
 
-for (const { what, overrides, reason, field } of REJECTIONS) {
+for (const { what, overrides, reason, field, code } of REJECTIONS) {
   const formField = formFieldOf(field);
   if (formField === undefined) continue;
-  Deno.test(`the form refuses ${what} on ${formField}, with the server's reason`, () => {
+  Deno.test(`the form refuses ${what} on ${formField}, with the server's reason and code`, () => {
     const issues = issuesOf(validOrder(overrides));
     assert.ok(
-      issues.some((issue) => issue.field === formField && reason.test(issue.message)),
-      `no issue on ${formField} matching ${reason}: ${JSON.stringify(issues.map((i) => [i.field, i.message]))}`,
+      issues.some((issue) => issue.field === formField && reason.test(issue.message) && issue.reasonCode === code),
+      `no issue on ${formField} matching ${reason} coded ${code}: ${
+        JSON.stringify(issues.map((i) => [i.field, i.message, i.reasonCode]))
+      }`,
     );
   });
 }

@@ -18,6 +18,7 @@ export * from "./common.ts";
 export * from "./order_executor.ts";
 export * from "./orchestrator.ts";
 export * from "./order_queue.ts";
+export * from "./reasons.ts";
 export * from "./validators.ts";
 
 /** Every service, by its protobuf name. */

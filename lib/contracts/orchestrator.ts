@@ -8,6 +8,7 @@ import { z } from "zod";
 import { defineService, method } from "../rpc/define.ts";
 import { bookRefSchema, orderSchema, validationEventSchema } from "./common.ts";
 import { executorStatusSchema } from "./order_executor.ts";
+import { rejectionSchema } from "./reasons.ts";
 import { queueStatusSchema } from "./order_queue.ts";
 import { clock, double, empty, int32, list, message, str, uint32 } from "./wire.ts";
 
@@ -22,6 +23,7 @@ export const placeOrderResponseSchema = message(
     status: z.enum(CHECKOUT_STATUSES),
     suggestedBooks: list(bookRefSchema, 20),
     reasons: list(str(500), 50),
+    rejections: list(rejectionSchema, 50),
   }),
 );
 
@@ -73,6 +75,7 @@ export const orderViewSchema = message(
     epoch: uint32(),
     attempts: uint32(),
     resolvedNames: list(resolvedNameSchema, 100),
+    rejections: list(rejectionSchema, 50),
   }),
 );
 
@@ -133,6 +136,7 @@ export const reportOutcomeRequestSchema = message(
     clock: clock(),
     suggestedBooks: list(bookRefSchema, 20),
     errorCode: str(32),
+    rejections: list(rejectionSchema, 50),
   }),
 );
 

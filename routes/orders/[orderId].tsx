@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { OrderView } from "@bookstore/lib/contracts";
+import { codedReasons, type OrderView } from "@bookstore/lib/contracts";
 import { OrderBooks } from "../../components/order_books.tsx";
 import { SpaceTimeDiagram } from "../../components/space_time_diagram.tsx";
 import OrderStatus from "../../islands/order_status.tsx";
@@ -43,7 +43,7 @@ export default function OrderRoute({ data: order }: PageProps<OrderView, State>)
       {order.status === "rejected" && (
         <section aria-labelledby="reasons-title">
           <h2 id="reasons-title">Why it was rejected</h2>
-          <ul class="reasons">{order.reasons.map((r) => <li key={r}>{shopperReason(r)}</li>)}</ul>
+          <ul class="reasons">{codedReasons(order).map((r, i) => <li key={i}>{shopperReason(r)}</li>)}</ul>
         </section>
       )}
       <section aria-labelledby="diagram-heading">

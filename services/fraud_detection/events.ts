@@ -8,7 +8,7 @@
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
-import type { CardSummary, FraudOrder } from "@bookstore/lib/contracts";
+import { type CardSummary, type FraudOrder, modelReason, type Rejection, rejection } from "@bookstore/lib/contracts";
 import type { EventHandler, EventResult } from "@bookstore/lib/event_protocol";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { keyedHash } from "@bookstore/lib/fingerprint";
@@ -98,7 +98,7 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
     const score = ruleScore(assessment.hits);
     return {
       ok: score < REJECT_SCORE,
-      reasons: fraudReasons(score, assessment.hits.map((hit) => hit.reason)),
+      rejections: fraudRejections(score, assessment.hits.map(hitRejection)),
       detail: `user risk ${score}/100`,
     };
   }
@@ -124,16 +124,16 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
     const prediction = predictFraud(model, features);
     const modelScore = Math.round(prediction.probability * 100);
     const score = Math.max(ruleScore(hits), modelScore);
-    const reasons = hits.map((hit) => hit.reason);
+    const rejections = hits.map(hitRejection);
     if (modelScore >= REJECT_SCORE) {
       const top = prediction.contributions.filter((c) => c.contribution > 0.5).slice(0, 2);
-      reasons.push(...top.map((c) => `risk model: ${c.label}`));
-      if (top.length === 0) reasons.push(`risk model: fraud probability ${modelScore}%`);
+      rejections.push(...top.map((c) => rejection("fraud.model", modelReason(c.label))));
+      if (top.length === 0) rejections.push(rejection("fraud.model", modelReason(`fraud probability ${modelScore}%`)));
     }
     log.info("risk assessed", { orderId: slot.orderId, score, modelScore, rules: hits.length });
     return {
       ok: score < REJECT_SCORE,
-      reasons: fraudReasons(score, reasons),
+      rejections: fraudRejections(score, rejections),
       detail: `risk ${score}/100 (model ${modelScore})`,
     };
   }
@@ -141,6 +141,10 @@ export function createFraudEvents(deps: FraudEventsDeps): FraudEvents {
   return { d: { check: userDataFraud }, e: { check: cardFraud } };
 }
 
-function fraudReasons(score: number, reasons: string[]): string[] {
-  return [`fraud risk ${score}/100 is too high`, ...reasons];
+function fraudRejections(score: number, rejections: Rejection[]): Rejection[] {
+  return [rejection("fraud.risk", `fraud risk ${score}/100 is too high`), ...rejections];
+}
+
+function hitRejection(hit: RuleHit): Rejection {
+  return rejection(hit.code, hit.reason);
 }

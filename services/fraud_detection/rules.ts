@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ReasonCode } from "@bookstore/lib/contracts";
 import { findCountry } from "@bookstore/lib/countries";
 
 /** A rule that fired: its points and why. */
@@ -13,6 +14,8 @@ export interface RuleHit {
   points: number;
   /** Why. */
   reason: string;
+  /** The stable code of why. */
+  code: ReasonCode;
 }
 
 /** Domains of well-known throwaway mailbox services. */
@@ -83,20 +86,31 @@ export function userDataRules(input: {
 }): RuleHit[] {
   const hits: RuleHit[] = [];
   if (isDisposableContact(input.contact)) {
-    hits.push({ points: 40, reason: "the contact uses a disposable e-mail domain" });
+    hits.push({ points: 40, reason: "the contact uses a disposable e-mail domain", code: "fraud.disposable_contact" });
   }
-  if (isSuspiciousName(input.name)) hits.push({ points: 20, reason: "the customer's name looks made up" });
+  if (isSuspiciousName(input.name)) {
+    hits.push({ points: 20, reason: "the customer's name looks made up", code: "fraud.suspicious_name" });
+  }
   if (input.contactVelocity > VELOCITY_LIMIT) {
     hits.push({
       points: 50,
       reason: `${input.contactVelocity} orders from this contact in the last 10 minutes`,
+      code: "fraud.velocity",
     });
   }
   if (input.totalQuantity > 30) {
-    hits.push({ points: 25, reason: `an unusually large quantity (${input.totalQuantity} books)` });
+    hits.push({
+      points: 25,
+      reason: `an unusually large quantity (${input.totalQuantity} books)`,
+      code: "fraud.large_order",
+    });
   }
   if (input.orderAmount > 1500) {
-    hits.push({ points: 20, reason: `an unusually large amount ($${input.orderAmount.toFixed(2)})` });
+    hits.push({
+      points: 20,
+      reason: `an unusually large amount ($${input.orderAmount.toFixed(2)})`,
+      code: "fraud.large_order",
+    });
   }
   return hits;
 }
@@ -105,10 +119,18 @@ export function userDataRules(input: {
 export function cardRules(input: { brand: string; country: string; cardVelocity: number }): RuleHit[] {
   const hits: RuleHit[] = [];
   if (input.cardVelocity > VELOCITY_LIMIT) {
-    hits.push({ points: 50, reason: `this card was used for ${input.cardVelocity} orders in the last 10 minutes` });
+    hits.push({
+      points: 50,
+      reason: `this card was used for ${input.cardVelocity} orders in the last 10 minutes`,
+      code: "fraud.velocity",
+    });
   }
   if (brandCountryMismatch(input.brand, input.country)) {
-    hits.push({ points: 25, reason: `a ${input.brand} card is unusual for the billing country` });
+    hits.push({
+      points: 25,
+      reason: `a ${input.brand} card is unusual for the billing country`,
+      code: "fraud.brand_country",
+    });
   }
   return hits;
 }

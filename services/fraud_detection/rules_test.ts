@@ -40,4 +40,13 @@ Deno.test("rules add up to a capped score with reasons", () => {
   assert.equal(loud.length, 7);
   assert.equal(ruleScore(loud), 100);
   assert.ok(loud.some((hit) => hit.reason === "this card was used for 7 orders in the last 10 minutes"));
+  assert.deepEqual(loud.map((hit) => hit.code), [
+    "fraud.disposable_contact",
+    "fraud.suspicious_name",
+    "fraud.velocity",
+    "fraud.large_order",
+    "fraud.large_order",
+    "fraud.velocity",
+    "fraud.brand_country",
+  ]);
 });

@@ -12,6 +12,7 @@ import type { Catalog } from "@bookstore/lib/catalog";
 import type { Config } from "@bookstore/lib/config";
 import {
   CLOCK_PROCESSES,
+  codedReasons,
   EVENT_NAMES,
   type fraudDetectionService,
   fraudOrderOf,
@@ -19,6 +20,7 @@ import {
   type OrderClockResponse,
   type orderQueueService,
   type PlaceOrderResponse,
+  reasonsOf,
   type ReportOutcomeRequest,
   START_EVENT,
   type suggestionsService,
@@ -293,17 +295,21 @@ export class Checkout {
       this.#options.log.error("approval reported without every event passing", { orderId, events: events.length });
       throw new RpcError("internal", "validation reported approval without every event passing");
     }
+    // The reasons are the rejections' messages, so the two lists cannot disagree.
+    const rejections = approved ? [] : codedReasons(outcome);
     const response: PlaceOrderResponse = {
       orderId,
       status: approved ? "Order Approved" : "Order Rejected",
       suggestedBooks: approved ? outcome.suggestedBooks : [],
-      reasons: approved ? [] : outcome.reasons,
+      reasons: reasonsOf(rejections),
+      rejections,
     };
     const record: OrderRecord = {
       orderId,
       approved,
       queued: false,
       reasons: response.reasons,
+      rejections,
       ...orderLines(order, this.#options.catalog),
       events,
       suggestedBooks: response.suggestedBooks,

@@ -10,7 +10,7 @@ import { delay } from "@bookstore/lib/async";
 import { loadConfig } from "@bookstore/lib/config";
 import { createLogger } from "@bookstore/lib/log";
 import type { ServiceApp } from "@bookstore/lib/service";
-import { EVENT_NAMES, type ValidationEvent } from "@bookstore/lib/contracts";
+import { EVENT_NAMES, type Rejection, type ValidationEvent } from "@bookstore/lib/contracts";
 import { createApp as createFraudDetection } from "@bookstore/fraud_detection";
 import { createApp as createOrderQueue } from "@bookstore/order_queue";
 import { createApp as createSuggestions } from "@bookstore/suggestions";
@@ -136,10 +136,17 @@ Deno.test("a rejected order names its reason, stops every service and is not que
   assert.equal(status, 200);
   assert.equal(body.status, "Order Rejected");
   assert.match(body.reasons.join(" "), /expired/);
+  assert.deepEqual(
+    body.rejections.map((r: Rejection) => [r.code, r.field]),
+    [["card.expired", "creditCard.expirationDate"]],
+    "the reason carries the code of the check that produced it",
+  );
+  assert.deepEqual(body.reasons, body.rejections.map((r: Rejection) => r.message));
   assert.deepEqual(body.suggestedBooks, []);
   assert.equal((await system.queue.status()).depth, 0);
   const view = await system.get(`/orders/${body.orderId}`);
   assert.equal(view.body.status, "rejected");
+  assert.deepEqual([view.body.reasons, view.body.rejections], [body.reasons, body.rejections]);
   assert.ok(
     !view.body.events.some((e: ValidationEvent) => ["e", "f"].includes(e.name)),
     "nothing ran after the failure",

@@ -10,12 +10,13 @@ const record: OrderRecord = {
   approved: true,
   queued: false,
   reasons: [],
+  rejections: [],
   items: [{ bookId: "dune", title: "Dune", quantity: 1 }],
   resolvedNames: [],
   events: [],
   suggestedBooks: [],
   createdAt: new Date(0).toISOString(),
-  response: { orderId: "o1", status: "Order Approved", suggestedBooks: [], reasons: [] },
+  response: { orderId: "o1", status: "Order Approved", suggestedBooks: [], reasons: [], rejections: [] },
 };
 
 /** A queue whose Enqueue and GetOrderState answer what the test says, recording the calls. */

@@ -9,6 +9,7 @@ const answer = (orderId: string): PlaceOrderResponse => ({
   status: "Order Approved",
   suggestedBooks: [],
   reasons: [],
+  rejections: [],
 });
 
 Deno.test("a key runs once: concurrent calls join the running one, a later call learns the key was claimed", async () => {

@@ -10,6 +10,7 @@ import {
   bookRefSchema,
   orderLineSchema,
   placeOrderResponseSchema,
+  rejectionSchema,
   resolvedNameSchema,
   validationEventSchema,
 } from "@bookstore/lib/contracts";
@@ -23,6 +24,8 @@ export const orderRecordSchema = z.object({
   queued: z.boolean(),
   /** Why it was rejected. */
   reasons: z.array(z.string()),
+  /** The same reasons with their codes (none in records from before they were kept). */
+  rejections: z.array(rejectionSchema).default([]),
   items: z.array(orderLineSchema),
   /** The book names the client's items gave and the books they meant (none in records from before they were kept). */
   resolvedNames: z.array(resolvedNameSchema).default([]),

@@ -8,10 +8,14 @@ import type { Catalog } from "@bookstore/lib/catalog";
 import {
   type Book,
   type ClusterView,
+  codedReasons,
   orderExecutorService,
   type orderQueueService,
   type OrderState,
   type OrderView,
+  type ReasonCode,
+  reasonsOf,
+  rejection,
   type ReplicaView,
 } from "@bookstore/lib/contracts";
 import { type Client, type ClientOptions, hasCode, RpcError } from "@bookstore/lib/rpc";
@@ -25,6 +29,12 @@ const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = 
   dead: "failed",
 };
 
+// The queue's state says why execution ended: `failed` is its stock check refusing the order, `dead` its giving up.
+const CODE_BY_QUEUE_FAILURE: Record<"failed" | "dead", ReasonCode> = {
+  failed: "stock.out_of_stock",
+  dead: "execution.gave_up",
+};
+
 /**
  * An order's view: `not_found` for unknown ids and for approved orders the
  * queue does not hold. An approved order whose Enqueue went unanswered is
@@ -36,10 +46,12 @@ export async function orderView(
 ): Promise<OrderView> {
   const record = await deps.orders.get(orderId);
   if (!record) throw new RpcError("not_found", `no order ${orderId}`);
+  const rejections = codedReasons(record);
   const view: OrderView = {
     orderId,
     status: "rejected",
-    reasons: record.reasons,
+    reasons: reasonsOf(rejections),
+    rejections,
     items: record.items,
     events: record.events,
     suggestedBooks: record.suggestedBooks,
@@ -54,10 +66,14 @@ export async function orderView(
     if (!record.queued && hasCode(error, "not_found")) throw new RpcError("not_found", `no order ${orderId}`);
     throw error;
   });
+  const failures = state.state === "failed" || state.state === "dead"
+    ? [rejection(CODE_BY_QUEUE_FAILURE[state.state], state.reason)]
+    : [];
   return {
     ...view,
     status: STATUS_BY_QUEUE_STATE[state.state],
-    reasons: state.state === "failed" || state.state === "dead" ? [state.reason] : [],
+    reasons: reasonsOf(failures),
+    rejections: failures,
     executorId: state.executorId,
     epoch: state.epoch,
     attempts: state.attempts,

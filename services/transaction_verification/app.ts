@@ -63,7 +63,7 @@ export function createApp(deps: ServiceDeps): ServiceApp {
       : "";
     return {
       order: { ...order, creditCard: { number: "", cvv: "", expirationDate: order.creditCard.expirationDate } },
-      card: { ok: card.ok, reasons: card.reasons, issues: card.issues },
+      card: { ok: card.ok, reasons: card.reasons, issues: card.issues, rejections: card.rejections },
       summary: { brand: card.brand ?? "", last4: card.last4 ?? "", fingerprint },
     };
   }

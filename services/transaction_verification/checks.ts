@@ -6,7 +6,7 @@
  * @module
  */
 import type { Catalog, CatalogBook, ItemReference } from "@bookstore/lib/catalog";
-import { MAX_DISTINCT_BOOKS, type Order } from "@bookstore/lib/contracts";
+import { MAX_DISTINCT_BOOKS, type Order, type ReasonCode } from "@bookstore/lib/contracts";
 import { type CheckIssue, type CheckResult, verdict } from "@bookstore/lib/checks";
 
 /** Largest quantity of one book in one order. */
@@ -18,31 +18,43 @@ export const MAX_ECHOED_NAME = 60;
 
 /** Event a: the order has items, every item is a known book, quantities are sane. */
 export function checkItems(order: Pick<Order, "items">, catalog: Catalog): CheckResult {
-  if (order.items.length === 0) return verdict([{ path: ["items"], message: "the order has no items" }]);
+  if (order.items.length === 0) {
+    return verdict([{ path: ["items"], message: "the order has no items", code: "items.empty" }]);
+  }
   const issues: CheckIssue[] = [];
   let total = 0;
   order.items.forEach((item, i) => {
-    const add = (field: string, message: string) => issues.push({ path: ["items", String(i), field], message });
+    const add = (field: string, message: string, code: ReasonCode) =>
+      issues.push({ path: ["items", String(i), field], message, code });
     const label = echo(item.name || item.bookId || `item ${i + 1}`);
-    if (!item.name && !item.bookId) add("bookId", `item ${i + 1} names no book (give a bookId or a name)`);
-    else {
+    if (!item.name && !item.bookId) {
+      add("bookId", `item ${i + 1} names no book (give a bookId or a name)`, "items.unknown_book");
+    } else {
       const problem = unresolved(item, catalog);
-      if (problem) add(item.bookId ? "bookId" : "name", problem);
+      if (problem) add(item.bookId ? "bookId" : "name", problem.message, problem.code);
     }
     if (!Number.isInteger(item.quantity) || item.quantity < 1) {
-      add("quantity", `quantity of "${label}" must be at least 1`);
+      add("quantity", `quantity of "${label}" must be at least 1`, "items.quantity");
     } else if (item.quantity > MAX_LINE_QUANTITY) {
-      add("quantity", `quantity of "${label}" is more than ${MAX_LINE_QUANTITY}`);
+      add("quantity", `quantity of "${label}" is more than ${MAX_LINE_QUANTITY}`, "items.quantity");
     } else {
       total += item.quantity;
     }
   });
   if (total > MAX_TOTAL_QUANTITY) {
-    issues.push({ path: ["items"], message: `the order has more than ${MAX_TOTAL_QUANTITY} books` });
+    issues.push({
+      path: ["items"],
+      message: `the order has more than ${MAX_TOTAL_QUANTITY} books`,
+      code: "items.too_many",
+    });
   }
   const distinct = new Set(order.items.map((item) => catalog.resolve(item)?.bookId ?? item.name ?? item.bookId));
   if (distinct.size > MAX_DISTINCT_BOOKS) {
-    issues.push({ path: ["items"], message: `the order has more than ${MAX_DISTINCT_BOOKS} different books` });
+    issues.push({
+      path: ["items"],
+      message: `the order has more than ${MAX_DISTINCT_BOOKS} different books`,
+      code: "items.too_many",
+    });
   }
   return verdict(issues);
 }
@@ -51,12 +63,16 @@ export function checkItems(order: Pick<Order, "items">, catalog: Catalog): Check
  * Why an order line names no book, or `undefined` when it does: unknown or
  * ambiguous, with the closest titles to ask for instead.
  */
-export function unresolved(item: ItemReference, catalog: Catalog): string | undefined {
+export function unresolved(
+  item: ItemReference,
+  catalog: Catalog,
+): { code: ReasonCode; message: string } | undefined {
   const resolution = catalog.match(item);
   if (resolution.kind === "found") return undefined;
   const label = echo(item.bookId || item.name || "");
   const offer = resolution.closest.length > 0 ? `: did you mean ${alternatives(resolution.closest)}?` : "";
-  return `${resolution.kind} book "${label}"${offer}`;
+  const code = resolution.kind === "ambiguous" ? "items.ambiguous_book" : "items.unknown_book";
+  return { code, message: `${resolution.kind} book "${label}"${offer}` };
 }
 
 // `"A", "B" or "C"`.

@@ -164,3 +164,31 @@ Deno.test("control characters and bidirectional overrides in user data are refus
     "line breaks in a comment are fine",
   );
 });
+
+Deno.test("each problem a check finds carries its code, and its rejection the field it is about", () => {
+  const card = checkCard({ number: "4111 1111 1111 1112", expirationDate: "10/26", cvv: "12" }, NOW);
+  assert.deepEqual(card.issues.map((issue) => issue.code), ["card.luhn", "card.expired", "card.cvv"]);
+  assert.deepEqual(card.rejections.map((r) => [r.code, r.field]), [
+    ["card.luhn", "creditCard.number"],
+    ["card.expired", "creditCard.expirationDate"],
+    ["card.cvv", "creditCard.cvv"],
+  ]);
+  assert.deepEqual(card.rejections.map((r) => r.message), card.reasons);
+  const malformed = checkCard({ number: "", expirationDate: "13/27", cvv: "123" }, NOW);
+  assert.deepEqual(malformed.issues.map((issue) => issue.code), ["card.number", "card.expiry"]);
+  const user = checkUserData(order({ user: { name: "", contact: "nobody" }, termsAccepted: false }));
+  assert.deepEqual(user.issues.map((issue) => issue.code), ["user.name", "user.contact", "order.terms"]);
+  const catalog = loadCatalog();
+  assert.deepEqual(checkItems(order({ items: [] }), catalog).rejections, [
+    { code: "items.empty", message: "the order has no items", field: "items" },
+  ]);
+  const items = checkItems(
+    order({ items: [{ name: "Tolkien", quantity: 1 }, { name: "The Necronomicon of Deno", quantity: 51 }] }),
+    catalog,
+  );
+  assert.deepEqual(items.rejections.map((r) => [r.code, r.field]), [
+    ["items.ambiguous_book", "items.0.name"],
+    ["items.unknown_book", "items.1.name"],
+    ["items.quantity", "items.1.quantity"],
+  ]);
+});

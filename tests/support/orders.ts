@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ReasonCode } from "../../lib/contracts/reasons.ts";
 
 /** A Luhn-valid card number with the given prefix and length. */
 export function cardNumber(prefix = "4", length = 16): string {
@@ -58,6 +59,8 @@ export interface Rejection {
   reason: RegExp;
   /** The field the reason is about. */
   field: string;
+  /** The reason's code. */
+  code: ReasonCode;
 }
 
 /**
@@ -71,37 +74,43 @@ export const REJECTIONS: readonly Rejection[] = [
     overrides: { creditCard: { number: cardNumber(), expirationDate: "01/20", cvv: "123" } },
     reason: /expired/,
     field: "creditCard.expirationDate",
+    code: "card.expired",
   },
   {
     what: "a card number failing Luhn",
     overrides: { creditCard: { number: "4111111111111112", expirationDate: "12/39", cvv: "123" } },
     reason: /checksum/,
     field: "creditCard.number",
+    code: "card.luhn",
   },
-  { what: "empty items", overrides: { items: [] }, reason: /no items/, field: "items" },
+  { what: "empty items", overrides: { items: [] }, reason: /no items/, field: "items", code: "items.empty" },
   {
     what: "an unknown book",
     overrides: { items: [{ name: "The Necronomicon of Deno", quantity: 1 }] },
     reason: /unknown book "The Necronomicon of Deno"/,
     field: "items.0.name",
+    code: "items.unknown_book",
   },
   {
     what: "a missing name",
     overrides: { user: { name: "", contact: `x.${crypto.randomUUID()}@example.com` } },
     reason: /name is missing/,
     field: "user.name",
+    code: "user.name",
   },
   {
     what: "terms not accepted",
     overrides: { termsAccepted: false },
     reason: /terms and conditions were not accepted/,
     field: "termsAccepted",
+    code: "order.terms",
   },
   {
     what: "a zero quantity",
     overrides: { items: [{ bookId: "dune", quantity: 0 }] },
     reason: /quantity of "dune" must be at least 1/,
     field: "items.0.quantity",
+    code: "items.quantity",
   },
   {
     what: "a postal code of another shape",
@@ -110,11 +119,13 @@ export const REJECTIONS: readonly Rejection[] = [
     },
     reason: /postal code does not have the shape of one in United States/,
     field: "billingAddress.zip",
+    code: "address.invalid",
   },
   {
     what: "a wrong CVV length",
     overrides: { creditCard: { number: cardNumber("34", 15), expirationDate: "12/39", cvv: "123" } },
     reason: /amex CVV has 4 digits/,
     field: "creditCard.cvv",
+    code: "card.cvv",
   },
 ];
