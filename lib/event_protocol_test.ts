@@ -92,6 +92,8 @@ Deno.test("ClearOrder checks the local clock against the final one, logs a viola
 Deno.test("a cancelled order runs nothing more; an unfinished one is dropped after its TTL", async () => {
   const v = validator();
   try {
+    // Every slot made below expires at least TTL after this.
+    const before = Date.now();
     v.init("c", "data");
     v.cancel("c");
     assert.equal(await v.run(v.slot("c"), { name: "d", check: () => ({ ok: true }) }), undefined);
@@ -100,7 +102,7 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
     assert.ok(first.cancelled, "a re-initialised order cancels its stale predecessor");
     assert.equal(v.slot("c").data, "again");
     v.init("forgotten", "data");
-    v.sweep(Date.now() + 999);
+    v.sweep(before + 999);
     assert.equal(v.size, 2);
     v.sweep(Date.now() + 1001);
     assert.equal(v.size, 0, "no service leaks orders the orchestrator never finished");
