@@ -42,6 +42,8 @@ export interface DerivedMessage {
 }
 
 const LANES = ["orchestrator", ...CLOCK_PROCESSES] as const;
+// Every lane of a validation process: InitOrder reaches each of them.
+const VALIDATOR_LANES = CLOCK_PROCESSES.map((_, i) => i + 1);
 const processOf = (event: ValidationEvent): string =>
   VALIDATION_EVENTS[event.name as keyof typeof VALIDATION_EVENTS]?.process ?? event.service;
 
@@ -136,7 +138,7 @@ export function SpaceTimeDiagram({ events, approved }: SpaceTimeDiagramProps) {
               <line x1={LABEL_WIDTH} y1={y(i)} x2={width - 10} y2={y(i)} />
             </g>
           ))}
-          {[1, 2, 3].map((lane) =>
+          {VALIDATOR_LANES.map((lane) =>
             arrow(`init-${lane}`, [x(0) - 40, y(0)], [x(0) - 16, y(lane)], lane === 1 ? "InitOrder" : "", "init")
           )}
           {roots.map((root) =>

@@ -42,3 +42,8 @@ Deno.test("a rejected order shows where it stopped", () => {
   assert.match(html, /stopped here/);
   assert.match(html, /failed: fraud risk 90\/100 is too high/);
 });
+
+Deno.test("InitOrder reaches every validation process, suggestions included", () => {
+  const html = renderToString(<SpaceTimeDiagram events={approved} approved />);
+  assert.equal(html.match(/class="message init"/g)?.length, 4, "one InitOrder arrow per process lane");
+});
