@@ -25,6 +25,8 @@ export interface Ports {
   orderQueue: number;
   /** Executor replicas, replica n at index n - 1. */
   executors: number[];
+  /** The members of the etcd cluster `deno task dev` starts with `BOOKSTORE_STORE=etcd`: client and peer ports. */
+  etcd: { client: number; peer: number }[];
 }
 
 /** The default ports of the brief; the environment's defaults below are these. */
@@ -36,7 +38,12 @@ export const DEFAULT_PORTS: Readonly<Ports> = {
   suggestions: 50053,
   orderQueue: 50055,
   executors: [50061, 50062, 50063, 50064],
+  // etcd's own convention for a cluster on one machine (its Procfile): 2379, 22379, 32379 and their peers.
+  etcd: [{ client: 2379, peer: 2380 }, { client: 22379, peer: 22380 }, { client: 32379, peer: 32380 }],
 };
+
+/** The store every stateful service keeps its state in. */
+export const STORE_KINDS = ["kv", "etcd"] as const;
 
 /** Where a process on this machine listens on `port`. */
 export function localUrl(port: number): string {
@@ -50,6 +57,8 @@ const flag = (fallback: boolean) =>
     v === "true" || v === "1"
   );
 const url = (fallback: string) => z.url().default(fallback);
+const urlList = z.string().transform((spec) => spec.split(",").map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.url().transform((u) => u.replace(/\/$/, ""))).min(1, "names no URL"));
 
 /**
  * Every environment variable the bookstore reads, with its default and a
@@ -64,7 +73,19 @@ export const envSchema = z.object({
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
     .describe("Interface every service binds to (0.0.0.0 in containers)."),
   BOOKSTORE_DATA_DIR: z.string().min(1).default("./data")
-    .describe("Directory holding each service's Deno KV file."),
+    .describe("Directory holding each service's Deno KV file (and, with `deno task dev`, the etcd members' data)."),
+  BOOKSTORE_STORE: z.enum(STORE_KINDS).default("kv")
+    .describe(
+      "Where the stateful services keep their state: `kv`, an embedded Deno KV file per service, or `etcd`, one replicated etcd cluster shared by all (each service under its own key prefix).",
+    ),
+  BOOKSTORE_ETCD_ENDPOINTS: urlList.optional()
+    .describe(
+      "Client URLs of an existing etcd cluster, comma separated (with `BOOKSTORE_STORE=etcd`); when unset, `deno task dev` starts a three-member cluster on 127.0.0.1 ports 2379, 22379 and 32379.",
+    ),
+  BOOKSTORE_ETCD_TIMEOUT_MS: millis(2000)
+    .describe(
+      "Deadline of one etcd call; past it the call fails with `unavailable` instead of waiting out a partition.",
+    ),
   BOOKSTORE_SERVICE_TOKEN: z.string().min(16).optional()
     .describe("Shared service credential for internal RPCs; `deno task dev` generates one."),
   BOOKSTORE_FINGERPRINT_KEY: z.string().min(16).optional()
@@ -101,8 +122,18 @@ export const envSchema = z.object({
   FRAUD_DETECTION_URL: url(localUrl(DEFAULT_PORTS.fraudDetection)).describe("Where peers reach fraud detection."),
   SUGGESTIONS_PORT: port(DEFAULT_PORTS.suggestions).describe("Port of suggestions."),
   SUGGESTIONS_URL: url(localUrl(DEFAULT_PORTS.suggestions)).describe("Where peers reach suggestions."),
-  ORDER_QUEUE_PORT: port(DEFAULT_PORTS.orderQueue).describe("Port of the order queue."),
-  ORDER_QUEUE_URL: url(localUrl(DEFAULT_PORTS.orderQueue)).describe("Where peers reach the order queue."),
+  ORDER_QUEUE_PORT: port(DEFAULT_PORTS.orderQueue)
+    .describe("Port of order queue replica 1; replica n listens on this + n - 1."),
+  ORDER_QUEUE_REPLICAS: z.coerce.number().int().min(1).max(16).optional()
+    .describe(
+      "Number of order queue replicas: 1 with `BOOKSTORE_STORE=kv` (a KV file has one owner), 2 with `etcd` when unset.",
+    ),
+  ORDER_QUEUE_REPLICA: z.coerce.number().int().min(1).max(16).default(1)
+    .describe("This order queue replica's number, 1 to ORDER_QUEUE_REPLICAS."),
+  ORDER_QUEUE_URL: urlList.optional()
+    .describe(
+      "Where peers reach the order queue: every replica's URL, comma separated (a client moves to the next when one cannot be reached); derived from ORDER_QUEUE_PORT and ORDER_QUEUE_REPLICAS when unset.",
+    ),
   RPC_TIMEOUT_MS: millis(1000).describe("Deadline of one internal RPC."),
   CHECKOUT_TIMEOUT_MS: millis(5000).describe("Deadline of a whole checkout validation."),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20)
@@ -185,8 +216,14 @@ export function parsePeers(spec: string): Map<number, string> {
   return peers;
 }
 
+// One KV file has one owner; etcd is shared, and two replicas survive the loss of one.
+function queueReplicaCount(env: Env): number {
+  return env.ORDER_QUEUE_REPLICAS ?? (env.BOOKSTORE_STORE === "etcd" ? 2 : 1);
+}
+
 // Each field's doc and @default are the documentation of `Config`: its type is this function's result.
 function toConfig(env: Env) {
+  const queueReplicas = queueReplicaCount(env);
   const peers = env.EXECUTOR_PEERS !== undefined ? parsePeers(env.EXECUTOR_PEERS) : new Map(
     Array.from(
       { length: env.EXECUTOR_REPLICAS },
@@ -200,6 +237,20 @@ function toConfig(env: Env) {
     host: env.BOOKSTORE_HOST,
     /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
     dataDir: env.BOOKSTORE_DATA_DIR,
+    /** Where the stateful services keep their state. */
+    store: {
+      /** `kv` (a Deno KV file per service) or `etcd` (`BOOKSTORE_STORE`). @default "kv" */
+      kind: env.BOOKSTORE_STORE,
+      /**
+       * The etcd cluster's client URLs (`BOOKSTORE_ETCD_ENDPOINTS`).
+       * @default the three members `deno task dev` starts, on 127.0.0.1:2379, 22379 and 32379
+       */
+      etcdEndpoints: env.BOOKSTORE_ETCD_ENDPOINTS ?? DEFAULT_PORTS.etcd.map(({ client }) => localUrl(client)),
+      /** Whether `deno task dev` starts the etcd cluster itself (`BOOKSTORE_ETCD_ENDPOINTS` unset). @default true */
+      startsEtcd: env.BOOKSTORE_ETCD_ENDPOINTS === undefined,
+      /** Deadline of one etcd call (`BOOKSTORE_ETCD_TIMEOUT_MS`). @default 2000 */
+      etcdTimeoutMs: env.BOOKSTORE_ETCD_TIMEOUT_MS,
+    },
     /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
     serviceToken: env.BOOKSTORE_SERVICE_TOKEN,
     /** Key of card and contact fingerprints (`BOOKSTORE_FINGERPRINT_KEY`); no default. */
@@ -239,7 +290,7 @@ function toConfig(env: Env) {
       transactionVerification: env.TRANSACTION_VERIFICATION_PORT,
       fraudDetection: env.FRAUD_DETECTION_PORT,
       suggestions: env.SUGGESTIONS_PORT,
-      orderQueue: env.ORDER_QUEUE_PORT,
+      orderQueue: env.ORDER_QUEUE_PORT + env.ORDER_QUEUE_REPLICA - 1,
     },
     /** Where peers reach each service (`*_URL`). @default each port above on http://127.0.0.1 */
     urls: {
@@ -247,7 +298,9 @@ function toConfig(env: Env) {
       transactionVerification: env.TRANSACTION_VERIFICATION_URL,
       fraudDetection: env.FRAUD_DETECTION_URL,
       suggestions: env.SUGGESTIONS_URL,
-      orderQueue: env.ORDER_QUEUE_URL,
+      /** Every order queue replica, in the order clients try them. @default ORDER_QUEUE_REPLICAS from ORDER_QUEUE_PORT */
+      orderQueue: env.ORDER_QUEUE_URL ??
+        Array.from({ length: queueReplicas }, (_, i) => localUrl(env.ORDER_QUEUE_PORT + i)),
     },
     /** Deadline of one internal RPC (`RPC_TIMEOUT_MS`). @default 1000 */
     rpcTimeoutMs: env.RPC_TIMEOUT_MS,
@@ -263,6 +316,11 @@ function toConfig(env: Env) {
      * @default { leaseMs: 5000, maxAttempts: 5, agingMs: 10000 }
      */
     queue: { leaseMs: env.QUEUE_LEASE_MS, maxAttempts: env.QUEUE_MAX_ATTEMPTS, agingMs: env.QUEUE_AGING_MS },
+    /**
+     * How many order queue replicas there are (`ORDER_QUEUE_REPLICAS`) and which one this process is
+     * (`ORDER_QUEUE_REPLICA`). @default { replicas: 1 with kv, 2 with etcd; replica: 1 }
+     */
+    queueReplicas: { count: queueReplicas, self: env.ORDER_QUEUE_REPLICA },
     /** The executor replica's settings. */
     executor: {
       /** This replica's unique id (`EXECUTOR_ID`; higher wins elections). @default 1 */
@@ -300,6 +358,10 @@ function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
     `CHECKOUT_TIMEOUT_MS must be at most ${MAX_TIMEOUT_MS} (every server caps a call's deadline at that)`,
     valid.RPC_TIMEOUT_MS > valid.CHECKOUT_TIMEOUT_MS &&
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
+    valid.BOOKSTORE_STORE === "kv" && queueReplicaCount(valid) > 1 &&
+    "ORDER_QUEUE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (a Deno KV file cannot be shared by two processes)",
+    valid.ORDER_QUEUE_REPLICA > queueReplicaCount(valid) &&
+    "ORDER_QUEUE_REPLICA must be between 1 and ORDER_QUEUE_REPLICAS",
     valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&
     "ORDER_CACHE_TTL_MS must be above CHECKOUT_TIMEOUT_MS (a validator would drop an order its checkout is still waiting for)",
   ];
@@ -328,7 +390,7 @@ export type Config = z.output<typeof configSchema>;
  *
  * const config = loadConfig({ ORDER_QUEUE_PORT: "6000", EXECUTOR_REPLICAS: "2" });
  * assert.equal(config.ports.orderQueue, 6000);
- * assert.equal(config.urls.orderQueue, "http://127.0.0.1:50055", "the URL is set on its own");
+ * assert.deepEqual(config.urls.orderQueue, ["http://127.0.0.1:50055"], "the URL is set on its own");
  * assert.deepEqual([...config.executor.peers.keys()], [1, 2]);
  * assert.throws(() => loadConfig({ ORDER_QUEUE_PORT: "many" }), /ORDER_QUEUE_PORT/);
  * ```

@@ -108,3 +108,28 @@ Deno.test("a checkout deadline past what every server caps a call at is refused 
   );
   assert.equal(loadConfig({ CHECKOUT_TIMEOUT_MS: "60000", ORDER_CACHE_TTL_MS: "120000" }).checkoutTimeoutMs, 60_000);
 });
+
+Deno.test("BOOKSTORE_STORE: kv by default with one queue replica; etcd with two, on the dev cluster unless told", () => {
+  const embedded = loadConfig({});
+  assert.equal(embedded.store.kind, "kv");
+  assert.deepEqual(embedded.urls.orderQueue, ["http://127.0.0.1:50055"]);
+  const etcd = loadConfig({ BOOKSTORE_STORE: "etcd", ORDER_QUEUE_REPLICA: "2" });
+  assert.deepEqual(etcd.urls.orderQueue, ["http://127.0.0.1:50055", "http://127.0.0.1:50056"]);
+  assert.equal(etcd.ports.orderQueue, 50056, "replica 2 listens on the port after replica 1's");
+  assert.deepEqual(etcd.store.etcdEndpoints, [
+    "http://127.0.0.1:2379",
+    "http://127.0.0.1:22379",
+    "http://127.0.0.1:32379",
+  ]);
+  assert.equal(etcd.store.startsEtcd, true);
+  const existing = loadConfig({
+    BOOKSTORE_STORE: "etcd",
+    BOOKSTORE_ETCD_ENDPOINTS: "http://127.0.0.9:2379/, http://127.0.0.8:2379",
+  });
+  assert.deepEqual(existing.store.etcdEndpoints, ["http://127.0.0.9:2379", "http://127.0.0.8:2379"]);
+  assert.equal(existing.store.startsEtcd, false);
+  assert.throws(() => loadConfig({ ORDER_QUEUE_REPLICAS: "2" }), /needs BOOKSTORE_STORE=etcd/);
+  assert.throws(() => loadConfig({ BOOKSTORE_STORE: "etcd", ORDER_QUEUE_REPLICA: "3" }), /ORDER_QUEUE_REPLICA must/);
+  assert.throws(() => loadConfig({ BOOKSTORE_ETCD_ENDPOINTS: "not a url" }), /BOOKSTORE_ETCD_ENDPOINTS/);
+  assert.throws(() => loadConfig({ BOOKSTORE_STORE: "sqlite" }), /BOOKSTORE_STORE/);
+});

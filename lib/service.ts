@@ -89,7 +89,7 @@ const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) =
   },
   [fraudDetectionService.typeName]: { peer: "fraud_detection", url: (config) => config.urls.fraudDetection },
   [suggestionsService.typeName]: { peer: "suggestions", url: (config) => config.urls.suggestions },
-  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue },
+  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue[0] },
 };
 
 /**

@@ -1,0 +1,114 @@
+/**
+ * An etcd cluster on one machine: each member's command line, and what a
+ * member says of itself (its id, the leader's id, the Raft term). `deno task
+ * dev` and the tests start members with these arguments and supervise them
+ * like every other process.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** One member: its name and the ports it serves clients and its peers on. */
+export interface EtcdMember {
+  /** The member's name (`etcd1`, `etcd2`, …), unique in the cluster. */
+  name: string;
+  /** Port of the client API (`/v3/...` JSON gateway). */
+  clientPort: number;
+  /** Port of Raft traffic between members. */
+  peerPort: number;
+}
+
+/** Options of {@linkcode etcdMemberArgs}. */
+export interface EtcdMemberOptions {
+  /** Every member of the cluster, this one included. */
+  members: readonly EtcdMember[];
+  /** Directory under which each member keeps `<name>.etcd`. */
+  dataDir: string;
+  /** Interface the members bind to and advertise. @default "127.0.0.1" */
+  host?: string;
+  /** Names the cluster, so that members of another cluster cannot join it by mistake. @default "bookstore" */
+  clusterToken?: string;
+}
+
+/** Members named `etcd1`, `etcd2`, … on the given ports. */
+export function etcdMembers(ports: readonly { client: number; peer: number }[]): EtcdMember[] {
+  return ports.map(({ client, peer }, i) => ({ name: `etcd${i + 1}`, clientPort: client, peerPort: peer }));
+}
+
+/**
+ * The `etcd` command line of `member`. Timings suit members on one machine
+ * or one LAN: heartbeats every 50 ms and an election after 300 ms of silence
+ * (etcd's defaults, 100 ms and 1 s, are for WANs), so a lost leader is
+ * replaced in well under a second. History older than one hour is compacted
+ * away, so the store does not grow with every revision it ever had. The
+ * initial-cluster flags only matter on the first start: a restarted member
+ * rejoins from its data directory.
+ */
+export function etcdMemberArgs(member: EtcdMember, options: EtcdMemberOptions): string[] {
+  const host = options.host ?? "127.0.0.1";
+  const peerUrl = (m: EtcdMember) => `http://${host}:${m.peerPort}`;
+  const clientUrl = `http://${host}:${member.clientPort}`;
+  return [
+    `--name=${member.name}`,
+    `--data-dir=${options.dataDir}/${member.name}.etcd`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl(member)}`,
+    `--initial-advertise-peer-urls=${peerUrl(member)}`,
+    `--initial-cluster=${options.members.map((m) => `${m.name}=${peerUrl(m)}`).join(",")}`,
+    `--initial-cluster-token=${options.clusterToken ?? "bookstore"}`,
+    "--initial-cluster-state=new",
+    "--heartbeat-interval=50",
+    "--election-timeout=300",
+    "--auto-compaction-mode=periodic",
+    "--auto-compaction-retention=1h",
+    "--logger=zap",
+    "--log-level=warn",
+  ];
+}
+
+const statusSchema = z.object({
+  header: z.object({ member_id: z.string(), raft_term: z.string() }),
+  leader: z.string(),
+  raftIndex: z.string().optional(),
+  dbSize: z.string().optional(),
+});
+
+/** What a member says of itself: its id, which member leads, in which Raft term. */
+export interface EtcdMemberStatus {
+  /** This member's id (decimal, as etcd's JSON gateway writes uint64s). */
+  memberId: string;
+  /** The leader's id, as this member knows it. */
+  leaderId: string;
+  /** The Raft term. */
+  raftTerm: number;
+  /** Whether this member is the leader. */
+  isLeader: boolean;
+  /** Bytes of the member's database. */
+  dbSize: number;
+}
+
+/**
+ * Asks the member at `endpoint` (`http://host:port`) for its status
+ * (`/v3/maintenance/status`); rejects when it does not answer within
+ * `options.timeoutMs` (default 1000).
+ */
+export async function etcdMemberStatus(
+  endpoint: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<EtcdMemberStatus> {
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? 1000),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const response = await fetch(`${endpoint}/v3/maintenance/status`, { method: "POST", body: "{}", signal });
+  if (!response.ok) throw new Error(`etcd at ${endpoint} answered ${response.status}: ${await response.text()}`);
+  const status = statusSchema.parse(await response.json());
+  return {
+    memberId: status.header.member_id,
+    leaderId: status.leader,
+    raftTerm: Number(status.header.raft_term),
+    isLeader: status.leader === status.header.member_id,
+    dbSize: Number(status.dbSize ?? 0),
+  };
+}
