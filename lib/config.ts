@@ -25,8 +25,6 @@ export interface Ports {
   orderQueue: number;
   /** Executor replicas, replica n at index n - 1. */
   executors: number[];
-  /** The members of the etcd cluster `deno task dev` starts with `BOOKSTORE_STORE=etcd`: client and peer ports. */
-  etcd: { client: number; peer: number }[];
 }
 
 /** The default ports of the brief; the environment's defaults below are these. */
@@ -38,9 +36,17 @@ export const DEFAULT_PORTS: Readonly<Ports> = {
   suggestions: 50053,
   orderQueue: 50055,
   executors: [50061, 50062, 50063, 50064],
-  // etcd's own convention for a cluster on one machine (its Procfile): 2379, 22379, 32379 and their peers.
-  etcd: [{ client: 2379, peer: 2380 }, { client: 22379, peer: 22380 }, { client: 32379, peer: 32380 }],
 };
+
+/**
+ * The client and peer ports of the etcd members `deno task dev` starts with `BOOKSTORE_STORE=etcd`: etcd's own
+ * convention for a cluster on one machine (its Procfile).
+ */
+export const DEFAULT_ETCD_PORTS: readonly { client: number; peer: number }[] = [
+  { client: 2379, peer: 2380 },
+  { client: 22379, peer: 22380 },
+  { client: 32379, peer: 32380 },
+];
 
 /** The store every stateful service keeps its state in. */
 export const STORE_KINDS = ["kv", "etcd"] as const;
@@ -245,7 +251,7 @@ function toConfig(env: Env) {
        * The etcd cluster's client URLs (`BOOKSTORE_ETCD_ENDPOINTS`).
        * @default the three members `deno task dev` starts, on 127.0.0.1:2379, 22379 and 32379
        */
-      etcdEndpoints: env.BOOKSTORE_ETCD_ENDPOINTS ?? DEFAULT_PORTS.etcd.map(({ client }) => localUrl(client)),
+      etcdEndpoints: env.BOOKSTORE_ETCD_ENDPOINTS ?? DEFAULT_ETCD_PORTS.map(({ client }) => localUrl(client)),
       /** Whether `deno task dev` starts the etcd cluster itself (`BOOKSTORE_ETCD_ENDPOINTS` unset). @default true */
       startsEtcd: env.BOOKSTORE_ETCD_ENDPOINTS === undefined,
       /** Deadline of one etcd call (`BOOKSTORE_ETCD_TIMEOUT_MS`). @default 2000 */
