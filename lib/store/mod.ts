@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import type { Kv } from "./types.ts";
 
 export type { Kv, KvAtomic, KvListIterator } from "./types.ts";
+export { MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS } from "./limits.ts";
 
 /**
  * Opens the store of the service `name`: its Deno KV file under the data

@@ -1,0 +1,16 @@
+/**
+ * The most one atomic commit may hold on every backend: the smaller of Deno
+ * KV's limits (100 checks, 1000 mutations) and etcd's defaults
+ * (`--max-txn-ops`: 128 compares, and 128 operations per branch). On etcd a
+ * check is one compare, a `set` or `delete` one operation, and a `sum` one
+ * compare and one operation (it reads, then writes if nothing changed).
+ * Services that build large commits split them to fit.
+ *
+ * @module
+ */
+
+/** Most checks plus sums in one commit. */
+export const MAX_COMMIT_CHECKS = 100;
+
+/** Most mutations (`set`, `delete`, `sum`) in one commit. */
+export const MAX_COMMIT_MUTATIONS = 128;
