@@ -2,13 +2,18 @@
  * `deno task dev`: the whole bookstore on this machine, one process per
  * service and four executor replicas, with nothing to configure. Logs are
  * prefixed with the process name; a process that dies is restarted; Ctrl-C
- * stops everything.
+ * stops everything. With `BOOKSTORE_STORE=etcd` the services share one etcd
+ * cluster — three members started and supervised here first, or the one
+ * `BOOKSTORE_ETCD_ENDPOINTS` names — and the order queue runs replicated.
  *
  * @module
  */
 import { loadConfig } from "@bookstore/lib/config";
+import { etcdMembers } from "@bookstore/lib/store/etcd/cluster";
+import { type Control, serveControl } from "@bookstore/dev/control";
+import { startStore } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
-import { buildTopology, configuredPorts } from "@bookstore/dev/topology";
+import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from "@bookstore/dev/topology";
 
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
@@ -16,19 +21,32 @@ const HEALTH_NOTE_EVERY_MS = 15_000;
 const config = loadConfig();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
+const store = configuredStore(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_(?!FINGERPRINT_KEY)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/.test(key)
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
+      .test(key)
   ),
 );
+// Dev is where people break things on purpose: the cluster page's fault buttons are on unless turned off.
+const env = { BOOKSTORE_FAULTS: "true", ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken };
+const faults = loadConfig({ ...Deno.env.toObject(), BOOKSTORE_FAULTS: env.BOOKSTORE_FAULTS }).faults;
+// etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them.
+const crashable = faults && "members" in store ? etcdMembers(store.members).map((member) => member.name) : [];
+const control: Control | undefined = crashable.length > 0
+  ? serveControl({ token: serviceToken, crashable, kill: (name) => supervisor.kill(name) })
+  : undefined;
 const specs = buildTopology({
   dataDir: config.dataDir,
   serviceToken,
   fingerprintKey: config.fingerprintKey ?? crypto.randomUUID().replaceAll("-", ""),
   ports,
-  // Dev is where people break things on purpose: the cluster page's fault buttons are on unless turned off.
-  env: { BOOKSTORE_FAULTS: "true", ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken },
+  store,
+  queueReplicas: config.queueReplicas.count,
+  supervisorUrl: control?.url,
+  env,
 });
+const storeNames = etcdMemberNames(specs);
 
 const width = Math.max(...specs.map((s) => s.name.length));
 const colors = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95];
@@ -54,17 +72,27 @@ const supervisor = new Supervisor(specs, {
 if (config.serviceToken === undefined) {
   console.log("BOOKSTORE_SERVICE_TOKEN not set: generated a fresh one for this run.");
 }
-supervisor.start();
 let stopping = false;
-const stop = async () => {
+const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
-  console.log("\nstopping every process…");
+  if (code === 0) console.log("\nstopping every process…");
   await supervisor.stopAll();
-  Deno.exit(0);
+  await control?.[Symbol.asyncDispose]();
+  Deno.exit(code);
 };
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", () => stop(0));
+Deno.addSignalListener("SIGTERM", () => stop(0));
+
+// The store first: the services open it as they start. A missing etcd or a cluster without a leader stops the run
+// with one line that says what to install or check.
+try {
+  await startStore(supervisor, { store, specs, etcdTimeoutMs: config.store.etcdTimeoutMs });
+  supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));
+} catch (error) {
+  console.error(`deno task dev: ${(error as Error).message}`);
+  await stop(1);
+}
 
 // A first run on a machine fetches npm packages and Deno's bundler before the processes listen, which can take
 // minutes on a slow registry: keep waiting, and say for what, rather than give up on a system that is coming up.
@@ -76,12 +104,19 @@ for (;;) {
     console.log(`${(error as Error).message}; still waiting (a first run fetches dependencies)…`);
   }
 }
-const rows = specs.map((s) => [s.name, `http://localhost:${s.port}`]);
+// etcd members listen on 127.0.0.1 alone, where their client URLs say.
+const rows = specs.map((s) => [s.name, `http://${storeNames.includes(s.name) ? "127.0.0.1" : "localhost"}:${s.port}`]);
+const storeLine = store.kind === "kv"
+  ? `a Deno KV file per service under ${config.dataDir}`
+  : "members" in store
+  ? `etcd, ${store.members.length} members started here (data under ${config.dataDir}/etcd)`
+  : `etcd at ${store.endpoints.join(", ")}`;
 const table = [
   "",
   "The bookstore is up:",
   ...rows.map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
   "",
+  `  Store:     ${storeLine}`,
   `  Shop:      http://localhost:${ports.web}`,
   `  Cluster:   http://localhost:${ports.web}/cluster (crash or pause a replica, slow a validator)`,
   `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,

@@ -28,6 +28,7 @@ if (import.meta.main) {
     catalog,
     cluster: new ClusterWatcher(() => shop.cluster()),
     faults: config.faults,
+    crashesEtcd: config.faults && config.supervisorUrl !== undefined,
     orchestratorPublicUrl: config.web.orchestratorPublicUrl,
     origin: config.web.origin,
     streams: new EventStreams(),

@@ -1,6 +1,7 @@
 /**
- * Runs a set of processes, prefixes their output, restarts one that dies
- * after a short backoff, and stops them all on request. Used by
+ * Runs a set of processes — the services' Deno entry points and other
+ * programs (etcd members) alike — prefixes their output, restarts one that
+ * dies after a short backoff, and stops them all on request. Used by
  * `deno task dev` and by the integration tests.
  *
  * @module
@@ -87,7 +88,10 @@ export class Supervisor {
     return this.#child(name).spec;
   }
 
-  /** Starts every child (or only `names`). */
+  /**
+   * Starts every child (or only `names`); throws, naming the child and the
+   * program, when a program cannot be started at all (it is not installed).
+   */
   start(names: string[] = this.names): void {
     for (const name of names) this.#spawn(this.#child(name));
   }
@@ -141,12 +145,13 @@ export class Supervisor {
     await Promise.all(this.names.map((name) => this.stop(name)));
   }
 
-  /** Waits until every child (or `names`) answers `GET /healthz` with 200. */
+  /** Waits until every child (or `names`) answers its health path (`GET /healthz` by default) with 200. */
   async waitHealthy(options: { timeoutMs: number; names?: string[] }): Promise<void> {
     const pending = new Set(options.names ?? this.names);
     const allHealthy = async () => {
       await Promise.all([...pending].map(async (name) => {
-        if (await isHealthy(this.#child(name).spec.port)) pending.delete(name);
+        const { port, healthPath } = this.#child(name).spec;
+        if (await isHealthy(port, healthPath)) pending.delete(name);
       }));
       return pending.size === 0;
     };
@@ -170,31 +175,44 @@ export class Supervisor {
 
   #spawn(child: Child) {
     if (child.process && !child.stopped) return;
+    const { spec } = child;
+    const [program, args] = this.#commandLine(spec);
+    let process: Deno.ChildProcess;
+    try {
+      process = new Deno.Command(program, {
+        args,
+        cwd: this.#options.root,
+        env: spec.env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      child.stopped = true;
+      throw new Error(`cannot start ${spec.name} (${program}): ${(error as Error).message}`, { cause: error });
+    }
     child.stopped = false;
     child.startedAt = Date.now();
-    const { spec } = child;
-    const dataDir = spec.env.BOOKSTORE_DATA_DIR ?? "./data";
-    const process = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        `--allow-write=${dataDir}`,
-        ...V8_FLAGS,
-        ...(this.#options.denoFlags ?? []),
-        spec.entry,
-      ],
-      cwd: this.#options.root,
-      env: spec.env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
     child.process = process;
     child.drained = Promise.all([this.#pipe(spec.name, process.stdout), this.#pipe(spec.name, process.stderr)]);
     child.exited = process.status;
     process.status.then((status) => this.#onExit(child, process, status));
+  }
+
+  // A Deno entry point runs with the permissions every service has; another program runs as it is.
+  #commandLine(spec: ProcessSpec): [string, string[]] {
+    if ("command" in spec) return [spec.command, spec.args];
+    const dataDir = spec.env.BOOKSTORE_DATA_DIR ?? "./data";
+    return [Deno.execPath(), [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      `--allow-write=${dataDir}`,
+      ...V8_FLAGS,
+      ...(this.#options.denoFlags ?? []),
+      spec.entry,
+    ]];
   }
 
   async #pipe(name: string, stream: ReadableStream<Uint8Array<ArrayBuffer>>) {
@@ -241,15 +259,21 @@ export class Supervisor {
       `[supervisor] ${child.spec.name} exited (${how}); restart #${child.restarts} in ${delay} ms`,
     );
     setTimeout(() => {
-      if (!child.stopped) this.#spawn(child);
+      if (child.stopped) return;
+      try {
+        this.#spawn(child);
+      } catch (error) {
+        // The program went away while the system ran: say so, and leave the child stopped.
+        this.#note(child.spec.name, `[supervisor] ${(error as Error).message}`);
+      }
     }, delay);
   }
 }
 
-/** Whether a service on `port` answers `GET /healthz` with 200. */
-export async function isHealthy(port: number): Promise<boolean> {
+/** Whether a process on `port` answers `GET <path>` (default `/healthz`) with 200. */
+export async function isHealthy(port: number, path = "/healthz"): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
     await response.body?.cancel();
     return response.ok;
   } catch {

@@ -16,18 +16,49 @@
  * @module
  */
 import { type Config, DEFAULT_PORTS, type Env, localUrl, type Ports } from "@bookstore/lib/config";
+import { etcdMemberArgs, etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 
-/** One process of the system. */
-export interface ProcessSpec {
+/** What every process of the system has, whatever runs it. */
+interface ProcessBase {
   /** Unique name, used as the log prefix (`order_executor_3`). */
   name: string;
-  /** Entry point relative to the repository root. */
-  entry: string;
   /** Port it listens on. */
   port: number;
-  /** Environment on top of the shared one. */
+  /** Environment on top of the inherited one. */
   env: Record<string, string>;
+  /** The path that answers 200 on `port` once the process serves. @default "/healthz" */
+  healthPath?: string;
 }
+
+/** A process of the system that runs a Deno entry point of this repository. */
+export interface DenoProcessSpec extends ProcessBase {
+  /** Entry point relative to the repository root. */
+  entry: string;
+}
+
+/** A process of the system that runs another program (an etcd member). */
+export interface CommandProcessSpec extends ProcessBase {
+  /** The program, found on `PATH`. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+}
+
+/** One process of the system. */
+export type ProcessSpec = DenoProcessSpec | CommandProcessSpec;
+
+/** The program an etcd member runs (Debian's `etcd-server` package installs it). */
+export const ETCD_COMMAND = "etcd";
+
+/**
+ * Where the stateful services keep their state: each its embedded Deno KV
+ * file (`kv`), or one etcd cluster — started as processes of the topology
+ * on the given `client:peer` ports, or an existing one at `endpoints`.
+ */
+export type TopologyStore =
+  | { kind: "kv" }
+  | { kind: "etcd"; members: readonly { client: number; peer: number }[] }
+  | { kind: "etcd"; endpoints: readonly string[] };
 
 export { DEFAULT_PORTS, type Ports } from "@bookstore/lib/config";
 
@@ -48,6 +79,10 @@ export interface TopologyEnvOptions {
   dataDir: string;
   /** The service credential. */
   serviceToken: string;
+  /** Where the services keep their state. @default { kind: "kv" } */
+  store?: TopologyStore;
+  /** How many order queue replicas run, on `ports.orderQueue`, +1, …. @default 1 */
+  queueReplicas?: number;
 }
 
 /**
@@ -57,7 +92,13 @@ export interface TopologyEnvOptions {
  */
 export function topologyEnv(options: TopologyEnvOptions): Record<string, string> {
   const { ports } = options;
+  const store = options.store ?? { kind: "kv" };
+  const queueReplicas = options.queueReplicas ?? 1;
   const env: Partial<Record<keyof Env, string>> = {
+    BOOKSTORE_STORE: store.kind,
+    ...("members" in store &&
+      { BOOKSTORE_ETCD_PORTS: store.members.map(({ client, peer }) => `${client}:${peer}`).join(",") }),
+    ...("endpoints" in store && { BOOKSTORE_ETCD_ENDPOINTS: store.endpoints.join(",") }),
     BOOKSTORE_DATA_DIR: options.dataDir,
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
     WEB_PORT: String(ports.web),
@@ -72,10 +113,16 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     SUGGESTIONS_PORT: String(ports.suggestions),
     SUGGESTIONS_URL: localUrl(ports.suggestions),
     ORDER_QUEUE_PORT: String(ports.orderQueue),
-    ORDER_QUEUE_URL: localUrl(ports.orderQueue),
+    ORDER_QUEUE_REPLICAS: String(queueReplicas),
+    ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map(localUrl).join(","),
     EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
   };
   return env as Record<string, string>;
+}
+
+/** The ports of `count` order queue replicas: replica n on `ports.orderQueue + n - 1`, as the configuration says. */
+export function queuePorts(ports: Ports, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => ports.orderQueue + i);
 }
 
 /** The environment of one executor replica on top of {@linkcode topologyEnv}. */
@@ -97,6 +144,19 @@ export function configuredPorts(config: Config): Ports {
   };
 }
 
+/** Where a configuration keeps the services' state, as a topology runs it. */
+export function configuredStore(config: Config): TopologyStore {
+  if (config.store.kind === "kv") return { kind: "kv" };
+  return config.store.startsEtcd
+    ? { kind: "etcd", members: config.store.etcdPorts }
+    : { kind: "etcd", endpoints: config.store.etcdEndpoints };
+}
+
+/** The names of the etcd members among `specs` (the processes a topology's services need first). */
+export function etcdMemberNames(specs: readonly ProcessSpec[]): string[] {
+  return specs.flatMap((spec) => "command" in spec && spec.command === ETCD_COMMAND ? [spec.name] : []);
+}
+
 /** Options for {@linkcode buildTopology}. */
 export interface TopologyOptions {
   /** Data directory shared by every process (each owns its own KV file in it). */
@@ -111,24 +171,37 @@ export interface TopologyOptions {
   env?: Record<string, string>;
   /** Whether to include the web app (default true). */
   web?: boolean;
+  /** Where the services keep their state; with etcd `members`, they are processes of the topology. @default { kind: "kv" } */
+  store?: TopologyStore;
+  /** How many order queue replicas run (more than one needs etcd). @default 1 */
+  queueReplicas?: number;
+  /** Where the web app asks the supervisor to crash an etcd member ({@linkcode serveControl}); none by default. */
+  supervisorUrl?: string;
 }
 
 /** Every process of the system with its environment. */
 export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const ports = options.ports ?? DEFAULT_PORTS;
+  const store = options.store ?? { kind: "kv" };
+  const queueReplicas = options.queueReplicas ?? 1;
   const shared: Record<string, string> = {
-    ...topologyEnv({ ports, dataDir: options.dataDir, serviceToken: options.serviceToken }),
+    ...topologyEnv({ ports, dataDir: options.dataDir, serviceToken: options.serviceToken, store, queueReplicas }),
     ...options.env,
   };
-  const service = (name: string, port: number, env: Record<string, string> = {}): ProcessSpec => ({
+  const service = (name: string, port: number, env: Record<string, string> = {}): DenoProcessSpec => ({
     name,
     entry: `services/${name.replace(/_\d+$/, "")}/main.ts`,
     port,
     env: { ...shared, OTEL_SERVICE_NAME: name, ...env },
   });
   const fingerprinting = fingerprintEnv(options.fingerprintKey);
+  // One queue keeps today's name; replicas are numbered like the executors.
+  const queues = queuePorts(ports, queueReplicas).map((port, i) =>
+    queueReplicas === 1 ? service("order_queue", port) : service(`order_queue_${i + 1}`, port, queueReplicaEnv(i + 1))
+  );
   const processes: ProcessSpec[] = [
-    service("order_queue", ports.orderQueue),
+    ...("members" in store ? etcdMemberSpecs(store.members, options.dataDir) : []),
+    ...queues,
     service("transaction_verification", ports.transactionVerification, fingerprinting),
     service("fraud_detection", ports.fraudDetection, fingerprinting),
     service("suggestions", ports.suggestions),
@@ -136,7 +209,33 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
   ];
   if (options.web ?? true) {
-    processes.push({ name: "web", entry: "main.tsx", port: ports.web, env: { ...shared, OTEL_SERVICE_NAME: "web" } });
+    const supervisor: Partial<Record<keyof Env, string>> = options.supervisorUrl === undefined
+      ? {}
+      : { BOOKSTORE_SUPERVISOR_URL: options.supervisorUrl };
+    processes.push({
+      name: "web",
+      entry: "main.tsx",
+      port: ports.web,
+      env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: "web" },
+    });
   }
   return processes;
+}
+
+function queueReplicaEnv(replica: number): Record<string, string> {
+  return { ORDER_QUEUE_REPLICA: String(replica) } satisfies Partial<Record<keyof Env, string>>;
+}
+
+// Every member keeps its data under <data dir>/etcd; etcd answers /health with 200 only while the cluster has a
+// leader, which is what the services need before they start.
+function etcdMemberSpecs(ports: readonly { client: number; peer: number }[], dataDir: string): CommandProcessSpec[] {
+  const members = etcdMembers(ports);
+  return members.map((member) => ({
+    name: member.name,
+    command: ETCD_COMMAND,
+    args: etcdMemberArgs(member, { members, dataDir: `${dataDir}/etcd` }),
+    port: member.clientPort,
+    env: {},
+    healthPath: "/health",
+  }));
 }

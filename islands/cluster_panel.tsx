@@ -1,9 +1,11 @@
 /**
  * The cluster, live: replicas with role, epoch, heartbeat age and
- * reachability (the leader highlighted), the queue's counts and the recent
- * elections, from the web app's server-sent events. With fault injection
- * enabled, buttons crash or pause a replica and slow or fail a validator;
- * they call the web app's admin endpoints, never a service directly.
+ * reachability (the leader highlighted), the queue's counts and its
+ * replicas, the store (with etcd, its members: who leads, in which Raft
+ * term) and the recent elections, from the web app's server-sent events.
+ * With fault injection enabled, buttons crash or pause a replica, crash a
+ * queue replica or an etcd member, and slow or fail a validator; they call
+ * the web app's admin endpoints, never a service directly.
  *
  * @module
  */
@@ -12,8 +14,10 @@ import { useEffect } from "preact/hooks";
 import { VALIDATORS } from "@bookstore/lib/contracts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
 import { liveEvents } from "../utils/live_events.ts";
+import { EtcdMembers } from "../components/etcd_members.tsx";
+import { QueueReplicas } from "../components/queue_replicas.tsx";
 import { Table } from "../components/table.tsx";
-import type { ReplicaView } from "@bookstore/lib/contracts";
+import type { ClusterView, ReplicaView } from "@bookstore/lib/contracts";
 
 /** Props of {@linkcode ClusterPanel}. */
 export interface ClusterPanelProps {
@@ -21,6 +25,8 @@ export interface ClusterPanelProps {
   initial: ClusterSnapshot;
   /** Whether to show the fault buttons. */
   faults: boolean;
+  /** Whether the etcd members have Crash buttons (faults on, and a supervisor that runs them). */
+  crashesEtcd: boolean;
 }
 
 const PAUSE_SECONDS = 3;
@@ -61,7 +67,7 @@ function time(iso: string): string {
 }
 
 /** The live cluster view. */
-export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
+export default function ClusterPanel({ initial, faults, crashesEtcd }: ClusterPanelProps) {
   const snapshot = useSignal(initial);
   const connection = useSignal<"live" | "reconnecting">("live");
   const notice = useSignal("");
@@ -164,6 +170,21 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
             </dl>
           )
           : <p class="error">The queue cannot be reached ({queue.error}).</p>}
+        <QueueReplicas
+          replicas={cluster.queueReplicas}
+          onCrash={faults
+            ? (n) => act(`/admin/queue_replicas/${n}/crash`, {}, `Queue replica ${n} crashed; the clients move on.`)
+            : undefined}
+        />
+      </section>
+      <section aria-labelledby="store-title">
+        <h2 id="store-title">Store</h2>
+        <StoreView
+          store={cluster.store}
+          onCrash={crashesEtcd
+            ? (name) => act(`/admin/etcd_members/${name}/crash`, {}, `${name} crashed. Watch the etcd election.`)
+            : undefined}
+        />
       </section>
       <section aria-labelledby="elections-title">
         <h2 id="elections-title">Recent elections</h2>
@@ -203,5 +224,27 @@ export default function ClusterPanel({ initial, faults }: ClusterPanelProps) {
       )}
       <p class="notice" role="status" aria-live="polite">{notice.value}</p>
     </div>
+  );
+}
+
+/** The store: a line for the embedded files, or the etcd members with their leader and term. */
+function StoreView({ store, onCrash }: { store: ClusterView["store"]; onCrash?: (name: string) => void }) {
+  if (store.kind === "kv") {
+    return <p>Each service keeps its state in an embedded Deno KV file of its own, on this machine.</p>;
+  }
+  const leader = store.members.find((m) => m.reachable && m.isLeader);
+  return (
+    <>
+      <p class="store-note">
+        One etcd cluster holds every service's state, replicated by Raft. Leader:{" "}
+        <strong data-etcd-leader={leader?.name ?? ""}>{leader?.name ?? "none"}</strong>
+        {leader?.reachable && (
+          <>
+            , Raft term <strong data-raft-term={leader.raftTerm}>{leader.raftTerm}</strong>
+          </>
+        )}
+      </p>
+      <EtcdMembers members={store.members} onCrash={onCrash} />
+    </>
   );
 }

@@ -56,7 +56,8 @@ export function localUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
 }
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const portNumber = z.coerce.number().int().min(0).max(65535);
+const port = (fallback: number) => portNumber.default(fallback);
 const millis = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
 const flag = (fallback: boolean) =>
   z.enum(["true", "false", "1", "0", ""]).default(fallback ? "true" : "false").transform((v) =>
@@ -65,6 +66,18 @@ const flag = (fallback: boolean) =>
 const url = (fallback: string) => z.url().default(fallback);
 const urlList = z.string().transform((spec) => spec.split(",").map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(z.url().transform((u) => u.replace(/\/$/, ""))).min(1, "names no URL"));
+const memberPort = z.number().int().min(1).max(65535);
+const etcdPortList = z.string().transform((spec) => spec.split(",").map((s) => s.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().regex(/^\d+:\d+$/, { message: "each member is client:peer, e.g. 2379:2380", abort: true })
+        .transform((pair) => {
+          const [client, peer] = pair.split(":").map(Number);
+          return { client, peer };
+        })
+        .pipe(z.object({ client: memberPort, peer: memberPort })),
+    ).min(1, "names no member").max(7, "names more than 7 members"),
+  );
 
 /**
  * Every environment variable the bookstore reads, with its default and a
@@ -88,9 +101,17 @@ export const envSchema = z.object({
     .describe(
       "Client URLs of an existing etcd cluster, comma separated (with `BOOKSTORE_STORE=etcd`); when unset, `deno task dev` starts a three-member cluster on 127.0.0.1 ports 2379, 22379 and 32379.",
     ),
+  BOOKSTORE_ETCD_PORTS: etcdPortList.optional()
+    .describe(
+      "The etcd members `deno task dev` starts when BOOKSTORE_ETCD_ENDPOINTS is unset: each member's client and peer port on 127.0.0.1 as `client:peer`, comma separated; their client URLs are the services' endpoints.",
+    ),
   BOOKSTORE_ETCD_TIMEOUT_MS: millis(2000)
     .describe(
       "Deadline of one etcd call; past it the call fails with `unavailable` instead of waiting out a partition.",
+    ),
+  BOOKSTORE_SUPERVISOR_URL: z.url().optional()
+    .describe(
+      "Set by `deno task dev` for the web app, not by hand: where its supervisor takes the cluster page's Crash of an etcd member it runs (etcd has no /admin/crash of its own); with fault injection only.",
     ),
   BOOKSTORE_SERVICE_TOKEN: z.string().min(16).optional()
     .describe("Shared service credential for internal RPCs; `deno task dev` generates one."),
@@ -230,6 +251,7 @@ function queueReplicaCount(env: Env): number {
 // Each field's doc and @default are the documentation of `Config`: its type is this function's result.
 function toConfig(env: Env) {
   const queueReplicas = queueReplicaCount(env);
+  const etcdPorts = env.BOOKSTORE_ETCD_PORTS ?? DEFAULT_ETCD_PORTS;
   const peers = env.EXECUTOR_PEERS !== undefined ? parsePeers(env.EXECUTOR_PEERS) : new Map(
     Array.from(
       { length: env.EXECUTOR_REPLICAS },
@@ -251,12 +273,19 @@ function toConfig(env: Env) {
        * The etcd cluster's client URLs (`BOOKSTORE_ETCD_ENDPOINTS`).
        * @default the three members `deno task dev` starts, on 127.0.0.1:2379, 22379 and 32379
        */
-      etcdEndpoints: env.BOOKSTORE_ETCD_ENDPOINTS ?? DEFAULT_ETCD_PORTS.map(({ client }) => localUrl(client)),
+      etcdEndpoints: env.BOOKSTORE_ETCD_ENDPOINTS ?? etcdPorts.map(({ client }) => localUrl(client)),
+      /**
+       * The client and peer ports of the members `deno task dev` starts (`BOOKSTORE_ETCD_PORTS`).
+       * @default 2379:2380, 22379:22380 and 32379:32380
+       */
+      etcdPorts,
       /** Whether `deno task dev` starts the etcd cluster itself (`BOOKSTORE_ETCD_ENDPOINTS` unset). @default true */
       startsEtcd: env.BOOKSTORE_ETCD_ENDPOINTS === undefined,
       /** Deadline of one etcd call (`BOOKSTORE_ETCD_TIMEOUT_MS`). @default 2000 */
       etcdTimeoutMs: env.BOOKSTORE_ETCD_TIMEOUT_MS,
     },
+    /** Where the supervisor of `deno task dev` takes a Crash of a process it runs (`BOOKSTORE_SUPERVISOR_URL`); none by default. */
+    supervisorUrl: env.BOOKSTORE_SUPERVISOR_URL,
     /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
     serviceToken: env.BOOKSTORE_SERVICE_TOKEN,
     /** Key of card and contact fingerprints (`BOOKSTORE_FINGERPRINT_KEY`); no default. */
@@ -351,6 +380,10 @@ function toConfig(env: Env) {
   };
 }
 
+function hasDuplicates(values: number[]): boolean {
+  return new Set(values).size !== values.length;
+}
+
 // Settings that are each fine alone but not together.
 function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
   const conflicts = [
@@ -366,6 +399,11 @@ function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
     valid.BOOKSTORE_STORE === "kv" && queueReplicaCount(valid) > 1 &&
     "ORDER_QUEUE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (a Deno KV file cannot be shared by two processes)",
+    valid.BOOKSTORE_ETCD_PORTS !== undefined && valid.BOOKSTORE_ETCD_ENDPOINTS !== undefined &&
+    "BOOKSTORE_ETCD_PORTS names the members `deno task dev` starts, and it starts none with BOOKSTORE_ETCD_ENDPOINTS: set one of the two",
+    valid.BOOKSTORE_ETCD_PORTS &&
+    hasDuplicates(valid.BOOKSTORE_ETCD_PORTS.flatMap(({ client, peer }) => [client, peer])) &&
+    "BOOKSTORE_ETCD_PORTS: a port appears twice",
     valid.ORDER_QUEUE_REPLICA > queueReplicaCount(valid) &&
     "ORDER_QUEUE_REPLICA must be between 1 and ORDER_QUEUE_REPLICAS",
     valid.ORDER_CACHE_TTL_MS <= valid.CHECKOUT_TIMEOUT_MS &&

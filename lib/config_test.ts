@@ -133,3 +133,29 @@ Deno.test("BOOKSTORE_STORE: kv by default with one queue replica; etcd with two,
   assert.throws(() => loadConfig({ BOOKSTORE_ETCD_ENDPOINTS: "not a url" }), /BOOKSTORE_ETCD_ENDPOINTS/);
   assert.throws(() => loadConfig({ BOOKSTORE_STORE: "sqlite" }), /BOOKSTORE_STORE/);
 });
+
+Deno.test("BOOKSTORE_ETCD_PORTS moves the members dev starts, and the services' endpoints with them", () => {
+  const moved = loadConfig({ BOOKSTORE_STORE: "etcd", BOOKSTORE_ETCD_PORTS: "4001:4002, 4011:4012,4021:4022" });
+  assert.deepEqual(moved.store.etcdPorts, [
+    { client: 4001, peer: 4002 },
+    { client: 4011, peer: 4012 },
+    { client: 4021, peer: 4022 },
+  ]);
+  assert.deepEqual(moved.store.etcdEndpoints, [
+    "http://127.0.0.1:4001",
+    "http://127.0.0.1:4011",
+    "http://127.0.0.1:4021",
+  ]);
+  assert.equal(moved.store.startsEtcd, true);
+  assert.deepEqual(loadConfig({}).store.etcdPorts.map((p) => p.client), [2379, 22379, 32379]);
+  assert.throws(
+    () => loadConfig({ BOOKSTORE_ETCD_PORTS: "4001" }),
+    /BOOKSTORE_ETCD_PORTS.0: each member is client:peer/,
+  );
+  assert.throws(() => loadConfig({ BOOKSTORE_ETCD_PORTS: "4001:4002,4002:4003" }), /a port appears twice/);
+  assert.throws(() => loadConfig({ BOOKSTORE_ETCD_PORTS: "0:4002" }), /BOOKSTORE_ETCD_PORTS/);
+  assert.throws(
+    () => loadConfig({ BOOKSTORE_ETCD_PORTS: "4001:4002", BOOKSTORE_ETCD_ENDPOINTS: "http://127.0.0.1:4001" }),
+    /it starts none with BOOKSTORE_ETCD_ENDPOINTS/,
+  );
+});

@@ -1,9 +1,11 @@
 /**
  * The cluster: every executor replica with its role, epoch and heartbeat,
- * the leader highlighted, the queue's depth, leases and dead letters, and
- * the recent elections, all live. With fault injection enabled (dev and test
- * only) it has buttons to crash or pause a replica and to slow or fail a
- * validator, so a person can watch an election and fencing happen.
+ * the leader highlighted, the queue's depth, leases and dead letters and its
+ * replicas, the store (with etcd, its members and their leader), and the
+ * recent elections, all live. With fault injection enabled (dev and test
+ * only) it has buttons to crash or pause a replica, to crash a queue replica
+ * or an etcd member, and to slow or fail a validator, so a person can watch
+ * an election and fencing happen.
  *
  * @module
  */
@@ -34,9 +36,10 @@ export default function ClusterRoute({ data, state }: PageProps<ClusterSnapshot,
       <h1>Cluster</h1>
       <p class="lede">
         Four executor replicas elect a leader with the Bully algorithm; only the leader takes orders from the queue, and
-        every take and ack carries its epoch, so a deposed leader is fenced off.
+        every take and ack carries its epoch, so a deposed leader is fenced off. Every queue replica serves the same
+        queue, kept in the store; with etcd, the store is a replicated cluster of its own.
       </p>
-      <ClusterPanel initial={data} faults={state.faults} />
+      <ClusterPanel initial={data} faults={state.faults} crashesEtcd={state.crashesEtcd} />
     </>
   );
 }

@@ -36,6 +36,7 @@ Deno.test("compose.yaml has one container per process of the dev topology", () =
 Deno.test("each container runs the same entry point on the same port, and is health-checked", () => {
   for (const spec of topology) {
     const service = compose.services[spec.name];
+    assert.ok("entry" in spec, `${spec.name} is a Deno entry point`);
     assert.equal(service.command.at(-1), spec.entry, `${spec.name} entry point`);
     assert.equal(service.command[0], "run");
     assert.ok(service.command.includes("--allow-write=/data"), `${spec.name} may write only its data directory`);

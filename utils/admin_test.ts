@@ -41,7 +41,14 @@ Deno.test("a DNS-rebinding page (its own name, pointed at 127.0.0.1) cannot cras
 
 Deno.test("every admin and API route refuses a request addressed to another host", async () => {
   const { app, actions } = shopApp();
-  const params: Record<string, string> = { replicaId: "4", action: "crash", name: "suggestions", orderId: "o-1" };
+  const params: Record<string, string> = {
+    replicaId: "4",
+    action: "crash",
+    name: "suggestions",
+    orderId: "o-1",
+    replica: "2",
+    member: "etcd1",
+  };
   // Every route file, not the folders' _middleware.ts that guard them.
   const guarded = Object.keys(manifest.routes).filter((path) => !/\/_[^/]*$/.test(path)).map(routePattern)
     .filter((p) => /^\/(admin|api)(\/|$)/.test(p));
@@ -167,4 +174,25 @@ Deno.test("every error of the /api and /admin routes is {error: {code, message}}
   assert.deepEqual(await missing.json(), {
     error: { code: "not_found", message: "no page at /admin/replicas/4/crash" },
   });
+});
+
+Deno.test("a queue replica and an etcd member are crashed from the shop's own pages, an etcd member only when supervised", async () => {
+  const own = crash("http://localhost:8000");
+  const supervised = shopApp({ crashesEtcd: true });
+  assert.equal((await supervised.app.request("http://localhost:8000/admin/queue_replicas/2/crash", own)).status, 202);
+  assert.equal((await supervised.app.request("http://localhost:8000/admin/etcd_members/etcd1/crash", own)).status, 202);
+  const odd = await supervised.app.request("http://localhost:8000/admin/queue_replicas/none/crash", own);
+  assert.equal(odd.status, 404);
+  await odd.body?.cancel();
+  assert.deepEqual(supervised.actions, ["crash queue 2", "crash etcd1"]);
+
+  const existing = shopApp({ crashesEtcd: false });
+  const response = await existing.app.request("http://localhost:8000/admin/etcd_members/etcd1/crash", own);
+  assert.equal(response.status, 404, "no supervisor runs the members of an existing cluster");
+  await response.body?.cancel();
+  const off = shopApp({ faults: false, crashesEtcd: true });
+  const closed = await off.app.request("http://localhost:8000/admin/queue_replicas/1/crash", own);
+  assert.equal(closed.status, 404, "with faults off the routes do not exist");
+  await closed.body?.cancel();
+  assert.deepEqual([...existing.actions, ...off.actions], []);
 });

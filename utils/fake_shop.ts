@@ -1,7 +1,8 @@
 /**
  * The web app's state for in-memory tests of its real routes: the shipped
  * catalog at its initial stock, a cluster of four replicas with replica 4
- * leading, no orders, and admin actions recorded instead of sent. Nothing is
+ * leading, one queue replica, the embedded store, no orders, and admin
+ * actions recorded instead of sent. Nothing is
  * reached over the network.
  *
  * @module
@@ -17,7 +18,7 @@ import type { State } from "./state.ts";
 export interface FakeShop {
   /** The web app's state around the fake. */
   state: State;
-  /** Every admin action, in order: `crash 4`, `pause 4 1000`, `fault suggestions fail`. */
+  /** Every admin action, in order: `crash 4`, `pause 4 1000`, `crash queue 2`, `crash etcd1`, `fault suggestions fail`. */
   actions: string[];
 }
 
@@ -45,6 +46,8 @@ const CLUSTER: ClusterView = {
     failed: 0,
     fenced: 0,
   },
+  queueReplicas: [{ replica: 1, url: "http://127.0.0.1:50055", reachable: true }],
+  store: { kind: "kv" },
 };
 
 /**
@@ -71,6 +74,8 @@ export function fakeShop(state: Partial<State> = {}): FakeShop {
     order: () => Promise.resolve(undefined),
     cluster: () => Promise.resolve(CLUSTER),
     crashReplica: (id) => Promise.resolve(void actions.push(`crash ${id}`)),
+    crashQueueReplica: (replica) => Promise.resolve(void actions.push(`crash queue ${replica}`)),
+    crashEtcdMember: (name) => Promise.resolve(void actions.push(`crash ${name}`)),
     pauseReplica: (id, ms) => Promise.resolve(void actions.push(`pause ${id} ${ms}`)),
     setValidatorFault: (name, mode) => Promise.resolve(void actions.push(`fault ${name} ${mode}`)),
   };
@@ -80,6 +85,7 @@ export function fakeShop(state: Partial<State> = {}): FakeShop {
       catalog,
       cluster: new ClusterWatcher(() => shop.cluster()),
       faults: false,
+      crashesEtcd: false,
       orchestratorPublicUrl: "http://localhost:8081",
       origin: "http://localhost:8000",
       streams: new EventStreams(),

@@ -2,8 +2,9 @@
  * What the web app reads and does, over the system's own APIs: the catalog
  * and orders through the orchestrator's public Connect service, similar books
  * from suggestions, the cluster from the orchestrator's `/cluster`, and — only
- * when fault injection is enabled — the services' admin endpoints, called with
- * the service credential the browser never sees.
+ * when fault injection is enabled — the services' admin endpoints and the
+ * supervisor's (for the etcd members it runs), called with the service
+ * credential the browser never sees.
  *
  * @module
  */
@@ -60,6 +61,10 @@ export interface ShopApi {
   crashReplica(id: number): Promise<void>;
   /** Stops replica `id`'s event loop for `ms`, as SIGSTOP would. */
   pauseReplica(id: number, ms: number): Promise<void>;
+  /** Crashes order queue replica `replica` (1, 2, …) as SIGKILL would. */
+  crashQueueReplica(replica: number): Promise<void>;
+  /** Has the supervisor that runs etcd member `name` SIGKILL it (`BOOKSTORE_SUPERVISOR_URL`). */
+  crashEtcdMember(name: string): Promise<void>;
   /** Makes a validator slow, failing, or well again. */
   setValidatorFault(name: ValidatorName, mode: ValidatorFaultMode): Promise<void>;
 }
@@ -86,7 +91,9 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!response.ok) {
-      throw new RpcError("unavailable", `${path} answered ${response.status}: ${await response.text()}`);
+      // A target that says it has no such thing is not a target that is down.
+      const code = response.status === 404 ? "not_found" : "unavailable";
+      throw new RpcError(code, `${path} answered ${response.status}: ${await response.text()}`);
     }
     await response.body?.cancel();
   };
@@ -146,6 +153,17 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     },
     crashReplica: (id) => admin(replicaUrl(id), "/admin/crash", { method: "POST", body: {} }),
     pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),
+    async crashQueueReplica(replica) {
+      const url = config.urls.orderQueue[replica - 1];
+      if (url === undefined) throw new RpcError("not_found", `no order queue replica ${replica}`);
+      await admin(url, "/admin/crash", { method: "POST", body: {} });
+    },
+    async crashEtcdMember(name) {
+      if (config.supervisorUrl === undefined) {
+        throw new RpcError("not_found", "no supervisor runs the etcd members (BOOKSTORE_SUPERVISOR_URL is not set)");
+      }
+      await admin(config.supervisorUrl, `/processes/${encodeURIComponent(name)}/crash`, { method: "POST" });
+    },
     setValidatorFault(name, mode) {
       if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);
       const url = validatorUrls[name];

@@ -28,6 +28,8 @@ Deno.test("the shop reaches every service where the configuration says, through 
       return Response.json({
         executors: [{ id: 1, url: "http://127.0.0.1:50061", reachable: false, error: "refused" }],
         queue: { reachable: false, error: "refused" },
+        queueReplicas: [{ replica: 1, url: "http://127.0.0.1:50055", reachable: false, error: "refused" }],
+        store: { kind: "kv" },
       });
     }
     if (path.endsWith("/ListBooks")) return Response.json({ books: [] });
@@ -38,6 +40,7 @@ Deno.test("the shop reaches every service where the configuration says, through 
   assert.deepEqual(await shop.books(), []);
   await shop.crashReplica(4);
   await shop.setValidatorFault("fraud_detection", "clear");
+  await shop.crashQueueReplica(1);
 
   const seen = requests.map((r) => `${r.method} ${r.url}`);
   assert.deepEqual(seen, [
@@ -45,6 +48,7 @@ Deno.test("the shop reaches every service where the configuration says, through 
     "POST http://127.0.0.1:7081/bookstore.v1.CheckoutService/ListBooks",
     `POST ${config.executor.peers.get(4)}/admin/crash`,
     `DELETE ${config.urls.fraudDetection}/admin/faults`,
+    `POST ${config.urls.orderQueue[0]}/admin/crash`,
   ]);
   assert.equal(requests[2].headers.get("authorization"), `Bearer ${TOKEN}`, "admin calls carry the credential");
   assert.equal(requests[1].headers.get("authorization"), null, "the public checkout service gets none");
@@ -55,4 +59,35 @@ Deno.test("a cluster view that does not hold to its contract is refused, not sho
     Response.json({ executors: [{ id: 1, url: "u", reachable: true }], queue: { reachable: false, error: "" } })
   );
   await assert.rejects(() => shop.cluster());
+});
+
+Deno.test("an etcd member is crashed through the supervisor that runs it, and only where there is one", async () => {
+  const supervised = loadConfig({
+    BOOKSTORE_SERVICE_TOKEN: TOKEN,
+    BOOKSTORE_STORE: "etcd",
+    BOOKSTORE_SUPERVISOR_URL: "http://127.0.0.1:7999",
+  });
+  const requests: Request[] = [];
+  const shop = createShopApi({
+    config: supervised,
+    catalog: loadCatalog(),
+    fetch: (input, init) => {
+      const request = new Request(input, init);
+      requests.push(request);
+      const known = request.url.endsWith("/processes/etcd2/crash");
+      return Promise.resolve(new Response(null, { status: known ? 202 : 404 }));
+    },
+  });
+  await shop.crashEtcdMember("etcd2");
+  assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), ["POST http://127.0.0.1:7999/processes/etcd2/crash"]);
+  assert.equal(requests[0].headers.get("authorization"), `Bearer ${TOKEN}`);
+  await assert.rejects(
+    () => shop.crashEtcdMember("web"),
+    (error: Error & { code?: string }) => error.code === "not_found",
+  );
+  await assert.rejects(() => shop.crashQueueReplica(3), /no order queue replica 3/);
+
+  const { shop: unsupervised, requests: none } = shopOn(() => new Response(null, { status: 202 }));
+  await assert.rejects(() => unsupervised.crashEtcdMember("etcd1"), /no supervisor runs the etcd members/);
+  assert.deepEqual(none, [], "nothing was sent");
 });

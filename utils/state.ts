@@ -18,6 +18,11 @@ export interface State {
   cluster: ClusterWatcher;
   /** Whether fault buttons and admin endpoints are enabled (dev and test only). */
   faults: boolean;
+  /**
+   * Whether the cluster page can crash etcd members: faults on, and a supervisor that runs them
+   * (`BOOKSTORE_SUPERVISOR_URL`, which `deno task dev` sets when it starts the members).
+   */
+  crashesEtcd: boolean;
   /** Where the browser calls the orchestrator's Connect API. */
   orchestratorPublicUrl: string;
   /** The web app's own origin: its admin and API routes answer only requests to and from it (`utils/admin.ts`). */

@@ -163,14 +163,56 @@ export const replicaViewSchema = z.discriminatedUnion("reachable", [
 /** One executor replica as `GET /cluster` shows it. */
 export type ReplicaView = z.infer<typeof replicaViewSchema>;
 
-/** What the orchestrator's `GET /cluster` answers: every executor replica and the queue, reachable or not. */
+/** One order queue replica as `GET /cluster` shows it: replica n, where it listens, and whether it answers. */
+export const queueReplicaViewSchema = z.discriminatedUnion("reachable", [
+  z.object({ replica: z.number(), url: z.string(), reachable: z.literal(true) }),
+  z.object({ replica: z.number(), url: z.string(), reachable: z.literal(false), error: z.string() }),
+]);
+
+/** One order queue replica as `GET /cluster` shows it. */
+export type QueueReplicaView = z.infer<typeof queueReplicaViewSchema>;
+
+/**
+ * One etcd member as `GET /cluster` shows it: its name (as the cluster
+ * knows it, else its address), its client URL, and what it says of itself
+ * — whether it leads, the Raft term — or why it did not answer.
+ */
+export const etcdMemberViewSchema = z.discriminatedUnion("reachable", [
+  z.object({
+    name: z.string(),
+    endpoint: z.string(),
+    reachable: z.literal(true),
+    memberId: z.string(),
+    isLeader: z.boolean(),
+    raftTerm: z.number(),
+    dbSize: z.number(),
+  }),
+  z.object({ name: z.string(), endpoint: z.string(), reachable: z.literal(false), error: z.string() }),
+]);
+
+/** One etcd member as `GET /cluster` shows it. */
+export type EtcdMemberView = z.infer<typeof etcdMemberViewSchema>;
+
+/** Where the services keep their state, as `GET /cluster` shows it: embedded files, or etcd and its members. */
+export const storeViewSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("kv") }),
+  z.object({ kind: z.literal("etcd"), members: z.array(etcdMemberViewSchema) }),
+]);
+
+/**
+ * What the orchestrator's `GET /cluster` answers: every executor replica, the
+ * queue's counts (from the first replica that answers) and every queue
+ * replica, and the store, each reachable or not.
+ */
 export const clusterViewSchema = z.object({
   executors: z.array(replicaViewSchema),
   queue: z.discriminatedUnion("reachable", [
     queueStatusSchema.extend({ reachable: z.literal(true) }),
     z.object({ reachable: z.literal(false), error: z.string() }),
   ]),
+  queueReplicas: z.array(queueReplicaViewSchema),
+  store: storeViewSchema,
 });
 
-/** The cluster: every replica and the queue. */
+/** The cluster: every replica, the queue and the store. */
 export type ClusterView = z.infer<typeof clusterViewSchema>;

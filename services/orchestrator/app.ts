@@ -23,7 +23,8 @@ import { corsFor } from "./cors.ts";
 import { idempotencyKeyFrom, IdempotencyKeys } from "./idempotency.ts";
 import { OrderRecords } from "./order_records.ts";
 import { rateLimit, RateLimiter } from "./rate_limit.ts";
-import { createClusterReader, listBooks, orderView } from "./views.ts";
+import { createClusterReader } from "./cluster_reader.ts";
+import { listBooks, orderView } from "./views.ts";
 
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
 export function createApp(deps: KvServiceDeps): ServiceApp {
@@ -49,7 +50,12 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       orderQueue: queue,
     },
   });
-  const readCluster = createClusterReader({ peers: config.executor.peers, queue: queueReads, connect: kit.peer });
+  const readCluster = createClusterReader({
+    peers: config.executor.peers,
+    queueReplicas: config.urls.orderQueue,
+    store: config.store.kind === "etcd" ? { kind: "etcd", endpoints: config.store.etcdEndpoints } : { kind: "kv" },
+    connect: kit.peer,
+  });
 
   app.use("*", corsFor(config.corsOrigins));
 

@@ -1,24 +1,22 @@
 /**
  * Read models of the public API: an order's view (its record joined with the
- * queue's execution state), the catalog with current stock, and the cluster.
+ * queue's execution state) and the catalog with current stock (the cluster's
+ * is `cluster_reader.ts`).
  *
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
 import {
   type Book,
-  type ClusterView,
   codedReasons,
-  orderExecutorService,
   type orderQueueService,
   type OrderState,
   type OrderView,
   type ReasonCode,
   reasonsOf,
   rejection,
-  type ReplicaView,
 } from "@bookstore/lib/contracts";
-import { type Client, type ClientOptions, hasCode, RpcError } from "@bookstore/lib/rpc";
+import { type Client, hasCode, RpcError } from "@bookstore/lib/rpc";
 import type { OrderRecords } from "./order_records.ts";
 
 const STATUS_BY_QUEUE_STATE: Record<OrderState["state"], OrderView["status"]> = {
@@ -96,47 +94,4 @@ export async function listBooks(
     price: book.price,
     stock: levels.get(book.bookId) ?? book.stock,
   }));
-}
-
-/** Options for {@linkcode createClusterReader}. */
-export interface ClusterReaderOptions {
-  /** Every executor replica's URL by id. */
-  peers: Map<number, string>;
-  /** The order queue. */
-  queue: Client<typeof orderQueueService>;
-  /** Makes a client of a replica from the given options (the service kit's `peer`). */
-  connect: (service: typeof orderExecutorService, options: Partial<ClientOptions>) => Client<
-    typeof orderExecutorService
-  >;
-}
-
-/** Reads every replica's and the queue's status, in parallel, within a short deadline. */
-export function createClusterReader(options: ClusterReaderOptions): () => Promise<ClusterView> {
-  const replicas = [...options.peers].map(([id, url]) => ({
-    id,
-    url,
-    client: options.connect(orderExecutorService, {
-      baseUrl: url,
-      peer: `order_executor_${id}`,
-      timeoutMs: 300,
-      retries: 0,
-      breaker: false,
-    }),
-  }));
-  return async () => {
-    const [executors, queue] = await Promise.all([
-      Promise.all(replicas.map(async ({ id, url, client }): Promise<ReplicaView> => {
-        try {
-          return { ...(await client.GetExecutorStatus({})), url, reachable: true };
-        } catch (error) {
-          return { id, url, reachable: false, error: (error as Error).message };
-        }
-      })),
-      options.queue.GetQueueStatus({}, { timeoutMs: 300 }).then(
-        (status) => ({ reachable: true as const, ...status }),
-        (error) => ({ reachable: false as const, error: (error as Error).message }),
-      ),
-    ]);
-    return { executors, queue };
-  };
 }

@@ -1,21 +1,67 @@
 /**
  * Starts the real bookstore, every service its own process, on free loopback
- * ports in a temporary data directory, the same topology `deno task dev` runs.
+ * ports in a temporary data directory, the same topology `deno task dev` runs
+ * — with `store: "etcd"`, three etcd members first and two queue replicas.
  *
  * @module
  */
+import { localUrl } from "@bookstore/lib/config";
 import { orderExecutorService, orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
+import { type Control, serveControl } from "@bookstore/dev/control";
+import { startStore } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
-import { buildTopology, type Ports } from "@bookstore/dev/topology";
+import { buildTopology, etcdMemberNames, type Ports, queuePorts, type TopologyStore } from "@bookstore/dev/topology";
 import { ROOT } from "./buf.ts";
 
-/** Finds `count` distinct free TCP ports on loopback. */
-export function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const listener of listeners) listener.close();
-  return ports;
+/** Finds `count` distinct free TCP ports on loopback; the first `consecutive` of them follow each other. */
+export function freePorts(count: number, options: { consecutive?: number } = {}): number[] {
+  const run = Math.max(1, options.consecutive ?? 1);
+  // Every listener is held until all are found, so that no two ports of one call are the same.
+  const held: Deno.Listener[] = [];
+  try {
+    held.push(...listenRun(run));
+    while (held.length < count) held.push(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+    return held.slice(0, count).map((l) => (l.addr as Deno.NetAddr).port);
+  } finally {
+    for (const listener of held) listener.close();
+  }
+}
+
+function listenRun(length: number): Deno.Listener[] {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const run = [Deno.listen({ hostname: "127.0.0.1", port: 0 })];
+    const first = (run[0].addr as Deno.NetAddr).port;
+    try {
+      for (let i = 1; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + i }));
+      return run;
+    } catch {
+      for (const listener of run) listener.close();
+    }
+  }
+  throw new Error(`no ${length} consecutive free ports on loopback`);
+}
+
+/** The ports of a whole topology on loopback, all distinct: its processes', and its etcd members' (client, peer). */
+export interface TopologyPorts {
+  /** Every process's port; the queue replicas' follow `ports.orderQueue`. */
+  ports: Ports;
+  /** Each etcd member's client and peer port. */
+  etcd: { client: number; peer: number }[];
+}
+
+/** Free ports for a topology with `queueReplicas` queue replicas and `etcdMembers` etcd members. */
+export function freeTopologyPorts(options: { queueReplicas?: number; etcdMembers?: number } = {}): TopologyPorts {
+  const replicas = options.queueReplicas ?? 1;
+  const members = options.etcdMembers ?? 0;
+  const [orderQueue, ...rest] = freePorts(replicas + 9 + 2 * members, { consecutive: replicas });
+  const [web, orchestrator, transactionVerification, fraudDetection, suggestions, ...others] = rest.slice(replicas - 1);
+  const executors = others.slice(0, 4);
+  const etcd = Array.from({ length: members }, (_, i) => ({ client: others[4 + 2 * i], peer: others[5 + 2 * i] }));
+  return {
+    ports: { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors },
+    etcd,
+  };
 }
 
 /** Options for {@linkcode startCluster}. */
@@ -32,6 +78,15 @@ export interface ClusterOptions {
   verbose?: boolean;
   /** Extra flags for every process's `deno run` (the benchmark profiles with `--cpu-prof`). */
   denoFlags?: string[];
+  /**
+   * Where the services keep their state: their Deno KV files (default), or etcd — three members started first on
+   * free ports under the supervisor, or the existing cluster at `etcdEndpoints`.
+   */
+  store?: "kv" | "etcd";
+  /** An existing etcd cluster's client URLs to use instead of starting members (with `store: "etcd"`). */
+  etcdEndpoints?: string[];
+  /** How many order queue replicas run (default 1 with kv, 2 with etcd). */
+  queueReplicas?: number;
 }
 
 /** A running cluster. */
@@ -44,13 +99,31 @@ export class Cluster {
   readonly dataDir: string;
   /** The supervisor running the processes. */
   readonly supervisor: Supervisor;
+  /** Every order queue replica's URL, replica n at index n - 1. */
+  readonly queueUrls: string[];
+  /** The etcd cluster's client URLs (none with the embedded store). */
+  readonly etcdEndpoints: string[];
+  readonly #control: Control | undefined;
 
-  /** Wraps a started supervisor. */
-  constructor(options: { ports: Ports; token: string; dataDir: string; supervisor: Supervisor }) {
+  /** Wraps a started supervisor (and the control endpoint the web app crashes etcd members through). */
+  constructor(
+    options: {
+      ports: Ports;
+      token: string;
+      dataDir: string;
+      supervisor: Supervisor;
+      queueUrls?: string[];
+      etcdEndpoints?: string[];
+      control?: Control;
+    },
+  ) {
     this.ports = options.ports;
     this.token = options.token;
     this.dataDir = options.dataDir;
     this.supervisor = options.supervisor;
+    this.queueUrls = options.queueUrls ?? [localUrl(options.ports.orderQueue)];
+    this.etcdEndpoints = options.etcdEndpoints ?? [];
+    this.#control = options.control;
   }
 
   /** Base URL of a process. */
@@ -63,10 +136,10 @@ export class Cluster {
     return this.url("orchestrator");
   }
 
-  /** A client of the queue with the credential. */
-  queue() {
+  /** A client of the queue with the credential (of replica `replica`, default the first). */
+  queue(replica = 1) {
     return createClient(orderQueueService, {
-      baseUrl: this.url("order_queue"),
+      baseUrl: this.queueUrls[replica - 1],
       peer: "order_queue",
       token: this.token,
       timeoutMs: 5000,
@@ -127,6 +200,7 @@ export class Cluster {
   /** Stops every process and removes the data directory. */
   async stop(): Promise<void> {
     await this.supervisor.stopAll();
+    await this.#control?.[Symbol.asyncDispose]();
     await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
   }
 
@@ -136,31 +210,38 @@ export class Cluster {
   }
 }
 
-/** Starts the cluster and waits until every process is healthy. */
+/**
+ * Starts the cluster — with etcd, its members first, until they have a
+ * leader — and waits until every process is healthy.
+ */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const [web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, ...executors] = freePorts(
-    10,
-  );
-  const ports: Ports = {
-    web,
-    orchestrator,
-    transactionVerification,
-    fraudDetection,
-    suggestions,
-    orderQueue,
-    executors,
-  };
+  const etcd = options.store === "etcd";
+  const queueReplicas = options.queueReplicas ?? (etcd ? 2 : 1);
+  const starts = etcd && options.etcdEndpoints === undefined;
+  const { ports, etcd: members } = freeTopologyPorts({ queueReplicas, etcdMembers: starts ? 3 : 0 });
+  const store: TopologyStore = !etcd
+    ? { kind: "kv" }
+    : starts
+    ? { kind: "etcd", members }
+    : { kind: "etcd", endpoints: options.etcdEndpoints! };
   const token = crypto.randomUUID().replaceAll("-", "");
   const dataDir = await Deno.makeTempDir({ prefix: "bookstore-test-" });
+  // As in `deno task dev`: the cluster page crashes the members it runs through the supervisor.
+  const control = starts
+    ? serveControl({ token, crashable: members.map((_, i) => `etcd${i + 1}`), kill: (name) => supervisor.kill(name) })
+    : undefined;
   const specs = buildTopology({
     dataDir,
     serviceToken: token,
     fingerprintKey: crypto.randomUUID().replaceAll("-", ""),
     ports,
     web: options.web ?? false,
+    store,
+    queueReplicas,
+    supervisorUrl: control?.url,
     // No rate limit unless a test turns it on: test flows and benchmarks are one client on loopback.
     env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", CHECKOUT_RATE_LIMIT: "0", ...options.env },
-  }).filter((spec) => !options.only || options.only.includes(spec.name));
+  }).filter((spec) => !options.only || options.only.includes(spec.name) || etcdMemberNames([spec]).length > 0);
   const verbose = options.verbose || Deno.env.get("BOOKSTORE_TEST_VERBOSE") === "1";
   const supervisor = new Supervisor(specs, {
     root: ROOT,
@@ -168,9 +249,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     denoFlags: options.denoFlags,
     onLine: verbose ? (name, line) => console.log(`${name} │ ${line}`) : undefined,
   });
-  supervisor.start();
-  const cluster = new Cluster({ ports, token, dataDir, supervisor });
+  const cluster = new Cluster({
+    ports,
+    token,
+    dataDir,
+    supervisor,
+    queueUrls: queuePorts(ports, queueReplicas).map(localUrl),
+    etcdEndpoints: "endpoints" in store ? [...store.endpoints] : members.map(({ client }) => localUrl(client)),
+    control,
+  });
+  const storeNames = etcdMemberNames(specs);
   try {
+    await startStore(supervisor, { store, specs });
+    supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));
     await supervisor.waitHealthy({ timeoutMs: 60_000 });
   } catch (error) {
     const tail = supervisor.names.flatMap((name) => supervisor.lines(name).slice(-5).map((l) => `${name} │ ${l}`));

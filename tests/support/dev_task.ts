@@ -8,7 +8,7 @@
  */
 import type { Ports } from "@bookstore/dev/topology";
 import { ROOT } from "./buf.ts";
-import { freePorts } from "./cluster.ts";
+import { freeTopologyPorts } from "./cluster.ts";
 
 /** The command of `deno task dev`, ready to spawn. */
 export interface DevTask {
@@ -16,23 +16,41 @@ export interface DevTask {
   command: Deno.Command;
   /** The arguments of `deno` in the task. */
   args: string[];
-  /** The ports every process will listen on. */
+  /** The ports every process will listen on (queue replica n on `ports.orderQueue + n - 1`). */
   ports: Ports;
+  /** The etcd members' client and peer ports, with `store: "etcd"` (`BOOKSTORE_ETCD_PORTS`). */
+  etcd: { client: number; peer: number }[];
   /** The data directory (the caller removes it). */
   dataDir: string;
 }
 
+/** Options for {@linkcode devTask}. */
+export interface DevTaskOptions {
+  /** Environment on top of the ports and the data directory (`PATH` here replaces this process's). */
+  env?: Record<string, string>;
+  /** The temporary data directory's prefix. */
+  prefix: string;
+  /**
+   * `etcd` runs `BOOKSTORE_STORE=etcd deno task dev`: its three members on free ports (`BOOKSTORE_ETCD_PORTS`) and
+   * two queue replicas on consecutive ones. @default "kv"
+   */
+  store?: "kv" | "etcd";
+}
+
 /** Prepares `deno task dev` with `env` on top of the ports and the data directory. */
-export async function devTask(options: { env?: Record<string, string>; prefix: string }): Promise<DevTask> {
+export async function devTask(options: DevTaskOptions): Promise<DevTask> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
   const [command, ...args] = (config.tasks.dev as string).split(" ");
   if (command !== "deno") throw new Error(`deno task dev runs ${command}, not deno`);
-  const [web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, ...executors] = freePorts(
-    10,
-  );
-  const ports = { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors };
+  const etcd = options.store === "etcd";
+  const { ports, etcd: members } = freeTopologyPorts({ queueReplicas: etcd ? 2 : 1, etcdMembers: etcd ? 3 : 0 });
+  const { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors } = ports;
   const dataDir = await Deno.makeTempDir({ prefix: options.prefix });
   const env: Record<string, string> = {
+    ...(etcd && {
+      BOOKSTORE_STORE: "etcd",
+      BOOKSTORE_ETCD_PORTS: members.map(({ client, peer }) => `${client}:${peer}`).join(","),
+    }),
     BOOKSTORE_DATA_DIR: dataDir,
     WEB_PORT: String(web),
     ORCHESTRATOR_PORT: String(orchestrator),
@@ -45,7 +63,7 @@ export async function devTask(options: { env?: Record<string, string>; prefix: s
   };
   for (const key of ["HOME", "PATH", "DENO_DIR"]) {
     const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
+    if (value !== undefined && env[key] === undefined) env[key] = value;
   }
   return {
     command: new Deno.Command(Deno.execPath(), {
@@ -59,6 +77,7 @@ export async function devTask(options: { env?: Record<string, string>; prefix: s
     }),
     args,
     ports,
+    etcd: members,
     dataDir,
   };
 }

@@ -95,15 +95,9 @@ export interface EtcdMemberStatus {
  */
 export async function etcdMemberStatus(
   endpoint: string,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: EtcdCallOptions = {},
 ): Promise<EtcdMemberStatus> {
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(options.timeoutMs ?? 1000),
-    ...(options.signal ? [options.signal] : []),
-  ]);
-  const response = await fetch(`${endpoint}/v3/maintenance/status`, { method: "POST", body: "{}", signal });
-  if (!response.ok) throw new Error(`etcd at ${endpoint} answered ${response.status}: ${await response.text()}`);
-  const status = statusSchema.parse(await response.json());
+  const status = statusSchema.parse(await callMember(endpoint, "/v3/maintenance/status", options));
   return {
     memberId: status.header.member_id,
     leaderId: status.leader,
@@ -111,4 +105,46 @@ export async function etcdMemberStatus(
     isLeader: status.leader === status.header.member_id,
     dbSize: Number(status.dbSize ?? 0),
   };
+}
+
+const memberListSchema = z.object({
+  members: z.array(z.object({ ID: z.string(), name: z.string(), clientURLs: z.array(z.string()).default([]) })),
+});
+
+/** One member of the cluster as {@linkcode etcdMemberList} tells it. */
+export interface EtcdMemberEntry {
+  /** The member's id (decimal). */
+  id: string;
+  /** Its name (`etcd1`); empty while a member added to the cluster has not started yet. */
+  name: string;
+  /** Where it serves clients. */
+  clientUrls: string[];
+}
+
+/**
+ * Every member of the cluster as the member at `endpoint` knows them
+ * (`/v3/cluster/member/list`), those that are down included; rejects when it
+ * does not answer within `options.timeoutMs` (default 1000).
+ */
+export async function etcdMemberList(endpoint: string, options: EtcdCallOptions = {}): Promise<EtcdMemberEntry[]> {
+  const { members } = memberListSchema.parse(await callMember(endpoint, "/v3/cluster/member/list", options));
+  return members.map((member) => ({ id: member.ID, name: member.name, clientUrls: member.clientURLs }));
+}
+
+/** The deadline of one call to a member, and a signal that gives up on it sooner. */
+export interface EtcdCallOptions {
+  /** How long the member has to answer. @default 1000 */
+  timeoutMs?: number;
+  /** Gives up on the call when aborted. */
+  signal?: AbortSignal;
+}
+
+async function callMember(endpoint: string, path: string, options: EtcdCallOptions): Promise<unknown> {
+  const signal = AbortSignal.any([
+    AbortSignal.timeout(options.timeoutMs ?? 1000),
+    ...(options.signal ? [options.signal] : []),
+  ]);
+  const response = await fetch(`${endpoint}${path}`, { method: "POST", body: "{}", signal });
+  if (!response.ok) throw new Error(`etcd at ${endpoint} answered ${response.status}: ${await response.text()}`);
+  return await response.json();
 }
