@@ -72,6 +72,16 @@ Deno.test("deno task dev runs, supervises and stops the whole system", async () 
   }
 });
 
+/** How many keys the etcd cluster at `endpoint` holds under `prefix`. */
+async function etcdKeys(endpoint: string, prefix: string): Promise<number> {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const response = await fetch(`${endpoint}/v3/kv/range`, {
+    method: "POST",
+    body: JSON.stringify({ key: btoa(prefix), range_end: btoa(end), count_only: true }),
+  });
+  return Number((await response.json()).count ?? 0);
+}
+
 /** Runs `deno task dev` until it exits on its own (within `timeoutMs`), and returns its status and output. */
 async function runToExit(task: Awaited<ReturnType<typeof devTask>>, timeoutMs: number) {
   const dev = task.command.spawn();
@@ -158,6 +168,10 @@ Deno.test("BOOKSTORE_STORE=etcd deno task dev: three etcd members, two queue rep
       const view = await (await fetch(`http://127.0.0.1:${ports.orchestrator}/orders/${answer.orderId}`)).json();
       return view.status === "executed";
     }, { timeoutMs: 30_000, message: "the order to be executed" });
+
+    const files = [...Deno.readDirSync(task.dataDir)].map((entry) => entry.name);
+    assert.deepEqual(files.filter((name) => name.endsWith(".kv")), [], "no service kept its state in a Deno KV file");
+    assert.ok(await etcdKeys(`http://127.0.0.1:${etcd[0].client}`, "bookstore/") > 0, "the services' state is in etcd");
 
     const page = await (await fetch(`http://127.0.0.1:${ports.web}/cluster`)).text();
     for (const n of [1, 2, 3]) assert.match(page, new RegExp(`data-member="etcd${n}"`), `etcd${n} on the page`);

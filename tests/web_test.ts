@@ -7,10 +7,17 @@
  * accessibility (axe-core) and must log no console error.
  */
 import assert from "node:assert/strict";
-import axe from "axe-core";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { happenedBefore, isConcurrent, type VectorClock } from "@bookstore/lib/vector_clock";
-import { addToCart, fillCheckout, hydrated, launchBrowser, openPage, screenshot } from "./support/browser.ts";
+import {
+  addToCart,
+  assertAccessible,
+  fillCheckout,
+  hydrated,
+  launchBrowser,
+  openPage,
+  screenshot,
+} from "./support/browser.ts";
 import { startCluster } from "./support/cluster.ts";
 import { cardNumber } from "./support/orders.ts";
 import { eventually } from "./support/wait.ts";
@@ -20,19 +27,6 @@ const problems: string[] = [];
 
 const open = (browser: Browser, options: { width?: number; height?: number } = {}) =>
   openPage(browser, { problems, ...options });
-
-/** Runs axe-core in the page; fails on serious or critical violations. */
-async function assertAccessible(page: Page, name: string) {
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    // deno-lint-ignore no-explicit-any
-    const result = await (globalThis as any).axe.run(document, { resultTypes: ["violations"] });
-    // deno-lint-ignore no-explicit-any
-    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  });
-  const serious = violations.filter((v: { impact: string }) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(serious, [], `${name}: accessibility violations`);
-}
 
 function checkClocks(clocks: Map<string, VectorClock>) {
   const c = (name: string) => {

@@ -4,6 +4,9 @@
  *
  * @module
  */
+/// <reference lib="dom" />
+import assert from "node:assert/strict";
+import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { ROOT } from "./buf.ts";
 import { cardNumber, futureExpiry } from "./orders.ts";
@@ -62,6 +65,19 @@ export async function openPage(browser: Browser, options: OpenPageOptions): Prom
 export async function screenshot(page: Page, name: string): Promise<void> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+}
+
+/** Runs axe-core in the page; fails on serious or critical violations. */
+export async function assertAccessible(page: Page, name: string): Promise<void> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    // deno-lint-ignore no-explicit-any
+    const result = await (globalThis as any).axe.run(document, { resultTypes: ["violations"] });
+    // deno-lint-ignore no-explicit-any
+    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const serious = violations.filter((v: { impact: string }) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(serious, [], `${name}: accessibility violations`);
 }
 
 /** Waits until the page's islands are hydrated (`web/client.ts` marks the document). */
