@@ -65,7 +65,13 @@ Deno.test("an existing cluster runs no member; the services get its endpoints", 
   const specs = buildTopology({ ...base, store: { kind: "etcd", endpoints }, queueReplicas: 3 });
   assert.deepEqual(etcdMemberNames(specs), []);
   assert.deepEqual(configOf(specs.find((s) => s.name === "orchestrator")!).store.etcdEndpoints, endpoints);
-  assert.equal(specs.filter((s) => s.name.startsWith("order_queue_")).length, 3);
+  const queues = specs.filter((s) => s.name.startsWith("order_queue_"));
+  assert.equal(queues.length, 3);
+  for (const queue of queues) {
+    const config = configOf(queue);
+    assert.equal(config.queueReplicas.count, 3, `${queue.name} knows there are three`);
+    assert.equal(config.ports.orderQueue, queue.port);
+  }
 });
 
 Deno.test("a configuration's store is what the topology runs", () => {
