@@ -11,7 +11,7 @@
 import { loadConfig } from "@bookstore/lib/config";
 import { etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 import { type Control, serveControl } from "@bookstore/dev/control";
-import { startStore } from "@bookstore/dev/etcd";
+import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from "@bookstore/dev/topology";
 
@@ -77,7 +77,7 @@ const stop = async (code: number) => {
   if (stopping) return;
   stopping = true;
   if (code === 0) console.log("\nstopping every process…");
-  await supervisor.stopAll();
+  await stopSystem(supervisor, specs);
   await control?.[Symbol.asyncDispose]();
   Deno.exit(code);
 };

@@ -1,5 +1,6 @@
 /**
- * The store comes up before the services that keep their state in it: with
+ * The store comes up before the services that keep their state in it, and
+ * goes down after them: with
  * `BOOKSTORE_STORE=etcd`, either the etcd members the topology runs are
  * started and waited on until they have a leader, or the existing cluster
  * `BOOKSTORE_ETCD_ENDPOINTS` names is asked whether it has one. Each failure
@@ -117,4 +118,16 @@ export async function startStore(supervisor: Supervisor, options: StartStoreOpti
     const said = names.flatMap((name) => supervisor.lines(name).slice(-3).map((line) => `\n  ${name} │ ${line}`));
     throw new Error(`${(error as Error).message}${said.join("")}`, { cause: error });
   }
+}
+
+/**
+ * Stops the services, then the etcd members they were using (so that no
+ * service's last calls meet a store that is going away). A member stopped
+ * while its peers stop too can take seconds to leave; the supervisor's own
+ * deadline bounds it.
+ */
+export async function stopSystem(supervisor: Supervisor, specs: readonly ProcessSpec[]): Promise<void> {
+  const store = etcdMemberNames(specs);
+  await Promise.all(supervisor.names.filter((name) => !store.includes(name)).map((name) => supervisor.stop(name)));
+  await Promise.all(store.map((name) => supervisor.stop(name)));
 }

@@ -9,7 +9,7 @@ import { localUrl } from "@bookstore/lib/config";
 import { orderExecutorService, orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
 import { type Control, serveControl } from "@bookstore/dev/control";
-import { startStore } from "@bookstore/dev/etcd";
+import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, etcdMemberNames, type Ports, queuePorts, type TopologyStore } from "@bookstore/dev/topology";
 import { ROOT } from "./buf.ts";
@@ -197,9 +197,9 @@ export class Cluster {
     await this.supervisor.waitHealthy({ timeoutMs: 30_000, names: [name] });
   }
 
-  /** Stops every process and removes the data directory. */
+  /** Stops every process (the services, then the store's members) and removes the data directory. */
   async stop(): Promise<void> {
-    await this.supervisor.stopAll();
+    await stopSystem(this.supervisor, this.supervisor.names.map((name) => this.supervisor.spec(name)));
     await this.#control?.[Symbol.asyncDispose]();
     await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
   }
