@@ -16,11 +16,9 @@ const STATUS: QueueStatus = {
 
 /** Clients that answer from `answers` by base URL, or fail as an unreachable peer would. */
 function connectTo(answers: Record<string, unknown>) {
-  return <S extends ServiceSpec>(_service: S, options: { baseUrl?: string }) => {
-    const answer = () =>
-      options.baseUrl! in answers
-        ? Promise.resolve(answers[options.baseUrl!])
-        : Promise.reject(new Error(`${options.baseUrl} refused`));
+  return <S extends ServiceSpec>(_service: S, options: { baseUrl?: string | readonly string[] }) => {
+    const url = String(options.baseUrl);
+    const answer = () => url in answers ? Promise.resolve(answers[url]) : Promise.reject(new Error(`${url} refused`));
     return { GetQueueStatus: answer, GetExecutorStatus: answer } as unknown as Client<S>;
   };
 }

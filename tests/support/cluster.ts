@@ -136,10 +136,10 @@ export class Cluster {
     return this.url("orchestrator");
   }
 
-  /** A client of the queue with the credential (of replica `replica`, default the first). */
-  queue(replica = 1) {
+  /** A client of the queue (every replica, failing over between them) with the credential. */
+  queue() {
     return createClient(orderQueueService, {
-      baseUrl: this.queueUrls[replica - 1],
+      baseUrl: this.queueUrls,
       peer: "order_queue",
       token: this.token,
       timeoutMs: 5000,

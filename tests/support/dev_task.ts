@@ -22,6 +22,8 @@ export interface DevTask {
   etcd: { client: number; peer: number }[];
   /** The data directory (the caller removes it). */
   dataDir: string;
+  /** The environment the task runs with (what `loadConfig` reads in every process it starts). */
+  env: Record<string, string>;
 }
 
 /** Options for {@linkcode devTask}. */
@@ -79,5 +81,6 @@ export async function devTask(options: DevTaskOptions): Promise<DevTask> {
     ports,
     etcd: members,
     dataDir,
+    env,
   };
 }
