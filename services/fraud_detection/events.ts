@@ -25,6 +25,7 @@ import {
   userDataRules,
 } from "./rules.ts";
 import { recordAndCount } from "./velocity.ts";
+import type { Kv } from "@bookstore/lib/store";
 
 /** Risk score at or above which an order is rejected. */
 export const REJECT_SCORE = 70;
@@ -50,7 +51,7 @@ export interface UserAssessment {
 /** What the events need. */
 export interface FraudEventsDeps {
   /** Velocity counters. */
-  kv: Deno.Kv;
+  kv: Kv;
   /** The catalog, for amounts. */
   catalog: Catalog;
   /** The trained model. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
+import type { Kv } from "@bookstore/lib/store";
 
 const BUCKET_MS = 60_000;
 /** The counting window. */
@@ -18,7 +19,7 @@ export const WINDOW_BUCKETS = 10;
  * counted a second time.
  */
 export async function recordAndCount(
-  kv: Deno.Kv,
+  kv: Kv,
   subject: { kind: "card" | "contact"; fingerprint: string; orderId: string; now?: number },
 ): Promise<number> {
   const bucket = Math.floor((subject.now ?? Date.now()) / BUCKET_MS);

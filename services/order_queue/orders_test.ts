@@ -1,6 +1,7 @@
 /** Orders in and counts out: seeding stock, validating an order, and a status read from counts, never by scanning. */
 import assert from "node:assert/strict";
 import { Catalog } from "@bookstore/lib/catalog";
+import { limitedKv } from "@bookstore/lib/store/testing";
 import { OrderQueueStore } from "./store.ts";
 import { ackOne, book, fakeClock, openStore, silent, take } from "./testing.ts";
 
@@ -13,6 +14,21 @@ Deno.test("seeding keeps existing stock and refuses unknown books", async () => 
   assert.equal(stock.get("new"), 2);
   await assert.rejects(() => store.enqueue("o1", [{ bookId: "nope", quantity: 1 }]), /unknown book/);
   await assert.rejects(() => store.enqueue("o1", [{ bookId: "dune", quantity: 0 }]), /at least 1/);
+});
+
+Deno.test("replicas seeding at once seed each book once, in commits that fit every backend", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const catalog = new Catalog(Array.from({ length: 250 }, (_, i) => book(`b${i}`, i)));
+  await kv.set(["stock", "b7"], 1);
+  const replicas = [0, 1, 2].map(() =>
+    new OrderQueueStore(limitedKv(kv).kv, { leaseMs: 1000, maxAttempts: 1, log: silent })
+  );
+  const seeded = await Promise.all(replicas.map((replica) => replica.seedStock(catalog)));
+  assert.equal(seeded.reduce((sum, n) => sum + n, 0), 249, "every book but the one already stocked, once");
+  const stock = new Map((await replicas[0].stock()).map((level) => [level.bookId, level.stock]));
+  assert.equal(stock.size, 250);
+  assert.equal(stock.get("b7"), 1, "existing stock is kept");
+  assert.equal(stock.get("b200"), 200);
 });
 
 Deno.test("status is read from counts kept in the same commits, never by scanning", async () => {

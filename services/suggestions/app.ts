@@ -23,7 +23,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const { log } = kit;
   const catalog = loadCatalog();
   const index = new SimilarityIndex(catalog.books);
-  const coPurchases = new CoPurchases(kv);
+  const coPurchases = new CoPurchases(kv, { retentionMs: config.orderRetentionMs });
 
   async function suggest(bookIds: string[], limit: number) {
     const known = bookIds.filter((id) => catalog.get(id));
