@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { loadConfig } from "@bookstore/lib/config";
 import { orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
 import { devTask } from "../tests/support/dev_task.ts";
@@ -26,12 +27,18 @@ export interface DevSystem extends AsyncDisposable {
   orchestrator: string;
   /** Every process, the supervisor first. */
   processes: SystemProcess[];
-  /** A client of the queue, with the service credential. */
+  /** A client of the queue (every replica), with the service credential. */
   queue: ReturnType<typeof createQueueClient>;
 }
 
-function createQueueClient(url: string, token: string) {
-  return createClient(orderQueueService, { baseUrl: url, peer: "order_queue", token, timeoutMs: 5000, breaker: false });
+function createQueueClient(urls: readonly string[], token: string) {
+  return createClient(orderQueueService, {
+    baseUrl: urls,
+    peer: "order_queue",
+    token,
+    timeoutMs: 5000,
+    breaker: false,
+  });
 }
 
 /** Options for {@linkcode startDevSystem}. */
@@ -43,7 +50,7 @@ export interface DevSystemOptions {
 /** Starts `deno task dev` and waits until it prints its table of URLs. */
 export async function startDevSystem(options: DevSystemOptions = {}): Promise<DevSystem> {
   const token = crypto.randomUUID().replaceAll("-", "");
-  const { command, ports, dataDir } = await devTask({
+  const { command, ports, dataDir, env } = await devTask({
     prefix: "bookstore-bench-",
     env: { BOOKSTORE_SERVICE_TOKEN: token, ...options.env },
   });
@@ -79,7 +86,8 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
     return {
       orchestrator: `http://127.0.0.1:${ports.orchestrator}`,
       processes,
-      queue: createQueueClient(`http://127.0.0.1:${ports.orderQueue}`, token),
+      // Every replica, as the system's own processes read them from the same environment.
+      queue: createQueueClient(loadConfig(env).urls.orderQueue, token),
       [Symbol.asyncDispose]: stop,
     };
   } catch (error) {

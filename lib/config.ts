@@ -403,9 +403,9 @@ export type Config = z.output<typeof configSchema>;
  * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  *
- * const config = loadConfig({ ORDER_QUEUE_PORT: "6000", EXECUTOR_REPLICAS: "2" });
- * assert.equal(config.ports.orderQueue, 6000);
- * assert.deepEqual(config.urls.orderQueue, ["http://127.0.0.1:50055"], "the URL is set on its own");
+ * const config = loadConfig({ SUGGESTIONS_PORT: "6000", EXECUTOR_REPLICAS: "2" });
+ * assert.equal(config.ports.suggestions, 6000);
+ * assert.equal(config.urls.suggestions, "http://127.0.0.1:50053", "the URL is set on its own");
  * assert.deepEqual([...config.executor.peers.keys()], [1, 2]);
  * assert.throws(() => loadConfig({ ORDER_QUEUE_PORT: "many" }), /ORDER_QUEUE_PORT/);
  * ```

@@ -73,15 +73,16 @@ export interface ServiceKit {
   rpc<S extends ServiceSpec>(service: S, handlers: Handlers<S>): void;
   /**
    * A client of `service` with the credential and the RPC deadline; its URL
-   * comes from the config unless `options.baseUrl` says otherwise.
+   * (every replica's, for the order queue) comes from the config unless
+   * `options.baseUrl` says otherwise.
    */
   peer<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>;
   /** The finished service: the kit's app and logger, with `timers` (if any) as its lifecycle. */
   service(timers?: ServiceTimers): ServiceApp;
 }
 
-/** Where each internal service is reached, and its name in messages. */
-const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) => string }>> = {
+/** Where each internal service is reached (every replica's URL, for a replicated one), and its name in messages. */
+const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) => string | readonly string[] }>> = {
   [checkoutService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
   [orderEventsService.typeName]: { peer: "orchestrator", url: (config) => config.urls.orchestrator },
   [transactionVerificationService.typeName]: {
@@ -90,12 +91,13 @@ const PEER_URLS: Readonly<Record<string, { peer: string; url: (config: Config) =
   },
   [fraudDetectionService.typeName]: { peer: "fraud_detection", url: (config) => config.urls.fraudDetection },
   [suggestionsService.typeName]: { peer: "suggestions", url: (config) => config.urls.suggestions },
-  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue[0] },
+  [orderQueueService.typeName]: { peer: "order_queue", url: (config) => config.urls.orderQueue },
 };
 
 /**
  * A typed client of `service` as a process of the system reaches it: its URL
- * from the configuration (unless `options.baseUrl` says otherwise), the
+ * from the configuration, or every replica's for the order queue, which the
+ * client fails over between (unless `options.baseUrl` says otherwise), the
  * service credential (unless the service is public), the configured
  * deadline, and `options.fetch`.
  */

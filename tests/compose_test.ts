@@ -51,10 +51,10 @@ Deno.test("containers reach each other by service name, with valid configuration
     assert.equal(config.host, "0.0.0.0", `${spec.name} listens on every interface`);
     assert.equal(config.env, "production");
     assert.equal(config.faults, false, "no fault injection in containers");
-    for (const [peer, url] of Object.entries(config.urls)) {
+    for (const [peer, urls] of Object.entries(config.urls)) {
       const name = peer.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       const target = topology.find((p) => p.name === name)!;
-      assert.equal(url, `http://${name}:${target.port}`, `${spec.name} → ${peer}`);
+      assert.deepEqual([urls].flat(), [`http://${name}:${target.port}`], `${spec.name} → ${peer}`);
     }
     assert.deepEqual(
       [...config.executor.peers],

@@ -261,6 +261,9 @@ export const orderQueueService = defineService("bookstore.v1.OrderQueueService",
     DequeueBatch: method(dequeueBatchRequestSchema, { output: dequeueBatchResponseSchema, idempotent: true }),
     // A repeated ack answers the outcome its lease already had.
     AckBatch: method(ackBatchRequestSchema, { output: ackBatchResponseSchema, idempotent: true }),
+    // Each call issues a new epoch, so a client never repeats one that may have arrived (it moves to another replica
+    // only from one it could not connect to). An epoch whose answer was lost is harmless: nobody presents it, and the
+    // next the election asks for supersedes it in the fence.
     AcquireEpoch: method(acquireEpochRequestSchema, { output: acquireEpochResponseSchema, idempotent: false }),
     GetOrderState: method(getOrderStateRequestSchema, { output: orderStateSchema, idempotent: true }),
     GetQueueStatus: method(getQueueStatusRequestSchema, { output: queueStatusSchema, idempotent: true }),

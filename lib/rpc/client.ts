@@ -1,9 +1,20 @@
 /**
  * The client half of the Connect protocol (unary, JSON): a typed client per
  * service that sends the credential and the deadline, validates the answer,
- * maps failures back to Connect codes, retries only idempotent methods, and
- * stops calling a peer that keeps failing (circuit breaker) so callers fail
- * fast instead of queueing behind a dead service.
+ * maps failures back to Connect codes, retries only idempotent methods,
+ * moves on to the next replica of a peer that has several when one cannot be
+ * reached (`replicas.ts`), and stops calling a peer that keeps failing
+ * (circuit breaker) so callers fail fast instead of queueing behind a dead
+ * service.
+ *
+ * Failing over, an attempt tries the replicas in turn within its one
+ * deadline, and only while no answer came: a replica that answers, even with
+ * an error, has given the answer. A replica that could not be reached, or
+ * answered `unavailable` or `deadline_exceeded`, is not where the next
+ * attempt (the retry of an idempotent method) or call starts; since every
+ * replica serves the same store, retrying there is as safe as retrying at the
+ * same one. A non-idempotent method moves on only from a replica it could not
+ * connect to, which cannot have acted on it.
  *
  * @module
  */
@@ -20,6 +31,7 @@ import type { z } from "zod";
 import { methodPath, type MethodSpec, type ServiceSpec } from "./define.ts";
 import { abortable, type TimeoutSignal, timeoutSignal } from "../async.ts";
 import { codeFromHttpStatus, connectErrorBodySchema, describeIssues, isPeerFailure, RpcError } from "./errors.ts";
+import { describeFetchFailure, isConnectFailure, ReplicaSet } from "./replicas.ts";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -53,8 +65,13 @@ export type Fetch = (input: string, init?: RequestInit) => Response | Promise<Re
 
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
-  /** Base URL of the peer, e.g. `http://127.0.0.1:50055`. */
-  baseUrl: string;
+  /**
+   * Base URL of the peer, e.g. `http://127.0.0.1:50055`; or the base URLs of
+   * its interchangeable replicas (which serve one store), in the order calls
+   * try them: a call that cannot reach one moves on to the next within its
+   * deadline, and later calls start at the replica that last answered.
+   */
+  baseUrl: string | readonly string[];
   /** The peer's name, used in error messages. */
   peer: string;
   /** The service credential sent as a bearer token. */
@@ -85,10 +102,11 @@ export interface ClientOptions {
 }
 
 /**
- * Creates a typed client for `service` at `options.baseUrl`: one async
- * function per method, which sends the credential and the deadline, retries
- * idempotent methods on `unavailable` and `deadline_exceeded`, and answers
- * the validated output or throws an {@linkcode RpcError}.
+ * Creates a typed client for `service` at `options.baseUrl` (one URL, or its
+ * replicas' list): one async function per method, which sends the credential
+ * and the deadline, fails over between replicas, retries idempotent methods
+ * on `unavailable` and `deadline_exceeded`, and answers the validated output
+ * or throws an {@linkcode RpcError}.
  *
  * @example A client that calls a service's routes in memory
  * ```ts
@@ -123,7 +141,7 @@ export interface ClientOptions {
  * ```
  */
 export function createClient<S extends ServiceSpec>(service: S, options: ClientOptions): Client<S> {
-  const baseUrl = options.baseUrl.replace(/\/$/, "");
+  const replicas = new ReplicaSet(options.baseUrl);
   const breakerOptions = options.breaker ?? { threshold: 5, halfOpenAfterMs: 1000 };
   // Only the peer's failures count: a caller whose own budget ran out says nothing about the peer.
   const peerFailed = (error: unknown) => isPeerFailure(error) && !CALLER_ENDED.has(error);
@@ -141,7 +159,7 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
 
   const client: Record<string, (input: unknown, call?: CallOptions) => Promise<unknown>> = {};
   for (const [name, spec] of Object.entries(service.methods)) {
-    const url = baseUrl + methodPath(service, name);
+    const path = methodPath(service, name);
     const fullMethod = `${service.typeName}/${name}`;
     client[name] = async (input, call = {}) => {
       using caller = callerSignal(call);
@@ -150,7 +168,7 @@ export function createClient<S extends ServiceSpec>(service: S, options: ClientO
       const attempt = () => {
         // The caller may have gone while this attempt waited (behind a backoff or a half-open trial).
         if (caller?.signal.aborted) throw ended();
-        return invoke({ url, spec, input, call, options, fullMethod });
+        return invoke({ replicas, path, spec, input, call, options, fullMethod });
       };
       // The breaker wraps the retries, so one failed call counts once towards opening it.
       const withRetries = () => spec.idempotent ? retryPolicy.execute(attempt, caller?.signal) : attempt();
@@ -219,7 +237,8 @@ function callerEnded(signal: AbortSignal, where: { peer: string; fullMethod: str
 }
 
 interface Invocation {
-  url: string;
+  replicas: ReplicaSet;
+  path: string;
   spec: MethodSpec;
   input: unknown;
   call: CallOptions;
@@ -227,7 +246,8 @@ interface Invocation {
   fullMethod: string;
 }
 
-async function invoke({ url, spec, input, call, options, fullMethod }: Invocation): Promise<unknown> {
+// One attempt of a call: the replicas in turn, within one deadline, until one answers.
+async function invoke({ replicas, path, spec, input, call, options, fullMethod }: Invocation): Promise<unknown> {
   const peer = options.peer;
   const perAttempt = call.timeoutMs ?? options.timeoutMs;
   const left = call.deadline === undefined ? Infinity : Math.floor(call.deadline - Date.now());
@@ -240,58 +260,96 @@ async function invoke({ url, spec, input, call, options, fullMethod }: Invocatio
       throw new RpcError("invalid_argument", `invalid request to ${fullMethod}: ${describeIssues(checkedInput.error)}`);
     }
   }
-  const headers: Record<string, string> = {
-    ...call.headers,
-    "content-type": "application/json",
-    "connect-protocol-version": "1",
-    "connect-timeout-ms": String(timeoutMs),
-  };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const body = JSON.stringify(input);
+  // One deadline for the whole attempt, whichever replicas it takes: failing over never adds time.
+  const ends = Date.now() + timeoutMs;
   // A little grace lets the server answer deadline_exceeded itself.
   using timeout = timeoutSignal(timeoutMs + 50, { signals: [call.signal] });
-  let response: Response;
-  try {
-    response = await (options.fetch ?? fetch)(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify(input),
-      signal: timeout.signal,
-    });
-  } catch (error) {
-    if (call.signal?.aborted) throw callerEnded(call.signal, { peer, fullMethod });
-    if (timeout.timedOut) {
-      const late = new RpcError("deadline_exceeded", `${peer} did not answer ${fullMethod} within ${timeoutMs} ms`, {
-        peer,
-        cause: error,
+  const unreached: string[] = [];
+  for (const baseUrl of replicas.tryOrder()) {
+    const headers: Record<string, string> = {
+      ...call.headers,
+      "content-type": "application/json",
+      "connect-protocol-version": "1",
+      "connect-timeout-ms": String(Math.max(1, ends - Date.now())),
+    };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await (options.fetch ?? fetch)(baseUrl + path, {
+        method: "POST",
+        headers,
+        body,
+        signal: timeout.signal,
       });
-      if (boundedByCaller) CALLER_ENDED.add(late);
-      throw late;
+      // Inside the try: a connection that dies while the answer is read is as unanswered as one that died before.
+      text = await response.text();
+    } catch (error) {
+      if (call.signal?.aborted) throw callerEnded(call.signal, { peer, fullMethod });
+      replicas.failed(baseUrl);
+      if (timeout.timedOut) {
+        const at = replicas.urls.length > 1 ? ` at ${baseUrl}` : "";
+        const late = new RpcError(
+          "deadline_exceeded",
+          `${peer} did not answer ${fullMethod} within ${timeoutMs} ms${at}`,
+          { peer, cause: error },
+        );
+        if (boundedByCaller) CALLER_ENDED.add(late);
+        throw late;
+      }
+      unreached.push(`${baseUrl} (${describeFetchFailure(error)})`);
+      // Another replica may take the request only when acting on it twice is harmless, or this one never got it.
+      if (spec.idempotent || isConnectFailure(error)) continue;
+      throw new RpcError(
+        "unavailable",
+        `${peer} is unreachable at ${unreached.join(", ")}` +
+          (replicas.urls.length > 1
+            ? `; ${fullMethod} is not idempotent and may have arrived, so no further replica was tried`
+            : ""),
+        { peer, cause: error },
+      );
     }
-    throw new RpcError("unavailable", `${peer} is unreachable (${(error as Error).message})`, { peer, cause: error });
+    const answer = parseAnswer(response, text, { peer, fullMethod, spec, boundedByCaller });
+    // The answer is the answer, but a replica that says it cannot serve is not where the next attempt starts.
+    if (isPeerFailure(answer)) replicas.failed(baseUrl);
+    else replicas.answered(baseUrl);
+    if (answer instanceof RpcError) throw answer;
+    return answer.output;
   }
+  throw new RpcError("unavailable", `${peer} is unreachable at ${unreached.join(", ")}`, { peer });
+}
+
+// A replica's answer: the validated output, or the error it answered with.
+function parseAnswer(
+  response: Response,
+  text: string,
+  where: { peer: string; fullMethod: string; spec: MethodSpec; boundedByCaller: boolean },
+): { output: unknown } | RpcError {
+  const { peer, fullMethod, spec } = where;
   let body: unknown;
   try {
-    body = await response.json();
+    body = JSON.parse(text);
   } catch {
     body = undefined;
   }
   if (!response.ok) {
     const parsed = connectErrorBodySchema.safeParse(body);
-    if (parsed.success) {
-      const failure = new RpcError(parsed.data.code, parsed.data.message ?? `${peer} answered ${parsed.data.code}`, {
-        peer,
-      });
-      // The peer ran out of the time the caller had left: the caller's deadline, not the peer's failure.
-      if (boundedByCaller && failure.code === "deadline_exceeded") CALLER_ENDED.add(failure);
-      throw failure;
+    if (!parsed.success) {
+      return new RpcError(codeFromHttpStatus(response.status), `${peer} answered HTTP ${response.status}`, { peer });
     }
-    throw new RpcError(codeFromHttpStatus(response.status), `${peer} answered HTTP ${response.status}`, { peer });
+    const failure = new RpcError(parsed.data.code, parsed.data.message ?? `${peer} answered ${parsed.data.code}`, {
+      peer,
+    });
+    // The peer ran out of the time the caller had left: the caller's deadline, not the peer's failure.
+    if (where.boundedByCaller && failure.code === "deadline_exceeded") CALLER_ENDED.add(failure);
+    return failure;
   }
   const output = spec.output.safeParse(body);
   if (!output.success) {
-    throw new RpcError("internal", `${peer} sent an invalid ${fullMethod} response: ${describeIssues(output.error)}`, {
+    return new RpcError("internal", `${peer} sent an invalid ${fullMethod} response: ${describeIssues(output.error)}`, {
       peer,
     });
   }
-  return output.data;
+  return { output: output.data };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { orderQueueService } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { QUEUE_REPLICA_URLS, queueReplicas } from "../../tests/support/queue_replicas.ts";
 import { queueApproved } from "./enqueue.ts";
 import { type OrderRecord, OrderRecords } from "./order_records.ts";
 
@@ -93,4 +94,28 @@ Deno.test("an Enqueue whose answer was lost, the queue cannot say: recorded as n
   assert.match(result!.message, /may have been placed/);
   assert.doesNotMatch(result!.message, /was not placed/);
   assert.equal(stored?.queued, false);
+});
+
+Deno.test("two queue replicas: an Enqueue replica 1 committed before its connection was cut is answered by replica 2 as created: false, which places the order once", async () => {
+  using queue = await queueReplicas();
+  queue.network.set(QUEUE_REPLICA_URLS[0], "cut");
+  const client = queue.client();
+  const answers: unknown[] = [];
+  const spied = {
+    ...client,
+    Enqueue: async (...args: Parameters<typeof client.Enqueue>) => {
+      const answer = await client.Enqueue(...args);
+      answers.push(answer);
+      return answer;
+    },
+  };
+  const { result, stored } = await queueing(spied);
+  assert.equal(result, undefined, "placed");
+  assert.equal(stored?.queued, true);
+  assert.deepEqual(answers, [{ created: false }], "one call, failed over within itself");
+  assert.deepEqual(queue.calls(1), ["Enqueue"]);
+  assert.deepEqual(queue.calls(2), ["Enqueue"]);
+  const status = await queue.replicas[1].store.status();
+  assert.equal(status.depth, 1, "queued once");
+  assert.equal((await queue.replicas[0].store.orderState("o1")).state, "queued");
 });

@@ -10,6 +10,9 @@ import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, type Ports } from "@bookstore/dev/topology";
 import { ROOT } from "./buf.ts";
 
+// What every order queue replica runs, whatever the topology names it.
+const QUEUE_ENTRY = "services/order_queue/main.ts";
+
 /** Finds `count` distinct free TCP ports on loopback. */
 export function freePorts(count: number): number[] {
   const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
@@ -63,10 +66,17 @@ export class Cluster {
     return this.url("orchestrator");
   }
 
-  /** A client of the queue with the credential. */
+  /** Every order queue replica's base URL, in the order the system's clients try them. */
+  get queueUrls(): string[] {
+    return this.supervisor.names.filter((name) => this.supervisor.spec(name).entry === QUEUE_ENTRY).map((name) =>
+      this.url(name)
+    );
+  }
+
+  /** A client of the queue (every replica, failing over between them) with the credential. */
   queue() {
     return createClient(orderQueueService, {
-      baseUrl: this.url("order_queue"),
+      baseUrl: this.queueUrls,
       peer: "order_queue",
       token: this.token,
       timeoutMs: 5000,

@@ -20,6 +20,8 @@ export interface DevTask {
   ports: Ports;
   /** The data directory (the caller removes it). */
   dataDir: string;
+  /** The environment the task runs with (what `loadConfig` reads in every process it starts). */
+  env: Record<string, string>;
 }
 
 /** Prepares `deno task dev` with `env` on top of the ports and the data directory. */
@@ -60,5 +62,6 @@ export async function devTask(options: { env?: Record<string, string>; prefix: s
     args,
     ports,
     dataDir,
+    env,
   };
 }
