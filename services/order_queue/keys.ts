@@ -58,7 +58,7 @@ export interface DeadIndex {
   reason: string;
 }
 
-/** Which counter a key of {@linkcode countKey} counts. */
+/** Which count a key of {@linkcode countKey} is a shard of. */
 export type Counted = "ready" | "leased" | "dead";
 
 /** The order's record. */
@@ -79,10 +79,21 @@ export const dequeuedKey = (caller: { executorId: number; requestId?: string }):
 export const FENCE_KEY: Deno.KvKey = ["fence"];
 /** The leader lease: when the fence's holder last called. */
 export const HOLDER_KEY: Deno.KvKey = ["holder"];
-// Counts kept in the same atomic commits as the entries they count, so that
-// reading the queue's status is a few gets, not three scans.
-/** The count of ready, leased or dead orders. */
-export const countKey = (what: Counted): Deno.KvKey => ["count", what];
+// Counts kept in the same atomic commits as the entries they count, so that reading the queue's status is one short
+// range read, not three scans. Each count is split in shards, and a commit adds to one of them at random: on etcd a
+// `sum` is a compare-and-swap, and one key summed by every Enqueue would make concurrent Enqueues retry one another
+// (40 at once ran out of retries); eight keys divide that contention by eight. The count is the sum of its shards.
+/** How many shards each count is split in (at most 10: Deno KV watches at most 10 keys). */
+export const COUNT_SHARDS = 8;
+/** A shard of the count of ready, leased or dead orders: by default one picked at random. */
+export const countKey = (what: Counted, shard = Math.floor(Math.random() * COUNT_SHARDS)): Deno.KvKey => [
+  "count",
+  what,
+  shard,
+];
+/** Every shard of a count. */
+export const countKeys = (what: Counted): Deno.KvKey[] =>
+  Array.from({ length: COUNT_SHARDS }, (_, shard) => countKey(what, shard));
 /** A counter of outcomes (`executed`, `failed`, `fenced`). */
 export const counterKey = (what: "executed" | "failed" | "fenced"): Deno.KvKey => ["counter", what];
 

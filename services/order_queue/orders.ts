@@ -148,22 +148,34 @@ export class Orders {
     return await readOrderState(this.#ctx.kv, orderId);
   }
 
-  /** Depth, leases, dead letters, fence and counters: a few gets, whatever the queue's size. */
+  /** Depth, leases, dead letters, fence and counters: a few reads, whatever the queue's size. */
   async status(): Promise<QueueStatus> {
+    const { kv } = this.#ctx;
     const fence = await this.#fence.current();
-    const counters = await this.#ctx.kv.getMany<Deno.KvU64[]>([
+    // Every shard of the three counts, in one range read (a key ["count", what] of a store from before the counts
+    // were sharded is read as one more shard).
+    const counts = new Map<unknown, bigint>();
+    for await (const entry of kv.list<Deno.KvU64>({ prefix: ["count"] })) {
+      counts.set(entry.key[1], (counts.get(entry.key[1]) ?? 0n) + entry.value.value);
+    }
+    const counters = await kv.getMany<Deno.KvU64[]>([
       counterKey("executed"),
       counterKey("failed"),
       counterKey("fenced"),
-      countKey("ready"),
-      countKey("leased"),
-      countKey("dead"),
     ]);
-    // A count read as a signed number, never below zero.
-    const [executed, failed, fenced, depth, leased, deadLetters] = counters.map((entry) =>
-      Math.max(0, Number(BigInt.asIntN(64, entry.value?.value ?? 0n)))
-    );
-    return { depth, leased, deadLetters, epoch: fence.epoch, leaderId: fence.leaderId, executed, failed, fenced };
+    // A count read as a signed number (shards may wrap below zero), never below zero.
+    const signed = (n: bigint | undefined) => Math.max(0, Number(BigInt.asIntN(64, n ?? 0n)));
+    const [executed, failed, fenced] = counters.map((entry) => signed(entry.value?.value));
+    return {
+      depth: signed(counts.get("ready")),
+      leased: signed(counts.get("leased")),
+      deadLetters: signed(counts.get("dead")),
+      epoch: fence.epoch,
+      leaderId: fence.leaderId,
+      executed,
+      failed,
+      fenced,
+    };
   }
 
   /** Current stock of every book. */

@@ -1,9 +1,9 @@
 /**
  * The long poll across replicas: a replica's waiting dequeues are woken by
  * its own commits at once, but an order another replica queues (or gives
- * back) commits elsewhere. Every such commit changes the ready count, so a
- * watch of that one key wakes this replica's polls too, whichever replica
- * made the order ready.
+ * back) commits elsewhere. Every such commit changes the ready count (one of
+ * its shards), so a watch of those keys wakes this replica's polls too,
+ * whichever replica made the order ready.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { delay } from "@bookstore/lib/async";
 import type { Logger } from "@bookstore/lib/log";
 import type { Kv } from "@bookstore/lib/store";
 import type { ReadySignal } from "./context.ts";
-import { countKey } from "./keys.ts";
+import { countKeys } from "./keys.ts";
 
 /** Options for {@linkcode watchReady}. */
 export interface WatchReadyOptions {
@@ -37,7 +37,7 @@ export function watchReady(kv: Kv, options: WatchReadyOptions): Disposable {
   const follow = async () => {
     while (!stop.signal.aborted) {
       try {
-        reader = kv.watch([countKey("ready")]).getReader();
+        reader = kv.watch(countKeys("ready")).getReader();
         // The first entry is the count as it is now: a wake-up then is harmless (a poll only looks again).
         for (let next = await reader.read(); !next.done; next = await reader.read()) options.ready.wake();
       } catch (error) {
