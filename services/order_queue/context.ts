@@ -44,7 +44,7 @@ export interface QueueContext {
 /**
  * The long polls waiting for an order, woken by the commits that make one
  * ready: this replica's own, at once, and every replica's through a watch of
- * the ready count (`ready_watch.ts`). `generation` counts the wake-ups: a
+ * `["readied"]` (`ready_watch.ts`). `generation` counts the wake-ups: a
  * poll that found nothing waits only if none came since it began to look.
  */
 export class ReadySignal {

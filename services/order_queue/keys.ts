@@ -81,19 +81,22 @@ export const FENCE_KEY: Deno.KvKey = ["fence"];
 export const HOLDER_KEY: Deno.KvKey = ["holder"];
 // Counts kept in the same atomic commits as the entries they count, so that reading the queue's status is one short
 // range read, not three scans. Each count is split in shards, and a commit adds to one of them at random: on etcd a
-// `sum` is a compare-and-swap, and one key summed by every Enqueue would make concurrent Enqueues retry one another
-// (40 at once ran out of retries); eight keys divide that contention by eight. The count is the sum of its shards.
-/** How many shards each count is split in (at most 10: Deno KV watches at most 10 keys). */
-export const COUNT_SHARDS = 8;
+// `sum` is a compare-and-swap, and one key summed by every Enqueue made concurrent Enqueues retry one another until
+// they gave up (8 shards still lost some of 64 at once on etcd; 32 divide the contention by 32). A count is the sum
+// of its shards.
+/** How many shards each count is split in. */
+export const COUNT_SHARDS = 32;
 /** A shard of the count of ready, leased or dead orders: by default one picked at random. */
 export const countKey = (what: Counted, shard = Math.floor(Math.random() * COUNT_SHARDS)): Deno.KvKey => [
   "count",
   what,
   shard,
 ];
-/** Every shard of a count. */
-export const countKeys = (what: Counted): Deno.KvKey[] =>
-  Array.from({ length: COUNT_SHARDS }, (_, shard) => countKey(what, shard));
+/**
+ * The last order made ready, set by every commit that makes one ready (an enqueue, a requeue): the one key every
+ * replica watches to wake its long polls. Only ever set, never checked or summed, so commits never conflict on it.
+ */
+export const READIED_KEY: Deno.KvKey = ["readied"];
 /** A counter of outcomes (`executed`, `failed`, `fenced`). */
 export const counterKey = (what: "executed" | "failed" | "fenced"): Deno.KvKey => ["counter", what];
 

@@ -2,7 +2,7 @@
  * Leasing: the current leader takes orders from the head of the queue, in
  * priority order, in one atomic commit that checks the fence, and waits at
  * the queue for one when none is ready (a long poll, woken by this replica's
- * commits and, through a watch of the ready count, by every other
+ * commits and, through a watch of `["readied"]`, by every other
  * replica's).
  *
  * @module

@@ -17,7 +17,7 @@ import { RpcError } from "@bookstore/lib/rpc";
 import { CommitBudget } from "./budget.ts";
 import type { QueueContext } from "./context.ts";
 import type { FenceKeeper } from "./fence.ts";
-import { counterKey, countKey, ONE, orderKey, type QueuedOrder, readyKey, stockKey } from "./keys.ts";
+import { counterKey, countKey, ONE, orderKey, type QueuedOrder, READIED_KEY, readyKey, stockKey } from "./keys.ts";
 import type { Kv } from "@bookstore/lib/store";
 
 /**
@@ -132,6 +132,7 @@ export class Orders {
       .check({ key: orderKey(orderId), versionstamp: null })
       .set(orderKey(orderId), record)
       .set(readyKey(record, this.#ctx), orderId)
+      .set(READIED_KEY, orderId)
       .sum(countKey("ready"), ONE)
       .commit();
     if (result.ok) {

@@ -1,9 +1,9 @@
 /**
  * The long poll across replicas: a replica's waiting dequeues are woken by
  * its own commits at once, but an order another replica queues (or gives
- * back) commits elsewhere. Every such commit changes the ready count (one of
- * its shards), so a watch of those keys wakes this replica's polls too,
- * whichever replica made the order ready.
+ * back) commits elsewhere. Every such commit also sets `["readied"]`, so a
+ * watch of that one key wakes this replica's polls too, whichever replica
+ * made the order ready.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { delay } from "@bookstore/lib/async";
 import type { Logger } from "@bookstore/lib/log";
 import type { Kv } from "@bookstore/lib/store";
 import type { ReadySignal } from "./context.ts";
-import { countKeys } from "./keys.ts";
+import { READIED_KEY } from "./keys.ts";
 
 /** Options for {@linkcode watchReady}. */
 export interface WatchReadyOptions {
@@ -24,9 +24,9 @@ export interface WatchReadyOptions {
 }
 
 /**
- * Wakes `options.ready` on every change of the ready count in `kv` (an
- * enqueue, a requeue or a dequeue on any replica; changes close together may
- * wake once, which is enough: a woken poll reads the queue afresh) until
+ * Wakes `options.ready` each time an order is made ready in `kv` (an
+ * enqueue or a requeue on any replica; changes close together may wake
+ * once, which is enough: a woken poll reads the queue afresh) until
  * disposed of. A failed watch is started again after `retryMs`; meanwhile
  * polls are woken by this replica's commits and end at their deadline, as
  * they always do.
@@ -37,7 +37,7 @@ export function watchReady(kv: Kv, options: WatchReadyOptions): Disposable {
   const follow = async () => {
     while (!stop.signal.aborted) {
       try {
-        reader = kv.watch(countKeys("ready")).getReader();
+        reader = kv.watch([READIED_KEY]).getReader();
         // The first entry is the count as it is now: a wake-up then is harmless (a poll only looks again).
         for (let next = await reader.read(); !next.done; next = await reader.read()) options.ready.wake();
       } catch (error) {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { isFenced } from "@bookstore/lib/contracts";
 import type { RpcError } from "@bookstore/lib/rpc";
 import type { Kv } from "@bookstore/lib/store";
-import type { OrderQueueStore, StoreOptions } from "./store.ts";
+import type { Caller, OrderQueueStore, StoreOptions } from "./store.ts";
 import { limitedKv } from "@bookstore/lib/store/testing";
 import { fakeClock, hookedKv, type HookedRead, storeOn, take } from "./testing.ts";
 
@@ -31,27 +31,59 @@ async function twoReplicas(
 
 const dune = [{ bookId: "dune", quantity: 1 }];
 
-Deno.test("an order queued on one replica wakes a long poll waiting on the other, promptly", async () => {
-  let looked!: () => void;
-  const lookedAtEmptyQueue = new Promise<void>((resolve) => looked = resolve);
-  const isReady = (method: HookedRead, keys: Deno.KvKey[]) => method === "list" && keys[0][0] === "ready";
-  let hooked!: ReturnType<typeof hookedKv>;
-  using replicas = await twoReplicas({
-    wrapB: (kv) => (hooked = hookedKv(kv, { when: isReady, at: "after" })).kv,
+// How an order becomes ready on replica a: `setUp` runs first, `makeReady` while b's poll waits.
+const madeReady: {
+  how: string;
+  maxAttempts?: number;
+  setUp: (a: OrderQueueStore, options: { caller: Caller; clock: { now: number } }) => Promise<unknown>;
+  makeReady: (a: OrderQueueStore, clock: { now: number }) => Promise<unknown>;
+}[] = [
+  { how: "queued", setUp: () => Promise.resolve(), makeReady: (a) => a.enqueue("o1", dune) },
+  {
+    how: "given back when its lease expired",
+    setUp: async (a, { caller }) => (await a.enqueue("o1", dune), await take(a, caller)),
+    makeReady: (a, clock) => (clock.now += 5001, a.reclaim()),
+  },
+  {
+    how: "requeued from the dead letters",
+    maxAttempts: 1,
+    setUp: async (a, { caller, clock }) => {
+      await a.enqueue("o1", dune);
+      await take(a, caller);
+      clock.now += 5001;
+      assert.equal(await a.reclaim(), 1, "its one delivery expired: dead");
+    },
+    makeReady: (a) => a.requeueDeadLetter("o1"),
+  },
+];
+
+for (const { how, maxAttempts, setUp, makeReady } of madeReady) {
+  Deno.test(`an order ${how} on one replica wakes a long poll waiting on the other, promptly`, async () => {
+    let looked!: () => void;
+    const lookedAtEmptyQueue = new Promise<void>((resolve) => looked = resolve);
+    const isReady = (method: HookedRead, keys: Deno.KvKey[]) => method === "list" && keys[0][0] === "ready";
+    let hooked!: ReturnType<typeof hookedKv>;
+    const clock = fakeClock();
+    using replicas = await twoReplicas({
+      maxAttempts: maxAttempts ?? 3,
+      now: clock.read,
+      wrapB: (kv) => (hooked = hookedKv(kv, { when: isReady, at: "after" })).kv,
+    });
+    const { a, b } = replicas;
+    const caller = { executorId: 1, epoch: await a.acquireEpoch(1) };
+    await setUp(a, { caller, clock });
+    hooked.state.run = () => Promise.resolve(looked());
+    const started = Date.now();
+    const waiting = b.dequeueBatch(caller, { max: 4, waitMs: 10_000 });
+    // Replica b found the queue empty; the order is made ready on replica a, whose commit wakes only a's polls.
+    await lookedAtEmptyQueue;
+    await makeReady(a, clock);
+    const leases = await waiting;
+    const waited = Date.now() - started;
+    assert.deepEqual(leases.map((lease) => lease.orderId), ["o1"]);
+    assert.ok(waited < 5000, `b's poll waited ${waited} ms: woken by the watch, not by its time running out`);
   });
-  const { a, b } = replicas;
-  const caller = { executorId: 1, epoch: await a.acquireEpoch(1) };
-  hooked.state.run = () => Promise.resolve(looked());
-  const started = Date.now();
-  const waiting = b.dequeueBatch(caller, { max: 4, waitMs: 10_000 });
-  // Replica b found the queue empty; the order is queued on replica a, whose commit wakes only a's polls.
-  await lookedAtEmptyQueue;
-  assert.equal(await a.enqueue("o1", dune), true);
-  const leases = await waiting;
-  const waited = Date.now() - started;
-  assert.deepEqual(leases.map((lease) => lease.orderId), ["o1"]);
-  assert.ok(waited < 5000, `b's poll waited ${waited} ms: woken by the watch, not by its time running out`);
-});
+}
 
 Deno.test("the leader lease is in the store: a lower replica's AcquireEpoch on b is refused while the holder works via a", async () => {
   const clock = fakeClock();
