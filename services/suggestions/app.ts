@@ -10,7 +10,8 @@ import { orderEventsService, type OrderItem, suggestionsService } from "@booksto
 import { EventProtocol } from "@bookstore/lib/event_protocol";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
-import { CoPurchases, recommend } from "./recommend.ts";
+import { CoPurchases } from "./copurchases.ts";
+import { recommend } from "./recommend.ts";
 import { SimilarityIndex } from "./similarity.ts";
 
 /** How many books a checkout suggests. */

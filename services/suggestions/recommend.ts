@@ -1,70 +1,16 @@
 /**
  * Recommendations: content similarity blended with "bought together" counts
- * learned from past orders (kept in this service's store). A book already
- * in the cart is never suggested.
+ * learned from past orders (`copurchases.ts`). A book already in the cart is
+ * never suggested.
  *
  * @module
  */
 import type { Catalog } from "@bookstore/lib/catalog";
 import type { BookRef } from "@bookstore/lib/contracts";
 import type { SimilarityIndex } from "./similarity.ts";
-import { type Kv, MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS } from "@bookstore/lib/store";
 
 /** Weight of co-purchases against content similarity (0..1). */
 export const COPURCHASE_WEIGHT = 0.35;
-
-// Pairs one commit counts: a sum is a check and a mutation, and the first commit also checks and sets the marker.
-const PAIRS_PER_COMMIT = Math.min(MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS) - 1;
-
-/** Counts, for each book, how often it was bought with each other book. */
-export class CoPurchases {
-  readonly #kv: Kv;
-  readonly #countedMs: number;
-
-  /**
-   * Uses `kv` for the counts. An order is remembered as counted for the orders' `retentionMs`, longer than any
-   * retry under its idempotency key (kept half as long).
-   */
-  constructor(kv: Kv, options: { retentionMs: number }) {
-    this.#kv = kv;
-    this.#countedMs = options.retentionMs;
-  }
-
-  /**
-   * Records that the books of order `orderId` were bought together (each
-   * pair, both ways), once per order: a repeated call for the same order
-   * (a retried checkout) counts nothing. Answers whether it counted.
-   */
-  async record(order: { orderId: string; bookIds: readonly string[] }): Promise<boolean> {
-    const unique = [...new Set(order.bookIds)];
-    const pairs = unique.flatMap((a) => unique.filter((b) => b !== a).map((b) => [a, b] as const));
-    const counted = ["copurchase_order", order.orderId];
-    // A commit holds a bounded number of sums (lib/store/limits.ts); commit in chunks, the first with the
-    // order's marker, so that a repeat stops there.
-    for (let i = 0; i === 0 || i < pairs.length; i += PAIRS_PER_COMMIT) {
-      const atomic = this.#kv.atomic();
-      if (i === 0) {
-        atomic.check({ key: counted, versionstamp: null }).set(counted, true, { expireIn: this.#countedMs });
-      }
-      for (const [a, b] of pairs.slice(i, i + PAIRS_PER_COMMIT)) atomic.sum(["copurchase", a, b], 1n);
-      const result = await atomic.commit();
-      if (!result.ok) return false;
-    }
-    return true;
-  }
-
-  /** For every book bought with any of `bookIds`, how often. */
-  async with(bookIds: readonly string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const id of new Set(bookIds)) {
-      for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: ["copurchase", id] })) {
-        const other = entry.key[2] as string;
-        counts.set(other, (counts.get(other) ?? 0) + Number(entry.value.value));
-      }
-    }
-    return counts;
-  }
-}
 
 interface Scored {
   id: string;

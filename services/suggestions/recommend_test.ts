@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { loadCatalog } from "@bookstore/lib/catalog";
-import { limitedKv } from "@bookstore/lib/store/testing";
-import { CoPurchases, recommend } from "./recommend.ts";
+import { recommend } from "./recommend.ts";
 import { SimilarityIndex, tokenize } from "./similarity.ts";
 
 const catalog = loadCatalog();
@@ -40,19 +39,4 @@ Deno.test("the inverted index scores every book as a full cosine over all books 
     assert.ok(Math.abs((scores.get(book.bookId) ?? 0) - cosine) < 1e-12, book.bookId);
   }
   assert.ok(!scores.has("dune") && !scores.has("foundation"), "the cart is not scored");
-});
-
-Deno.test("an order of many books counts every pair once, in commits that fit every backend; a repeat counts nothing", async () => {
-  using kv = await Deno.openKv(":memory:");
-  const limited = limitedKv(kv);
-  const coPurchases = new CoPurchases(limited.kv, { retentionMs: 3_600_000 });
-  const bookIds = catalog.books.slice(0, 20).map((book) => book.bookId);
-  assert.equal(await coPurchases.record({ orderId: "o1", bookIds }), true);
-  assert.ok(limited.commits.length > 1, "20 × 19 pairs do not fit in one commit");
-  assert.equal(await coPurchases.record({ orderId: "o1", bookIds }), false, "a repeat");
-  const counts = await coPurchases.with([bookIds[0]]);
-  assert.equal(counts.size, 19);
-  assert.ok([...counts.values()].every((count) => count === 1), "each pair once");
-  const marker = limited.commits[0].writes.find(({ key }) => key[0] === "copurchase_order");
-  assert.equal(marker?.expireIn, 3_600_000, "the order is remembered as counted for the retention period");
 });
