@@ -13,6 +13,7 @@ import type { EventHandler, EventResult } from "@bookstore/lib/event_protocol";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
+import type { Kv } from "@bookstore/lib/store";
 import type { FraudFeatures } from "./model/features.ts";
 import { type FraudModel, predictFraud } from "./model/model.ts";
 import {
@@ -25,7 +26,6 @@ import {
   userDataRules,
 } from "./rules.ts";
 import { recordAndCount } from "./velocity.ts";
-import type { Kv } from "@bookstore/lib/store";
 
 /** Risk score at or above which an order is rejected. */
 export const REJECT_SCORE = 70;

@@ -1,5 +1,5 @@
 /**
- * Velocity counters in Deno KV: how many orders a card or contact placed in
+ * Velocity counters in the store: how many orders a card or contact placed in
  * the last ten minutes, in one-minute buckets that expire on their own.
  * Keys hold keyed fingerprints, never the card number or the contact.
  *

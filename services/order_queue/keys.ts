@@ -1,5 +1,5 @@
 /**
- * The queue's key layout in Deno KV and the record it keeps per order.
+ * The queue's key layout in its store and the record it keeps per order.
  * Priority lives in the key order: `["ready", rank, seq, orderId]` sorts the
  * head of the queue first, so taking it is one range read of length one.
  *
@@ -100,7 +100,7 @@ export const READIED_KEY: Deno.KvKey = ["readied"];
 /** A counter of outcomes (`executed`, `failed`, `fenced`). */
 export const counterKey = (what: "executed" | "failed" | "fenced"): Deno.KvKey => ["counter", what];
 
-/** Deno KV's sum wraps around 2^64: adding 2^64 - n subtracts n. */
+/** A sum wraps around 2^64 (on every backend): adding 2^64 - n subtracts n. */
 export function minus(n: number): bigint {
   return (1n << 64n) - BigInt(n);
 }

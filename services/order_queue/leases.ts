@@ -9,8 +9,8 @@
  */
 import { type Lease, type LeaseRef, MAX_LEASES_PER_CALL } from "@bookstore/lib/contracts";
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
-import type { QueueContext } from "./context.ts";
 import { CommitBudget } from "./budget.ts";
+import type { QueueContext } from "./context.ts";
 import type { Caller, FenceKeeper } from "./fence.ts";
 import { countKey, dequeuedKey, getMany, leasedKey, minus, orderKey, type QueuedOrder } from "./keys.ts";
 

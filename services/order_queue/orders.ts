@@ -14,11 +14,11 @@ import {
 } from "@bookstore/lib/contracts";
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import { RpcError } from "@bookstore/lib/rpc";
+import type { Kv } from "@bookstore/lib/store";
 import { CommitBudget } from "./budget.ts";
 import type { QueueContext } from "./context.ts";
 import type { FenceKeeper } from "./fence.ts";
 import { counterKey, countKey, ONE, orderKey, type QueuedOrder, READIED_KEY, readyKey, stockKey } from "./keys.ts";
-import type { Kv } from "@bookstore/lib/store";
 
 /**
  * An order's state as the queue answers it; `not_found` when there is no such

@@ -22,6 +22,7 @@ import type {
   StockLevel,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
+import type { Kv } from "@bookstore/lib/store";
 import { Acks } from "./acks.ts";
 import { type QueueContext, ReadySignal } from "./context.ts";
 import { type DeadLetterPage, DeadLetters } from "./dead_letters.ts";
@@ -30,7 +31,6 @@ import { type DequeueOptions, Leases } from "./leases.ts";
 import { Orders } from "./orders.ts";
 import { watchReady } from "./ready_watch.ts";
 import { Reclaimer } from "./reclaim.ts";
-import type { Kv } from "@bookstore/lib/store";
 
 export type { Caller } from "./fence.ts";
 
