@@ -169,6 +169,10 @@ export const envSchema = z.object({
     ),
   ORDER_CACHE_TTL_MS: millis(30_000)
     .describe("How long a validator keeps an order that never finished."),
+  ORDER_RETENTION_MS: z.coerce.number().int().min(60_000).max(365 * 86_400_000).default(172_800_000)
+    .describe(
+      "How long a finished order is kept: the queue's record of an executed or failed order (from when it finished) and the orchestrator's record (from checkout); then both are deleted and the order is looked up as unknown (`not_found`). Idempotency keys are kept half as long, so a key never outlives its order. Dead letters stay until requeued.",
+    ),
   QUEUE_LEASE_MS: millis(5000).describe("How long a dequeued order stays leased before it is handed out again."),
   QUEUE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)
     .describe("Deliveries after which an order goes to the dead-letter list."),
@@ -345,6 +349,11 @@ function toConfig(env: Env) {
     checkoutRateLimit: env.CHECKOUT_RATE_LIMIT,
     /** How long a validator keeps an unfinished order (`ORDER_CACHE_TTL_MS`). @default 30000 */
     orderCacheTtlMs: env.ORDER_CACHE_TTL_MS,
+    /**
+     * How long a finished order's records are kept (`ORDER_RETENTION_MS`); idempotency keys half as long.
+     * @default 172800000
+     */
+    orderRetentionMs: env.ORDER_RETENTION_MS,
     /**
      * The queue's leases (`QUEUE_LEASE_MS`), delivery limit (`QUEUE_MAX_ATTEMPTS`) and aging (`QUEUE_AGING_MS`:
      * an order that has waited this long ranks like one with one more book than it has; 0 turns aging off).

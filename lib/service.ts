@@ -30,6 +30,7 @@ import { RpcError } from "./rpc/errors.ts";
 import { FaultInjector, faultRulesSchema } from "./rpc/faults.ts";
 import { createRpcRoutes, type Handlers, hasValidCredential, parseJsonBody } from "./rpc/server.ts";
 import { errorHandler } from "./http.ts";
+import type { Kv } from "./store/types.ts";
 import { methodPath, type ServiceSpec } from "./rpc/define.ts";
 
 /** What a service module is given: everything it talks to. */
@@ -46,10 +47,10 @@ export interface ServiceDeps {
   fetch?: Fetch;
 }
 
-/** What a service with its own Deno KV is given. */
+/** What a service with state of its own is given. */
 export interface KvServiceDeps extends ServiceDeps {
-  /** The service's Deno KV (opened by `main.ts`, or `Deno.openKv(":memory:")` in a test). */
-  kv: Deno.Kv;
+  /** The service's store (`openStore` in `main.ts`, or `Deno.openKv(":memory:")` in a test). */
+  kv: Kv;
 }
 
 /** Timers a service runs while it serves: started by `start()`, stopped by `[Symbol.dispose]()`. */
@@ -314,13 +315,13 @@ export interface ServeServiceOptions {
   config: Config;
   /** Port to listen on. */
   port: number;
-  /** The service's KV, closed after the server stops. */
-  kv?: Deno.Kv;
+  /** The service's store, closed after the server stops. */
+  kv?: Kv;
 }
 
 /**
  * Starts `service` and serves it until SIGTERM/SIGINT; then disposes of it
- * and closes its KV. This is most of a `main.ts`.
+ * and closes its store. This is most of a `main.ts`.
  */
 export function serveService(service: ServiceApp, options: ServeServiceOptions): Deno.HttpServer<Deno.NetAddr> {
   const server = serve(service.app, {
@@ -334,10 +335,4 @@ export function serveService(service: ServiceApp, options: ServeServiceOptions):
   });
   service.start();
   return server;
-}
-
-/** Opens (creating if needed) the Deno KV file of a service under the data directory. */
-export async function openServiceKv(config: Config, name: string): Promise<Deno.Kv> {
-  await Deno.mkdir(config.dataDir, { recursive: true });
-  return await Deno.openKv(`${config.dataDir}/${name}.kv`);
 }

@@ -10,7 +10,8 @@ import { bool, double, empty, int32, list, message, str, uint32 } from "./wire.t
 
 /**
  * Different books one order may hold: executing it checks every book's stock
- * in one Deno KV atomic commit, which allows at most 100 checks.
+ * in one atomic commit with the order's own writes, and a commit holds at
+ * most 100 checks on every backend (`lib/store/limits.ts`).
  */
 export const MAX_DISTINCT_BOOKS = 50;
 
@@ -65,8 +66,9 @@ export type Lease = z.infer<typeof leaseSchema>;
 
 /**
  * Most orders one `DequeueBatch` leases or one `AckBatch` acks: leasing
- * checks each order and its place in line in one Deno KV atomic commit,
- * which allows at most 100 checks.
+ * checks each order and its place in line in one atomic commit, which holds
+ * at most 100 checks on every backend (`lib/store/limits.ts`); an ack of
+ * many books is split into commits that fit.
  */
 export const MAX_LEASES_PER_CALL = 32;
 

@@ -13,6 +13,7 @@ import type { EventHandler, EventResult } from "@bookstore/lib/event_protocol";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import type { Logger } from "@bookstore/lib/log";
+import type { Kv } from "@bookstore/lib/store";
 import type { FraudFeatures } from "./model/features.ts";
 import { type FraudModel, predictFraud } from "./model/model.ts";
 import {
@@ -50,7 +51,7 @@ export interface UserAssessment {
 /** What the events need. */
 export interface FraudEventsDeps {
   /** Velocity counters. */
-  kv: Deno.Kv;
+  kv: Kv;
   /** The catalog, for amounts. */
   catalog: Catalog;
   /** The trained model. */

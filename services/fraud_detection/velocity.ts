@@ -1,11 +1,12 @@
 /**
- * Velocity counters in Deno KV: how many orders a card or contact placed in
+ * Velocity counters in the store: how many orders a card or contact placed in
  * the last ten minutes, in one-minute buckets that expire on their own.
  * Keys hold keyed fingerprints, never the card number or the contact.
  *
  * @module
  */
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
+import type { Kv } from "@bookstore/lib/store";
 
 const BUCKET_MS = 60_000;
 /** The counting window. */
@@ -18,7 +19,7 @@ export const WINDOW_BUCKETS = 10;
  * counted a second time.
  */
 export async function recordAndCount(
-  kv: Deno.Kv,
+  kv: Kv,
   subject: { kind: "card" | "contact"; fingerprint: string; orderId: string; now?: number },
 ): Promise<number> {
   const bucket = Math.floor((subject.now ?? Date.now()) / BUCKET_MS);

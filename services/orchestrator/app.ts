@@ -32,7 +32,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const kit = createServiceKit("orchestrator", deps);
   const { app, log } = kit;
   const catalog = loadCatalog();
-  const orders = new OrderRecords(kv);
+  const orders = new OrderRecords(kv, { retentionMs: config.orderRetentionMs });
   // Checkouts and reads reach the queue through clients of their own: slow or failing reads
   // (an operator's /cluster, say) must not open the circuit that approved checkouts go through.
   const queue = kit.peer(orderQueueService);
@@ -41,7 +41,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     config,
     log,
     orders,
-    keys: new IdempotencyKeys(kv),
+    keys: new IdempotencyKeys(kv, { retentionMs: config.orderRetentionMs }),
     catalog,
     peers: {
       transactionVerification: kit.peer(transactionVerificationService),

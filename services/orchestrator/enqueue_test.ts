@@ -38,7 +38,7 @@ function queueOf(answers: { enqueue: (() => Promise<unknown>)[]; state?: () => P
 
 async function queueing(queue: Client<typeof orderQueueService>) {
   const kv = await Deno.openKv(":memory:");
-  const orders = new OrderRecords(kv);
+  const orders = new OrderRecords(kv, { retentionMs: 3_600_000 });
   const log = createLogger("test", { write: () => {} });
   const result = await queueApproved(record, { queue, orders, log, signal: new AbortController().signal }).then(
     () => undefined,

@@ -1,6 +1,6 @@
 /**
  * Idempotency keys: the rule that a client's key places one order, never a
- * second. The first call with a key claims it in Deno KV for a new order id;
+ * second. The first call with a key claims it in the store for a new order id;
  * a retry, concurrent or later, gets the same id and joins the placement
  * still running for it (in this process) instead of starting another; the
  * same key with a different order is refused. What to do with the id — place
@@ -13,6 +13,7 @@ import type { Order, PlaceOrderResponse } from "@bookstore/lib/contracts";
 import { orderDigest } from "@bookstore/lib/digest";
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import { RpcError } from "@bookstore/lib/rpc";
+import type { Kv } from "@bookstore/lib/store";
 
 /** An idempotency key's claim on an order. */
 export const idempotencyClaimSchema = z.object({
@@ -25,8 +26,16 @@ export const idempotencyClaimSchema = z.object({
 /** An idempotency key's claim on an order. */
 export type IdempotencyClaim = z.infer<typeof idempotencyClaimSchema>;
 
-/** How long idempotency keys are kept. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long an idempotency key is kept: half the orders' retention. A key must
+ * never outlive the records of the order it stands for, or a retry under it
+ * would place that order again (validated and queued anew under its old id,
+ * which the queue no longer knows); half leaves room for a store that
+ * deletes expired keys late (etcd expires leases in buckets).
+ */
+export function idempotencyTtlMs(retentionMs: number): number {
+  return Math.floor(retentionMs / 2);
+}
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -90,15 +99,17 @@ class Callers {
 
 /** Idempotency keys and the placements running under them. */
 export class IdempotencyKeys {
-  readonly #kv: Deno.Kv;
+  readonly #kv: Kv;
+  readonly #ttlMs: number;
   readonly #running = new Map<
     string,
     { requestDigest: string; promise: Promise<PlaceOrderResponse>; callers: Callers }
   >();
 
-  /** Keeps the claims in `kv`. */
-  constructor(kv: Deno.Kv) {
+  /** Keeps the claims in `kv`, each for {@linkcode idempotencyTtlMs} of the orders' `retentionMs`. */
+  constructor(kv: Kv, options: { retentionMs: number }) {
     this.#kv = kv;
+    this.#ttlMs = idempotencyTtlMs(options.retentionMs);
   }
 
   /**
@@ -109,7 +120,7 @@ export class IdempotencyKeys {
     return await commitWithRetry(async () => {
       const result = await this.#kv.atomic()
         .check({ key: ["idempotency", key], versionstamp: null })
-        .set(["idempotency", key], claim, { expireIn: IDEMPOTENCY_TTL_MS })
+        .set(["idempotency", key], claim, { expireIn: this.#ttlMs })
         .commit();
       if (result.ok) return { claimed: true, claim };
       // Taken: answer the earlier claim (unless it expired in between: then claim again).

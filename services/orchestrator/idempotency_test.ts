@@ -14,7 +14,7 @@ const answer = (orderId: string): PlaceOrderResponse => ({
 
 Deno.test("a key runs once: concurrent calls join the running one, a later call learns the key was claimed", async () => {
   using kv = await Deno.openKv(":memory:");
-  const keys = new IdempotencyKeys(kv);
+  const keys = new IdempotencyKeys(kv, { retentionMs: 3_600_000 });
   const order = orderSchema.parse(validOrder());
   const runs: KeyClaim[] = [];
   const gate = Promise.withResolvers<void>();
@@ -40,7 +40,7 @@ Deno.test("a key runs once: concurrent calls join the running one, a later call 
 
 Deno.test("a key sent with another order is refused, running or not; the card's spacing is the same order", async () => {
   using kv = await Deno.openKv(":memory:");
-  const keys = new IdempotencyKeys(kv);
+  const keys = new IdempotencyKeys(kv, { retentionMs: 3_600_000 });
   const order = orderSchema.parse(validOrder());
   const gate = Promise.withResolvers<void>();
   const running = Promise.withResolvers<void>();

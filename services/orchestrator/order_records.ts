@@ -1,5 +1,5 @@
 /**
- * The orchestrator's own records in Deno KV: each order's validation result,
+ * The orchestrator's own records in its store: each order's validation result,
  * items, events and suggestions, and the answer its client got. No card data
  * is ever part of a record.
  *
@@ -14,6 +14,7 @@ import {
   resolvedNameSchema,
   validationEventSchema,
 } from "@bookstore/lib/contracts";
+import type { Kv } from "@bookstore/lib/store";
 
 /** An order as the orchestrator remembers it; checked on every read. */
 export const orderRecordSchema = z.object({
@@ -41,23 +42,35 @@ export const orderRecordSchema = z.object({
 /** An order as the orchestrator remembers it. */
 export type OrderRecord = z.infer<typeof orderRecordSchema>;
 
-/** Order records. */
+/** Options for {@linkcode OrderRecords}. */
+export interface OrderRecordsOptions {
+  /** How long a record is kept after it was written (`Config.orderRetentionMs`); then the store deletes it. */
+  retentionMs: number;
+}
+
+/** Order records, each kept for the retention period. */
 export class OrderRecords {
-  readonly #kv: Deno.Kv;
+  readonly #kv: Kv;
+  readonly #retentionMs: number;
 
   /** Uses `kv` for storage. */
-  constructor(kv: Deno.Kv) {
+  constructor(kv: Kv, options: OrderRecordsOptions) {
     this.#kv = kv;
+    this.#retentionMs = options.retentionMs;
   }
 
-  /** The record of an order. */
+  /** The record of an order; `undefined` for an unknown order, or one placed longer ago than records are kept. */
   async get(orderId: string): Promise<OrderRecord | undefined> {
     const { value } = await this.#kv.get(["order", orderId]);
     return value === null ? undefined : orderRecordSchema.parse(value);
   }
 
-  /** Stores (or replaces) an order record. */
+  /**
+   * Stores (or replaces) an order record, kept for the retention period. It is written once the order's fate at
+   * checkout is known, after the queue took an approved order: the queue's record of it, kept for as long from
+   * when it finished, outlives it.
+   */
   async put(record: OrderRecord): Promise<void> {
-    await this.#kv.set(["order", record.orderId], record);
+    await this.#kv.set(["order", record.orderId], record, { expireIn: this.#retentionMs });
   }
 }

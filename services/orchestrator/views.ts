@@ -34,16 +34,22 @@ const CODE_BY_QUEUE_FAILURE: Record<"failed" | "dead", ReasonCode> = {
 };
 
 /**
- * An order's view: `not_found` for unknown ids and for approved orders the
- * queue does not hold. An approved order whose Enqueue went unanswered is
- * looked up in the queue, which may hold it.
+ * An order's view: `not_found` for unknown ids, for orders older than the
+ * records are kept, and for approved orders the queue does not hold. An
+ * approved order whose Enqueue went unanswered is looked up in the queue,
+ * which may hold it.
  */
 export async function orderView(
   orderId: string,
   deps: { orders: OrderRecords; queue: Client<typeof orderQueueService> },
 ): Promise<OrderView> {
   const record = await deps.orders.get(orderId);
-  if (!record) throw new RpcError("not_found", `no order ${orderId}`);
+  if (!record) {
+    throw new RpcError(
+      "not_found",
+      `no order ${orderId}: never placed, or placed longer ago than orders are kept (ORDER_RETENTION_MS)`,
+    );
+  }
   const rejections = codedReasons(record);
   const view: OrderView = {
     orderId,
@@ -61,8 +67,15 @@ export async function orderView(
   };
   if (!record.approved) return view;
   const state = await deps.queue.GetOrderState({ orderId }).catch((error) => {
-    if (!record.queued && hasCode(error, "not_found")) throw new RpcError("not_found", `no order ${orderId}`);
-    throw error;
+    if (!hasCode(error, "not_found")) throw error;
+    // A queued order leaves the queue only once it finished and its retention ran out (the queue's, counted from
+    // when it finished, usually outlives this record's; a store that expires late can reverse them).
+    throw new RpcError(
+      "not_found",
+      record.queued
+        ? `order ${orderId} finished longer ago than orders are kept (ORDER_RETENTION_MS)`
+        : `no order ${orderId}`,
+    );
   });
   const failures = state.state === "failed" || state.state === "dead"
     ? [rejection(CODE_BY_QUEUE_FAILURE[state.state], state.reason)]

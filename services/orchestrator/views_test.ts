@@ -21,7 +21,7 @@ const record = {
 
 Deno.test("an order's view says which book each name it was given meant", async () => {
   using kv = await Deno.openKv(":memory:");
-  const orders = new OrderRecords(kv);
+  const orders = new OrderRecords(kv, { retentionMs: 3_600_000 });
   const resolvedNames = [{ name: "Lord of the Ring", bookId: "the-fellowship-of-the-ring" }];
   await orders.put({ ...record, resolvedNames, rejections: [] });
   assert.deepEqual((await orderView("o1", { orders, queue })).resolvedNames, resolvedNames);
@@ -30,7 +30,7 @@ Deno.test("an order's view says which book each name it was given meant", async 
 Deno.test("a record kept before names were recorded reads as naming none", async () => {
   using kv = await Deno.openKv(":memory:");
   await kv.set(["order", "o1"], record);
-  const view = await orderView("o1", { orders: new OrderRecords(kv), queue });
+  const view = await orderView("o1", { orders: new OrderRecords(kv, { retentionMs: 3_600_000 }), queue });
   assert.deepEqual(view.resolvedNames, []);
   assert.deepEqual(view.items, record.items);
 });
@@ -39,7 +39,7 @@ const ambiguous = rejection("items.ambiguous_book", record.reasons[0], { field: 
 
 Deno.test("a rejected order's view carries its coded rejections, whose messages are its reasons", async () => {
   using kv = await Deno.openKv(":memory:");
-  const orders = new OrderRecords(kv);
+  const orders = new OrderRecords(kv, { retentionMs: 3_600_000 });
   await orders.put({ ...record, resolvedNames: [], rejections: [ambiguous] });
   const view = await orderView("o1", { orders, queue });
   assert.deepEqual(view.rejections, [ambiguous]);
@@ -49,7 +49,7 @@ Deno.test("a rejected order's view carries its coded rejections, whose messages 
 Deno.test("a record kept before codes were recorded reads its reasons as coded other", async () => {
   using kv = await Deno.openKv(":memory:");
   await kv.set(["order", "o1"], record);
-  const view = await orderView("o1", { orders: new OrderRecords(kv), queue });
+  const view = await orderView("o1", { orders: new OrderRecords(kv, { retentionMs: 3_600_000 }), queue });
   assert.deepEqual(view.rejections, [rejection("other", record.reasons[0])]);
   assert.deepEqual(view.reasons, record.reasons);
 });
@@ -59,7 +59,7 @@ for (
 ) {
   Deno.test(`an order the queue holds as ${state} is coded ${code}, with the queue's reason as its message`, async () => {
     using kv = await Deno.openKv(":memory:");
-    const orders = new OrderRecords(kv);
+    const orders = new OrderRecords(kv, { retentionMs: 3_600_000 });
     await orders.put({ ...record, approved: true, queued: true, reasons: [], resolvedNames: [], rejections: [] });
     const reason = state === "failed" ? "out of stock: dune (wanted 2, 1 left)" : "lease expired";
     const held = { orderId: "o1", state, attempts: 1, executorId: 2, epoch: 3, reason } as OrderState;

@@ -9,19 +9,10 @@
 import { type AckResult, type LeaseRef, MAX_LEASES_PER_CALL } from "@bookstore/lib/contracts";
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
 import { RpcError } from "@bookstore/lib/rpc";
+import { CommitBudget } from "./budget.ts";
 import type { QueueContext } from "./context.ts";
 import type { Caller, FenceKeeper } from "./fence.ts";
-import {
-  counterKey,
-  countKey,
-  getMany,
-  leasedKey,
-  MAX_CHECKS,
-  minus,
-  orderKey,
-  type QueuedOrder,
-  stockKey,
-} from "./keys.ts";
+import { counterKey, countKey, getMany, leasedKey, minus, orderKey, type QueuedOrder, stockKey } from "./keys.ts";
 
 /** Executes the orders the current leader acks. */
 export class Acks {
@@ -36,7 +27,8 @@ export class Acks {
 
   /**
    * Executes leased orders, in the order given (the order they were leased
-   * in), in as few atomic commits as Deno KV's limits allow (usually one). An
+   * in), in as few atomic commits as the store's limits allow (usually one;
+   * each order's own writes and the fence's check always in one). An
    * order takes its books from the stock the orders before it left. Each
    * answers `executed`, `failed` (out of stock), `lost` (its lease is no
    * longer held, so this ack did nothing) or `unknown`; a repeated ack
@@ -80,8 +72,13 @@ export class Acks {
       }
       return undefined;
     });
-    const fence = answered.includes(undefined) ? await this.#fence.admit(caller, "ack") : undefined;
-    // Deno KV allows 100 checks a commit: the fence, each order executed and each book it reads.
+    const admission = answered.includes(undefined) ? await this.#fence.admit(caller, "ack") : undefined;
+    // The fence (and the lease) and the three counts, then each order as it fits: its record, its lease's index
+    // entry and every book of it no order before it in this commit reads.
+    const budget = new CommitBudget({
+      checks: (admission?.cost.checks ?? 0) + 3,
+      mutations: (admission?.cost.mutations ?? 0) + 3,
+    });
     const results: AckResult[] = [];
     const books = new Set<string>();
     const executing: {
@@ -101,7 +98,11 @@ export class Acks {
       const wanted = new Map<string, number>();
       for (const item of order.value.items) wanted.set(item.bookId, (wanted.get(item.bookId) ?? 0) + item.quantity);
       const more = [...wanted.keys()].filter((bookId) => !books.has(bookId));
-      if (executing.length > 0 && 1 + executing.length + 1 + books.size + more.length > MAX_CHECKS) break;
+      if (!budget.take({ checks: 1 + more.length, mutations: 2 + more.length })) {
+        // Enqueue admits at most MAX_DISTINCT_BOOKS books an order, so one order alone always fits.
+        if (executing.length === 0) throw new RpcError("internal", `order ${order.value.orderId} is too large to ack`);
+        break;
+      }
       for (const bookId of more) books.add(bookId);
       const result: AckResult = { orderId: acks[at].orderId, state: "executed", reason: "" };
       results.push(result);
@@ -110,7 +111,7 @@ export class Acks {
     if (executing.length === 0) return results;
     const stockEntries = await getMany<number>(kv, [...books].map(stockKey));
     const stock = new Map(stockEntries.map((entry) => [entry.key[1] as string, entry.value ?? 0]));
-    const atomic = kv.atomic().check(fence!);
+    const atomic = admission!.guard(kv.atomic());
     // Every book read is checked: a concurrent commit that changed one sends this round again.
     for (const entry of stockEntries) atomic.check(entry);
     const now = this.#ctx.now();
@@ -129,19 +130,19 @@ export class Acks {
         result.reason = `out of stock: ${short.join(", ")}`;
       }
       const { lease: _lease, ...rest } = entry.value;
+      const finished: QueuedOrder = {
+        ...rest,
+        state: result.state as "executed" | "failed",
+        reason: result.reason,
+        executorId: caller.executorId,
+        epoch: caller.epoch,
+        finishedLeaseId: leaseId,
+        updatedAt: now,
+      };
+      // A finished order is kept for the retention period, then deleted by the store (see `QueueContext`).
+      const { retentionMs } = this.#ctx;
       atomic.check(entry)
-        .set(
-          orderKey(rest.orderId),
-          {
-            ...rest,
-            state: result.state as "executed" | "failed",
-            reason: result.reason,
-            executorId: caller.executorId,
-            epoch: caller.epoch,
-            finishedLeaseId: leaseId,
-            updatedAt: now,
-          } satisfies QueuedOrder,
-        )
+        .set(orderKey(rest.orderId), finished, retentionMs === undefined ? undefined : { expireIn: retentionMs })
         .delete(leasedKey(rest.orderId));
     }
     for (const entry of stockEntries) {

@@ -1,9 +1,10 @@
 /** Acks: execution in one atomic commit, stock taken once, repeated acks answered the same, the fence in the commit. */
 import assert from "node:assert/strict";
 import { Catalog } from "@bookstore/lib/catalog";
-import { isFenced } from "@bookstore/lib/contracts";
+import { isFenced, MAX_DISTINCT_BOOKS, MAX_LEASES_PER_CALL } from "@bookstore/lib/contracts";
 import type { RpcError } from "@bookstore/lib/rpc";
 import { OrderQueueStore } from "./store.ts";
+import { limitedKv } from "@bookstore/lib/store/testing";
 import { ackOne, book, hookedKv, type HookedRead, leased, openStore, silent, storeOn } from "./testing.ts";
 
 Deno.test("an ack executes the order once, taking its books from stock; a repeated ack answers the same", async () => {
@@ -121,28 +122,38 @@ Deno.test("a deposed leader's batch is refused whole, but a batch of repeats sti
   assert.equal((await store.orderState(l2.orderId)).state, "leased", "the refused ack did nothing");
 });
 
-Deno.test("a batch too large for one commit is executed in several, in order, each order once", async () => {
-  // 3 orders of 40 different books each: 1 + 3 + 120 checks do not fit in one commit (100 at most).
-  const books = Array.from({ length: 120 }, (_, i) => book(`b${i}`, 1));
+Deno.test("the largest batches fit every backend's commits: 32 leases in one, 32 acks of 50 books each in several", async () => {
+  // 31 orders of 50 different books each, and a last one wanting a book of the first: it must fail, as it comes after.
+  const books = Array.from({ length: 31 * MAX_DISTINCT_BOOKS }, (_, i) => book(`b${i}`, 1));
   using kv = await Deno.openKv(":memory:");
-  const store = new OrderQueueStore(kv, { leaseMs: 5000, maxAttempts: 3, log: silent });
+  const limited = limitedKv(kv);
+  const store = new OrderQueueStore(limited.kv, { leaseMs: 5000, maxAttempts: 3, leaderLeaseMs: 1000, log: silent });
   await store.seedStock(new Catalog(books));
-  for (let o = 0; o < 3; o++) {
-    await store.enqueue(`o${o}`, books.slice(o * 40, o * 40 + 40).map((b) => ({ bookId: b.bookId, quantity: 1 })));
+  const orderIds = Array.from({ length: MAX_LEASES_PER_CALL }, (_, o) => `o${String(o).padStart(2, "0")}`);
+  for (const [o, orderId] of orderIds.entries()) {
+    const own = o < 31 ? books.slice(o * MAX_DISTINCT_BOOKS, (o + 1) * MAX_DISTINCT_BOOKS) : books.slice(0, 1);
+    await store.enqueue(orderId, own.map((b) => ({ bookId: b.bookId, quantity: 1 })));
   }
-  // One more order wanting a book of the first: it must fail, as it comes after it.
-  await store.enqueue("late", [{ bookId: "b0", quantity: 1 }]);
-  const caller = { executorId: 1, epoch: await store.acquireEpoch(1) };
-  const leases = await store.dequeueBatch(caller, { max: 4 });
+  const caller = { executorId: 1, epoch: await store.acquireEpoch(1), requestId: "r1" };
+  limited.commits.length = 0;
+  const leases = await store.dequeueBatch(caller, { max: MAX_LEASES_PER_CALL });
+  assert.equal(leases.length, MAX_LEASES_PER_CALL);
+  assert.equal(limited.commits.length, 1, "every lease in one commit");
+  limited.commits.length = 0;
   const results = await store.ackBatch(caller, leases.map(({ orderId, leaseId }) => ({ orderId, leaseId })));
-  assert.deepEqual(results.map((r) => [r.orderId, r.state]), [
-    ["o0", "executed"],
-    ["o1", "executed"],
-    ["o2", "executed"],
-    ["late", "failed"],
-  ]);
+  assert.deepEqual(results.map((r) => r.orderId), leases.map((lease) => lease.orderId), "in the order given");
+  assert.deepEqual(results.map((r) => r.state), [...Array(31).fill("executed"), "failed"]);
+  assert.ok(limited.commits.length > 1, `split in ${limited.commits.length} commits`);
+  // Each order's own changes (its record and its lease's index entry) are in one commit, which also checks the fence.
+  for (const orderId of orderIds) {
+    const holding = limited.commits.filter((commit) => commit.writes.some(({ key }) => key[1] === orderId));
+    assert.equal(holding.length, 1, `${orderId} changed in one commit`);
+    const written = holding[0].writes.map(({ key }) => key.join("/"));
+    assert.ok(written.includes(`order/${orderId}`) && written.includes(`leased/${orderId}`));
+  }
   assert.ok((await store.stock()).every((level) => level.stock === 0));
-  assert.equal((await store.status()).executed, 3);
+  const status = await store.status();
+  assert.deepEqual([status.executed, status.failed, status.leased], [31, 1, 0]);
 });
 
 Deno.test("the fence inside the commit: an ack overtaken by a new epoch between its fence read and its commit is refused", async () => {

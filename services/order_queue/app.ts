@@ -1,6 +1,7 @@
 /**
- * The order queue: a durable priority queue of approved orders in Deno KV,
- * and the store executors commit orders and stock to, fenced by epoch.
+ * The order queue: a durable priority queue of approved orders in the
+ * store, and the store executors commit orders and stock to, fenced by
+ * epoch. Stateless: with etcd, several replicas serve the same queue.
  *
  * @module
  */
@@ -31,6 +32,7 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
     agingMs: config.queue.agingMs,
     // The leader lease lasts as long as the executors wait for a silent leader.
     leaderLeaseMs: config.executor.heartbeatTimeoutMs,
+    retentionMs: config.orderRetentionMs,
     log,
   });
   const seeded = await store.seedStock(loadCatalog());
@@ -61,6 +63,7 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
     log,
   });
   let gauges = false;
+  let watch: Disposable | undefined;
   return {
     app,
     log,
@@ -78,9 +81,13 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
           .addCallback((result) => last() && result.observe(last()!.deadLetters));
       }
       housekeeping.start();
+      // Orders queued on other replicas wake this one's long polls too.
+      watch ??= store.watchReady();
     },
     [Symbol.dispose]() {
       housekeeping[Symbol.dispose]();
+      watch?.[Symbol.dispose]();
+      watch = undefined;
     },
   };
 }

@@ -1,10 +1,12 @@
 /** The queue's Connect methods in memory (createApp on an in-memory KV, reached through app.request). */
 import assert from "node:assert/strict";
+import { loadCatalog } from "@bookstore/lib/catalog";
 import { loadConfig } from "@bookstore/lib/config";
 import { orderQueueService } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
 import { createClient } from "@bookstore/lib/rpc";
 import { createApp } from "./app.ts";
+import { hookedKv, type HookedRead } from "./testing.ts";
 
 Deno.test("ListDeadLetters pages through more than 10,000 dead letters", async () => {
   using kv = await Deno.openKv(":memory:");
@@ -56,4 +58,39 @@ Deno.test("ListDeadLetters pages through more than 10,000 dead letters", async (
   assert.equal(first.deadLetters.length, 100, "a default page");
   assert.equal(first.deadLetters[0].orderId, "dead-00000");
   await assert.rejects(() => client.ListDeadLetters({ pageSize: 5000 }), /at most 1000/);
+});
+
+Deno.test("two started replicas on one store: a DequeueBatch long-polling on one is woken by an Enqueue on the other", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const token = crypto.randomUUID();
+  const config = loadConfig({ BOOKSTORE_SERVICE_TOKEN: token, BOOKSTORE_LOG_LEVEL: "error" });
+  const log = createLogger("test", { write: () => {} });
+  // b tells when its poll has looked at the queue and found it empty.
+  let looked!: () => void;
+  const lookedAtEmptyQueue = new Promise<void>((resolve) => looked = resolve);
+  const isReady = (method: HookedRead, keys: Deno.KvKey[]) => method === "list" && keys[0][0] === "ready";
+  const hooked = hookedKv(kv, { when: isReady, at: "after" });
+  using a = await createApp({ config, kv, log });
+  using b = await createApp({ config, kv: hooked.kv, log });
+  a.start();
+  b.start();
+  const client = (replica: typeof a) =>
+    createClient(orderQueueService, {
+      baseUrl: "http://order-queue.test",
+      peer: "order_queue",
+      token,
+      timeoutMs: 30_000,
+      fetch: (url, init) => replica.app.request(url, init),
+    });
+  const { epoch } = await client(a).AcquireEpoch({ executorId: 1 });
+  hooked.state.run = () => Promise.resolve(looked());
+  const started = Date.now();
+  const waiting = client(b).DequeueBatch({ executorId: 1, epoch, requestId: "r1", maxLeases: 4, waitMs: 10_000 });
+  await lookedAtEmptyQueue;
+  const bookId = loadCatalog().books[0].bookId;
+  assert.deepEqual(await client(a).Enqueue({ orderId: "o1", items: [{ bookId, quantity: 1 }] }), { created: true });
+  const { leases } = await waiting;
+  const waited = Date.now() - started;
+  assert.deepEqual(leases.map((lease) => lease.orderId), ["o1"]);
+  assert.ok(waited < 5000, `b's poll waited ${waited} ms: woken across replicas, not by its time running out`);
 });

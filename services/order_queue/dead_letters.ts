@@ -6,7 +6,17 @@
  */
 import { type DeadLetter, MAX_DEAD_LETTER_PAGE } from "@bookstore/lib/contracts";
 import type { QueueContext } from "./context.ts";
-import { countKey, type DeadIndex, deadKey, MINUS_ONE, ONE, orderKey, type QueuedOrder, readyKey } from "./keys.ts";
+import {
+  countKey,
+  type DeadIndex,
+  deadKey,
+  MINUS_ONE,
+  ONE,
+  orderKey,
+  type QueuedOrder,
+  READIED_KEY,
+  readyKey,
+} from "./keys.ts";
 import { readOrderState } from "./orders.ts";
 
 /** A page of dead letters and where the next one starts (empty on the last). */
@@ -69,6 +79,7 @@ export class DeadLetters {
       .delete(deadKey(orderId))
       .set(orderKey(orderId), order)
       .set(readyKey(order, this.#ctx), orderId)
+      .set(READIED_KEY, orderId)
       .sum(countKey("dead"), MINUS_ONE)
       .sum(countKey("ready"), ONE)
       .commit();

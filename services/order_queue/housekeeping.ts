@@ -2,7 +2,9 @@
  * The queue's housekeeping: expired leases go back to the queue even while
  * no leader is dequeuing, and the gauges get a fresh status. One run at a
  * time: a beat that comes while the last run is still going is skipped, so a
- * slow run (a large queue, a slow disk) never overlaps itself.
+ * slow run (a large queue, a slow disk) never overlaps itself. Every replica
+ * runs its own: two replicas releasing one lease at once is one commit that
+ * wins and one whose checks fail, so a lease is released once.
  *
  * @module
  */
@@ -31,7 +33,10 @@ export class Housekeeping implements Disposable {
   readonly #options: HousekeepingOptions;
   #timer?: ReturnType<typeof setInterval>;
   #busy = false;
-  /** The status the last run saw (gauges read it: observers must not wait on I/O). */
+  /**
+   * The status the last run saw (gauges read it: observers must not wait on I/O). A cache, stale by up to one
+   * run, read by nothing but the gauges; each replica's gauges show the one queue all replicas share.
+   */
   lastStatus?: QueueStatus;
 
   /** Prepares housekeeping of `store`; {@linkcode Housekeeping.start} starts it. */

@@ -1,17 +1,21 @@
 /**
- * The queue's key layout in Deno KV and the record it keeps per order.
+ * The queue's key layout in its store and the record it keeps per order.
  * Priority lives in the key order: `["ready", rank, seq, orderId]` sorts the
  * head of the queue first, so taking it is one range read of length one.
  *
  * @module
  */
 import type { OrderState } from "@bookstore/lib/contracts";
+import type { Kv } from "@bookstore/lib/store";
 
 /** An order as stored, with its current lease. */
 export interface QueuedOrder extends OrderState {
   /** Books in the order (its size, for its rank). */
   totalQuantity: number;
-  /** Arrival order, strictly increasing. */
+  /**
+   * Arrival: the enqueuing replica's clock in microseconds, increasing within that replica. Not unique across
+   * replicas: the order id after it in the ready key breaks ties (see `Orders` in orders.ts).
+   */
   seq: number;
   /** The lease it is out on, while leased. */
   lease?: { leaseId: string; executorId: number; epoch: number; expiresAt: number };
@@ -25,6 +29,17 @@ export interface Fence {
   epoch: number;
   /** Its holder. */
   leaderId: number;
+}
+
+/**
+ * When the fence's holder last called the queue (`["holder"]`): the leader
+ * lease, in the store so that every queue replica sees it.
+ */
+export interface Holder {
+  /** The epoch whose holder called. */
+  epoch: number;
+  /** When it called, by the clock of the replica it called (refreshed at most every quarter lease). */
+  at: number;
 }
 
 /** What `["leased", orderId]` indexes: when the lease ends and whose epoch took it. */
@@ -43,7 +58,7 @@ export interface DeadIndex {
   reason: string;
 }
 
-/** Which counter a key of {@linkcode countKey} counts. */
+/** Which count a key of {@linkcode countKey} is a shard of. */
 export type Counted = "ready" | "leased" | "dead";
 
 /** The order's record. */
@@ -62,17 +77,30 @@ export const dequeuedKey = (caller: { executorId: number; requestId?: string }):
 ];
 /** The fence: the newest epoch and its holder. */
 export const FENCE_KEY: Deno.KvKey = ["fence"];
-// Counts kept in the same atomic commits as the entries they count, so that
-// reading the queue's status is a few gets, not three scans.
-/** The count of ready, leased or dead orders. */
-export const countKey = (what: Counted): Deno.KvKey => ["count", what];
+/** The leader lease: when the fence's holder last called. */
+export const HOLDER_KEY: Deno.KvKey = ["holder"];
+// Counts kept in the same atomic commits as the entries they count, so that reading the queue's status is one short
+// range read, not three scans. Each count is split in shards, and a commit adds to one of them at random: on etcd a
+// `sum` is a compare-and-swap, and one key summed by every Enqueue made concurrent Enqueues retry one another until
+// they gave up (8 shards still lost some of 64 at once on etcd; 32 divide the contention by 32). A count is the sum
+// of its shards.
+/** How many shards each count is split in. */
+export const COUNT_SHARDS = 32;
+/** A shard of the count of ready, leased or dead orders: by default one picked at random. */
+export const countKey = (what: Counted, shard = Math.floor(Math.random() * COUNT_SHARDS)): Deno.KvKey => [
+  "count",
+  what,
+  shard,
+];
+/**
+ * The last order made ready, set by every commit that makes one ready (an enqueue, a requeue): the one key every
+ * replica watches to wake its long polls. Only ever set, never checked or summed, so commits never conflict on it.
+ */
+export const READIED_KEY: Deno.KvKey = ["readied"];
 /** A counter of outcomes (`executed`, `failed`, `fenced`). */
 export const counterKey = (what: "executed" | "failed" | "fenced"): Deno.KvKey => ["counter", what];
 
-/** Most checks Deno KV allows in one atomic commit. */
-export const MAX_CHECKS = 100;
-
-/** Deno KV's sum wraps around 2^64: adding 2^64 - n subtracts n. */
+/** A sum wraps around 2^64 (on every backend): adding 2^64 - n subtracts n. */
 export function minus(n: number): bigint {
   return (1n << 64n) - BigInt(n);
 }
@@ -99,8 +127,8 @@ export function readyKey(order: QueuedOrder, options: { agingMs: number }): Deno
   return ["ready", rank(order, options), order.seq, order.orderId];
 }
 
-/** Reads any number of keys (Deno KV reads at most 10 per getMany). */
-export async function getMany<T>(kv: Deno.Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
+/** Reads any number of keys, 10 at a time (Deno KV's most per getMany); each commit checks what it read. */
+export async function getMany<T>(kv: Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
   const entries: Deno.KvEntryMaybe<T>[] = [];
   for (let i = 0; i < keys.length; i += 10) entries.push(...await kv.getMany<T[]>(keys.slice(i, i + 10)));
   return entries;

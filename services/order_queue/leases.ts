@@ -1,12 +1,15 @@
 /**
  * Leasing: the current leader takes orders from the head of the queue, in
  * priority order, in one atomic commit that checks the fence, and waits at
- * the queue for one when none is ready (a long poll).
+ * the queue for one when none is ready (a long poll, woken by this replica's
+ * commits and, through a watch of `["readied"]`, by every other
+ * replica's).
  *
  * @module
  */
 import { type Lease, type LeaseRef, MAX_LEASES_PER_CALL } from "@bookstore/lib/contracts";
 import { commitWithRetry, RETRY } from "@bookstore/lib/kv";
+import { CommitBudget } from "./budget.ts";
 import type { QueueContext } from "./context.ts";
 import type { Caller, FenceKeeper } from "./fence.ts";
 import { countKey, dequeuedKey, getMany, leasedKey, minus, orderKey, type QueuedOrder } from "./keys.ts";
@@ -73,31 +76,42 @@ export class Leases {
   async #leaseHead(caller: Caller, options: DequeueOptions): Promise<Lease[] | typeof RETRY> {
     const { kv, log, leaseMs } = this.#ctx;
     const max = Math.min(Math.max(1, options.max), MAX_LEASES_PER_CALL);
-    const fence = await this.#parts.fence.admit(caller, "dequeue");
+    const admission = await this.#parts.fence.admit(caller, "dequeue");
     const repeated = await this.#repeatedDequeue(caller);
     if (repeated.length > 0) return repeated;
-    // A new leader's first dequeue frees its predecessors' leases at once;
-    // expired leases are freed by the housekeeping timer (app.ts).
+    // A new leader's first dequeue frees its predecessors' leases at once; expired leases are freed by the
+    // housekeeping timer (app.ts). Remembered per replica, as an optimisation only: a leader whose calls reach
+    // several replicas has each reclaim once for its epoch, and a reclaim after the first finds nothing deposed
+    // (no lease of an older epoch can be taken once the fence has moved on) and changes nothing.
     if (caller.epoch !== this.#reclaimedForEpoch) {
       await this.#parts.reclaim();
       this.#reclaimedForEpoch = caller.epoch;
     }
     const heads: Deno.KvEntry<string>[] = [];
     for await (const entry of kv.list<string>({ prefix: ["ready"] }, { limit: max })) heads.push(entry);
-    if (heads.length === 0) return [];
+    if (heads.length === 0) {
+      // Nothing to take, but the leader is working: its lease is renewed (and the fence checked) all the same.
+      if (admission.due && !(await admission.guard(kv.atomic()).commit()).ok) return RETRY;
+      return [];
+    }
     const orderEntries = await getMany<QueuedOrder>(kv, heads.map((head) => orderKey(head.value)));
     const now = this.#ctx.now();
-    const atomic = kv.atomic().check(fence);
+    const remember = caller.requestId ? 1 : 0;
+    // The fence (and the lease), the two counts and the request's marker, then each head as it fits.
+    const budget = new CommitBudget({
+      checks: admission.cost.checks + 2,
+      mutations: admission.cost.mutations + 2 + remember,
+    });
+    const atomic = admission.guard(kv.atomic());
     const leases: Lease[] = [];
-    let dropped = 0;
-    heads.forEach((head, i) => {
+    let taken = 0;
+    for (const [i, head] of heads.entries()) {
       const orderEntry = orderEntries[i];
       const order = orderEntry.value;
+      if (!budget.take(order ? { checks: 2, mutations: 3 } : { checks: 1, mutations: 1 })) break;
+      taken += 1;
       atomic.check(head).delete(head.key);
-      if (!order) {
-        dropped += 1; // an index entry without its order: dropped in the same commit
-        return;
-      }
+      if (!order) continue; // an index entry without its order: dropped in the same commit
       const lease = {
         leaseId: crypto.randomUUID(),
         executorId: caller.executorId,
@@ -123,13 +137,13 @@ export class Leases {
         attempt: updated.attempts,
         expiresAt: lease.expiresAt,
       });
-    });
-    atomic.sum(countKey("ready"), minus(heads.length));
+    }
+    atomic.sum(countKey("ready"), minus(taken));
     if (leases.length > 0) atomic.sum(countKey("leased"), BigInt(leases.length));
     // Remember which leases this request took, so that its retry answers the same ones.
     if (caller.requestId && leases.length > 0) {
-      const taken: LeaseRef[] = leases.map(({ orderId, leaseId }) => ({ orderId, leaseId }));
-      atomic.set(dequeuedKey(caller), taken, { expireIn: leaseMs * 2 });
+      const refs: LeaseRef[] = leases.map(({ orderId, leaseId }) => ({ orderId, leaseId }));
+      atomic.set(dequeuedKey(caller), refs, { expireIn: leaseMs * 2 });
     }
     // A caller that has given up would never learn of the leases: do not take them.
     options.signal?.throwIfAborted();
@@ -138,7 +152,7 @@ export class Leases {
       log.debug("leased", { orderId: lease.orderId, epoch: caller.epoch, attempt: lease.attempt });
     }
     // Only dropped index entries and nothing leased: look again.
-    return leases.length === 0 && dropped > 0 ? RETRY : leases;
+    return leases.length === 0 && taken > 0 ? RETRY : leases;
   }
 
   // The leases an earlier attempt of the same request took and the caller still holds.

@@ -17,6 +17,7 @@ import {
   ONE,
   orderKey,
   type QueuedOrder,
+  READIED_KEY,
   readyKey,
 } from "./keys.ts";
 
@@ -83,7 +84,7 @@ export class Reclaimer {
       atomic.sum(countKey("dead"), ONE);
     } else {
       atomic.set(orderKey(order.orderId), { ...rest, state: "queued", reason: options.reason, updatedAt: now });
-      atomic.set(readyKey(order, this.#ctx), order.orderId);
+      atomic.set(readyKey(order, this.#ctx), order.orderId).set(READIED_KEY, order.orderId);
       atomic.sum(countKey("ready"), ONE);
     }
     const result = await atomic.commit();

@@ -1,9 +1,13 @@
 /**
- * The order queue's state in Deno KV, composed of its parts: the key layout
- * and priority (`keys.ts`), the fence and leader lease (`fence.ts`), orders
- * in and counts out (`orders.ts`), leasing and the long poll (`leases.ts`),
- * acks and execution (`acks.ts`), the end of unacked leases (`reclaim.ts`)
- * and dead letters (`dead_letters.ts`). They share one clock.
+ * The order queue's state in its store, composed of its parts: the key
+ * layout and priority (`keys.ts`), the fence and leader lease (`fence.ts`),
+ * orders in and counts out (`orders.ts`), leasing and the long poll
+ * (`leases.ts`, woken across replicas by `ready_watch.ts`), acks and
+ * execution (`acks.ts`), the end of unacked leases (`reclaim.ts`) and dead
+ * letters (`dead_letters.ts`). They share one clock.
+ *
+ * Stateless: every replica of the queue is one `OrderQueueStore` on the same
+ * store, and any of them may answer any call.
  *
  * @module
  */
@@ -18,12 +22,14 @@ import type {
   StockLevel,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
+import type { Kv } from "@bookstore/lib/store";
 import { Acks } from "./acks.ts";
 import { type QueueContext, ReadySignal } from "./context.ts";
 import { type DeadLetterPage, DeadLetters } from "./dead_letters.ts";
 import { type Caller, FenceKeeper } from "./fence.ts";
 import { type DequeueOptions, Leases } from "./leases.ts";
 import { Orders } from "./orders.ts";
+import { watchReady } from "./ready_watch.ts";
 import { Reclaimer } from "./reclaim.ts";
 
 export type { Caller } from "./fence.ts";
@@ -42,10 +48,13 @@ export interface StoreOptions {
   leaderLeaseMs?: number;
   /** The queue's one clock (default `Date.now`); tests pass a fake one. */
   now?: () => number;
+  /** How long an executed or failed order is kept after it finished (absent: for ever). */
+  retentionMs?: number;
 }
 
 /** The durable queue and stock store. */
 export class OrderQueueStore {
+  readonly #ctx: QueueContext;
   readonly #fence: FenceKeeper;
   readonly #orders: Orders;
   readonly #leases: Leases;
@@ -53,8 +62,8 @@ export class OrderQueueStore {
   readonly #reclaimer: Reclaimer;
   readonly #deadLetters: DeadLetters;
 
-  /** Wraps an open KV. */
-  constructor(kv: Deno.Kv, options: StoreOptions) {
+  /** Wraps an open store. */
+  constructor(kv: Kv, options: StoreOptions) {
     const ctx: QueueContext = {
       kv,
       now: options.now ?? Date.now,
@@ -63,14 +72,25 @@ export class OrderQueueStore {
       maxAttempts: options.maxAttempts,
       agingMs: options.agingMs ?? 0,
       leaderLeaseMs: options.leaderLeaseMs ?? 0,
+      retentionMs: options.retentionMs,
       ready: new ReadySignal(),
     };
+    this.#ctx = ctx;
     this.#fence = new FenceKeeper(ctx);
     this.#orders = new Orders(ctx, this.#fence);
     this.#reclaimer = new Reclaimer(ctx, this.#fence);
     this.#leases = new Leases(ctx, { fence: this.#fence, reclaim: () => this.#reclaimer.reclaim() });
     this.#acks = new Acks(ctx, this.#fence);
     this.#deadLetters = new DeadLetters(ctx);
+  }
+
+  /**
+   * Wakes this replica's long polls whenever any replica makes an order
+   * ready, until disposed of (see {@linkcode watchReady}); without it only
+   * this replica's own commits wake them.
+   */
+  watchReady(): Disposable {
+    return watchReady(this.#ctx.kv, { ready: this.#ctx.ready, log: this.#ctx.log });
   }
 
   /** Sets the initial stock of every catalog book that has none yet; existing stock is kept. */

@@ -1,13 +1,16 @@
 /**
- * What the queue's tests share: a store on an in-memory KV with a few books,
- * a fake clock, one-lease helpers and a KV that runs a hook between a read
- * and what the reader does next.
+ * What the queue's tests share: a store on an in-memory KV with a few books
+ * (its commits held to the limits of every backend), a fake clock, one-lease
+ * helpers and a KV that runs a hook between a read and what the reader does
+ * next.
  *
  * @module
  */
 import { Catalog, type CatalogBook } from "@bookstore/lib/catalog";
 import type { AckResult, Lease, QueueItem } from "@bookstore/lib/contracts";
 import { createLogger } from "@bookstore/lib/log";
+import type { Kv } from "@bookstore/lib/store";
+import { limitedKv } from "@bookstore/lib/store/testing";
 import type { Caller } from "./fence.ts";
 import { OrderQueueStore, type StoreOptions } from "./store.ts";
 
@@ -34,9 +37,12 @@ export function fakeClock(start = 1_000_000): { now: number; read: () => number 
   return clock;
 }
 
-/** A store on `kv` with dune (5), emma (1) and ulysses (10) in stock (no leader lease unless asked). */
-export async function storeOn(kv: Deno.Kv, options: Partial<StoreOptions> = {}): Promise<OrderQueueStore> {
-  const store = new OrderQueueStore(kv, { leaseMs: 5000, maxAttempts: 3, log: silent, ...options });
+/**
+ * A store on `kv` with dune (5), emma (1) and ulysses (10) in stock (no leader lease unless asked); its commits are
+ * held to the limits of every backend (see {@linkcode limitedKv}).
+ */
+export async function storeOn(kv: Kv, options: Partial<StoreOptions> = {}): Promise<OrderQueueStore> {
+  const store = new OrderQueueStore(limitedKv(kv).kv, { leaseMs: 5000, maxAttempts: 3, log: silent, ...options });
   await store.seedStock(new Catalog([book("dune", 5), book("emma", 1), book("ulysses", 10)]));
   return store;
 }
@@ -86,9 +92,9 @@ export type HookedRead = "get" | "getMany" | "list";
  * that read and whatever the reader does next.
  */
 export function hookedKv(
-  kv: Deno.Kv,
+  kv: Kv,
   hook: { when: (method: HookedRead, keys: Deno.KvKey[]) => boolean; at: "before" | "after" },
-): { kv: Deno.Kv; state: { run: (() => Promise<unknown>) | undefined; ran: number } } {
+): { kv: Kv; state: { run: (() => Promise<unknown>) | undefined; ran: number } } {
   const state = { run: undefined as (() => Promise<unknown>) | undefined, ran: 0 };
   const fire = async (method: HookedRead, keys: Deno.KvKey[], at: "before" | "after") => {
     const run = state.run;
@@ -100,23 +106,23 @@ export function hookedKv(
   const wrapped = new Proxy(kv, {
     get(target, key) {
       if (key === "get") {
-        return async (k: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
+        return async (k: Deno.KvKey) => {
           await fire("get", [k], "before");
-          const entry = await target.get(k, options);
+          const entry = await target.get(k);
           await fire("get", [k], "after");
           return entry;
         };
       }
       if (key === "getMany") {
-        return async (keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) => {
+        return async (keys: Deno.KvKey[]) => {
           await fire("getMany", keys, "before");
-          const entries = await target.getMany(keys, options);
+          const entries = await target.getMany(keys);
           await fire("getMany", keys, "after");
           return entries;
         };
       }
       if (key === "list") {
-        return (selector: { prefix: Deno.KvKey }, options?: Deno.KvListOptions) => {
+        return (selector: { prefix: Deno.KvKey }, options?: Parameters<Kv["list"]>[1]) => {
           async function* read() {
             await fire("list", [selector.prefix], "before");
             yield* target.list(selector, options);

@@ -10,7 +10,8 @@ import { orderEventsService, type OrderItem, suggestionsService } from "@booksto
 import { EventProtocol } from "@bookstore/lib/event_protocol";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
-import { CoPurchases, recommend } from "./recommend.ts";
+import { CoPurchases } from "./copurchases.ts";
+import { recommend } from "./recommend.ts";
 import { SimilarityIndex } from "./similarity.ts";
 
 /** How many books a checkout suggests. */
@@ -23,7 +24,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const { log } = kit;
   const catalog = loadCatalog();
   const index = new SimilarityIndex(catalog.books);
-  const coPurchases = new CoPurchases(kv);
+  const coPurchases = new CoPurchases(kv, { retentionMs: config.orderRetentionMs });
 
   async function suggest(bookIds: string[], limit: number) {
     const known = bookIds.filter((id) => catalog.get(id));

@@ -1,7 +1,7 @@
 /**
  * Recommendations: content similarity blended with "bought together" counts
- * learned from past orders (kept in this service's Deno KV). A book already
- * in the cart is never suggested.
+ * learned from past orders (`copurchases.ts`). A book already in the cart is
+ * never suggested.
  *
  * @module
  */
@@ -11,54 +11,6 @@ import type { SimilarityIndex } from "./similarity.ts";
 
 /** Weight of co-purchases against content similarity (0..1). */
 export const COPURCHASE_WEIGHT = 0.35;
-
-// How long an order's co-purchases are remembered as counted (longer than any retry under its key).
-const COUNTED_TTL_MS = 2 * 24 * 60 * 60 * 1000;
-
-/** Counts, for each book, how often it was bought with each other book. */
-export class CoPurchases {
-  readonly #kv: Deno.Kv;
-
-  /** Uses `kv` for the counts. */
-  constructor(kv: Deno.Kv) {
-    this.#kv = kv;
-  }
-
-  /**
-   * Records that the books of order `orderId` were bought together (each
-   * pair, both ways), once per order: a repeated call for the same order
-   * (a retried checkout) counts nothing. Answers whether it counted.
-   */
-  async record(order: { orderId: string; bookIds: readonly string[] }): Promise<boolean> {
-    const unique = [...new Set(order.bookIds)];
-    const pairs = unique.flatMap((a) => unique.filter((b) => b !== a).map((b) => [a, b] as const));
-    const counted = ["copurchase_order", order.orderId];
-    // An atomic operation holds at most a few hundred mutations; commit in chunks,
-    // the first with the order's marker, so that a repeat stops there.
-    for (let i = 0; i === 0 || i < pairs.length; i += 500) {
-      const atomic = this.#kv.atomic();
-      if (i === 0) {
-        atomic.check({ key: counted, versionstamp: null }).set(counted, true, { expireIn: COUNTED_TTL_MS });
-      }
-      for (const [a, b] of pairs.slice(i, i + 500)) atomic.sum(["copurchase", a, b], 1n);
-      const result = await atomic.commit();
-      if (!result.ok) return false;
-    }
-    return true;
-  }
-
-  /** For every book bought with any of `bookIds`, how often. */
-  async with(bookIds: readonly string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const id of new Set(bookIds)) {
-      for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: ["copurchase", id] })) {
-        const other = entry.key[2] as string;
-        counts.set(other, (counts.get(other) ?? 0) + Number(entry.value.value));
-      }
-    }
-    return counts;
-  }
-}
 
 interface Scored {
   id: string;
