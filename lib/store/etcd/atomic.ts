@@ -84,10 +84,8 @@ export class EtcdAtomic implements KvAtomic {
 
   /** See {@linkcode KvAtomic.check}. */
   check(...checks: Deno.AtomicCheck[]): this {
-    for (const check of checks) {
-      if (check.versionstamp !== null) revisionOf(check.versionstamp);
-      this.#checks.push({ key: check.key, versionstamp: check.versionstamp });
-    }
+    // Checked when committed, as Deno KV does.
+    for (const check of checks) this.#checks.push({ key: check.key, versionstamp: check.versionstamp });
     return this;
   }
 

@@ -24,7 +24,8 @@ const MAX_IMPLIED_BATCH = 500;
 /** The entries of a selector, fetched a page at a time. */
 export class EtcdListIterator<T> implements KvListIterator<T> {
   readonly #space: KeySpace;
-  readonly #selector: SelectorBytes;
+  readonly #selectorKeys: Deno.KvListSelector;
+  #selector: SelectorBytes | undefined;
   readonly #limit?: number;
   readonly #reverse: boolean;
   readonly #batchSize: number;
@@ -36,15 +37,23 @@ export class EtcdListIterator<T> implements KvListIterator<T> {
   #done = false;
   #count = 0;
 
-  /** A listing of `selector` in `space` (validated now, as Deno KV does). */
+  /** A listing of `selector` in `space`: its shape checked now, its keys when first read (as Deno KV does). */
   constructor(space: KeySpace, options: { selector: Deno.KvListSelector } & ListOptions) {
     const { limit, batchSize } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) throw new TypeError("limit must be positive");
     if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize <= 0 || batchSize > MAX_BATCH)) {
       throw new TypeError(`Too many entries (max ${MAX_BATCH})`);
     }
+    const { selector } = options;
+    const has = (part: string) => part in selector && (selector as Record<string, unknown>)[part] !== undefined;
+    if (has("prefix") && has("start") && has("end")) {
+      throw new TypeError("Selector can not specify both 'start' and 'end' key when specifying 'prefix'");
+    }
+    if (!has("prefix") && !(has("start") && has("end"))) {
+      throw new TypeError("Selector must specify either 'prefix' or both 'start' and 'end' key");
+    }
     this.#space = space;
-    this.#selector = selectorBytes(options.selector);
+    this.#selectorKeys = selector;
     this.#limit = limit;
     this.#reverse = options.reverse ?? false;
     this.#batchSize = batchSize ?? Math.min(limit ?? DEFAULT_BATCH, MAX_IMPLIED_BATCH);
@@ -72,7 +81,7 @@ export class EtcdListIterator<T> implements KvListIterator<T> {
       this.#cursor = "";
       return { done: true, value: undefined };
     }
-    this.#cursor = cursorOf(this.#selector, key);
+    this.#cursor = cursorOf(this.#selector!, key);
     this.#count++;
     return { done: false, value: entry };
   }
@@ -83,6 +92,7 @@ export class EtcdListIterator<T> implements KvListIterator<T> {
   }
 
   async #fetch(): Promise<void> {
+    this.#selector ??= selectorBytes(this.#selectorKeys);
     const range = rangeAfter(this.#selector, { cursor: this.#cursor, reverse: this.#reverse });
     // Nothing lies in an empty range (what is left after the last key): no need to ask.
     if (compareBytes(range.start, range.end) >= 0) {

@@ -82,14 +82,15 @@ export function rangeAfter(selector: SelectorBytes, options: { cursor?: string; 
   if (!options.cursor) return { start: selector.start, end: selector.end };
   let tail: Uint8Array;
   try {
-    tail = Uint8Array.fromBase64(options.cursor, { alphabet: "base64url" });
+    // Padding and all, as Deno KV reads cursors.
+    tail = Uint8Array.fromBase64(options.cursor, { alphabet: "base64url", lastChunkHandling: "strict" });
   } catch (error) {
     throw new TypeError("invalid cursor", { cause: error });
   }
   const at = concat(selector.common, tail);
   const range = options.reverse ? { start: selector.start, end: at } : { start: concat(at, ZERO), end: selector.end };
-  if (selector.lower && compareBytes(range.start, selector.lower) < 0) throw new TypeError("invalid cursor");
-  if (selector.upper && compareBytes(range.end, selector.upper) > 0) throw new TypeError("invalid cursor");
+  if (selector.lower && compareBytes(range.start, selector.lower) < 0) throw new TypeError("cursor out of bounds");
+  if (selector.upper && compareBytes(range.end, selector.upper) > 0) throw new TypeError("cursor out of bounds");
   return range;
 }
 

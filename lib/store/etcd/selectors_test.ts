@@ -64,8 +64,11 @@ Deno.test("what Deno KV refuses in a selector or a cursor is refused with its me
     [{ prefix: ["a"], start: ["a"] }, undefined],
     [{ prefix: ["a"], end: ["b"] }, undefined],
     [{ start: ["b"], end: ["a"] }, undefined],
-    [{ start: ["a"], end: ["b"] }, "AA"],
-    [{ prefix: ["a"], start: ["a", 5] }, "AQ"],
+    [{ start: ["a"], end: ["b"] }, "AA=="],
+    [{ prefix: ["a"], start: ["a", 5] }, "AQ=="],
+    [{ prefix: ["a"] }, "AA"],
+    [{ prefix: ["a"] }, "AB=="],
+    [{ prefix: ["a"] }, "IT/wAAAAAAAA"],
     [{ start: ["a"] } as unknown as Deno.KvListSelector, undefined],
   ];
   for (const [selector, cursor] of refused) {
