@@ -10,7 +10,13 @@
 import type { Kv, KvAtomic, KvListIterator } from "../types.ts";
 import { EtcdAtomic } from "./atomic.ts";
 import { EtcdClient } from "./client.ts";
-import { leaseGrantResponseSchema, rangeResponseSchema, type TxnRequest, txnResponseSchema } from "./gateway.ts";
+import {
+  leaseGrantResponseSchema,
+  rangeResponseSchema,
+  toBase64,
+  type TxnRequest,
+  txnResponseSchema,
+} from "./gateway.ts";
 import { LeaseBuckets } from "./leases.ts";
 import { EtcdListIterator, type ListOptions } from "./list.ts";
 import { KeySpace } from "./space.ts";
@@ -118,5 +124,30 @@ export class EtcdKv implements Kv {
   /** Closes the store (`using kv = new EtcdKv(…)`). */
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+/**
+ * Opens a store on etcd once the cluster has answered one read (through
+ * its Raft quorum) within the deadline; otherwise fails with an error that
+ * names the members and what to check. Never waits longer than
+ * `options.timeoutMs`.
+ */
+export async function openEtcdKv(options: EtcdKvOptions): Promise<EtcdKv> {
+  const kv = new EtcdKv(options);
+  try {
+    const body = { key: toBase64(new TextEncoder().encode(options.prefix)), limit: 1 };
+    await kv.client.call("kv/range", { body, kind: "read" });
+    return kv;
+  } catch (error) {
+    kv.close();
+    const endpoints = options.endpoints.join(",");
+    throw new Error(
+      `the etcd cluster at ${endpoints} did not answer within ${options.timeoutMs} ms ` +
+        `(${error instanceof Error ? error.message : error}). Check that its members run and have a leader ` +
+        `(\`etcdctl --endpoints=${endpoints} endpoint status\`), that BOOKSTORE_ETCD_ENDPOINTS names them, ` +
+        `or run with BOOKSTORE_STORE=kv, which needs no cluster.`,
+      { cause: error },
+    );
   }
 }

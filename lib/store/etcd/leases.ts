@@ -42,7 +42,8 @@ export interface LeaseBucketsOptions {
 export class LeaseBuckets {
   readonly #grant: (ttlSeconds: number) => Promise<string>;
   readonly #now: () => number;
-  readonly #buckets = new Map<number, Promise<string>>();
+  // Each bucket's grant, and its lease id once granted (so that forget() acts at once).
+  readonly #buckets = new Map<number, { lease: Promise<string>; id?: string }>();
 
   /** Buckets whose leases `options.grant` grants. */
   constructor(options: LeaseBucketsOptions) {
@@ -57,24 +58,23 @@ export class LeaseBuckets {
       if (end <= now) this.#buckets.delete(end);
     }
     const end = bucketEnd(now, expireIn);
-    let lease = this.#buckets.get(end);
-    if (!lease) {
-      // Counted from before the grant is sent: the lease's own clock starts later, so it ends no earlier than `end`.
-      lease = this.#grant(Math.max(1, Math.ceil((end - now) / 1000)));
-      this.#buckets.set(end, lease);
-      lease.catch(() => {
-        if (this.#buckets.get(end) === lease) this.#buckets.delete(end);
-      });
-    }
-    return lease;
+    const cached = this.#buckets.get(end);
+    if (cached) return cached.lease;
+    // Counted from before the grant is sent: the lease's own clock starts later, so it ends no earlier than `end`.
+    const bucket: { lease: Promise<string>; id?: string } = {
+      lease: this.#grant(Math.max(1, Math.ceil((end - now) / 1000))),
+    };
+    this.#buckets.set(end, bucket);
+    bucket.lease.then((id) => bucket.id = id, () => {
+      if (this.#buckets.get(end) === bucket) this.#buckets.delete(end);
+    });
+    return bucket.lease;
   }
 
   /** Stops handing out `leaseId` (etcd no longer has it). */
   forget(leaseId: string): void {
-    for (const [end, lease] of this.#buckets) {
-      lease.then((id) => {
-        if (id === leaseId && this.#buckets.get(end) === lease) this.#buckets.delete(end);
-      }, () => {});
+    for (const [end, bucket] of this.#buckets) {
+      if (bucket.id === leaseId) this.#buckets.delete(end);
     }
   }
 

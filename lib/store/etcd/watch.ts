@@ -18,7 +18,7 @@ import { compareBytes } from "./keys.ts";
 import type { KeySpace } from "./space.ts";
 
 /** Lines of a streamed body. */
-async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+async function* lines(body: ReadableStream<Uint8Array<ArrayBuffer>>): AsyncGenerator<string> {
   let buffered = "";
   for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
     buffered += chunk;
