@@ -36,8 +36,11 @@ function fakeCluster(behaviours: Record<string, Behaviour>) {
   return { fetch: fake, calls };
 }
 
+/** How `promise` failed; fails itself if it has not settled within 5 s (a broken deadline must not hang the suite). */
 async function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  const error = await promise.then(() => undefined, (e) => e);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise((resolve) => timer = setTimeout(() => resolve(new Error("still pending after 5 s")), 5000));
+  const error = await Promise.race([promise.then(() => undefined, (e) => e), hang]).finally(() => clearTimeout(timer));
   assert.ok(error instanceof RpcError, `expected an RpcError, got ${error}`);
   return error;
 }
