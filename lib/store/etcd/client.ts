@@ -14,7 +14,7 @@
  */
 import { delay, timeoutSignal } from "../../async.ts";
 import { CONNECT_CODES, type ConnectCode, RpcError } from "../../rpc/errors.ts";
-import { gatewayErrorSchema } from "./gateway.ts";
+import { gatewayErrorSchema, statusResponseSchema } from "./gateway.ts";
 
 /** A gateway path the store calls (`/v3/<operation>`). */
 export type EtcdOperation =
@@ -93,6 +93,9 @@ const HEADERS = {
   "grpc-metadata-hasleader": "true",
 };
 
+/** Why a write was given up before its answer came (see `EtcdClient.#watchdog`). */
+class Abandoned extends Error {}
+
 /** What one attempt at one member came to: its answer (and body, unless streaming), or why there was none. */
 type Attempt =
   | { kind: "answer"; response: Response; text: string }
@@ -108,6 +111,8 @@ export class EtcdClient {
   readonly #fetch: typeof fetch;
   readonly #closed = new AbortController();
   #preferred = 0;
+  // The highest Raft term any answer carried (0: none yet).
+  #term = 0;
 
   /** A client of the members at `options.endpoints`. */
   constructor(options: EtcdClientOptions) {
@@ -130,7 +135,10 @@ export class EtcdClient {
    */
   async call(operation: EtcdOperation, call: EtcdCall): Promise<unknown> {
     const { text } = await this.#send(operation, call, undefined);
-    return JSON.parse(text);
+    const answer = JSON.parse(text);
+    const term = Number(answer?.header?.raft_term ?? 0);
+    if (term > this.#term) this.#term = term;
+    return answer;
   }
 
   /**
@@ -196,7 +204,14 @@ export class EtcdClient {
         // A read that is not the round's last gets half the time left, so that a member which
         // accepts but never answers (paused) leaves time to ask the others.
         const budget = kind === "read" && i < this.endpoints.length - 1 ? (ends - Date.now()) / 2 : undefined;
-        const attempt = await this.#attempt(`${endpoint}/v3/${operation}`, body, deadline.signal, budget, stream);
+        const attempt = await this.#attempt(endpoint, {
+          path: `/v3/${operation}`,
+          body,
+          signal: deadline.signal,
+          budget,
+          stream,
+          write: kind === "write",
+        });
         if (attempt.kind === "answer" && attempt.response.ok) {
           this.#preferred = index;
           return { ...attempt, endpoint };
@@ -217,7 +232,7 @@ export class EtcdClient {
         failures.push(`${endpoint}: ${attempt.why}`);
         if (attempt.kind === "lost" && kind === "write") {
           if (deadline.signal.aborted) maybeSent = true;
-          else throw this.#unknown(operation, `the connection to ${endpoint} was lost (${attempt.why})`);
+          else throw this.#unknown(operation, `no answer from ${endpoint}: ${attempt.why}`);
         }
       }
       await delay(Math.min(25 * 2 ** round, 250), { signal: deadline.signal }).catch(() => {});
@@ -226,23 +241,36 @@ export class EtcdClient {
   }
 
   async #attempt(
-    url: string,
-    body: string,
-    signal: AbortSignal,
-    budget: number | undefined,
-    stream: AbortSignal | undefined,
+    endpoint: string,
+    options: {
+      path: string;
+      body: string;
+      signal: AbortSignal;
+      budget: number | undefined;
+      stream: AbortSignal | undefined;
+      write: boolean;
+    },
   ): Promise<Attempt> {
+    const { budget, signal, stream } = options;
     // A stream's body outlives the call's deadline: once answered, only `stream` ends it.
     const controller = new AbortController();
     const attempt = timeoutSignal(budget, { signals: [signal] });
     const abort = () => controller.abort(attempt.signal.reason);
     attempt.signal.addEventListener("abort", abort, { once: true });
     stream?.addEventListener("abort", () => controller.abort(stream.reason), { once: true });
+    const finished = new AbortController();
+    if (options.write) void this.#watchdog(endpoint, controller, finished.signal);
     try {
-      const response = await this.#fetch(url, { method: "POST", headers: HEADERS, body, signal: controller.signal });
+      const response = await this.#fetch(`${endpoint}${options.path}`, {
+        method: "POST",
+        headers: HEADERS,
+        body: options.body,
+        signal: controller.signal,
+      });
       const text = stream && response.ok ? "" : await response.text();
       return { kind: "answer", response, text };
     } catch (error) {
+      if (controller.signal.reason instanceof Abandoned) return { kind: "lost", why: controller.signal.reason.message };
       if (attempt.timedOut) return { kind: "lost", why: `no answer within ${Math.round(budget ?? 0)} ms` };
       if (signal.aborted) return { kind: "lost", why: "the deadline passed" };
       const why = error instanceof Error
@@ -250,8 +278,39 @@ export class EtcdClient {
         : String(error);
       return isConnectFailure(error) ? { kind: "unsent", why } : { kind: "lost", why };
     } finally {
+      finished.abort();
       attempt.signal.removeEventListener("abort", abort);
       attempt[Symbol.dispose]();
+    }
+  }
+
+  // A write still unanswered after a quarter of the deadline is asked about, every quarter: if its member does not
+  // answer a status probe (paused, cut off) or its Raft term moved on (the leader it forwarded the write to died),
+  // the answer may never come — etcd itself waits out 5 s before saying so. The write is given up early then, its
+  // outcome unknown, so that the caller's retry (on another member) comes sooner.
+  async #watchdog(endpoint: string, write: AbortController, finished: AbortSignal): Promise<void> {
+    const interval = this.timeoutMs / 4;
+    const term = this.#term;
+    for (;;) {
+      await delay(interval, { signal: finished }).catch(() => {});
+      if (finished.aborted) return;
+      using probe = timeoutSignal(interval, { signals: [finished] });
+      let why: string | undefined;
+      try {
+        const response = await this.#fetch(`${endpoint}/v3/maintenance/status`, {
+          method: "POST",
+          headers: HEADERS,
+          body: "{}",
+          signal: probe.signal,
+        });
+        const now = Number(statusResponseSchema.parse(await response.json()).header.raft_term ?? 0);
+        if (now > this.#term) this.#term = now;
+        if (term > 0 && now > term) why = `the Raft term moved from ${term} to ${now} (a new leader) while it waited`;
+      } catch {
+        if (finished.aborted) return;
+        why = `${endpoint} did not answer a status probe within ${Math.round(interval)} ms`;
+      }
+      if (why) return write.abort(new Abandoned(why));
     }
   }
 

@@ -6,16 +6,28 @@ const A = "http://127.0.0.1:1001";
 const B = "http://127.0.0.1:1002";
 const C = "http://127.0.0.1:1003";
 
-type Behaviour = "refuse" | "reset" | "hang" | "ok" | { status: number; body: unknown };
+type Behaviour =
+  | "refuse"
+  | "reset"
+  | "hang"
+  | "ok"
+  | { status: number; body: unknown }
+  | { afterMs: number; then: Behaviour };
 
-/** A fetch over members that each behave as told; it records every request it got. */
-function fakeCluster(behaviours: Record<string, Behaviour>) {
+/**
+ * A fetch over members that each behave as told (their status probes as
+ * `status` tells, else alike); it records every request but the probes.
+ */
+function fakeCluster(behaviours: Record<string, Behaviour>, status: Record<string, Behaviour> = {}) {
   const calls: string[] = [];
   const fake: typeof fetch = (input, init) => {
     const url = new URL(String(input));
     const member = url.origin;
-    calls.push(member);
-    const behaviour = behaviours[member];
+    const probe = url.pathname === "/v3/maintenance/status";
+    if (!probe) calls.push(member);
+    return answer((probe ? status[member] : undefined) ?? behaviours[member], member, init);
+  };
+  const answer = (behaviour: Behaviour, member: string, init?: RequestInit): Promise<Response> => {
     if (behaviour === "refuse") {
       return Promise.reject(new TypeError("fetch failed", { cause: new Error("client error (Connect): refused") }));
     }
@@ -30,7 +42,18 @@ function fakeCluster(behaviours: Record<string, Behaviour>) {
         signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
     }
-    if (behaviour === "ok") return Promise.resolve(Response.json({ header: { revision: "7" }, from: member }));
+    if (behaviour === "ok") {
+      return Promise.resolve(Response.json({ header: { revision: "7", raft_term: "2" }, from: member }));
+    }
+    if ("afterMs" in behaviour) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve(answer(behaviour.then, member, init)), behaviour.afterMs);
+        init?.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(init.signal?.reason);
+        }, { once: true });
+      });
+    }
     return Promise.resolve(Response.json(behaviour.body, { status: behaviour.status }));
   };
   return { fetch: fake, calls };
@@ -48,8 +71,14 @@ async function rejection(promise: Promise<unknown>): Promise<RpcError> {
 Deno.test("a refused connection moves the call to the next member, which is then asked first", async () => {
   const cluster = fakeCluster({ [A]: "refuse", [B]: "ok", [C]: "ok" });
   const client = new EtcdClient({ endpoints: [A, B, C], timeoutMs: 1000, fetch: cluster.fetch });
-  assert.deepEqual(await client.call("kv/put", { body: {}, kind: "write" }), { header: { revision: "7" }, from: B });
-  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), { header: { revision: "7" }, from: B });
+  assert.deepEqual(await client.call("kv/put", { body: {}, kind: "write" }), {
+    header: { revision: "7", raft_term: "2" },
+    from: B,
+  });
+  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), {
+    header: { revision: "7", raft_term: "2" },
+    from: B,
+  });
   assert.deepEqual(cluster.calls, [A, B, B]);
   assert.equal(client.preferred, B);
 });
@@ -69,7 +98,10 @@ Deno.test("a write whose connection was lost after sending is not sent again: ou
 Deno.test("a read whose connection was lost is asked again of the next member", async () => {
   const cluster = fakeCluster({ [A]: "reset", [B]: "ok" });
   const client = new EtcdClient({ endpoints: [A, B], timeoutMs: 1000, fetch: cluster.fetch });
-  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), { header: { revision: "7" }, from: B });
+  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), {
+    header: { revision: "7", raft_term: "2" },
+    from: B,
+  });
   assert.deepEqual(cluster.calls, [A, B]);
 });
 
@@ -77,7 +109,10 @@ Deno.test("a read does not wait out a member that never answers: the next one is
   const cluster = fakeCluster({ [A]: "hang", [B]: "ok" });
   const client = new EtcdClient({ endpoints: [A, B], timeoutMs: 400, fetch: cluster.fetch });
   const started = Date.now();
-  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), { header: { revision: "7" }, from: B });
+  assert.deepEqual(await client.call("kv/range", { body: {}, kind: "read" }), {
+    header: { revision: "7", raft_term: "2" },
+    from: B,
+  });
   assert.ok(Date.now() - started < 400);
   assert.deepEqual(cluster.calls, [A, B]);
 });
@@ -95,8 +130,50 @@ Deno.test("past the deadline a call fails as unavailable, naming the operation, 
     /kv\/range within 300 ms \(endpoints http:\/\/127\.0\.0\.1:1001, http:\/\/127\.0\.0\.1:1002\)/,
   );
   assert.doesNotMatch(read.message, /outcome unknown/);
-  const write = await rejection(client.call("kv/put", { body: {}, kind: "write" }));
+  // A member that answers its status probes but not the write: the write waits out the deadline.
+  const busy = new EtcdClient({
+    endpoints: [A],
+    timeoutMs: 300,
+    fetch: fakeCluster({ [A]: "hang" }, { [A]: "ok" }).fetch,
+  });
+  const write = await rejection(busy.call("kv/put", { body: {}, kind: "write" }));
   assert.match(write.message, /kv\/put within 300 ms.*outcome unknown/);
+});
+
+Deno.test("a write whose member stops answering is given up early, outcome unknown, and not sent again", async () => {
+  const cluster = fakeCluster({ [A]: "hang", [B]: "ok" });
+  const client = new EtcdClient({ endpoints: [A, B], timeoutMs: 2000, fetch: cluster.fetch });
+  const started = Date.now();
+  const error = await rejection(client.call("kv/put", { body: {}, kind: "write" }));
+  assert.ok(Date.now() - started < 1500, `gave up after ${Date.now() - started} ms`);
+  assert.match(error.message, /outcome unknown.*did not answer a status probe/);
+  assert.deepEqual(cluster.calls, [A]);
+  assert.equal(client.preferred, B);
+});
+
+Deno.test("a write whose leader changed while it waited is given up early; a slow one on a steady leader is not", async () => {
+  const behaviours: Record<string, Behaviour> = { [A]: "ok" };
+  const newTerm = { status: 200, body: { header: { raft_term: "3" } } };
+  const client = new EtcdClient({
+    endpoints: [A],
+    timeoutMs: 2000,
+    fetch: fakeCluster(behaviours, { [A]: newTerm }).fetch,
+  });
+  await client.call("kv/range", { body: {}, kind: "read" });
+  behaviours[A] = "hang";
+  const started = Date.now();
+  const error = await rejection(client.call("kv/put", { body: {}, kind: "write" }));
+  assert.ok(Date.now() - started < 1500, `gave up after ${Date.now() - started} ms`);
+  assert.match(error.message, /outcome unknown.*Raft term moved from 2 to 3/);
+
+  const steady: Record<string, Behaviour> = { [A]: "ok" };
+  const slow = new EtcdClient({ endpoints: [A], timeoutMs: 2000, fetch: fakeCluster(steady, { [A]: "ok" }).fetch });
+  await slow.call("kv/range", { body: {}, kind: "read" });
+  steady[A] = { afterMs: 900, then: "ok" };
+  assert.deepEqual(await slow.call("kv/put", { body: {}, kind: "write" }), {
+    header: { revision: "7", raft_term: "2" },
+    from: A,
+  });
 });
 
 Deno.test("a write that timed out moves the next call to another member", async () => {
