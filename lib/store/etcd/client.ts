@@ -290,7 +290,8 @@ export class EtcdClient {
   // outcome unknown, so that the caller's retry (on another member) comes sooner.
   async #watchdog(endpoint: string, write: AbortController, finished: AbortSignal): Promise<void> {
     const interval = this.timeoutMs / 4;
-    const term = this.#term;
+    // The term the write was sent in: the last one seen, else (a fresh client) the first probe's.
+    let term = this.#term;
     for (;;) {
       await delay(interval, { signal: finished }).catch(() => {});
       if (finished.aborted) return;
@@ -305,7 +306,8 @@ export class EtcdClient {
         });
         const now = Number(statusResponseSchema.parse(await response.json()).header.raft_term ?? 0);
         if (now > this.#term) this.#term = now;
-        if (term > 0 && now > term) why = `the Raft term moved from ${term} to ${now} (a new leader) while it waited`;
+        if (term === 0) term = now;
+        else if (now > term) why = `the Raft term moved from ${term} to ${now} (a new leader) while it waited`;
       } catch {
         if (finished.aborted) return;
         why = `${endpoint} did not answer a status probe within ${Math.round(interval)} ms`;
