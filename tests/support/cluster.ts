@@ -8,18 +8,13 @@ import { orderExecutorService, orderQueueService } from "@bookstore/lib/contract
 import { createClient } from "@bookstore/lib/rpc";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, type Ports } from "@bookstore/dev/topology";
+import { freePorts } from "@bookstore/lib/free_ports";
 import { ROOT } from "./buf.ts";
+
+export { freePorts } from "@bookstore/lib/free_ports";
 
 // What every order queue replica runs, whatever the topology names it.
 const QUEUE_ENTRY = "services/order_queue/main.ts";
-
-/** Finds `count` distinct free TCP ports on loopback. */
-export function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const listener of listeners) listener.close();
-  return ports;
-}
 
 /** Options for {@linkcode startCluster}. */
 export interface ClusterOptions {
