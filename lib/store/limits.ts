@@ -14,3 +14,16 @@ export const MAX_COMMIT_CHECKS = 100;
 
 /** Most mutations (`set`, `delete`, `sum`) in one commit. */
 export const MAX_COMMIT_MUTATIONS = 128;
+
+/** Largest key written, in encoded bytes, as Deno KV allows (reads allow one byte more). */
+export const MAX_KEY_BYTES = 2048;
+
+/** Largest value, in serialized bytes, as Deno KV allows. */
+export const MAX_VALUE_BYTES = 65_536;
+
+/**
+ * Most bytes of keys and values one commit writes, as Deno KV allows; on
+ * etcd this keeps a commit, base64 and all, inside `--max-request-bytes`
+ * (1.5 MiB).
+ */
+export const MAX_COMMIT_BYTES = 819_200;

@@ -8,18 +8,27 @@
  * @module
  */
 import type { Config } from "../config.ts";
+import { openEtcdKv } from "./etcd/kv.ts";
 import type { Kv } from "./types.ts";
 
 export type { Kv, KvAtomic, KvListIterator } from "./types.ts";
 export { MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS } from "./limits.ts";
 
+/** The prefix of the service `name`'s keys in the shared etcd cluster. */
+export function etcdPrefix(name: string): string {
+  return `bookstore/${name}/`;
+}
+
 /**
  * Opens the store of the service `name`: its Deno KV file under the data
- * directory, or its prefix `bookstore/<name>/` of the etcd cluster.
+ * directory, or its prefix `bookstore/<name>/` of the etcd cluster, once the
+ * cluster has answered within `config.store.etcdTimeoutMs` (otherwise a
+ * start-up error naming the members).
  */
 export async function openStore(config: Config, name: string): Promise<Kv> {
   if (config.store.kind === "etcd") {
-    throw new Error("BOOKSTORE_STORE=etcd: the etcd backend is being written (lib/store/etcd/kv.ts)");
+    const { etcdEndpoints: endpoints, etcdTimeoutMs: timeoutMs } = config.store;
+    return await openEtcdKv({ endpoints, prefix: etcdPrefix(name), timeoutMs });
   }
   await Deno.mkdir(config.dataDir, { recursive: true });
   return await Deno.openKv(`${config.dataDir}/${name}.kv`);

@@ -12,35 +12,10 @@ import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, etcdMemberNames, type Ports, queuePorts, type TopologyStore } from "@bookstore/dev/topology";
+import { freePorts } from "@bookstore/lib/free_ports";
 import { ROOT } from "./buf.ts";
 
-/** Finds `count` distinct free TCP ports on loopback; the first `consecutive` of them follow each other. */
-export function freePorts(count: number, options: { consecutive?: number } = {}): number[] {
-  const run = Math.max(1, options.consecutive ?? 1);
-  // Every listener is held until all are found, so that no two ports of one call are the same.
-  const held: Deno.Listener[] = [];
-  try {
-    held.push(...listenRun(run));
-    while (held.length < count) held.push(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-    return held.slice(0, count).map((l) => (l.addr as Deno.NetAddr).port);
-  } finally {
-    for (const listener of held) listener.close();
-  }
-}
-
-function listenRun(length: number): Deno.Listener[] {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const run = [Deno.listen({ hostname: "127.0.0.1", port: 0 })];
-    const first = (run[0].addr as Deno.NetAddr).port;
-    try {
-      for (let i = 1; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + i }));
-      return run;
-    } catch {
-      for (const listener of run) listener.close();
-    }
-  }
-  throw new Error(`no ${length} consecutive free ports on loopback`);
-}
+export { freePorts } from "@bookstore/lib/free_ports";
 
 /** The ports of a whole topology on loopback, all distinct: its processes', and its etcd members' (client, peer). */
 export interface TopologyPorts {
