@@ -175,7 +175,7 @@ export interface TopologyOptions {
   store?: TopologyStore;
   /** How many order queue replicas run (more than one needs etcd). @default 1 */
   queueReplicas?: number;
-  /** Where the web app asks the supervisor to crash an etcd member ({@linkcode serveControl}); none by default. */
+  /** Where the web app asks the supervisor to crash an etcd member (`dev/control.ts`); none by default. */
   supervisorUrl?: string;
 }
 
