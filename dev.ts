@@ -111,6 +111,9 @@ const storeLine = store.kind === "kv"
   : "members" in store
   ? `etcd, ${store.members.length} members started here (data under ${config.dataDir}/etcd)`
   : `etcd at ${store.endpoints.join(", ")}`;
+const clusterFaults = store.kind === "kv"
+  ? "crash or pause a replica, slow a validator"
+  : "crash or pause a replica, crash a queue replica or an etcd member, slow a validator";
 const table = [
   "",
   "The bookstore is up:",
@@ -118,7 +121,7 @@ const table = [
   "",
   `  Store:     ${storeLine}`,
   `  Shop:      http://localhost:${ports.web}`,
-  `  Cluster:   http://localhost:${ports.web}/cluster (crash or pause a replica, slow a validator)`,
+  `  Cluster:   http://localhost:${ports.web}/cluster (${clusterFaults})`,
   `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,
   `  Data:      ${config.dataDir}`,
   "",
