@@ -77,7 +77,7 @@ export class Leases {
     const { kv, log, leaseMs } = this.#ctx;
     const max = Math.min(Math.max(1, options.max), MAX_LEASES_PER_CALL);
     const admission = await this.#parts.fence.admit(caller, "dequeue");
-    const repeated = await this.#repeatedDequeue(caller);
+    const { held: repeated, marker } = await this.#repeatedDequeue(caller);
     if (repeated.length > 0) return repeated;
     // A new leader's first dequeue frees its predecessors' leases at once; expired leases are freed by the
     // housekeeping timer (app.ts). Remembered per replica, as an optimisation only: a leader whose calls reach
@@ -96,13 +96,17 @@ export class Leases {
     }
     const orderEntries = await getMany<QueuedOrder>(kv, heads.map((head) => orderKey(head.value)));
     const now = this.#ctx.now();
-    const remember = caller.requestId ? 1 : 0;
+    const remember = marker ? 1 : 0;
     // The fence (and the lease), the two counts and the request's marker, then each head as it fits.
     const budget = new CommitBudget({
-      checks: admission.cost.checks + 2,
+      checks: admission.cost.checks + 2 + remember,
       mutations: admission.cost.mutations + 2 + remember,
     });
     const atomic = admission.guard(kv.atomic());
+    // The same request on another replica (its caller moved on while this one's commit was slow) may lease other
+    // heads: whichever commits first writes the marker, and the other's check fails, so it retries, finds the marker
+    // and answers those leases. Without the check both would commit, and one set of leases would reach no one.
+    if (marker) atomic.check(marker);
     const leases: Lease[] = [];
     let taken = 0;
     for (const [i, head] of heads.entries()) {
@@ -141,7 +145,7 @@ export class Leases {
     atomic.sum(countKey("ready"), minus(taken));
     if (leases.length > 0) atomic.sum(countKey("leased"), BigInt(leases.length));
     // Remember which leases this request took, so that its retry answers the same ones.
-    if (caller.requestId && leases.length > 0) {
+    if (marker && leases.length > 0) {
       const refs: LeaseRef[] = leases.map(({ orderId, leaseId }) => ({ orderId, leaseId }));
       atomic.set(dequeuedKey(caller), refs, { expireIn: leaseMs * 2 });
     }
@@ -155,12 +159,14 @@ export class Leases {
     return leases.length === 0 && taken > 0 ? RETRY : leases;
   }
 
-  // The leases an earlier attempt of the same request took and the caller still holds.
-  async #repeatedDequeue(caller: Caller): Promise<Lease[]> {
-    if (!caller.requestId) return [];
+  // The leases an earlier attempt of the same request took and the caller still holds, and the request's marker as
+  // read (none without a request id).
+  async #repeatedDequeue(caller: Caller): Promise<{ held: Lease[]; marker?: Deno.KvEntryMaybe<LeaseRef[]> }> {
+    if (!caller.requestId) return { held: [] };
     const { kv } = this.#ctx;
-    const taken = (await kv.get<LeaseRef[]>(dequeuedKey(caller))).value;
-    if (!taken) return [];
+    const marker = await kv.get<LeaseRef[]>(dequeuedKey(caller));
+    const taken = marker.value;
+    if (!taken) return { held: [], marker };
     const orders = await getMany<QueuedOrder>(kv, taken.map(({ orderId }) => orderKey(orderId)));
     const held: Lease[] = [];
     orders.forEach((entry, i) => {
@@ -179,6 +185,6 @@ export class Leases {
       });
     });
     if (held.length > 0) this.#ctx.log.info("dequeue repeated", { requestId: caller.requestId, leases: held.length });
-    return held;
+    return { held, marker };
   }
 }

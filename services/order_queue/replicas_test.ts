@@ -160,3 +160,27 @@ Deno.test("a call repeated on the other replica has its effect once: Enqueue, De
   const status = await a.status();
   assert.deepEqual([status.depth, status.leased, status.executed], [0, 0, 1]);
 });
+
+Deno.test("one DequeueBatch on two replicas at once leases once: the slower commit finds the faster's marker", async () => {
+  // Replica a reads the head (o1); before it commits, a bigger order (o0) jumps the line and the same request,
+  // repeated on replica b by a caller that gave up on a, leases o0. Both commits check different heads, so only the
+  // request's marker can tell a that the request already has its leases.
+  await using kv = await Deno.openKv(":memory:");
+  const hooked = hookedKv(kv, { when: (method, [key]) => method === "list" && key[0] === "ready", at: "after" });
+  const a = await storeOn(hooked.kv);
+  const b = await storeOn(kv);
+  await a.enqueue("o1", [{ bookId: "dune", quantity: 1 }]);
+  const caller = { executorId: 1, epoch: await a.acquireEpoch(1), requestId: "r1" };
+  let viaB: Awaited<ReturnType<OrderQueueStore["dequeueBatch"]>> = [];
+  hooked.state.run = async () => {
+    await b.enqueue("o0", [{ bookId: "dune", quantity: 3 }]);
+    viaB = await b.dequeueBatch(caller, { max: 1 });
+  };
+  const viaA = await a.dequeueBatch(caller, { max: 1 });
+  assert.equal(hooked.state.ran, 1);
+  assert.deepEqual(viaB.map((lease) => lease.orderId), ["o0"], "b leased the new head");
+  assert.deepEqual(viaA, viaB, "a answers b's leases");
+  assert.equal((await a.orderState("o1")).state, "queued", "o1 was not leased to a request no one hears");
+  const status = await b.status();
+  assert.deepEqual([status.depth, status.leased], [1, 1]);
+});
