@@ -5,7 +5,12 @@
  * a bucket shares one lease, granted once (the grant is cached, so
  * concurrent commits share it too), whose TTL reaches at least to the end of
  * the bucket: a key is deleted at most one granularity (about 6%) late, and
- * never early.
+ * never early — while the etcd leader stays. A new leader gives every lease
+ * back the TTL it had at the last checkpoint, so the members must run with
+ * `--experimental-enable-lease-checkpoint` (`etcdMemberArgs` does; etcd 3.4
+ * checkpoints every 5 minutes): without it every election restarts every
+ * lease at its full TTL, and a long-lived key on a cluster that elects more
+ * often than its TTL would never expire.
  *
  * @module
  */
