@@ -285,15 +285,18 @@ export class EtcdClient {
   }
 
   // A write still unanswered after a quarter of the deadline is asked about, every quarter: if its member does not
-  // answer a status probe (paused, cut off) or its Raft term moved on (the leader it forwarded the write to died),
+  // answer two status probes in a row (paused, cut off) or its Raft term moved on (the leader it forwarded the write to died),
   // the answer may never come — etcd itself waits out 5 s before saying so. The write is given up early then, its
   // outcome unknown, so that the caller's retry (on another member) comes sooner.
   async #watchdog(endpoint: string, write: AbortController, finished: AbortSignal): Promise<void> {
     const interval = this.timeoutMs / 4;
     // The term the write was sent in: the last one seen, else (a fresh client) the first probe's.
     let term = this.#term;
+    // Probes missed in a row: one may be a busy machine (a member slow to answer is not gone); two is a member gone.
+    let missed = 0;
     for (;;) {
-      await delay(interval, { signal: finished }).catch(() => {});
+      // After a missed probe the next goes at once, so that two fit in the deadline.
+      if (missed === 0) await delay(interval, { signal: finished }).catch(() => {});
       if (finished.aborted) return;
       using probe = timeoutSignal(interval, { signals: [finished] });
       let why: string | undefined;
@@ -306,11 +309,13 @@ export class EtcdClient {
         });
         const now = Number(statusResponseSchema.parse(await response.json()).header.raft_term ?? 0);
         if (now > this.#term) this.#term = now;
+        missed = 0;
         if (term === 0) term = now;
         else if (now > term) why = `the Raft term moved from ${term} to ${now} (a new leader) while it waited`;
       } catch {
         if (finished.aborted) return;
-        why = `${endpoint} did not answer a status probe within ${Math.round(interval)} ms`;
+        missed += 1;
+        if (missed >= 2) why = `${endpoint} did not answer two status probes of ${Math.round(interval)} ms in a row`;
       }
       if (why) return write.abort(new Abandoned(why));
     }
