@@ -133,12 +133,14 @@ export class KeyWatch {
     const stop = () => connection.abort();
     this.#stop.signal.addEventListener("abort", stop, { once: true });
     const create = { ...this.#range, start_revision: String(this.#revision + 1n) };
-    const { response, endpoint } = await this.#space.client.stream("watch", {
-      body: { create_request: create },
-      signal: connection.signal,
-    });
-    const probe = this.#probe(endpoint, connection);
+    let probe: Promise<void> | undefined;
     try {
+      // Inside the try: a stream that cannot be opened must not leave its listener on the watch's signal.
+      const { response, endpoint } = await this.#space.client.stream("watch", {
+        body: { create_request: create },
+        signal: connection.signal,
+      });
+      probe = this.#probe(endpoint, connection);
       for await (const text of lines(response.body ?? new ReadableStream())) {
         const line = watchLineSchema.parse(JSON.parse(text));
         if (line.error) throw new Error(`etcd watch at ${endpoint}: ${line.error.message ?? text}`);
