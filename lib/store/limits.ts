@@ -27,3 +27,6 @@ export const MAX_VALUE_BYTES = 65_536;
  * (1.5 MiB).
  */
 export const MAX_COMMIT_BYTES = 819_200;
+
+/** Most keys one `getMany` or `watch` takes (Deno KV's limit, kept by the etcd backend too). */
+export const MAX_READ_KEYS = 10;

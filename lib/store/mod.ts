@@ -12,7 +12,7 @@ import { openEtcdKv } from "./etcd/kv.ts";
 import type { Kv } from "./types.ts";
 
 export type { Kv, KvAtomic, KvListIterator } from "./types.ts";
-export { MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS } from "./limits.ts";
+export { MAX_COMMIT_CHECKS, MAX_COMMIT_MUTATIONS, MAX_READ_KEYS } from "./limits.ts";
 
 /** The prefix of the service `name`'s keys in the shared etcd cluster. */
 export function etcdPrefix(name: string): string {

@@ -25,7 +25,11 @@ export interface KvAtomic {
   delete(key: Deno.KvKey): this;
   /** Adds `n` to the `Deno.KvU64` at `key` (absent: 0), wrapping at 2^64; never a lost update. */
   sum(key: Deno.KvKey, n: bigint): this;
-  /** Commits: `{ ok: false }` when a check failed; throws when the store could not be reached in time. */
+  /**
+   * Commits: `{ ok: false }` when a check failed; throws when the store could not be reached in time, or (etcd) its
+   * outcome is unknown. The versionstamp is new for every commit that writes; one that writes nothing answers the
+   * current versionstamp on etcd (a new one on Deno KV): do not tell commits apart by it.
+   */
   commit(): Promise<Deno.KvCommitResult | Deno.KvCommitError>;
 }
 

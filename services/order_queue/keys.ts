@@ -6,7 +6,7 @@
  * @module
  */
 import type { OrderState } from "@bookstore/lib/contracts";
-import type { Kv } from "@bookstore/lib/store";
+import { type Kv, MAX_READ_KEYS } from "@bookstore/lib/store";
 
 /** An order as stored, with its current lease. */
 export interface QueuedOrder extends OrderState {
@@ -127,9 +127,11 @@ export function readyKey(order: QueuedOrder, options: { agingMs: number }): Deno
   return ["ready", rank(order, options), order.seq, order.orderId];
 }
 
-/** Reads any number of keys, 10 at a time (Deno KV's most per getMany); each commit checks what it read. */
+/** Reads any number of keys, `MAX_READ_KEYS` at a time; each commit checks what it read. */
 export async function getMany<T>(kv: Kv, keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<T>[]> {
   const entries: Deno.KvEntryMaybe<T>[] = [];
-  for (let i = 0; i < keys.length; i += 10) entries.push(...await kv.getMany<T[]>(keys.slice(i, i + 10)));
+  for (let i = 0; i < keys.length; i += MAX_READ_KEYS) {
+    entries.push(...await kv.getMany<T[]>(keys.slice(i, i + MAX_READ_KEYS)));
+  }
   return entries;
 }

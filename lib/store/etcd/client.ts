@@ -14,6 +14,7 @@
  */
 import { delay, timeoutSignal } from "../../async.ts";
 import { CONNECT_CODES, type ConnectCode, RpcError } from "../../rpc/errors.ts";
+import { isConnectFailure } from "../../rpc/replicas.ts";
 import { gatewayErrorSchema, statusResponseSchema } from "./gateway.ts";
 
 /** A gateway path the store calls (`/v3/<operation>`). */
@@ -79,12 +80,6 @@ const NOT_PROPOSED = /no leader|not capable|not supported for learner/i;
 function codeOf(grpcCode: number): ConnectCode {
   if (grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED) return "unavailable";
   return CONNECT_CODES[grpcCode - 1] ?? "unknown";
-}
-
-// Deno's fetch says "client error (Connect)" when the TCP connection was never made: nothing was sent.
-function isConnectFailure(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.message} ${(error.cause as Error | undefined)?.message ?? ""}` : "";
-  return error instanceof TypeError && /\(Connect\)|connection refused/i.test(text);
 }
 
 const HEADERS = {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { MAX_READ_KEYS } from "../limits.ts";
 import type { Kv, KvAtomic, KvListIterator } from "../types.ts";
 import { EtcdAtomic } from "./atomic.ts";
 import { EtcdClient } from "./client.ts";
@@ -33,9 +34,6 @@ export interface EtcdKvOptions {
   /** The `fetch` calls go through (tests give a fake). @default globalThis.fetch */
   fetch?: typeof fetch;
 }
-
-/** Deno KV allows at most this many keys in one `getMany`. */
-const MAX_GET_MANY = 10;
 
 /**
  * A store on etcd.
@@ -78,7 +76,7 @@ export class EtcdKv implements Kv {
   async getMany<T extends readonly unknown[]>(
     keys: readonly [...{ [K in keyof T]: Deno.KvKey }],
   ): Promise<{ [K in keyof T]: Deno.KvEntryMaybe<T[K]> }> {
-    if (keys.length > MAX_GET_MANY) throw new TypeError(`Too many ranges (max ${MAX_GET_MANY})`);
+    if (keys.length > MAX_READ_KEYS) throw new TypeError(`Too many ranges (max ${MAX_READ_KEYS})`);
     if (keys.length === 0) return [] as unknown as { [K in keyof T]: Deno.KvEntryMaybe<T[K]> };
     const body: TxnRequest = {
       success: keys.map((key) => ({ request_range: { key: this.#space.base64Of(key, "read") } })),

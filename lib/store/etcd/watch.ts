@@ -12,6 +12,7 @@
  * @module
  */
 import { delay } from "../../async.ts";
+import { MAX_READ_KEYS } from "../limits.ts";
 import { etcdMemberStatus } from "./cluster.ts";
 import { toBase64, type TxnRequest, txnResponseSchema, type WatchLine, watchLineSchema } from "./gateway.ts";
 import { compareBytes } from "./keys.ts";
@@ -47,7 +48,7 @@ export class KeyWatch {
 
   /** A watch of `keys` in `space` (not started until its stream is read). */
   constructor(space: KeySpace, keys: readonly Deno.KvKey[]) {
-    if (keys.length > 10) throw new TypeError("Too many keys (max 10)");
+    if (keys.length > MAX_READ_KEYS) throw new TypeError(`Too many keys (max ${MAX_READ_KEYS})`);
     this.#space = space;
     this.#keys = keys;
     const bytes = keys.map((key) => space.bytesOf(key, "read"));
