@@ -159,3 +159,12 @@ Deno.test("BOOKSTORE_ETCD_PORTS moves the members dev starts, and the services' 
     /it starts none with BOOKSTORE_ETCD_ENDPOINTS/,
   );
 });
+
+Deno.test("BOOKSTORE_SUPERVISOR_URL is a loopback address only: the web app sends it the credential", () => {
+  assert.equal(
+    loadConfig({ BOOKSTORE_SUPERVISOR_URL: "http://127.0.0.1:4000" }).supervisorUrl,
+    "http://127.0.0.1:4000",
+  );
+  assert.throws(() => loadConfig({ BOOKSTORE_SUPERVISOR_URL: "http://example.com:4000" }), /BOOKSTORE_SUPERVISOR_URL/);
+  assert.throws(() => loadConfig({ BOOKSTORE_SUPERVISOR_URL: "http://127.0.0.1.example:4000" }), /loopback/);
+});
