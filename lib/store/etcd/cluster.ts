@@ -7,6 +7,8 @@
  * @module
  */
 import { z } from "zod";
+import { timeoutSignal } from "../../async.ts";
+import { statusResponseSchema } from "./gateway.ts";
 
 /** One member: its name and the ports it serves clients and its peers on. */
 export interface EtcdMember {
@@ -69,13 +71,6 @@ export function etcdMemberArgs(member: EtcdMember, options: EtcdMemberOptions): 
   ];
 }
 
-const statusSchema = z.object({
-  header: z.object({ member_id: z.string(), raft_term: z.string() }),
-  leader: z.string(),
-  raftIndex: z.string().optional(),
-  dbSize: z.string().optional(),
-});
-
 /** What a member says of itself: its id, which member leads, in which Raft term. */
 export interface EtcdMemberStatus {
   /** This member's id (decimal, as etcd's JSON gateway writes uint64s). */
@@ -99,12 +94,12 @@ export async function etcdMemberStatus(
   endpoint: string,
   options: EtcdCallOptions = {},
 ): Promise<EtcdMemberStatus> {
-  const status = statusSchema.parse(await callMember(endpoint, "/v3/maintenance/status", options));
+  const status = statusResponseSchema.parse(await callMember(endpoint, "/v3/maintenance/status", options));
   return {
-    memberId: status.header.member_id,
-    leaderId: status.leader,
-    raftTerm: Number(status.header.raft_term),
-    isLeader: status.leader === status.header.member_id,
+    memberId: status.header.member_id ?? "0",
+    leaderId: status.leader ?? "0",
+    raftTerm: Number(status.header.raft_term ?? 0),
+    isLeader: status.leader !== undefined && status.leader === status.header.member_id,
     dbSize: Number(status.dbSize ?? 0),
   };
 }
@@ -142,11 +137,8 @@ export interface EtcdCallOptions {
 }
 
 async function callMember(endpoint: string, path: string, options: EtcdCallOptions): Promise<unknown> {
-  const signal = AbortSignal.any([
-    AbortSignal.timeout(options.timeoutMs ?? 1000),
-    ...(options.signal ? [options.signal] : []),
-  ]);
-  const response = await fetch(`${endpoint}${path}`, { method: "POST", body: "{}", signal });
+  using deadline = timeoutSignal(options.timeoutMs ?? 1000, { signals: options.signal ? [options.signal] : [] });
+  const response = await fetch(`${endpoint}${path}`, { method: "POST", body: "{}", signal: deadline.signal });
   if (!response.ok) throw new Error(`etcd at ${endpoint} answered ${response.status}: ${await response.text()}`);
   return await response.json();
 }

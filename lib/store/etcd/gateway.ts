@@ -58,8 +58,12 @@ export type TxnResponse = z.infer<typeof txnResponseSchema>;
 /** The answer to `/v3/lease/grant`. */
 export const leaseGrantResponseSchema = z.object({ header, ID: z.string(), TTL: z.string() });
 
-/** The answer to `/v3/maintenance/status` (the part the store reads). */
-export const statusResponseSchema = z.object({ header, leader: z.string().optional() });
+/** The answer to `/v3/maintenance/status` (the part the store and the cluster page read). */
+export const statusResponseSchema = z.object({
+  header,
+  leader: z.string().optional(),
+  dbSize: z.string().optional(),
+});
 
 /** One line of `/v3/watch`'s stream: a created, canceled or events answer, or the gateway's error. */
 export const watchLineSchema = z.object({
