@@ -13,12 +13,10 @@
  *
  * @module
  */
-import autocannon from "autocannon";
-import { validOrder } from "../tests/support/orders.ts";
-import { eventually } from "../tests/support/wait.ts";
 import { type FloorFigures, measureFloor } from "./floors.ts";
-import { cpuSeconds, fmt, type Memory, memoryOf, percentile } from "./report.ts";
-import { type DevSystem, startDevSystem } from "./system.ts";
+import { CheckoutLoad, EXECUTION_SAMPLE, type Phase } from "./load.ts";
+import { fmt, type Memory } from "./report.ts";
+import { startDevSystem } from "./system.ts";
 
 /** Options of {@linkcode benchCheckout}. */
 export interface CheckoutBenchOptions {
@@ -37,43 +35,8 @@ export interface CheckoutBenchOptions {
   logLevel?: "debug" | "info" | "warn" | "error";
 }
 
-interface Phase {
-  name: string;
-  checkouts: number;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: Record<string, number>;
-  approved: number;
-  /** Time from the queue's commit (approval) to execution, of a sample of the phase's orders, in ms. */
-  toExecution: { p50: number; p99: number; sampled: number };
-  drainMs: number;
-  cpuMs: Record<string, number>;
-}
-
-const HEADERS = { "content-type": "application/json" };
-/** Checkouts at concurrency 16, then again at 64, after the 300 sequential ones of the warm-up. */
-const WARM_UP_CHECKOUTS = 2000;
-/** Orders per phase whose time to execution is read back from the queue. */
-const EXECUTION_SAMPLE = 200;
 /** How many processes `deno task dev` runs, the supervisor included (a bare Deno process each is the memory floor). */
 const SYSTEM_PROCESSES = 11;
-
-/** Keeps a uniform sample of at most `size` of the values offered. */
-class Sample {
-  readonly values: string[] = [];
-  #seen = 0;
-  constructor(readonly size: number) {}
-  offer(value: string) {
-    this.#seen += 1;
-    if (this.values.length < this.size) this.values.push(value);
-    else {
-      const at = Math.floor(Math.random() * this.#seen);
-      if (at < this.size) this.values[at] = value;
-    }
-  }
-}
 
 /** Runs the benchmark and answers its Markdown report. */
 export async function benchCheckout(options: CheckoutBenchOptions = {}): Promise<string> {
@@ -90,140 +53,36 @@ export async function benchCheckout(options: CheckoutBenchOptions = {}): Promise
   console.error("starting deno task dev…");
   // One client address drives the whole load: the per-client rate limit would refuse it.
   await using system = await startDevSystem({ env: { CHECKOUT_RATE_LIMIT: "0", BOOKSTORE_LOG_LEVEL: logLevel } });
-  const url = `${system.orchestrator}/checkout`;
-  const names = system.processes.map((p) => p.name);
-  const pidOf = new Map(system.processes.map((p) => [p.name, p.pid]));
-  const memory = async () =>
-    Object.fromEntries(await Promise.all(names.map(async (n) => [n, await memoryOf(pidOf.get(n)!)] as const)));
-  const cpu = async () =>
-    Object.fromEntries(await Promise.all(names.map(async (n) => [n, await cpuSeconds(pidOf.get(n)!)] as const)));
-  const epoch = async () => (await system.queue.GetQueueStatus({})).epoch;
-
-  const checkoutOnce = async () => {
-    const started = performance.now();
-    const response = await fetch(url, { method: "POST", headers: HEADERS, body: JSON.stringify(validOrder()) });
-    const body = await response.json();
-    return { ms: performance.now() - started, status: response.status, body };
-  };
-  const drained = async () => {
-    const started = performance.now();
-    await eventually(async () => {
-      const status = await system.queue.GetQueueStatus({});
-      return status.depth === 0 && status.leased === 0;
-    }, { timeoutMs: 300_000, intervalMs: 20, message: "the queue to drain" });
-    return performance.now() - started;
-  };
-
-  const atRest = await memory();
+  const load = new CheckoutLoad(system);
+  const atRest = await load.memory();
   const phases: Phase[] = [];
-
-  const measure = async (
-    name: string,
-    run: (sample: Sample) => Promise<Omit<Phase, "name" | "drainMs" | "cpuMs" | "toExecution">>,
-  ) => {
-    console.error(`phase: ${name}…`);
-    const sample = new Sample(EXECUTION_SAMPLE);
-    const before = await cpu();
-    const figures = await run(sample);
-    const drainMs = await drained();
-    const after = await cpu();
-    const cpuMs = Object.fromEntries(
-      names.map((n) => [n, ((after[n] - before[n]) * 1000) / Math.max(1, figures.checkouts)]),
-    );
-    phases.push({ name, ...figures, drainMs, cpuMs, toExecution: await timeToExecution(system, sample.values) });
-  };
-
-  const load = async (
-    sample: Sample,
-    settings: { connections: number; rate?: number; amount?: number; seconds?: number },
-  ) => {
-    let approved = 0;
-    const result = await autocannon({
-      url,
-      connections: settings.connections,
-      ...(settings.amount ? { amount: settings.amount } : { duration: settings.seconds ?? seconds }),
-      ...(settings.rate ? { overallRate: settings.rate } : {}),
-      timeout: 30,
-      requests: [{
-        method: "POST",
-        headers: HEADERS,
-        setupRequest: (request: Record<string, unknown>) => ({ ...request, body: JSON.stringify(validOrder()) }),
-        onResponse: (status: number, body: string) => {
-          if (status !== 200 || !body.includes('"Order Approved"')) return;
-          approved++;
-          sample.offer(JSON.parse(body).orderId);
-        },
-      }],
-    });
-    const errors: Record<string, number> = {};
-    for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
-      if (code !== "200") errors[`HTTP ${code}`] = (stats as { count: number }).count;
-    }
-    if (result.errors) errors["connection errors"] = result.errors;
-    if (result.timeouts) errors.timeouts = result.timeouts;
-    return {
-      checkouts: result.requests.total,
-      perSecond: result.requests.total / result.duration,
-      p50: result.latency.p50,
-      p95: result.latency.p97_5,
-      p99: result.latency.p99,
-      errors,
-      approved,
-    };
-  };
 
   console.error("warming up…");
   // Every load level the phases apply, once, so that the heaps reach their working size and the soak's
   // figure shows growth with the number of orders rather than with the concurrency the phases reach.
-  for (let i = 0; i < 300; i++) await checkoutOnce();
-  for (const connections of [16, 64]) await load(new Sample(0), { connections, amount: WARM_UP_CHECKOUTS });
-  await drained();
-  const afterWarmUp = await memory();
+  await load.warmUp();
+  const afterWarmUp = await load.memory();
 
-  await measure("closed loop, concurrency 1", async (sample) => {
-    const latencies: number[] = [];
-    const errors: Record<string, number> = {};
-    let approved = 0;
-    const started = performance.now();
-    while (performance.now() - started < seconds * 1000) {
-      const result = await checkoutOnce();
-      latencies.push(result.ms);
-      if (result.status !== 200) errors[`HTTP ${result.status}`] = (errors[`HTTP ${result.status}`] ?? 0) + 1;
-      if (result.body.status === "Order Approved") {
-        approved++;
-        sample.offer(result.body.orderId);
-      }
-    }
-    const elapsed = (performance.now() - started) / 1000;
-    return {
-      checkouts: latencies.length,
-      perSecond: latencies.length / elapsed,
-      p50: percentile(latencies, 50),
-      p95: percentile(latencies, 95),
-      p99: percentile(latencies, 99),
-      errors,
-      approved,
-    };
-  });
-
-  await measure("closed loop, concurrency 16", (sample) => load(sample, { connections: 16 }));
-  const epochBefore = await epoch();
-  await measure(
-    `closed loop, concurrency 64, ${fullLoadSeconds} s`,
-    (sample) => load(sample, { connections: 64, seconds: fullLoadSeconds }),
+  phases.push(await load.phase("closed loop, concurrency 1", { connections: 1, seconds }));
+  phases.push(await load.phase("closed loop, concurrency 16", { connections: 16, seconds }));
+  const epochBefore = await load.epoch();
+  phases.push(
+    await load.phase(`closed loop, concurrency 64, ${fullLoadSeconds} s`, {
+      connections: 64,
+      seconds: fullLoadSeconds,
+    }),
   );
-  const electionsUnderLoad = (await epoch()) - epochBefore;
+  const electionsUnderLoad = (await load.epoch()) - epochBefore;
   for (const rate of rates) {
-    await measure(`open loop, ${rate}/s offered`, (sample) => load(sample, { connections: 64, rate }));
+    phases.push(await load.phase(`open loop, ${rate}/s offered`, { connections: 64, rate, seconds }));
   }
-  const afterLoad = await memory();
+  const afterLoad = await load.memory();
 
   console.error(`soak: ${soakCount} checkouts…`);
-  await measure(
-    `soak, ${soakCount} checkouts at concurrency 16`,
-    (sample) => load(sample, { connections: 16, amount: soakCount }),
+  phases.push(
+    await load.phase(`soak, ${soakCount} checkouts at concurrency 16`, { connections: 16, amount: soakCount }),
   );
-  const afterSoak = await memory();
+  const afterSoak = await load.memory();
 
   return report({
     floor8,
@@ -238,14 +97,37 @@ export async function benchCheckout(options: CheckoutBenchOptions = {}): Promise
   });
 }
 
-// The time from approval (the queue's commit) to execution of the sampled orders, read from the queue.
-async function timeToExecution(system: DevSystem, orderIds: string[]): Promise<Phase["toExecution"]> {
-  const waits: number[] = [];
-  for (const orderId of orderIds) {
-    const state = await system.queue.GetOrderState({ orderId });
-    if (state.state === "executed" || state.state === "failed") waits.push(state.updatedAt - state.enqueuedAt);
+/** The floors' table: a chain of 8 and of 13 loopback hops. */
+export function floorTable(floor8: FloorFigures, floor13: FloorFigures): string {
+  const row = (label: string, floor: FloorFigures) =>
+    `| ${label} | ${fmt(floor.p50Ms)} ms | ${fmt(floor.p99Ms)} ms | ${fmt(floor.chainsPerSecond)} | ${
+      fmt(floor.cpuMsPerChain)
+    } ms | ${fmt(floor.restMemory.rss)} / ${fmt(floor.restMemory.pss)} MiB |`;
+  return `| floor | p50 at concurrency 1 | p99 | chains/s at concurrency 32 | CPU per chain, all hops | memory of one hop at rest (RSS / PSS) |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${row("8 hops", floor8)}
+${row("13 hops", floor13)}`;
+}
+
+/** The phases' table: a row a phase, every process's CPU per checkout summed. */
+export function phaseTable(phases: Phase[]): string {
+  const sum = (figures: Record<string, number>) => Object.values(figures).reduce((a, b) => a + b, 0);
+  const errors = (phase: Phase) =>
+    Object.entries(phase.errors).map(([kind, count]) => `${count} ${kind}`).join(", ") || "none";
+  return `| phase | checkouts | per second | p50 | p95 | p99 | approved | errors | approval → execution p50 / p99 | queue drained after | CPU per checkout |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |
+${
+    phases.map((p) =>
+      `| ${p.name} | ${p.checkouts} | ${fmt(p.perSecond)} | ${fmt(p.p50)} ms | ${fmt(p.p95)} ms | ${
+        fmt(p.p99)
+      } ms | ${p.approved} | ${errors(p)} | ${fmt(p.toExecution.p50)} / ${fmt(p.toExecution.p99)} ms | ${
+        fmt(p.drainMs)
+      } ms | ${fmt(sum(p.cpuMs))} ms |`
+    ).join("\n")
   }
-  return { p50: percentile(waits, 50), p99: percentile(waits, 99), sampled: waits.length };
+
+(p95 of the autocannon phases is its p97.5. Approval → execution: from the queue's commit of the order to the commit
+that executed it, for up to ${EXECUTION_SAMPLE} orders of each phase, read back from the queue.)`;
 }
 
 interface ReportInput {
@@ -269,8 +151,6 @@ function report(input: ReportInput): string {
     Object.values(figures).reduce((a, m) => a + m[kind], 0);
   const names = Object.keys(input.atRest);
   const cpuTotal = (phase: Phase) => sum(phase.cpuMs);
-  const errors = (phase: Phase) =>
-    Object.entries(phase.errors).map(([kind, count]) => `${count} ${kind}`).join(", ") || "none";
   const worstDrain = Math.max(...phases.map((p) => p.drainMs));
   const worstExecution = Math.max(...phases.map((p) => p.toExecution.p99));
   const bare = { rss: floor13.restMemory.rss * SYSTEM_PROCESSES, pss: floor13.restMemory.pss * SYSTEM_PROCESSES };
@@ -283,29 +163,9 @@ function report(input: ReportInput): string {
 \`deno task dev\` (${names.length} processes), services logging at \`${input.logLevel}\`. Floors, measured in the same
 run: a chain of loopback hops, one Deno process per hop, trivial JSON handlers.
 
-| floor | p50 at concurrency 1 | p99 | chains/s at concurrency 32 | CPU per chain, all hops | memory of one hop at rest (RSS / PSS) |
-| --- | ---: | ---: | ---: | ---: | ---: |
-| 8 hops | ${fmt(floor8.p50Ms)} ms | ${fmt(floor8.p99Ms)} ms | ${fmt(floor8.chainsPerSecond)} | ${
-    fmt(floor8.cpuMsPerChain)
-  } ms | ${fmt(floor8.restMemory.rss)} / ${fmt(floor8.restMemory.pss)} MiB |
-| 13 hops | ${fmt(floor13.p50Ms)} ms | ${fmt(floor13.p99Ms)} ms | ${fmt(floor13.chainsPerSecond)} | ${
-    fmt(floor13.cpuMsPerChain)
-  } ms | ${fmt(floor13.restMemory.rss)} / ${fmt(floor13.restMemory.pss)} MiB |
+${floorTable(floor8, floor13)}
 
-| phase | checkouts | per second | p50 | p95 | p99 | approved | errors | approval → execution p50 / p99 | queue drained after | CPU per checkout |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |
-${
-    phases.map((p) =>
-      `| ${p.name} | ${p.checkouts} | ${fmt(p.perSecond)} | ${fmt(p.p50)} ms | ${fmt(p.p95)} ms | ${
-        fmt(p.p99)
-      } ms | ${p.approved} | ${errors(p)} | ${fmt(p.toExecution.p50)} / ${fmt(p.toExecution.p99)} ms | ${
-        fmt(p.drainMs)
-      } ms | ${fmt(cpuTotal(p))} ms |`
-    ).join("\n")
-  }
-
-(p95 of the autocannon phases is its p97.5. Approval → execution: from the queue's commit of the order to the commit
-that executed it, for up to ${EXECUTION_SAMPLE} orders of each phase, read back from the queue.)
+${phaseTable(phases)}
 
 | target | measured | floor | ratio | target met |
 | --- | ---: | ---: | ---: | :---: |

@@ -1,24 +1,32 @@
 /**
- * `deno task bench profile [--seconds N]`: where a checkout's CPU time goes.
- * Runs the whole system with `--cpu-prof`, drives checkouts at concurrency
- * 16, stops every process cleanly (which writes its V8 CPU profile), and
- * prints each service's time by kind of work (Deno's HTTP client and server,
- * Deno KV, zod, Hono, garbage collection, our RPC layer, the service's own
- * logic) and its top functions by self time, and by module. The raw
- * `.cpuprofile` files stay in `bench/.profiles/` for Chrome DevTools.
+ * `deno task bench profile [--seconds N] [--store etcd]`: where a checkout's
+ * CPU time goes. Runs the whole system with `--cpu-prof`, drives checkouts
+ * at concurrency 16, stops every process cleanly (which writes its V8 CPU
+ * profile), and prints each service's time by kind of work (Deno's HTTP
+ * client and server, the store — Deno KV, or the etcd client and V8's
+ * serialization of values —, zod, Hono, garbage collection, our RPC layer,
+ * the service's own logic) and its top functions by self time, and by
+ * module. With etcd, also the time under the etcd client's own frames
+ * (inclusive) and the CPU the etcd members (Go, not profiled) spent per
+ * checkout. The raw `.cpuprofile` files stay in `bench/.profiles/` for
+ * Chrome DevTools.
  *
  * @module
  */
 import autocannon from "autocannon";
+import { etcdMemberNames } from "@bookstore/dev/topology";
 import { startCluster } from "../tests/support/cluster.ts";
 import { validOrder } from "../tests/support/orders.ts";
+import { cpuSeconds } from "./report.ts";
 
+/** A node of a V8 CPU profile: a frame, and the frames it called. */
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
 
+/** A V8 CPU profile (`.cpuprofile`): the call tree, and which node each sample was in, how long after the last. */
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
@@ -31,6 +39,8 @@ export type WorkKind =
   | "HTTP server (Deno.serve)"
   | "other runtime (bodies, streams, headers, promises)"
   | "Deno KV"
+  | "etcd client (lib/store/etcd: keys, values, transactions)"
+  | "V8 serialization of values (node:v8)"
   | "garbage collection"
   | "zod"
   | "Hono"
@@ -48,6 +58,8 @@ export function kindOf(frame: { functionName: string; url: string }): WorkKind {
   ) {
     return "Deno KV";
   }
+  if (url.includes("/lib/store/etcd/")) return "etcd client (lib/store/etcd: keys, values, transactions)";
+  if (/^ext:deno_node\/.*v8/.test(url) || fn.startsWith("op_v8_")) return "V8 serialization of values (node:v8)";
   if (fn.startsWith("op_fetch") || /deno_fetch\/2[36]_|98_global_scope/.test(url)) return "HTTP client (fetch)";
   if (fn.startsWith("op_http") || url.includes("deno_http")) return "HTTP server (Deno.serve)";
   if (url === "" || url.startsWith("ext:") || url.startsWith("node:") || fn.startsWith("op_")) {
@@ -75,6 +87,34 @@ export function categorise(profile: CpuProfile): [WorkKind, number][] {
     kinds.set(kind, (kinds.get(kind) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   return [...kinds].sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * Busy time of one profile spent in frames that `within` picks or in what
+ * they called (inclusive), in ms: what a library costs with the runtime
+ * work it asks for. Work resumed after an `await` counts only where the
+ * resumed frame is its own.
+ */
+export function inclusive(profile: CpuProfile, within: (frame: ProfileNode["callFrame"]) => boolean): number {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const inside = new Map<number, boolean>();
+  const isInside = (id: number): boolean => {
+    const known = inside.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id);
+    const up = parent.get(id);
+    const answer = node !== undefined && (within(node.callFrame) || (up !== undefined && isInside(up)));
+    inside.set(id, answer);
+    return answer;
+  };
+  let ms = 0;
+  profile.samples.forEach((id, i) => {
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name !== "(idle)" && name !== "(program)" && isInside(id)) ms += (profile.timeDeltas[i] ?? 0) / 1000;
+  });
+  return ms;
 }
 
 /** Self time per function and per module of one profile, in ms, largest first. */
@@ -105,9 +145,18 @@ function moduleOf(url: string): string {
   return local ? `${local[1]}/${local[2]}` : url;
 }
 
+/** Options of {@linkcode profileCheckout}. */
+export interface ProfileOptions {
+  /** Seconds of load (default 20). */
+  seconds?: number;
+  /** Where the services keep their state (default `kv`); `etcd` starts three members and two queue replicas. */
+  store?: "kv" | "etcd";
+}
+
 /** Profiles the services under checkout load for `seconds` and answers the Markdown summary. */
-export async function profileCheckout(options: { seconds?: number } = {}): Promise<string> {
+export async function profileCheckout(options: ProfileOptions = {}): Promise<string> {
   const seconds = options.seconds ?? 20;
+  const etcd = options.store === "etcd";
   const out: string[] = [];
   const dir = new URL(".profiles/", import.meta.url).pathname;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -115,8 +164,9 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
   const cluster = await startCluster({
     // As deno task dev runs them (development: each message validated once, by its receiver).
     env: { BOOKSTORE_ENV: "development", BOOKSTORE_LOG_LEVEL: "warn", CHECKOUT_RATE_LIMIT: "0" },
+    store: options.store,
     only: [
-      "order_queue",
+      ...(etcd ? ["order_queue_1", "order_queue_2"] : ["order_queue"]),
       "transaction_verification",
       "fraud_detection",
       "suggestions",
@@ -127,6 +177,9 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
   });
   const names = cluster.supervisor.names;
   const pids = new Map(names.map((name) => [cluster.supervisor.pid(name)!, name]));
+  const members = etcdMemberNames(names.map((name) => cluster.supervisor.spec(name)));
+  const memberCpu = () => Promise.all(members.map((name) => cpuSeconds(cluster.supervisor.pid(name)!)));
+  const membersBefore = await memberCpu();
   const result = await autocannon({
     url: `${cluster.orchestrator}/checkout`,
     connections: 16,
@@ -137,8 +190,19 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
       setupRequest: (request: Record<string, unknown>) => ({ ...request, body: JSON.stringify(validOrder()) }),
     }],
   });
+  const membersAfter = await memberCpu();
   await cluster.stop();
-  out.push(`\n${result.requests.total} checkouts in ${seconds} s at concurrency 16, under --cpu-prof\n`);
+  const checkouts = result.requests.total;
+  out.push(
+    `\n${checkouts} checkouts in ${seconds} s at concurrency 16, under --cpu-prof, on ${etcd ? "etcd" : "Deno KV"}\n`,
+  );
+  if (etcd) {
+    out.push("| etcd member (not profiled: its CPU from /proc) | CPU per checkout |\n| --- | ---: |");
+    members.forEach((name, i) => {
+      out.push(`| ${name} | ${(((membersAfter[i] - membersBefore[i]) * 1000) / checkouts).toFixed(2)} ms |`);
+    });
+    out.push("");
+  }
   for await (const entry of Deno.readDir(dir)) {
     const pid = Number(/\.(\d+)\.cpuprofile$/.exec(entry.name)?.[1]);
     const name = pids.get(pid) ?? entry.name;
@@ -146,10 +210,18 @@ export async function profileCheckout(options: { seconds?: number } = {}): Promi
     const { functions, modules } = summarise(profile);
     const kinds = categorise(profile);
     const busy = kinds.reduce((sum, [, ms]) => sum + ms, 0);
-    const perCheckout = (ms: number) => `${((ms / result.requests.total) * 1000).toFixed(0)} µs`;
-    out.push(`#### ${name}: ${(busy / result.requests.total).toFixed(2)} ms busy per checkout\n`);
+    const perCheckout = (ms: number) => `${((ms / checkouts) * 1000).toFixed(0)} µs`;
+    out.push(`#### ${name}: ${(busy / checkouts).toFixed(2)} ms busy per checkout\n`);
     out.push("| kind of work | per checkout | share |\n| --- | ---: | ---: |");
     for (const [kind, ms] of kinds) out.push(`| ${kind} | ${perCheckout(ms)} | ${Math.round((ms / busy) * 100)}% |`);
+    if (etcd) {
+      const client = inclusive(profile, (frame) => frame.url.includes("/lib/store/etcd/"));
+      out.push(
+        `| (inclusive: under the etcd client's frames, with the fetch, JSON and V8 work they call) | ${
+          perCheckout(client)
+        } | ${Math.round((client / busy) * 100)}% |`,
+      );
+    }
     out.push("");
     out.push("| module | self ms | function (self ms) |\n| --- | ---: | --- |");
     const top = functions.filter(([f]) => !f.startsWith("(idle)") && !f.startsWith("(program)")).slice(0, 8);
