@@ -15,6 +15,12 @@ export interface CommitWithRetryOptions {
   attempts?: number;
   /** What failed, for the `unavailable` error when every attempt lost (default "commit"). */
   what?: string;
+  /**
+   * How many times an attempt that failed with the store's `unavailable` (a deadline missed, or a commit whose
+   * outcome is unknown: it may have been applied) is run again (default 0). Only for an attempt that finds out by
+   * itself whether an earlier one committed, e.g. by checking a marker its commit writes: it then does its work once.
+   */
+  unknownRetries?: number;
 }
 
 /**
@@ -44,8 +50,15 @@ export async function commitWithRetry<T>(
   options: CommitWithRetryOptions = {},
 ): Promise<T> {
   const attempts = options.attempts ?? 50;
+  let unknownRetries = options.unknownRetries ?? 0;
   for (let i = 0; i < attempts; i++) {
-    const result = await attempt();
+    let result: T | typeof RETRY;
+    try {
+      result = await attempt();
+    } catch (error) {
+      if (!(error instanceof RpcError && error.code === "unavailable" && unknownRetries-- > 0)) throw error;
+      result = RETRY;
+    }
     if (result !== RETRY) return result;
   }
   throw new RpcError("unavailable", `${options.what ?? "commit"} lost too many races; try again`);

@@ -29,7 +29,8 @@ export async function recordAndCount(
   const expireIn = (WINDOW_BUCKETS + 1) * BUCKET_MS;
   // Increment with an expiry: `sum` cannot expire keys, so read, check, write. The window is
   // one range read; the order's marker is written (and checked absent) in the same commit, so
-  // the order counts once: a commit refused because the marker exists is a repeat.
+  // the order counts once: a commit refused because the marker exists is a repeat. For the same reason a commit
+  // whose outcome is unknown (the etcd leader died under it) is tried again rather than failing the checkout.
   return await commitWithRetry(async () => {
     let total = 0;
     let current: Deno.KvEntryMaybe<Deno.KvU64> = { key, value: null, versionstamp: null };
@@ -49,5 +50,5 @@ export async function recordAndCount(
     if (result.ok) return total + 1;
     if ((await kv.get(counted)).versionstamp !== null) return total; // counted before: a retried order
     return RETRY;
-  }, { what: "velocity count" });
+  }, { what: "velocity count", unknownRetries: 2 });
 }
