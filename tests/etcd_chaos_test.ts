@@ -115,15 +115,15 @@ Deno.test("etcd chaos: the etcd leader paused (SIGSTOP) past the election timeou
 
 Deno.test("etcd chaos: a queue replica SIGKILLed mid-flow, then the other; the clients fail over", async () => {
   await chaos(onEtcd(async (cluster, traffic, strike) => {
-    // Replica 1 first: every client calls the first replica of its list while it answers.
+    // Each client calls the replica that last answered it (replica 1 first, unless it was not up yet when the client
+    // began): replica 1, then replica 2, so that every client meets a kill of the replica it calls.
     const restarts = cluster.supervisor.restarts("order_queue_1");
     cluster.supervisor.kill("order_queue_1", "SIGKILL");
     strike();
     await approvals(traffic, 3);
     await restarted(cluster, "order_queue_1", restarts);
     await waitForCalls(traffic, 3);
-    // Then replica 2, the one the clients moved to (they stay with the replica that last answered), held down
-    // past the supervisor's restart so that orders can only flow through replica 1 meanwhile.
+    // Then replica 2, held down past the supervisor's restart, so that orders can only flow through replica 1.
     const queue = cluster.queue();
     const executed = (await queue.GetQueueStatus({})).executed;
     cluster.supervisor.kill("order_queue_2", "SIGKILL");
