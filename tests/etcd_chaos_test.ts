@@ -20,7 +20,7 @@ function onEtcd(fault: Scenario["fault"]): Scenario {
   return {
     cluster: { store: "etcd", restart: true },
     // Many calls in flight at each strike, so that a kill meets writes under way: with 4 clients thinking 150 ms, no
-    // store write ever ended "outcome unknown" in four runs, and an Enqueue that forgot its check went unnoticed.
+    // store write ever ended "outcome unknown" in five runs, and an Enqueue that forgot its check went unnoticed.
     traffic: { clients: 8, thinkMs: 50 },
     flowsUnderFault: true,
     fault,
