@@ -2,14 +2,27 @@
  * Free TCP ports on loopback, for tests and benchmarks that start real
  * processes (the bookstore's services, etcd members) side by side.
  *
+ * They are picked below the kernel's ephemeral range (where the local ends
+ * of outgoing connections come from), never by binding port 0, which hands
+ * out ports from that very range: a port found free there and let go could be
+ * taken a moment later by one of the many connections the processes make to
+ * each other, and a long-lived one (a keep-alive, an etcd watch) kept a
+ * queue replica from binding its port for a whole test.
+ *
  * @module
  */
 
+/** The lowest port handed out. */
+const LOWEST = 10_000;
+/** Above every port handed out, and below the defaults `deno task dev` listens on (etcd's 22379, 32379…). */
+const HIGHEST = 20_000;
+
 /**
  * Finds `count` distinct free TCP ports on 127.0.0.1 (free when asked: a
- * process started soon after can bind them); the first `consecutive` of them
- * follow each other (the order queue's replicas listen on a port and the
- * ones after it).
+ * process started soon after can bind them), between 10000 and 20000 and
+ * below the ephemeral range ({@linkcode ephemeralPorts}); the first
+ * `consecutive` of them follow each other (the order queue's replicas listen
+ * on a port and the ones after it).
  *
  * @example
  * ```ts
@@ -24,25 +37,43 @@
 export function freePorts(count: number, options: { consecutive?: number } = {}): number[] {
   // Every listener is held until all are found, so that no two ports of one call are the same.
   const held: Deno.Listener[] = [];
+  const below = Math.min(HIGHEST, ephemeralPorts().low);
   try {
-    held.push(...listenRun(Math.max(1, options.consecutive ?? 1)));
-    while (held.length < count) held.push(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+    held.push(...listenRun(Math.max(1, options.consecutive ?? 1), below));
+    while (held.length < count) held.push(...listenRun(1, below));
     return held.slice(0, count).map((l) => (l.addr as Deno.NetAddr).port);
   } finally {
     for (const listener of held) listener.close();
   }
 }
 
-function listenRun(length: number): Deno.Listener[] {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const run = [Deno.listen({ hostname: "127.0.0.1", port: 0 })];
-    const first = (run[0].addr as Deno.NetAddr).port;
+/**
+ * The ports the kernel picks the local ends of outgoing connections from:
+ * Linux's `ip_local_port_range` where it can be read, else Linux's default.
+ */
+export function ephemeralPorts(): { low: number; high: number } {
+  try {
+    const [low, high] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low > LOWEST + 1000) return { low, high };
+  } catch {
+    // Not Linux, or not allowed to read it.
+  }
+  return { low: 32_768, high: 60_999 };
+}
+
+function listenRun(length: number, below: number): Deno.Listener[] {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = LOWEST + Math.floor(Math.random() * (below - LOWEST - length));
+    const run: Deno.Listener[] = [];
     try {
-      for (let i = 1; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + i }));
+      for (let i = 0; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + i }));
       return run;
-    } catch {
+    } catch (error) {
       for (const listener of run) listener.close();
+      // Taken (by another process, or by this call already): try elsewhere.
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     }
   }
-  throw new Error(`no ${length} consecutive free ports on loopback`);
+  throw new Error(`no ${length} consecutive free ports on loopback between ${LOWEST} and ${below}`);
 }

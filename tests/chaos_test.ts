@@ -3,68 +3,15 @@
  * real checkouts from clients with and without Idempotency-Keys, retrying
  * as real clients do, injects one kind of fault while it runs, then reads
  * every order back and checks the whole history (`support/history.ts`).
- * Each scenario has its own cluster, bounded traffic and deadlines.
+ * Each scenario has its own cluster, bounded traffic and deadlines (the
+ * runner is `support/chaos.ts`, shared with the scenarios on etcd).
  */
 import assert from "node:assert/strict";
-import { type Cluster, type ClusterOptions, freePorts, startCluster } from "./support/cluster.ts";
+import { chaos, gone } from "./support/chaos.ts";
+import { freePorts } from "./support/cluster.ts";
 import { REPLICAS, replicaStatus, stableLeader } from "./support/executors.ts";
-import {
-  type Call,
-  checkHistory,
-  readStock,
-  startTraffic,
-  summarise,
-  type Traffic,
-  type TrafficOptions,
-  waitForCalls,
-} from "./support/history.ts";
+import { waitForCalls } from "./support/history.ts";
 import { eventually } from "./support/wait.ts";
-
-/** Settings every chaos cluster shares: short deadlines so that faults show within seconds. */
-const CHAOS_ENV: Record<string, string> = {
-  CHECKOUT_TIMEOUT_MS: "3000",
-  RPC_TIMEOUT_MS: "800",
-  QUEUE_LEASE_MS: "2000",
-  EXECUTOR_WORK_MS: "20",
-};
-
-interface Scenario {
-  env?: Record<string, string>;
-  cluster?: Omit<ClusterOptions, "env">;
-  traffic?: TrafficOptions;
-  /** Injects the fault while the traffic flows. */
-  fault: (cluster: Cluster, traffic: Traffic) => Promise<void>;
-}
-
-/** Runs one scenario: cluster, flow, fault, more flow, then the checker; fails with the checker's findings. */
-async function chaos(scenario: Scenario): Promise<Call[]> {
-  const cluster = await startCluster({ ...scenario.cluster, env: { ...CHAOS_ENV, ...scenario.env } });
-  let calls: Call[] = [];
-  try {
-    await stableLeader(cluster, { leader: 4 });
-    const initialStock = await readStock(cluster);
-    const traffic = startTraffic(cluster, { maxCallsPerClient: 150, thinkMs: 250, ...scenario.traffic });
-    try {
-      await waitForCalls(traffic, 6);
-      await scenario.fault(cluster, traffic);
-      await waitForCalls(traffic, 6);
-    } finally {
-      calls = await traffic.stop();
-    }
-    console.log(`    ${summarise(calls)}`);
-    const findings = await checkHistory(cluster, calls, { initialStock });
-    assert.deepEqual(findings, [], `the history broke the rules:\n- ${findings.join("\n- ")}`);
-    assert.ok(calls.some((c) => c.verdict === "approved"), "some orders were approved under the fault");
-  } finally {
-    await cluster.stop();
-  }
-  return calls;
-}
-
-/** Waits for a process to be gone (after a kill). */
-async function gone(cluster: Cluster, name: string): Promise<void> {
-  await eventually(() => cluster.supervisor.pid(name) === undefined, { message: `${name} to die`, timeoutMs: 10_000 });
-}
 
 Deno.test("chaos: the leader SIGKILLed five times in a row, the supervisor restarting it", async () => {
   await chaos({
@@ -184,7 +131,7 @@ Deno.test("chaos: a validator failing for a while; clients retrying with their k
 });
 
 Deno.test("chaos: the orchestrator SIGKILLed mid-flow; clients retrying with their keys get one order each", async () => {
-  const calls = await chaos({
+  const { calls } = await chaos({
     traffic: { clients: 4, keyed: () => true },
     fault: async (cluster) => {
       for (let round = 0; round < 2; round++) {

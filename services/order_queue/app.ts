@@ -49,7 +49,9 @@ export async function createApp(deps: KvServiceDeps): Promise<OrderQueueApp> {
       return { leases: await store.dequeueBatch(caller, { max: maxLeases, waitMs: waitFor, signal: ctx.signal }) };
     },
     AckBatch: async ({ acks, ...caller }) => ({ results: await store.ackBatch(caller, acks) }),
-    AcquireEpoch: async ({ executorId }) => ({ epoch: await store.acquireEpoch(executorId) }),
+    AcquireEpoch: async ({ executorId }, ctx) => ({
+      epoch: await store.acquireEpoch(executorId, { signal: ctx.signal }),
+    }),
     GetOrderState: ({ orderId }) => store.orderState(orderId),
     GetQueueStatus: () => store.status(),
     ListStock: async () => ({ stock: await store.stock() }),

@@ -20,7 +20,11 @@
  * `set` in a commit it makes anyway), and only when the record is older than
  * a quarter of the lease: a working leader costs the store a few small writes
  * a second, not one per call. So the lease lasts from three quarters of
- * `leaderLeaseMs` to all of it after the holder's last call.
+ * `leaderLeaseMs` to all of it after the holder's last call. Issuing an epoch
+ * counts as its holder's first call: a lower replica's election that was
+ * already under way cannot depose a leader whose first dequeue is still on
+ * its way (on a loaded machine those elections deposed each new leader in
+ * turn, and no order was executed for seconds).
  *
  * @module
  */
@@ -95,16 +99,20 @@ export class FenceKeeper {
   /**
    * Issues a new epoch, higher than any before, to `executorId`; refused
    * (`failed_precondition`) while a higher live holder keeps the leader lease.
+   * Issues none once `options.signal` has aborted (the caller gave up: an
+   * epoch it never hears of would only depose the leader).
    */
-  async acquireEpoch(executorId: number): Promise<number> {
+  async acquireEpoch(executorId: number, options: { signal?: AbortSignal } = {}): Promise<number> {
     return await commitWithRetry(async () => {
       const [fence, holder] = await this.#readLease();
       this.#checkLeaderLease(fence.value, { holder: holder.value, executorId });
       const epoch = (fence.value?.epoch ?? 0) + 1;
+      options.signal?.throwIfAborted();
       // The holder's record is checked too: a call of the holder's that lands meanwhile renews the lease it was
       // judged by, and the retry judges again.
       const result = await this.#ctx.kv.atomic().check(fence).check(holder)
         .set(FENCE_KEY, { epoch, leaderId: executorId })
+        .set(HOLDER_KEY, { epoch, at: this.#ctx.now() } satisfies Holder)
         .commit();
       if (!result.ok) return RETRY;
       this.#ctx.log.info("epoch issued", { epoch, executorId });

@@ -56,3 +56,31 @@ Deno.test("the leader lease: a lower replica cannot take the fence from a holder
   await take(store, { executorId: 3, epoch: held });
   assert.equal(await store.acquireEpoch(4), held + 1, "a higher replica still takes over (Bully)");
 });
+
+Deno.test("the leader lease holds from the issue of the epoch: an election already under way cannot depose it", async () => {
+  const clock = fakeClock();
+  using queue = await openStore({ leaderLeaseMs: 500, now: clock.read });
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(4);
+  // Replica 3 asks before replica 4's first dequeue has reached the queue.
+  clock.now += 100;
+  await assert.rejects(
+    () => store.acquireEpoch(3),
+    (error: RpcError) => isFenced(error) && /executor 4 leads epoch/.test(error.message),
+  );
+  assert.equal((await store.status()).epoch, epoch);
+  // A holder that never calls loses the lease like any other.
+  clock.now += 401;
+  assert.equal(await store.acquireEpoch(3), epoch + 1);
+});
+
+Deno.test("an AcquireEpoch whose caller gave up issues no epoch", async () => {
+  using queue = await openStore();
+  const { store } = queue;
+  const epoch = await store.acquireEpoch(4);
+  const gaveUp = new AbortController();
+  gaveUp.abort(new Error("the caller's deadline passed"));
+  await assert.rejects(() => store.acquireEpoch(3, { signal: gaveUp.signal }), /deadline passed/);
+  assert.equal((await store.status()).epoch, epoch, "no epoch issued to a caller that will never hear of it");
+  assert.equal((await store.status()).leaderId, 4);
+});

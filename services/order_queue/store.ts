@@ -104,8 +104,8 @@ export class OrderQueueStore {
   }
 
   /** Issues a new epoch to `executorId` (see {@linkcode FenceKeeper.acquireEpoch}). */
-  acquireEpoch(executorId: number): Promise<number> {
-    return this.#fence.acquireEpoch(executorId);
+  acquireEpoch(executorId: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+    return this.#fence.acquireEpoch(executorId, options);
   }
 
   /** Leases up to `options.max` orders to the current leader (see {@linkcode Leases.dequeueBatch}). */

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { localUrl } from "@bookstore/lib/config";
+import { loadConfig, localUrl } from "@bookstore/lib/config";
 import { orderExecutorService, orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
+import { type Kv, openStore } from "@bookstore/lib/store";
 import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
@@ -78,7 +79,10 @@ export class Cluster {
   readonly queueUrls: string[];
   /** The etcd cluster's client URLs (none with the embedded store). */
   readonly etcdEndpoints: string[];
+  /** The names of the etcd members among the processes (none with the embedded store). */
+  readonly etcdMembers: string[];
   readonly #control: Control | undefined;
+  readonly #serviceEnv: Record<string, string>;
 
   /** Wraps a started supervisor (and the control endpoint the web app crashes etcd members through). */
   constructor(
@@ -90,6 +94,8 @@ export class Cluster {
       queueUrls?: string[];
       etcdEndpoints?: string[];
       control?: Control;
+      /** The environment the services run with (it says where their store is). */
+      serviceEnv: Record<string, string>;
     },
   ) {
     this.ports = options.ports;
@@ -99,6 +105,8 @@ export class Cluster {
     this.queueUrls = options.queueUrls ?? [localUrl(options.ports.orderQueue)];
     this.etcdEndpoints = options.etcdEndpoints ?? [];
     this.#control = options.control;
+    this.#serviceEnv = options.serviceEnv;
+    this.etcdMembers = etcdMemberNames(this.supervisor.names.map((name) => this.supervisor.spec(name)));
   }
 
   /** Base URL of a process. */
@@ -172,6 +180,21 @@ export class Cluster {
     await this.supervisor.waitHealthy({ timeoutMs: 30_000, names: [name] });
   }
 
+  /**
+   * Opens the store of service `name` as the service opens its own: its
+   * KV file (only once the service has stopped: a KV file has one owner), or
+   * its prefix of the etcd cluster (while the members run).
+   */
+  async store(name: string): Promise<Kv> {
+    return await openStore(loadConfig(this.#serviceEnv), name);
+  }
+
+  /** Stops every service, leaving the etcd members running, so that the services' state can be read back. */
+  async stopServices(): Promise<void> {
+    const services = this.supervisor.names.filter((name) => !this.etcdMembers.includes(name));
+    await Promise.all(services.map((name) => this.supervisor.stop(name)));
+  }
+
   /** Stops every process (the services, then the store's members) and removes the data directory. */
   async stop(): Promise<void> {
     await stopSystem(this.supervisor, this.supervisor.names.map((name) => this.supervisor.spec(name)));
@@ -224,7 +247,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     denoFlags: options.denoFlags,
     onLine: verbose ? (name, line) => console.log(`${name} │ ${line}`) : undefined,
   });
+  const storeNames = etcdMemberNames(specs);
   const cluster = new Cluster({
+    // Every service shares the topology's environment: any one's says where the store is.
+    serviceEnv: specs.find((spec) => !storeNames.includes(spec.name))!.env,
     ports,
     token,
     dataDir,
@@ -233,7 +259,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     etcdEndpoints: "endpoints" in store ? [...store.endpoints] : members.map(({ client }) => localUrl(client)),
     control,
   });
-  const storeNames = etcdMemberNames(specs);
   try {
     await startStore(supervisor, { store, specs });
     supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));

@@ -92,6 +92,10 @@ export const CHAOS_BOOKS: string[] = [
 /** A running flow of checkouts; `stop()` lets every client finish its current call and answers the history. */
 export interface Traffic {
   readonly history: Call[];
+  /** When the history began (`Date.now()`): attempts' times count from it. */
+  readonly startedAt: number;
+  /** Milliseconds since the history began, the clock of the attempts' `start` and `end`. */
+  now(): number;
   /** Calls finished so far. */
   readonly finished: number;
   /** Approved answers so far. */
@@ -102,6 +106,7 @@ export interface Traffic {
 
 /** Starts `clients` loops placing orders against the cluster's orchestrator until stopped. */
 export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Traffic {
+  const startedAt = Date.now();
   const began = performance.now();
   const now = () => Math.round(performance.now() - began);
   const history: Call[] = [];
@@ -187,6 +192,8 @@ export function startTraffic(cluster: Cluster, options: TrafficOptions = {}): Tr
   const clients = Array.from({ length: options.clients ?? 3 }, (_, i) => loop(i));
   return {
     history,
+    startedAt,
+    now,
     get finished() {
       return finished;
     },
@@ -226,7 +233,7 @@ function verdictOf(attempt: Attempt): Verdict {
   return /unknown|may have been|might have been|not known|uncertain/i.test(attempt.answer) ? "unknown" : "not_placed";
 }
 
-/** An order as the queue's store holds it (read from its KV file after the queue stopped). */
+/** An order as the queue's store holds it (read from the store once every service has stopped). */
 export interface StoredOrder {
   orderId: string;
   state: string;
@@ -248,7 +255,7 @@ export interface Readback {
   /** The queue's executed counter at the end. */
   executedCounter: number;
   /** Every "order executed"/"order failed" log line of every replica. */
-  executions: { replica: number; orderId: string; epoch: number; state: string }[];
+  executions: Execution[];
   /** Orders the orchestrator logged it could not queue (evidence for the findings, not a rule). */
   notQueued?: Set<string>;
 }
@@ -258,6 +265,16 @@ interface OrderViewBody {
   events?: { name: string; service: string; clock: VectorClock; ok: boolean }[];
   executorId?: number;
   epoch?: number;
+}
+
+/** One "order executed" or "order failed" line of an executor replica's log. */
+export interface Execution {
+  replica: number;
+  orderId: string;
+  epoch: number;
+  state: string;
+  /** When it was logged (`Date.now()` clock), when the line says. */
+  at?: number;
 }
 
 /** Options for {@linkcode checkHistory}. */
@@ -276,9 +293,11 @@ export async function readStock(cluster: Cluster): Promise<Map<string, number>> 
 
 /**
  * Waits for the queue to drain, reads every order back (through the
- * orchestrator and the queue's client, then the queue's KV file once every
- * process has stopped) and checks the history against the rules. Answers the
- * findings in plain words; empty when every rule held. Stops the cluster.
+ * orchestrator and the queue's client, then the queue's store — its KV file
+ * or its etcd prefix — once every service has stopped) and checks the
+ * history against the rules. Answers the findings in plain words; empty when
+ * every rule held. Stops the cluster's services (its etcd members run on
+ * until `cluster.stop()`).
  */
 export async function checkHistory(cluster: Cluster, calls: Call[], options: CheckOptions): Promise<string[]> {
   const findings: string[] = [];
@@ -302,9 +321,10 @@ export async function checkHistory(cluster: Cluster, calls: Call[], options: Che
   }
   const stock = await readStock(cluster);
   const executedCounter = (await queue.GetQueueStatus({})).executed;
-  await cluster.supervisor.stopAll();
+  // Read once nothing writes any more; a KV file has one owner, so the queue must be gone before it is opened.
+  await cluster.stopServices();
   const readback: Readback = {
-    queued: await readQueueKv(`${cluster.dataDir}/order_queue.kv`),
+    queued: await readQueued(cluster),
     views,
     stock,
     executedCounter,
@@ -315,8 +335,11 @@ export async function checkHistory(cluster: Cluster, calls: Call[], options: Che
   return findings;
 }
 
-async function readQueueKv(path: string): Promise<Map<string, StoredOrder>> {
-  const kv = await Deno.openKv(path);
+/** The name the queue opens its store under (`services/order_queue/main.ts`): its KV file, its etcd prefix. */
+const QUEUE_STORE = "order_queue";
+
+async function readQueued(cluster: Cluster): Promise<Map<string, StoredOrder>> {
+  const kv = await cluster.store(QUEUE_STORE);
   try {
     const orders = new Map<string, StoredOrder>();
     for await (const entry of kv.list<StoredOrder>({ prefix: ["order"] })) orders.set(entry.value.orderId, entry.value);
@@ -326,8 +349,9 @@ async function readQueueKv(path: string): Promise<Map<string, StoredOrder>> {
   }
 }
 
-function executionsFromLogs(cluster: Cluster): Readback["executions"] {
-  const executions: Readback["executions"] = [];
+/** Every "order executed" and "order failed" line in the executor replicas' logs so far. */
+export function executionsFromLogs(cluster: Cluster): Execution[] {
+  const executions: Execution[] = [];
   for (const name of cluster.supervisor.names) {
     const match = /^order_executor_(\d+)$/.exec(name);
     if (!match) continue;
@@ -340,6 +364,7 @@ function executionsFromLogs(cluster: Cluster): Readback["executions"] {
           orderId: entry.orderId,
           epoch: entry.epoch,
           state: entry.msg === "order executed" ? "executed" : "failed",
+          at: typeof entry.time === "string" ? Date.parse(entry.time) : undefined,
         });
       } catch {
         // Not a log line of ours.
