@@ -372,7 +372,7 @@ Deno.test("conformance: EtcdKv on a three-member etcd cluster", async (t) => {
   await t.step("with the whole cluster paused, a call fails as unavailable within about its deadline", async () => {
     using kv = new EtcdKv({ endpoints: cluster.endpoints, prefix: "conformance/deadline/", timeoutMs: 1000 });
     await kv.set(["before"], 1);
-    cluster.endpoints.forEach((_, i) => cluster.pause(i));
+    await Promise.all(cluster.endpoints.map((_, i) => cluster.pause(i)));
     try {
       const timed = async (call: () => Promise<unknown>) => {
         const started = Date.now();

@@ -175,7 +175,7 @@ Deno.test("EtcdKv on a real cluster", async (t) => {
     const live = await writer.set(["w"], "live");
     await readUntil(reader, ([entry]) => entry.versionstamp === live.versionstamp, 5000);
     assert.equal(watcher.client.preferred, cluster.endpoints[0]);
-    cluster.pause(0);
+    await cluster.pause(0);
     try {
       let last = "";
       for (let i = 1; i <= 3; i++) last = (await retried(() => writer.set(["w"], i))).versionstamp;

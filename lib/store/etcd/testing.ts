@@ -31,8 +31,12 @@ export interface EtcdTestCluster extends AsyncDisposable {
   readonly dataDir: string;
   /** SIGKILLs member `i` and waits for it to exit. */
   kill(i: number): Promise<void>;
-  /** SIGSTOPs member `i`: it keeps its ports and answers nothing. */
-  pause(i: number): void;
+  /**
+   * SIGSTOPs member `i` and waits until every thread of it has stopped (the
+   * signal's sender does not wait: on a loaded machine a member went on
+   * answering for some milliseconds): it keeps its ports and answers nothing.
+   */
+  pause(i: number): Promise<void>;
   /** SIGCONTs member `i`. */
   resume(i: number): void;
   /** Starts member `i` again (after `kill`) from its data, and waits until it answers. */
@@ -56,6 +60,31 @@ async function checkBinary(binary: string): Promise<void> {
     }
     throw error;
   }
+}
+
+/**
+ * Whether every thread of process `pid` is stopped, as Linux's /proc says;
+ * true where there is no /proc to ask (nothing better to wait for).
+ */
+function allStopped(pid: number): true | undefined {
+  let tasks: Deno.DirEntry[];
+  try {
+    tasks = [...Deno.readDirSync(`/proc/${pid}/task`)];
+  } catch {
+    return true; // No /proc (not Linux), or no such process any more: nothing to wait for.
+  }
+  for (const task of tasks) {
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+    } catch {
+      continue; // A thread that ended meanwhile.
+    }
+    // The state follows the command name, which is in parentheses and may itself hold any character.
+    const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
+    if (state !== "T" && state !== "t") return undefined;
+  }
+  return true;
 }
 
 /** One member's process and the last lines it wrote, for the error when it fails to start. */
@@ -82,6 +111,10 @@ class MemberProcess {
 
   get log(): string {
     return this.#lines.join("\n");
+  }
+
+  get pid(): number {
+    return this.#child.pid;
   }
 
   signal(signal: Deno.Signal): void {
@@ -172,9 +205,10 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     members,
     dataDir,
     kill: (i) => processes[i].kill(),
-    pause(i) {
+    async pause(i) {
       processes[i].signal("SIGSTOP");
       processes[i].paused = true;
+      await untilDeadline(`${members[i].name} did not stop`, () => Promise.resolve(allStopped(processes[i].pid)));
     },
     resume(i) {
       processes[i].signal("SIGCONT");

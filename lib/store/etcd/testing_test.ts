@@ -16,7 +16,7 @@ Deno.test("a test cluster elects a leader, survives its SIGKILL, and takes the m
 
 Deno.test("a paused member answers nothing until resumed", async () => {
   await using cluster = await startEtcdCluster({ members: 1 });
-  cluster.pause(0);
+  await cluster.pause(0);
   await assert.rejects(etcdMemberStatus(cluster.endpoints[0], { timeoutMs: 300 }));
   cluster.resume(0);
   await etcdMemberStatus(cluster.endpoints[0], { timeoutMs: 5000 });
