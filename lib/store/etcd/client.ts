@@ -14,7 +14,7 @@
  */
 import { delay, timeoutSignal } from "../../async.ts";
 import { CONNECT_CODES, type ConnectCode, RpcError } from "../../rpc/errors.ts";
-import { isConnectFailure } from "../../rpc/replicas.ts";
+import { isConnectFailure, ReplicaSet } from "../../rpc/replicas.ts";
 import { gatewayErrorSchema, statusResponseSchema } from "./gateway.ts";
 
 /** A gateway path the store calls (`/v3/<operation>`). */
@@ -105,21 +105,23 @@ export class EtcdClient {
   readonly timeoutMs: number;
   readonly #fetch: typeof fetch;
   readonly #closed = new AbortController();
-  #preferred = 0;
+  // Which member calls start at: the one that answered last (the same rule as the RPC clients' replicas).
+  readonly #members: ReplicaSet;
   // The highest Raft term any answer carried (0: none yet).
   #term = 0;
 
   /** A client of the members at `options.endpoints`. */
   constructor(options: EtcdClientOptions) {
     if (options.endpoints.length === 0) throw new TypeError("an etcd client needs at least one endpoint");
-    this.endpoints = [...options.endpoints];
+    this.#members = new ReplicaSet(options.endpoints);
+    this.endpoints = this.#members.urls;
     this.timeoutMs = options.timeoutMs;
     this.#fetch = options.fetch ?? fetch;
   }
 
   /** The member calls go to first: the one that answered last. */
   get preferred(): string {
-    return this.endpoints[this.#preferred];
+    return this.#members.tryOrder()[0];
   }
 
   /**
@@ -166,8 +168,7 @@ export class EtcdClient {
 
   /** Passes over `endpoint` from the next call on (it failed, or a watch saw it stall). */
   demote(endpoint: string): void {
-    const index = this.endpoints.indexOf(endpoint);
-    if (index === this.#preferred) this.#preferred = (index + 1) % this.endpoints.length;
+    this.#members.failed(endpoint);
   }
 
   /** Fails every pending call and stream; later calls fail at once. */
@@ -192,10 +193,8 @@ export class EtcdClient {
     let maybeSent = false;
     const failures: string[] = [];
     for (let round = 0; !deadline.signal.aborted; round++) {
-      const first = this.#preferred;
-      for (let i = 0; i < this.endpoints.length && !deadline.signal.aborted; i++) {
-        const index = (first + i) % this.endpoints.length;
-        const endpoint = this.endpoints[index];
+      for (const [i, endpoint] of this.#members.tryOrder().entries()) {
+        if (deadline.signal.aborted) break;
         // A read that is not the round's last gets half the time left, so that a member which
         // accepts but never answers (paused) leaves time to ask the others.
         const budget = kind === "read" && i < this.endpoints.length - 1 ? (ends - Date.now()) / 2 : undefined;
@@ -208,7 +207,7 @@ export class EtcdClient {
           write: kind === "write",
         });
         if (attempt.kind === "answer" && attempt.response.ok) {
-          this.#preferred = index;
+          this.#members.answered(endpoint);
           return { ...attempt, endpoint };
         }
         this.demote(endpoint);
