@@ -10,6 +10,7 @@
  * @module
  */
 import { waitFor } from "@bookstore/lib/async";
+import { describeFetchFailure } from "@bookstore/lib/rpc";
 import { etcdMemberStatus } from "@bookstore/lib/store/etcd/cluster";
 import type { Supervisor } from "./supervisor.ts";
 import { ETCD_COMMAND, etcdMemberNames, type ProcessSpec, type TopologyStore } from "./topology.ts";
@@ -58,7 +59,7 @@ export async function waitForEtcdLeader(
         answers.set(endpoint, status.leaderId === "0" ? "answers, but knows of no leader" : "has a leader");
         return status.leaderId !== "0";
       } catch (error) {
-        answers.set(endpoint, reason(error));
+        answers.set(endpoint, describeFetchFailure(error));
         return false;
       }
     }));
@@ -74,13 +75,6 @@ export async function waitForEtcdLeader(
         "check that its members run and reach each other, or that BOOKSTORE_ETCD_ENDPOINTS names them",
     );
   }
-}
-
-// fetch says only "fetch failed"; its cause says why (connection refused, a timeout).
-function reason(error: unknown): string {
-  const cause = (error as Error).cause;
-  const why = cause instanceof Error ? / ([^:]*\(os error \d+\))/.exec(cause.message)?.[1] : undefined;
-  return why ?? (error as Error).message;
 }
 
 /** Options for {@linkcode startStore}. */
