@@ -2,8 +2,8 @@
 /**
  * The cluster page on the etcd topology, in a real browser: three etcd
  * members (one leading, with its Raft term) and two queue replicas are shown;
- * a person crashes the etcd leader from the page and watches another member
- * take over in a higher term, then crashes a queue replica, and orders keep
+ * a person crashes the etcd leader from the page and watches a leader be
+ * elected in a higher term, then crashes a queue replica, and orders keep
  * being executed throughout. The page is scanned for accessibility and logs
  * no console error.
  */
@@ -60,22 +60,33 @@ Deno.test("the cluster page with etcd: crash the etcd leader and a queue replica
       await screenshot(page, "cluster-etcd");
     });
 
-    await t.step("crashing the etcd leader: another member leads in a higher term, orders execute", async () => {
+    await t.step("crashing the etcd leader: a leader is elected in a higher term, orders execute", async () => {
       const before = (await etcdLeader(page))!;
       const pid = cluster.supervisor.pid(before.name);
       await page.click(`tr[data-member="${before.name}"] button:has-text("Crash")`);
       const started = performance.now();
+      // Usually another member wins; but the supervisor restarts the crashed
+      // one within a quarter second, and Raft lets a restarted member with a
+      // complete log win the election too. What must hold is a higher term.
       const after = await eventually(async () => {
         const now = await etcdLeader(page);
-        return now && now.name !== before.name && now.term > before.term && now;
-      }, { timeoutMs: 10_000, intervalMs: 25, message: "a new etcd leader in a higher term on the page" });
+        if (now && now.term > before.term) return now;
+        // Thrown so that a timeout says what the page showed instead.
+        const notice = await page.locator(".notice").textContent();
+        throw new Error(`the page shows leader ${JSON.stringify(now)}, notice "${notice}"`);
+      }, { timeoutMs: 10_000, intervalMs: 25, message: "an etcd leader in a higher term on the page" });
       console.log(
         `etcd leader ${before.name} → ${after.name} shown ${Math.round(performance.now() - started)} ms after Crash`,
       );
       assert.notEqual(cluster.supervisor.pid(before.name), pid, "the supervisor killed the member");
       await executes(cluster, "after the etcd leader crashed");
       await eventually(() => cluster.supervisor.restarts(before.name) >= 1, { message: "the member restarted" });
-      await page.locator(`tr[data-member="${before.name}"][data-role="follower"]`).waitFor({ timeout: 15_000 });
+      await eventually(async () =>
+        await page.locator('tr[data-member][data-role="leader"]').count() === 1 &&
+        await page.locator('tr[data-member][data-role="follower"]').count() === 2, {
+        timeoutMs: 15_000,
+        message: "the crashed member back, one leader and two followers",
+      });
     });
 
     await t.step("crashing a queue replica: the page shows it down, orders still execute", async () => {
