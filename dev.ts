@@ -14,10 +14,12 @@ import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from "@bookstore/dev/topology";
+import { devHosts, insideRelays, parseDevFlags, runOnHosts, SUPERVISOR_HOST } from "@bookstore/dev/hosts/run";
 
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
 
+const flags = parseDevFlags(Deno.args);
 const config = loadConfig();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
@@ -31,21 +33,36 @@ const passThrough = Object.fromEntries(
 // Dev is where people break things on purpose: the cluster page's fault buttons are on unless turned off.
 const env = { BOOKSTORE_FAULTS: "true", ...passThrough, BOOKSTORE_SERVICE_TOKEN: serviceToken };
 const faults = loadConfig({ ...Deno.env.toObject(), BOOKSTORE_FAULTS: env.BOOKSTORE_FAULTS }).faults;
-// etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them.
-const crashable = faults && "members" in store ? etcdMembers(store.members).map((member) => member.name) : [];
-const control: Control | undefined = crashable.length > 0
-  ? serveControl({ token: serviceToken, crashable, kill: (name) => supervisor.kill(name) })
-  : undefined;
-const specs = buildTopology({
+const topologyOptions = {
   dataDir: config.dataDir,
   serviceToken,
   fingerprintKey: config.fingerprintKey ?? crypto.randomUUID().replaceAll("-", ""),
   ports,
   store,
   queueReplicas: config.queueReplicas.count,
-  supervisorUrl: control?.url,
   env,
-});
+};
+// With --hosts, this runs twice: first in the root namespace (builds the network, relays the public ports, never
+// returns), then inside the supervisor's host, where the processes are started each in its own.
+const processNames = buildTopology(topologyOptions).map((spec) => spec.name);
+const published = [{ name: "web", port: ports.web }, { name: "orchestrator", port: ports.orchestrator }];
+if (flags.hosts && flags.owner === undefined) {
+  await runOnHosts({ processes: processNames, published, main: new URL(import.meta.url).pathname });
+}
+const hosts = flags.owner === undefined ? undefined : devHosts({ owner: flags.owner, processes: processNames });
+const hostOf = hosts && ((name: string) => hosts.find((host) => host.name === name)!);
+if (hosts && flags.owner !== undefined) insideRelays({ owner: flags.owner, hosts, published });
+// etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them.
+const crashable = faults && "members" in store ? etcdMembers(store.members).map((member) => member.name) : [];
+const control: Control | undefined = crashable.length > 0
+  ? serveControl({
+    token: serviceToken,
+    crashable,
+    kill: (name) => supervisor.kill(name),
+    hostname: hostOf?.(SUPERVISOR_HOST).address,
+  })
+  : undefined;
+const specs = buildTopology({ ...topologyOptions, supervisorUrl: control?.url, hostOf });
 const storeNames = etcdMemberNames(specs);
 
 const width = Math.max(...specs.map((s) => s.name.length));
@@ -105,7 +122,10 @@ for (;;) {
   }
 }
 // etcd members listen on 127.0.0.1 alone, where their client URLs say.
-const rows = specs.map((s) => [s.name, `http://${storeNames.includes(s.name) ? "127.0.0.1" : "localhost"}:${s.port}`]);
+const rows = specs.map((s) => [
+  s.name,
+  `http://${s.host?.address ?? (storeNames.includes(s.name) ? "127.0.0.1" : "localhost")}:${s.port}`,
+]);
 const storeLine = store.kind === "kv"
   ? `a Deno KV file per service under ${config.dataDir}`
   : "members" in store

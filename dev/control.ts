@@ -33,6 +33,8 @@ export interface ControlOptions {
   crashable: readonly string[];
   /** Sends SIGKILL to a process by name (the supervisor's `kill`). */
   kill: (name: string) => void;
+  /** The address it listens on (the supervisor's host's, with `--hosts`). @default "127.0.0.1" */
+  hostname?: string;
 }
 
 /** A running control endpoint. */
@@ -46,7 +48,8 @@ const CRASH_PATH = /^\/processes\/([\w-]+)\/crash$/;
 /** Serves the control endpoint on a free loopback port. */
 export function serveControl(options: ControlOptions): Control {
   const answer = (status: number, body: unknown) => Response.json(body, { status });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Deno.serve({ hostname, port: 0, onListen: () => {} }, async (request) => {
     await request.body?.cancel();
     if (!hasValidCredential(request.headers, options.token)) {
       return answer(401, { error: { code: "unauthenticated", message: "missing or invalid service credential" } });
@@ -59,7 +62,7 @@ export function serveControl(options: ControlOptions): Control {
     return answer(202, { process: name, action: "crash" });
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
+    url: `http://${hostname}:${server.addr.port}`,
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }

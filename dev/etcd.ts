@@ -107,7 +107,13 @@ export async function startStore(supervisor: Supervisor, options: StartStoreOpti
   const names = etcdMemberNames(options.specs);
   supervisor.start(names);
   try {
-    await waitForEtcdLeader(names.map((name) => `http://127.0.0.1:${supervisor.spec(name).port}`), timeouts);
+    await waitForEtcdLeader(
+      names.map((name) => {
+        const { host, port } = supervisor.spec(name);
+        return `http://${host?.address ?? "127.0.0.1"}:${port}`;
+      }),
+      timeouts,
+    );
   } catch (error) {
     const said = names.flatMap((name) => supervisor.lines(name).slice(-3).map((line) => `\n  ${name} │ ${line}`));
     throw new Error(`${(error as Error).message}${said.join("")}`, { cause: error });

@@ -150,8 +150,10 @@ export class Supervisor {
     const pending = new Set(options.names ?? this.names);
     const allHealthy = async () => {
       await Promise.all([...pending].map(async (name) => {
-        const { port, healthPath } = this.#child(name).spec;
-        if (await isHealthy(port, healthPath)) pending.delete(name);
+        const { port, healthPath, host } = this.#child(name).spec;
+        if (await answers(`http://${host?.address ?? "127.0.0.1"}:${port}${healthPath ?? "/healthz"}`)) {
+          pending.delete(name);
+        }
       }));
       return pending.size === 0;
     };
@@ -199,8 +201,14 @@ export class Supervisor {
     process.status.then((status) => this.#onExit(child, process, status));
   }
 
-  // A Deno entry point runs with the permissions every service has; another program runs as it is.
+  // A process on a host of its own runs in its namespace.
   #commandLine(spec: ProcessSpec): [string, string[]] {
+    const [program, args] = this.#programLine(spec);
+    return spec.host ? ["ip", ["netns", "exec", spec.host.namespace, program, ...args]] : [program, args];
+  }
+
+  // A Deno entry point runs with the permissions every service has; another program runs as it is.
+  #programLine(spec: ProcessSpec): [string, string[]] {
     if ("command" in spec) return [spec.command, spec.args];
     const dataDir = spec.env.BOOKSTORE_DATA_DIR ?? "./data";
     return [Deno.execPath(), [
@@ -271,9 +279,13 @@ export class Supervisor {
 }
 
 /** Whether a process on `port` answers `GET <path>` (default `/healthz`) with 200. */
-export async function isHealthy(port: number, path = "/healthz"): Promise<boolean> {
+export function isHealthy(port: number, path = "/healthz"): Promise<boolean> {
+  return answers(`http://127.0.0.1:${port}${path}`);
+}
+
+async function answers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
     await response.body?.cancel();
     return response.ok;
   } catch {

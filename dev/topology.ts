@@ -28,6 +28,8 @@ interface ProcessBase {
   env: Record<string, string>;
   /** The path that answers 200 on `port` once the process serves. @default "/healthz" */
   healthPath?: string;
+  /** The host it runs in (`deno task dev --hosts`): its network namespace and address. @default none, 127.0.0.1 */
+  host?: { namespace: string; address: string };
 }
 
 /** A process of the system that runs a Deno entry point of this repository. */
@@ -83,6 +85,8 @@ export interface TopologyEnvOptions {
   store?: TopologyStore;
   /** How many order queue replicas run, on `ports.orderQueue`, +1, …. @default 1 */
   queueReplicas?: number;
+  /** The address of the process named `name` (each process a host); 127.0.0.1 for all by default. */
+  addressOf?: (name: string) => string;
 }
 
 /**
@@ -94,28 +98,35 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
   const { ports } = options;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const addressOf = options.addressOf;
+  const url = (name: string, port: number) => addressOf ? `http://${addressOf(name)}:${port}` : localUrl(port);
   const env: Partial<Record<keyof Env, string>> = {
     BOOKSTORE_STORE: store.kind,
+    // Members on hosts of their own are not on 127.0.0.1, where the ports alone would put them.
     ...("members" in store &&
-      { BOOKSTORE_ETCD_PORTS: store.members.map(({ client, peer }) => `${client}:${peer}`).join(",") }),
+      (addressOf
+        ? { BOOKSTORE_ETCD_ENDPOINTS: etcdMembers(store.members).map((m) => url(m.name, m.clientPort)).join(",") }
+        : { BOOKSTORE_ETCD_PORTS: store.members.map(({ client, peer }) => `${client}:${peer}`).join(",") })),
     ...("endpoints" in store && { BOOKSTORE_ETCD_ENDPOINTS: store.endpoints.join(",") }),
     BOOKSTORE_DATA_DIR: options.dataDir,
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
     WEB_PORT: String(ports.web),
     WEB_ORIGIN: `http://localhost:${ports.web}`,
     ORCHESTRATOR_PORT: String(ports.orchestrator),
-    ORCHESTRATOR_URL: localUrl(ports.orchestrator),
+    ORCHESTRATOR_URL: url("orchestrator", ports.orchestrator),
     ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
     TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
-    TRANSACTION_VERIFICATION_URL: localUrl(ports.transactionVerification),
+    TRANSACTION_VERIFICATION_URL: url("transaction_verification", ports.transactionVerification),
     FRAUD_DETECTION_PORT: String(ports.fraudDetection),
-    FRAUD_DETECTION_URL: localUrl(ports.fraudDetection),
+    FRAUD_DETECTION_URL: url("fraud_detection", ports.fraudDetection),
     SUGGESTIONS_PORT: String(ports.suggestions),
-    SUGGESTIONS_URL: localUrl(ports.suggestions),
+    SUGGESTIONS_URL: url("suggestions", ports.suggestions),
     ORDER_QUEUE_PORT: String(ports.orderQueue),
     ORDER_QUEUE_REPLICAS: String(queueReplicas),
-    ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map(localUrl).join(","),
-    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
+    ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map((port, i) => url(queueName(i, queueReplicas), port)).join(
+      ",",
+    ),
+    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${url(`order_executor_${i + 1}`, port)}`).join(","),
   };
   return env as Record<string, string>;
 }
@@ -123,6 +134,11 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
 /** The ports of `count` order queue replicas: replica n on `ports.orderQueue + n - 1`, as the configuration says. */
 export function queuePorts(ports: Ports, count: number): number[] {
   return Array.from({ length: count }, (_, i) => ports.orderQueue + i);
+}
+
+/** The name of order queue replica `index` (0-based) of `count`: one queue keeps today's name; replicas are numbered. */
+export function queueName(index: number, count: number): string {
+  return count === 1 ? "order_queue" : `order_queue_${index + 1}`;
 }
 
 /** The environment of one executor replica on top of {@linkcode topologyEnv}. */
@@ -177,6 +193,8 @@ export interface TopologyOptions {
   queueReplicas?: number;
   /** Where the web app asks the supervisor to crash an etcd member (`dev/control.ts`); none by default. */
   supervisorUrl?: string;
+  /** The host each process runs in, by its name (`deno task dev --hosts`); none by default. */
+  hostOf?: (name: string) => { namespace: string; address: string };
 }
 
 /** Every process of the system with its environment. */
@@ -184,8 +202,17 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const ports = options.ports ?? DEFAULT_PORTS;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const { hostOf } = options;
+  const addressOf = hostOf && ((name: string) => hostOf(name).address);
   const shared: Record<string, string> = {
-    ...topologyEnv({ ports, dataDir: options.dataDir, serviceToken: options.serviceToken, store, queueReplicas }),
+    ...topologyEnv({
+      ports,
+      dataDir: options.dataDir,
+      serviceToken: options.serviceToken,
+      store,
+      queueReplicas,
+      addressOf,
+    }),
     ...options.env,
   };
   const service = (name: string, port: number, env: Record<string, string> = {}): DenoProcessSpec => ({
@@ -195,12 +222,11 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     env: { ...shared, OTEL_SERVICE_NAME: name, ...env },
   });
   const fingerprinting = fingerprintEnv(options.fingerprintKey);
-  // One queue keeps today's name; replicas are numbered like the executors.
   const queues = queuePorts(ports, queueReplicas).map((port, i) =>
-    queueReplicas === 1 ? service("order_queue", port) : service(`order_queue_${i + 1}`, port, queueReplicaEnv(i + 1))
+    service(queueName(i, queueReplicas), port, queueReplicas === 1 ? {} : queueReplicaEnv(i + 1))
   );
   const processes: ProcessSpec[] = [
-    ...("members" in store ? etcdMemberSpecs(store.members, options.dataDir) : []),
+    ...("members" in store ? etcdMemberSpecs(store.members, { dataDir: options.dataDir, addressOf }) : []),
     ...queues,
     service("transaction_verification", ports.transactionVerification, fingerprinting),
     service("fraud_detection", ports.fraudDetection, fingerprinting),
@@ -219,7 +245,13 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
       env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: "web" },
     });
   }
-  return processes;
+  return hostOf ? processes.map((spec) => inHost(spec, hostOf(spec.name))) : processes;
+}
+
+// A process on a host of its own binds to its address, and the supervisor starts and probes it there.
+function inHost(spec: ProcessSpec, host: { namespace: string; address: string }): ProcessSpec {
+  const binds: Partial<Record<keyof Env, string>> = "entry" in spec ? { BOOKSTORE_HOST: host.address } : {};
+  return { ...spec, host, env: { ...spec.env, ...binds } };
 }
 
 function queueReplicaEnv(replica: number): Record<string, string> {
@@ -228,12 +260,15 @@ function queueReplicaEnv(replica: number): Record<string, string> {
 
 // Every member keeps its data under <data dir>/etcd; etcd answers /health with 200 only while the cluster has a
 // leader, which is what the services need before they start.
-function etcdMemberSpecs(ports: readonly { client: number; peer: number }[], dataDir: string): CommandProcessSpec[] {
+function etcdMemberSpecs(
+  ports: readonly { client: number; peer: number }[],
+  options: { dataDir: string; addressOf?: (name: string) => string },
+): CommandProcessSpec[] {
   const members = etcdMembers(ports);
   return members.map((member) => ({
     name: member.name,
     command: ETCD_COMMAND,
-    args: etcdMemberArgs(member, { members, dataDir: `${dataDir}/etcd` }),
+    args: etcdMemberArgs(member, { members, dataDir: `${options.dataDir}/etcd`, hostOf: options.addressOf }),
     port: member.clientPort,
     env: {},
     healthPath: "/health",

@@ -28,6 +28,8 @@ export interface EtcdMemberOptions {
   dataDir: string;
   /** Interface the members bind to and advertise. @default "127.0.0.1" */
   host?: string;
+  /** Each member's own interface, by its name, when members are hosts of their own; `host` for all otherwise. */
+  hostOf?: (name: string) => string;
   /** Names the cluster, so that members of another cluster cannot join it by mistake. @default "bookstore" */
   clusterToken?: string;
 }
@@ -47,9 +49,9 @@ export function etcdMembers(ports: readonly { client: number; peer: number }[]):
  * rejoins from its data directory.
  */
 export function etcdMemberArgs(member: EtcdMember, options: EtcdMemberOptions): string[] {
-  const host = options.host ?? "127.0.0.1";
-  const peerUrl = (m: EtcdMember) => `http://${host}:${m.peerPort}`;
-  const clientUrl = `http://${host}:${member.clientPort}`;
+  const hostOf = options.hostOf ?? (() => options.host ?? "127.0.0.1");
+  const peerUrl = (m: EtcdMember) => `http://${hostOf(m.name)}:${m.peerPort}`;
+  const clientUrl = `http://${hostOf(member.name)}:${member.clientPort}`;
   return [
     `--name=${member.name}`,
     `--data-dir=${options.dataDir}/${member.name}.etcd`,

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { relayTcpToUnix, relayUnixToTcp } from "./relay.ts";
+import { parseRoute, routeArg } from "./relay_main.ts";
+
+async function readAll(conn: Deno.Conn): Promise<string> {
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  const buffer = new Uint8Array(1024);
+  for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) chunks.push(buffer.slice(0, n));
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+}
+
+Deno.test("TCP to a Unix socket to TCP carries both directions and passes a half-close on", async () => {
+  const dir = await Deno.makeTempDir();
+  // An echo server that answers only once the request has ended: it needs the client's half-close to arrive.
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await server.accept();
+    const request = await readAll(conn);
+    await conn.write(new TextEncoder().encode(`echo:${request}`));
+    conn.close();
+  })();
+  await using inside = relayUnixToTcp({
+    path: `${dir}/s.sock`,
+    target: { hostname: "127.0.0.1", port: server.addr.port },
+  });
+  await using outside = relayTcpToUnix({ listen: { hostname: "127.0.0.1", port: 0 }, path: `${dir}/s.sock` });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: outside.port });
+  await client.write(new TextEncoder().encode("x".repeat(200_000)));
+  await client.closeWrite();
+  const answer = await readAll(client);
+  client.close();
+  await serving;
+  server.close();
+  assert.equal(answer, `echo:${"x".repeat(200_000)}`);
+  outside.close();
+  inside.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a connection whose target is not there is closed, not left open", async () => {
+  const dir = await Deno.makeTempDir();
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = free.addr.port;
+  free.close();
+  await using inside = relayUnixToTcp({ path: `${dir}/s.sock`, target: { hostname: "127.0.0.1", port } });
+  await using outside = relayTcpToUnix({ listen: { hostname: "127.0.0.1", port: 0 }, path: `${dir}/s.sock` });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: outside.port });
+  assert.equal(await readAll(client).catch(() => ""), "");
+  client.close();
+  outside.close();
+  inside.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a route names a socket and a loopback address, and nothing else", () => {
+  const route = { path: "/tmp/bks-1/web.sock", hostname: "127.77.1.3", port: 8000 };
+  assert.deepEqual(parseRoute(routeArg(route)), route);
+  assert.throws(() => parseRoute("/tmp/x.sock=10.0.0.1:80"));
+  assert.throws(() => parseRoute("/tmp/x.sock=192.168.1.1:80"));
+});
