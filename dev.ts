@@ -26,7 +26,7 @@ const ports = configuredPorts(config);
 const store = configuredStore(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL|ETCD_PORTS)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
       .test(key)
   ),
 );
@@ -51,7 +51,12 @@ if (flags.hosts && flags.owner === undefined) {
 }
 const hosts = flags.owner === undefined ? undefined : devHosts({ owner: flags.owner, processes: processNames });
 const hostOf = hosts && ((name: string) => hosts.find((host) => host.name === name)!);
-if (hosts && flags.owner !== undefined) insideRelays({ owner: flags.owner, hosts, published });
+if (hosts && flags.owner !== undefined) {
+  insideRelays({ owner: flags.owner, hosts, published });
+  // Children inherit this environment: on hosts the members are named by address (BOOKSTORE_ETCD_ENDPOINTS, set by
+  // the topology), and the services refuse both at once.
+  Deno.env.delete("BOOKSTORE_ETCD_PORTS");
+}
 // etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them.
 const crashable = faults && "members" in store ? etcdMembers(store.members).map((member) => member.name) : [];
 const control: Control | undefined = crashable.length > 0

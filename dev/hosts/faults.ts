@@ -11,9 +11,9 @@ import { HOST_LINK, HOSTS_PREFIX, isLoopback } from "./names.ts";
 import { type Host, runCommands } from "./network.ts";
 
 /** The comment of the rules that drop what a host receives from one peer. */
-const CUT = `${HOSTS_PREFIX}cut`;
+export const CUT = `${HOSTS_PREFIX}cut`;
 /** The comment of the rules that drop a share of what a host receives. */
-const LOSS = `${HOSTS_PREFIX}loss`;
+export const LOSS = `${HOSTS_PREFIX}loss`;
 
 type Where = Pick<Host, "namespace" | "address">;
 

@@ -9,6 +9,19 @@ async function readAll(conn: Deno.Conn): Promise<string> {
   return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
 }
 
+/** `promise`, or a rejection naming `what` after `ms` (a relay that loses a half-close would hang the test). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) =>
+    timer = setTimeout(() => reject(new Error(`${what}: no end after ${ms} ms`)), ms)
+  );
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 Deno.test("TCP to a Unix socket to TCP carries both directions and passes a half-close on", async () => {
   const dir = await Deno.makeTempDir();
   // An echo server that answers only once the request has ended: it needs the client's half-close to arrive.
@@ -27,7 +40,7 @@ Deno.test("TCP to a Unix socket to TCP carries both directions and passes a half
   const client = await Deno.connect({ hostname: "127.0.0.1", port: outside.port });
   await client.write(new TextEncoder().encode("x".repeat(200_000)));
   await client.closeWrite();
-  const answer = await readAll(client);
+  const answer = await within(readAll(client), 20_000, "the echo");
   client.close();
   await serving;
   server.close();

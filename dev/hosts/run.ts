@@ -110,15 +110,16 @@ export async function runOnHosts(options: RunOnHostsOptions): Promise<never> {
     ],
     stdin: "null",
   }).spawn();
-  // Ctrl-C reaches the inner half too (same process group); a SIGTERM for this one is passed on.
-  Deno.addSignalListener("SIGINT", () => {});
-  Deno.addSignalListener("SIGTERM", () => {
-    try {
-      inner.kill("SIGTERM");
-    } catch {
-      // Gone already.
-    }
-  });
+  // Passed on: a Ctrl-C reaches the inner half anyway (one process group), and its stop is idempotent.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      try {
+        inner.kill(signal);
+      } catch {
+        // Gone already.
+      }
+    });
+  }
   const status = await inner.status;
   for (const relay of relays) relay.close();
   await destroyNetwork(owner);
