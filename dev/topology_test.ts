@@ -85,3 +85,36 @@ Deno.test("a configuration's store is what the topology runs", () => {
     { kind: "etcd", endpoints: ["http://127.0.0.9:2379"] },
   );
 });
+
+Deno.test("each process a host: it binds to its address, its peers and the etcd members are named by theirs", () => {
+  const names: string[] = [];
+  const hostOf = (name: string) => {
+    if (!names.includes(name)) names.push(name);
+    return { namespace: `bks-1-${name}`, address: `127.77.1.${names.indexOf(name) + 1}` };
+  };
+  const specs = buildTopology({ ...base, store: { kind: "etcd", members }, queueReplicas: 2, hostOf });
+  for (const spec of specs) {
+    assert.deepEqual(spec.host, hostOf(spec.name), spec.name);
+    if ("command" in spec) {
+      // An etcd member listens and advertises on its own address; its peers on theirs.
+      const args = spec.args.join(" ");
+      assert.match(args, new RegExp(`--listen-client-urls=http://${hostOf(spec.name).address}:`));
+      assert.doesNotMatch(args, /127\.0\.0\.1/);
+      continue;
+    }
+    const config = configOf(spec);
+    assert.equal(config.host, hostOf(spec.name).address, `${spec.name} binds to its host's address`);
+    const urls = [
+      ...config.store.etcdEndpoints,
+      ...config.urls.orderQueue,
+      config.urls.orchestrator,
+      config.urls.transactionVerification,
+      config.urls.fraudDetection,
+      config.urls.suggestions,
+      ...config.executor.peers.values(),
+    ];
+    for (const url of urls) assert.match(url, /^http:\/\/127\.77\.1\.\d+:\d+$/, `${spec.name}: ${url}`);
+    assert.equal(config.urls.orchestrator, `http://${hostOf("orchestrator").address}:${DEFAULT_PORTS.orchestrator}`);
+    assert.equal(config.store.etcdEndpoints[0], `http://${hostOf("etcd1").address}:${members[0].client}`);
+  }
+});

@@ -8,7 +8,14 @@
  * (not root, no `ip`).
  */
 import assert from "node:assert/strict";
-import { createNetwork, type Host, hostsUnavailable, type Network, ourNamespaces } from "@bookstore/dev/hosts/network";
+import {
+  createNetwork,
+  type Host,
+  hostsUnavailable,
+  listHosts,
+  type Network,
+  ourNamespaces,
+} from "@bookstore/dev/hosts/network";
 import { CUT, cut, dropFrom, droppedFrom, heal, LOSS, loss, noLoss } from "@bookstore/dev/hosts/faults";
 import { relayTcpToUnix } from "@bookstore/dev/hosts/relay";
 import { routeArg } from "@bookstore/dev/hosts/relay_main";
@@ -81,6 +88,12 @@ Deno.test(
 
       await t.step("each host reaches the others at their addresses", async () => {
         assert.deepEqual(await get(toA.port, "/"), { status: 200, text: "a" });
+        const listed = await listHosts({ owner: network.owner });
+        assert.deepEqual(
+          listed.sort((x, y) => x.name.localeCompare(y.name)),
+          [a, b, client],
+          "listHosts reads them back",
+        );
         await eventually(answers(toA.port, b), { timeoutMs: 20_000, message: "a reaching b" });
         await eventually(answers(toB.port, a), { timeoutMs: 20_000, message: "b reaching a" });
       });

@@ -53,10 +53,15 @@ export function namespaceOf(owner: number, host: string): string {
   return `${HOSTS_PREFIX}${owner}-${host}`;
 }
 
+/** The owner pid and host a namespace name carries, or undefined when it is not one of ours. */
+export function parseNamespace(namespace: string): { owner: number; host: string } | undefined {
+  const match = new RegExp(`^${HOSTS_PREFIX}(\\d+)-([a-z0-9_]+)$`).exec(namespace);
+  return match ? { owner: Number(match[1]), host: match[2] } : undefined;
+}
+
 /** The owner pid a namespace name carries, or undefined when it is not one of ours. */
 export function ownerOf(namespace: string): number | undefined {
-  const match = new RegExp(`^${HOSTS_PREFIX}(\\d+)-[a-z0-9_]+$`).exec(namespace);
-  return match ? Number(match[1]) : undefined;
+  return parseNamespace(namespace)?.owner;
 }
 
 /** The directory of a network's Unix sockets (the filesystem is shared by every namespace). */

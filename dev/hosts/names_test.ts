@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hostAddress, HOSTS_PREFIX, isLoopback, MAX_HOSTS, namespaceOf, ownerOf, socketDir } from "./names.ts";
+import {
+  hostAddress,
+  HOSTS_PREFIX,
+  isLoopback,
+  MAX_HOSTS,
+  namespaceOf,
+  ownerOf,
+  parseNamespace,
+  socketDir,
+} from "./names.ts";
 
 Deno.test("host addresses are distinct, in 127.77.0.0/16, and never 127.0.0.1 nor a network or broadcast address", () => {
   const seen = new Set<string>();
@@ -28,6 +37,7 @@ Deno.test("isLoopback admits 127/8 only", () => {
 Deno.test("namespaces carry the prefix and their owner, and nothing else is taken for one", () => {
   assert.equal(namespaceOf(42, "order_executor_1"), `${HOSTS_PREFIX}42-order_executor_1`);
   assert.equal(ownerOf(namespaceOf(42, "web")), 42);
+  assert.deepEqual(parseNamespace(namespaceOf(42, "order_queue_1")), { owner: 42, host: "order_queue_1" });
   assert.equal(ownerOf("bks-web"), undefined);
   assert.equal(ownerOf("other-42-web"), undefined);
   assert.throws(() => namespaceOf(1, "a b"));

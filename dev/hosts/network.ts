@@ -18,6 +18,7 @@ import {
   HOSTS_PREFIX_LENGTH,
   namespaceOf,
   ownerOf,
+  parseNamespace,
   socketDir,
 } from "./names.ts";
 
@@ -185,4 +186,29 @@ export async function createNetwork(options: { names: readonly string[]; owner?:
 /** The command line that runs `program args` inside `host`. */
 export function inHost(host: Pick<Host, "namespace">, command: readonly string[]): string[] {
   return ["ip", "netns", "exec", host.namespace, ...command];
+}
+
+/**
+ * The hosts of the networks on this machine (of `owner`'s alone, when given),
+ * read back from the namespaces themselves: what the cluster page shows.
+ * Each host's address is its link's; the bridge's namespace is not a host.
+ */
+export async function listHosts(options: { owner?: number } = {}): Promise<Host[]> {
+  const namespaces = (await ourNamespaces()).filter((namespace) => {
+    const parsed = parseNamespace(namespace);
+    return parsed !== undefined && (options.owner ?? parsed.owner) === parsed.owner && parsed.host !== BRIDGE_HOST;
+  });
+  if (namespaces.length === 0) return [];
+  // One line per namespace, `<namespace> <address>/<length>`, from one shell.
+  const lines = await runCommands(
+    namespaces.map((namespace) =>
+      `echo ${namespace} $(ip -n ${namespace} -4 -o addr show dev ${HOST_LINK} 2>/dev/null | awk '{print $4}')`
+    ),
+  );
+  return lines.trim().split("\n").flatMap((line) => {
+    const [namespace, cidr] = line.split(" ");
+    const parsed = parseNamespace(namespace);
+    if (parsed === undefined || !cidr) return [];
+    return [{ name: parsed.host, namespace, address: cidr.split("/")[0] }];
+  });
 }
