@@ -242,3 +242,27 @@ Deno.test(
     assert.deepEqual(left, [], "a normal stop removes every namespace");
   },
 );
+
+Deno.test({ name: "without root, --hosts is refused with one line saying so", ignore }, async () => {
+  // As nobody (setpriv, util-linux), with a Deno cache of its own: the module needs nothing from a registry.
+  const denoDir = await Deno.makeTempDir({ prefix: "bookstore-nobody-" });
+  await Deno.chmod(denoDir, 0o777);
+  const module = new URL("../dev/hosts/network.ts", import.meta.url).href;
+  const output = await new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      Deno.execPath(),
+      "eval",
+      `import { hostsUnavailable } from "${module}"; console.log(await hostsUnavailable());`,
+    ],
+    env: { DENO_DIR: denoDir },
+    stdin: "null",
+  }).output();
+  await Deno.remove(denoDir, { recursive: true });
+  assert.equal(
+    decoder.decode(output.stdout).trim(),
+    "--hosts needs root to create network namespaces: run it with sudo",
+  );
+});
