@@ -24,13 +24,28 @@ export interface TcpAddress {
   port: number;
 }
 
-// A read that fails (a reset) ends both directions; an end of stream only this one, passed on as a half-close.
-async function pump(from: Deno.Conn, to: Deno.Conn, closeBoth: () => void): Promise<void> {
-  const buffer = new Uint8Array(64 * 1024);
+// A read that fails (a reset) ends both directions; an end of stream only this one, passed on as a half-close. With a
+// delay, each chunk is written that long after it was read, in order, while reading goes on: latency, not a slower
+// link.
+async function pump(from: Deno.Conn, to: Deno.Conn, options: { closeBoth: () => void; delayMs: number }) {
+  const { closeBoth, delayMs } = options;
+  let written = Promise.resolve();
+  const forward = async (chunk: Uint8Array, due: number) => {
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    for (let at = 0; at < chunk.length;) at += await to.write(chunk.subarray(at));
+  };
   try {
+    const buffer = new Uint8Array(64 * 1024);
     for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
-      for (let written = 0; written < n;) written += await to.write(buffer.subarray(written, n));
+      if (delayMs === 0) {
+        await forward(buffer.subarray(0, n), 0);
+        continue;
+      }
+      const chunk = buffer.slice(0, n);
+      const due = Date.now() + delayMs;
+      written = written.then(() => forward(chunk, due));
     }
+    await written;
   } catch {
     return closeBoth();
   }
@@ -41,8 +56,9 @@ async function pump(from: Deno.Conn, to: Deno.Conn, closeBoth: () => void): Prom
   }
 }
 
-/** Copies `a` to `b` and `b` to `a` until both directions end, then closes both. */
-export async function splice(a: Deno.Conn, b: Deno.Conn): Promise<void> {
+/** Copies `a` to `b` and `b` to `a` until both directions end, then closes both; `delayMs` late each way. */
+export async function splice(pair: [Deno.Conn, Deno.Conn], options: { delayMs?: number } = {}): Promise<void> {
+  const [a, b] = pair;
   let closed = false;
   const closeBoth = () => {
     if (closed) return;
@@ -55,13 +71,15 @@ export async function splice(a: Deno.Conn, b: Deno.Conn): Promise<void> {
       }
     }
   };
-  await Promise.all([pump(a, b, closeBoth), pump(b, a, closeBoth)]);
+  const delayMs = options.delayMs ?? 0;
+  await Promise.all([pump(a, b, { closeBoth, delayMs }), pump(b, a, { closeBoth, delayMs })]);
   closeBoth();
 }
 
 function serve<A extends Deno.Addr>(
   listener: Deno.Listener<Deno.Conn<A>, A>,
   connect: () => Promise<Deno.Conn>,
+  delayMs = 0,
 ): Relay {
   const open = new Set<Deno.Conn>();
   const accepting = (async () => {
@@ -71,7 +89,7 @@ function serve<A extends Deno.Addr>(
         connect().then(
           (target) => {
             open.add(target);
-            splice(conn, target).finally(() => (open.delete(conn), open.delete(target)));
+            splice([conn, target], { delayMs }).finally(() => (open.delete(conn), open.delete(target)));
           },
           () => (open.delete(conn), conn.close()),
         );
@@ -112,4 +130,16 @@ export function relayUnixToTcp(options: { path: string; target: TcpAddress }): R
   }
   const listener = Deno.listen({ transport: "unix", path: options.path });
   return serve(listener, () => Deno.connect({ transport: "tcp", ...options.target }));
+}
+
+/**
+ * Listens on TCP `listen` and relays each connection to TCP `target`, each
+ * chunk `delayMs` late in each direction (a round trip `2 × delayMs` longer):
+ * added latency on a link, where this kernel has no `netem`. Run it inside
+ * the host whose address it listens on.
+ */
+export function delayingRelay(options: { listen: TcpAddress; target: TcpAddress; delayMs: number }) {
+  const listener = Deno.listen({ transport: "tcp", ...options.listen });
+  const relay = serve(listener, () => Deno.connect({ transport: "tcp", ...options.target }), options.delayMs);
+  return { ...relay, port: listener.addr.port };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { relayTcpToUnix, relayUnixToTcp } from "./relay.ts";
+import { delayingRelay, relayTcpToUnix, relayUnixToTcp } from "./relay.ts";
 import { parseRoute, routeArg } from "./relay_main.ts";
 
 async function readAll(conn: Deno.Conn): Promise<string> {
@@ -70,4 +70,38 @@ Deno.test("a route names a socket and a loopback address, and nothing else", () 
   assert.deepEqual(parseRoute(routeArg(route)), route);
   assert.throws(() => parseRoute("/tmp/x.sock=10.0.0.1:80"));
   assert.throws(() => parseRoute("/tmp/x.sock=192.168.1.1:80"));
+});
+
+Deno.test("a delaying relay makes each round trip about twice its delay longer, and keeps the bytes in order", async () => {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await server.accept();
+    const buffer = new Uint8Array(1024);
+    // Echoes each chunk as it comes.
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) await conn.write(buffer.slice(0, n));
+    conn.close();
+  })();
+  const delayMs = 150;
+  await using relay = delayingRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port: server.addr.port },
+    delayMs,
+  });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+  const roundTrip = async (text: string) => {
+    const started = performance.now();
+    await client.write(new TextEncoder().encode(text));
+    const buffer = new Uint8Array(1024);
+    let got = "";
+    while (got.length < text.length) got += new TextDecoder().decode(buffer.subarray(0, (await client.read(buffer))!));
+    return { got, ms: performance.now() - started };
+  };
+  const trips = [await roundTrip("one"), await roundTrip("two"), await roundTrip("three")];
+  client.closeWrite();
+  await serving;
+  server.close();
+  client.close();
+  relay.close();
+  assert.deepEqual(trips.map((trip) => trip.got), ["one", "two", "three"]);
+  for (const { ms } of trips) assert.ok(ms >= 2 * delayMs - 5, `a round trip took ${ms} ms`);
 });
