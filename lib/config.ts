@@ -30,6 +30,8 @@ function toConfig(env: Env) {
     env: env.BOOKSTORE_ENV,
     /** Interface every service binds to (`BOOKSTORE_HOST`). @default "127.0.0.1" */
     host: env.BOOKSTORE_HOST,
+    /** Load balancers whose `X-Forwarded-For` names the client (`BOOKSTORE_TRUSTED_PROXIES`). @default [] */
+    trustedProxies: env.BOOKSTORE_TRUSTED_PROXIES ?? [],
     /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
     dataDir: env.BOOKSTORE_DATA_DIR,
     /** Where the stateful services keep their state. */

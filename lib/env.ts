@@ -92,6 +92,11 @@ export const envSchema = z.object({
     ),
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
     .describe("Interface every service binds to (0.0.0.0 in containers)."),
+  BOOKSTORE_TRUSTED_PROXIES: z.string().transform((spec) => spec.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { error: "each entry is an IP address" }))).optional()
+    .describe(
+      "Addresses of load balancers in front of the orchestrator and the web app, comma separated: a request from one of them is counted, for the per-client limits, as the client its `X-Forwarded-For` names. None by default; `deno task dev` sets the load balancer's when it runs one.",
+    ),
   BOOKSTORE_DATA_DIR: z.string().min(1).default("./data")
     .describe("Directory holding each service's Deno KV file (and, with `deno task dev`, the etcd members' data)."),
   BOOKSTORE_STORE: z.enum(STORE_KINDS).default("kv")

@@ -62,8 +62,9 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
   const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
   if (limiter.enabled) {
-    app.post("/checkout", rateLimit(limiter));
-    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit(limiter));
+    const limit = rateLimit(limiter, { trustedProxies: config.trustedProxies });
+    app.post("/checkout", limit);
+    app.post(`/${checkoutService.typeName}/PlaceOrder`, limit);
   }
 
   // The REST face's errors go to the kit's one handler, which answers them as {error: {code, message}}.
