@@ -5,6 +5,7 @@
  * its peers by their service names with a valid configuration; HAProxy (deploy/haproxy/haproxy.cfg) spreads the
  * shop and the API over their instances.
  */
+import { haproxyConfig } from "@bookstore/dev/load_balancer";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { type Config, loadConfig } from "@bookstore/lib/config";
@@ -174,4 +175,20 @@ Deno.test("HAProxy keeps server-sent events open, and asks only a loopback resol
   const nameservers = [...sections.values()].flat().filter((l) => l.startsWith("nameserver "));
   assert.ok(nameservers.length > 0);
   for (const line of nameservers) assert.match(line.split(" ")[2], /^127\.\d+\.\d+\.\d+:53$/);
+});
+
+Deno.test("HAProxy retries and forwards as dev's load balancer does: never resends a request that reached an instance", () => {
+  const dev = haproxyConfig({
+    health: { host: "127.0.0.1", port: 8404 },
+    frontends: [{
+      name: "web",
+      bind: { host: "127.0.0.1", port: 8000 },
+      backends: [{ name: "web_1", host: "127.0.0.1", port: 8100 }],
+    }],
+  });
+  const devDefaults = dev.slice(dev.indexOf("defaults"), dev.indexOf("frontend")).split("\n")
+    .map((l) => l.trim()).filter((l) => /^(option (forwardfor|redispatch|httpclose)|retries|retry-on)\b/.test(l));
+  assert.ok(devDefaults.length >= 5, `dev's defaults: ${devDefaults.join("; ")}`);
+  const defaults = sections.get("defaults")!;
+  for (const line of devDefaults) assert.ok(defaults.includes(line), `deploy/haproxy/haproxy.cfg lacks "${line}"`);
 });
