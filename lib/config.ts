@@ -56,6 +56,8 @@ function toConfig(env: Env) {
      * above 1 only with etcd). @default 1
      */
     replicas: env.BOOKSTORE_REPLICAS,
+    /** This process's instance number among its service's replicas (`BOOKSTORE_INSTANCE`). @default 1 */
+    instance: env.BOOKSTORE_INSTANCE,
     /** Where the supervisor of `deno task dev` takes a Crash of a process it runs (`BOOKSTORE_SUPERVISOR_URL`); none by default. */
     supervisorUrl: env.BOOKSTORE_SUPERVISOR_URL,
     /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
@@ -181,6 +183,8 @@ function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
     "ORDER_QUEUE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (a Deno KV file cannot be shared by two processes)",
     valid.BOOKSTORE_STORE === "kv" && valid.BOOKSTORE_REPLICAS > 1 &&
     "BOOKSTORE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (the instances of a service share its state, and a Deno KV file cannot be shared by two processes)",
+    valid.BOOKSTORE_INSTANCE > valid.BOOKSTORE_REPLICAS &&
+    "BOOKSTORE_INSTANCE must be between 1 and BOOKSTORE_REPLICAS",
     valid.BOOKSTORE_ETCD_PORTS !== undefined && valid.BOOKSTORE_ETCD_ENDPOINTS !== undefined &&
     "BOOKSTORE_ETCD_PORTS names the members `deno task dev` starts, and it starts none with BOOKSTORE_ETCD_ENDPOINTS: set one of the two",
     valid.BOOKSTORE_ETCD_PORTS &&

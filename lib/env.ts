@@ -131,6 +131,10 @@ export const envSchema = z.object({
     .describe(
       "How many instances of each validator, of the orchestrator and of the web app `deno task dev` runs; above 1 needs `BOOKSTORE_STORE=etcd`. Validator instance k listens on its port + 100·(k−1); orchestrator and web instance k, behind the load balancer on the public port, on port + 100·k.",
     ),
+  BOOKSTORE_INSTANCE: z.coerce.number().int().min(1).max(MAX_REPLICAS).default(1)
+    .describe(
+      "This process's instance number among its service's BOOKSTORE_REPLICAS (set by `deno task dev`): an orchestrator names itself in the route of each order it places, so that the order's outcome comes back to it.",
+    ),
   BOOKSTORE_ETCD_ENDPOINTS: urlList.optional()
     .describe(
       "Client URLs of an existing etcd cluster, comma separated (with `BOOKSTORE_STORE=etcd`); when unset, `deno task dev` starts a three-member cluster on 127.0.0.1 ports 2379, 22379 and 32379.",
@@ -173,7 +177,10 @@ export const envSchema = z.object({
       "Origins whose pages may call the orchestrator's public API from a browser (CORS), comma separated, e.g. `http://localhost:8000,http://localhost:5500`; WEB_ORIGIN when unset. A loopback origin admits its localhost, 127.0.0.1 and [::1] spellings. Never with credentials.",
     ),
   ORCHESTRATOR_PORT: port(DEFAULT_PORTS.orchestrator).describe("Port of the orchestrator (public API)."),
-  ORCHESTRATOR_URL: url(localUrl(DEFAULT_PORTS.orchestrator)).describe("Where services reach the orchestrator."),
+  ORCHESTRATOR_URL: urlList.default([localUrl(DEFAULT_PORTS.orchestrator)])
+    .describe(
+      "Where services reach the orchestrator: every instance's URL, comma separated, instance k at position k (a validator reports an order's outcome to the instance that placed it; the web app moves past one it cannot reach).",
+    ),
   ORCHESTRATOR_PUBLIC_URL: url(`http://localhost:${DEFAULT_PORTS.orchestrator}`)
     .describe("Where browsers reach the orchestrator's public API (the checkout page calls it)."),
   TRANSACTION_VERIFICATION_PORT: port(DEFAULT_PORTS.transactionVerification).describe(

@@ -90,8 +90,11 @@ export interface EventProtocolOptions<T = unknown> {
   config: Config;
   /** The service's logger. */
   log: Logger;
-  /** Where outcomes are reported. */
-  orchestrator: Client<typeof orderEventsService>;
+  /**
+   * Where outcomes are reported: the orchestrator, or each of its instances (instance k at index k − 1), of which
+   * an order's outcome goes to the one its route names, the one that placed it.
+   */
+  orchestrator: Client<typeof orderEventsService> | readonly Client<typeof orderEventsService>[];
   /** The check of every event the graph gives this service, by event name. */
   events?: Readonly<Record<string, EventHandler<T>>>;
   /** How to reach each service the graph sends this service's clocks to. */
@@ -315,8 +318,12 @@ export class EventProtocol<T> implements Disposable {
       & Partial<Pick<ReportOutcomeRequest, "rejections" | "suggestedBooks" | "errorCode" | "unreachable">>,
   ): Promise<void> {
     if (slot.cancelled) return;
+    const { orchestrator } = this.#options;
+    const placedBy = Array.isArray(orchestrator)
+      ? orchestrator[routedInstance(slot.route, "orchestrator") - 1]
+      : orchestrator;
     try {
-      await this.#options.orchestrator.ReportOutcome({
+      await (placedBy as Client<typeof orderEventsService>).ReportOutcome({
         orderId: slot.orderId,
         service: this.service,
         event: outcome.event,

@@ -10,6 +10,7 @@
 import type { OrderClockResponse, OrderRoute, ValidationEvent } from "./contracts/common.ts";
 import { CLOCK_PROCESSES, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
+import { UNROUTED } from "./order_route.ts";
 import { RpcError } from "./rpc/errors.ts";
 import { lessOrEqual, type VectorClock, zeroClock } from "./vector_clock.ts";
 
@@ -97,7 +98,7 @@ export class OrderSlots<T> {
     this.#slots.set(orderId, {
       orderId,
       data,
-      route: { transactionVerification: 0, fraudDetection: 0, suggestions: 0 },
+      route: UNROUTED,
       clock: zeroClock(CLOCK_PROCESSES),
       processClocks: new Map(),
       events: [],

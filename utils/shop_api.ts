@@ -23,7 +23,7 @@ import {
 } from "@bookstore/lib/contracts";
 import { type Fetch, RpcError } from "@bookstore/lib/rpc";
 import { peerClient } from "@bookstore/lib/service";
-import { validatorUrls } from "@bookstore/lib/order_route";
+import { routedUrls } from "@bookstore/lib/order_route";
 
 /** A catalog book with its current stock and our description. */
 export type BookDetails = Book & { description: string };
@@ -104,7 +104,7 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     return url;
   };
   // A validator's fault goes to every instance of it: the orchestrator would route around one that alone fails.
-  const validators = validatorUrls(config);
+  const validators = routedUrls(config);
 
   return {
     books() {
@@ -143,11 +143,18 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       }
     },
     async cluster() {
-      const response = await fetch(new URL("/cluster", config.urls.orchestrator).href, {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
-      return clusterViewSchema.parse(await response.json());
+      // Any orchestrator instance reads the same cluster: the first that answers.
+      let failure: unknown;
+      for (const url of config.urls.orchestrator) {
+        try {
+          const response = await fetch(new URL("/cluster", url).href, { signal: AbortSignal.timeout(timeoutMs) });
+          if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
+          return clusterViewSchema.parse(await response.json());
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
     },
     crashReplica: (id) => admin(replicaUrl(id), "/admin/crash", { method: "POST", body: {} }),
     pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),

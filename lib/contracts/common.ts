@@ -140,15 +140,21 @@ export const orderClockResponseSchema = message(
 export type OrderClockResponse = z.infer<typeof orderClockResponseSchema>;
 
 /**
- * The `OrderRoute` message: which instance of each validator holds an order, by number (1-based; 0, unset, is
- * instance 1). Numbers, never URLs: each validator maps them to its own configured list.
+ * The `OrderRoute` message: which instance of each validator holds an order, and which orchestrator instance
+ * placed it (its outcome goes there), by number (1-based; 0, unset, is instance 1). Numbers, never URLs: each
+ * process maps them to its own configured lists.
  */
 export const orderRouteSchema = message(
   "OrderRoute",
-  z.object({ transactionVerification: uint32(), fraudDetection: uint32(), suggestions: uint32() }),
+  z.object({
+    transactionVerification: uint32(),
+    fraudDetection: uint32(),
+    suggestions: uint32(),
+    orchestrator: uint32(),
+  }),
 );
 
-/** Which instance of each validator holds an order. */
+/** Which instance of each validator holds an order, and which orchestrator instance placed it. */
 export type OrderRoute = z.infer<typeof orderRouteSchema>;
 
 /** The `InitOrderResponse` message. */

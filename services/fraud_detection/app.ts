@@ -27,7 +27,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const protocol = new EventProtocol<FraudState>("fraud_detection", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: createFraudEvents({ kv, catalog: loadCatalog(), model: loadFraudModel(), fingerprintKey, log }),
     peers: { suggestions: (request, instance) => suggestions[instance - 1].Advance(request) },
   });

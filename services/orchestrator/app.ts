@@ -28,6 +28,16 @@ import { createClusterReader } from "./cluster_reader.ts";
 import { probeHealth, ValidatorRouter } from "./routing.ts";
 import { listBooks, orderView } from "./views.ts";
 
+// Validators report an order's outcome to the orchestrator instance its route names: this one must be in their list.
+function orchestratorInstance(config: KvServiceDeps["config"]): number {
+  if (config.instance > config.urls.orchestrator.length) {
+    throw new Error(
+      `BOOKSTORE_INSTANCE ${config.instance} is not in ORCHESTRATOR_URL (${config.urls.orchestrator.length} instance(s)): outcomes could not come back to this orchestrator`,
+    );
+  }
+  return config.instance;
+}
+
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
 export function createApp(deps: KvServiceDeps): ServiceApp {
   const { config, kv } = deps;
@@ -51,7 +61,12 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
       suggestions: kit.instances(suggestionsService),
       orderQueue: queue,
     },
-    router: new ValidatorRouter({ counts: instanceCounts(config), probe: probeHealth(config, deps), log }),
+    router: new ValidatorRouter({
+      counts: instanceCounts(config),
+      self: orchestratorInstance(config),
+      probe: probeHealth(config, deps),
+      log,
+    }),
   });
   const readCluster = createClusterReader({
     peers: config.executor.peers,

@@ -16,7 +16,7 @@
 import { type ValidatorName, VALIDATORS } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
 import type { Config } from "@bookstore/lib/config";
-import { type InstanceCounts, type OrderRoute, ROUTE_FIELDS, validatorUrls } from "@bookstore/lib/order_route";
+import { type OrderRoute, ROUTE_FIELDS, routedUrls } from "@bookstore/lib/order_route";
 import type { Fetch } from "@bookstore/lib/rpc";
 import { rendezvous } from "@bookstore/lib/rendezvous";
 
@@ -26,7 +26,9 @@ export type HealthProbe = (target: { validator: ValidatorName; instance: number 
 /** Options for {@linkcode ValidatorRouter}. */
 export interface ValidatorRouterOptions {
   /** How many instances of each validator are configured. */
-  counts: InstanceCounts;
+  counts: Readonly<Record<ValidatorName, number>>;
+  /** This orchestrator's instance number: the outcomes of the orders it routes come back to it. @default 1 */
+  self?: number;
   /** Asks an instance that is down whether it serves again. */
   probe: HealthProbe;
   /** How long a down instance is left alone before the next probe. @default 1000 */
@@ -56,10 +58,10 @@ export class ValidatorRouter {
     return up.length > 0 ? up : all;
   }
 
-  /** The route of `orderId`: the rendezvous choice of each validator's healthy instances. */
+  /** The route of `orderId`: the rendezvous choice of each validator's healthy instances, and this orchestrator. */
   route(orderId: string): OrderRoute {
     this.#probeDue();
-    const route = {} as OrderRoute;
+    const route = { orchestrator: this.#options.self ?? 1 } as OrderRoute;
     for (const validator of VALIDATORS) route[ROUTE_FIELDS[validator]] = rendezvous(orderId, this.healthy(validator));
     return route;
   }
@@ -105,7 +107,7 @@ export class ValidatorRouter {
 
 /** A {@linkcode HealthProbe} that asks the instance's `/healthz` (at its configured URL) within the RPC deadline. */
 export function probeHealth(config: Config, deps: { fetch?: Fetch } = {}): HealthProbe {
-  const urls = validatorUrls(config);
+  const urls = routedUrls(config);
   return async ({ validator, instance }) => {
     const url = urls[validator][instance - 1];
     if (url === undefined) return false;

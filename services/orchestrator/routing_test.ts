@@ -26,6 +26,7 @@ Deno.test("an order's route is the rendezvous choice of each validator's instanc
       transactionVerification: rendezvous(orderId, [1, 2]),
       fraudDetection: rendezvous(orderId, [1, 2, 3]),
       suggestions: 1,
+      orchestrator: 1,
     });
     assert.deepEqual(routes.route(orderId), route);
   }

@@ -36,12 +36,14 @@ interface Sent {
   event?: string;
 }
 
+const ORCHESTRATORS = ["http://orchestrator-1.test", "http://orchestrator-2.test"];
+
 async function scaledSystem() {
-  const config = loadConfig({
+  const env = {
     BOOKSTORE_ENV: "test",
     BOOKSTORE_STORE: "etcd",
     BOOKSTORE_REPLICAS: "2",
-    ORCHESTRATOR_URL: "http://orchestrator.test",
+    ORCHESTRATOR_URL: ORCHESTRATORS.join(","),
     TRANSACTION_VERIFICATION_URL: INSTANCES.transaction_verification.join(","),
     FRAUD_DETECTION_URL: INSTANCES.fraud_detection.join(","),
     SUGGESTIONS_URL: INSTANCES.suggestions.join(","),
@@ -49,12 +51,14 @@ async function scaledSystem() {
     BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
     BOOKSTORE_FINGERPRINT_KEY: crypto.randomUUID(),
     BOOKSTORE_LOG_LEVEL: "error",
-  });
+  };
+  const config = loadConfig(env);
   const log = createLogger("test", { write: () => {} });
   const apps = new Map<string, ServiceApp>();
   const down = new Set<string>();
   const sent: Sent[] = [];
   const hooks: { before?: (sent: Sent) => void } = {};
+  const reports: { orderId: string; orchestrator: number }[] = [];
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const validator = VALIDATORS.find((name) => INSTANCES[name].includes(url.origin));
@@ -70,6 +74,12 @@ async function scaledSystem() {
       hooks.before?.(entry);
       sent.push(entry);
     }
+    if (ORCHESTRATORS.includes(url.origin) && url.pathname.endsWith("/ReportOutcome")) {
+      reports.push({
+        orderId: JSON.parse(String(init?.body)).orderId,
+        orchestrator: ORCHESTRATORS.indexOf(url.origin) + 1,
+      });
+    }
     const service = apps.get(url.origin);
     if (!service || down.has(url.origin)) {
       throw new TypeError(`error sending request for url (${url}): client error (Connect): connection refused`);
@@ -79,22 +89,28 @@ async function scaledSystem() {
   const kvs = await Promise.all(Array.from({ length: 4 }, () => Deno.openKv(":memory:")));
   const [orchestratorKv, fraudKv, suggestionsKv, queueKv] = kvs;
   const deps = { config, log, fetch };
-  apps.set("http://orchestrator.test", createOrchestrator({ ...deps, kv: orchestratorKv }));
+  // Two orchestrators on one store, as behind the load balancer: each order's outcome must come back to its own.
+  ORCHESTRATORS.forEach((url, i) => {
+    const own = loadConfig({ ...env, BOOKSTORE_INSTANCE: String(i + 1) });
+    apps.set(url, createOrchestrator({ ...deps, config: own, kv: orchestratorKv }));
+  });
   // The instances of one validator share its store, as on etcd.
   for (const url of INSTANCES.transaction_verification) apps.set(url, createTransactionVerification(deps));
   for (const url of INSTANCES.fraud_detection) apps.set(url, createFraudDetection({ ...deps, kv: fraudKv }));
   for (const url of INSTANCES.suggestions) apps.set(url, createSuggestions({ ...deps, kv: suggestionsKv }));
   apps.set("http://order-queue.test", await createOrderQueue({ ...deps, kv: queueKv }));
-  const orchestrator = apps.get("http://orchestrator.test")!.app;
+  let placed = 0;
   return {
     config,
     fetch,
     fraudKv,
     sent,
+    reports,
     down,
     hooks,
-    async checkout(order: unknown, headers: Record<string, string> = {}) {
-      const response = await orchestrator.request("/checkout", {
+    /** Places an order at the orchestrators in turn, or at `at` (1 or 2). */
+    async checkout(order: unknown, headers: Record<string, string> = {}, at = (placed++ % 2) + 1) {
+      const response = await apps.get(ORCHESTRATORS[at - 1])!.app.request("/checkout", {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify(order),
@@ -117,11 +133,12 @@ function instancesOf(sent: Sent[], orderId: string): Record<ValidatorName, Set<n
   return seen;
 }
 
-Deno.test("every message of an order, forwards included, reaches the instance of each validator its route names", async () => {
+Deno.test("every message of an order, forwards included, reaches the instance of each validator its route names, and its outcome the orchestrator that placed it", async () => {
   using system = await scaledSystem();
   const used = new Set<string>();
   for (let i = 0; i < 12; i++) {
-    const { status, body } = await system.checkout(validOrder());
+    const at = (i % 2) + 1;
+    const { status, body } = await system.checkout(validOrder(), {}, at);
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body.status, "Order Approved", JSON.stringify(body));
     const seen = instancesOf(system.sent, body.orderId);
@@ -134,6 +151,8 @@ Deno.test("every message of an order, forwards included, reaches the instance of
       s.orderId === body.orderId && s.method === "Advance" && s.event !== "start"
     );
     assert.deepEqual(forwards.map((s) => s.event).sort(), ["b", "c", "e"], "the validators' own forwards were seen");
+    const reportedTo = system.reports.filter((r) => r.orderId === body.orderId).map((r) => r.orchestrator);
+    assert.deepEqual(reportedTo, [at], "the outcome went to the orchestrator that placed the order");
   }
   assert.equal(used.size, 6, `twelve orders use both instances of every validator (${[...used].join(", ")})`);
 });
@@ -172,7 +191,7 @@ Deno.test("a forward that cannot reach its instance fails the checkout, retryabl
     }
   };
   const order = validOrder();
-  const first = await system.checkout(order, { "Idempotency-Key": "scale-retry" });
+  const first = await system.checkout(order, { "Idempotency-Key": "scale-retry" }, 1);
   assert.equal(first.status, 503, JSON.stringify(first.body));
   assert.equal(first.body.error.code, "unavailable");
   assert.match(first.body.error.message, /suggestions/);
@@ -182,7 +201,7 @@ Deno.test("a forward that cannot reach its instance fails the checkout, retryabl
   );
 
   const mark = system.sent.length;
-  const retried = await system.checkout(order, { "Idempotency-Key": "scale-retry" });
+  const retried = await system.checkout(order, { "Idempotency-Key": "scale-retry" }, 1);
   assert.equal(retried.status, 200, JSON.stringify(retried.body));
   assert.equal(retried.body.status, "Order Approved");
   assert.equal(retried.body.orderId, orderId, "the retry is the same order");

@@ -43,7 +43,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const protocol = new EventProtocol<OrderItem[]>("suggestions", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: { f: { check: suggestionsEvent } },
   });
 

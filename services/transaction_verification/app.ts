@@ -44,7 +44,7 @@ export function createApp(deps: ServiceDeps): ServiceApp {
   const protocol = new EventProtocol<CachedOrder>("transaction_verification", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: {
       a: { check: (slot) => checkItems(slot.data.order, catalog) },
       b: { check: (slot) => checkUserData(slot.data.order) },
