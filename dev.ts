@@ -24,7 +24,7 @@ const ports = configuredPorts(config);
 const store = configuredStore(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL|INSTANCE)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
       .test(key)
   ),
 );
@@ -43,6 +43,7 @@ const specs = buildTopology({
   ports,
   store,
   queueReplicas: config.queueReplicas.count,
+  replicas: config.replicas,
   supervisorUrl: control?.url,
   env,
 });

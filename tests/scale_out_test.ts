@@ -1,0 +1,99 @@
+/**
+ * `BOOKSTORE_REPLICAS=2` on etcd as real processes: two instances of each
+ * validator and of the orchestrator (no load balancer: the test calls
+ * orchestrator instance 1 directly, and instance 2 once). Orders are approved
+ * and executed, their validation spread over both instances of every
+ * validator; with one fraud_detection instance SIGKILLed, checkouts still
+ * succeed (after at most one retry under the same Idempotency-Key) and the
+ * dead instance gets no new order; each order's velocity is counted once.
+ */
+import assert from "node:assert/strict";
+import { validOrder } from "./support/orders.ts";
+import { startCluster } from "./support/cluster.ts";
+import { eventually } from "./support/wait.ts";
+
+const TIMEOUT_MS = 60_000;
+
+Deno.test("two instances of every stateless service: orders routed, executed, and routed around a killed validator instance", async (t) => {
+  await using cluster = await startCluster({ store: "etcd", replicas: 2 });
+  const names = cluster.supervisor.names;
+  for (const name of ["fraud_detection_1", "fraud_detection_2", "suggestions_2", "orchestrator_2"]) {
+    assert.ok(names.includes(name), `${name} runs (${names.join(", ")})`);
+  }
+  // Each fraud_detection instance's "event" log lines name the orders it ran.
+  const ranAt = (instance: string, orderId: string) =>
+    cluster.supervisor.lines(instance).some((line) => line.includes(orderId) && line.includes('"event":"d"'));
+
+  const placed: { orderId: string; contact: string }[] = [];
+  await t.step("orders are approved at either orchestrator, spread over both instances, and executed", async () => {
+    for (let i = 0; i < 8; i++) {
+      const order = validOrder();
+      const at = i === 7 ? cluster.url("orchestrator_2") : cluster.orchestrator;
+      const response = await fetch(`${at}/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(order),
+      });
+      const body = await response.json();
+      assert.equal(body.status, "Order Approved", JSON.stringify(body));
+      placed.push({ orderId: body.orderId, contact: order.user.contact });
+    }
+    const where = placed.map(({ orderId }) =>
+      ["fraud_detection_1", "fraud_detection_2"].filter((name) => ranAt(name, orderId))
+    );
+    for (const [i, instances] of where.entries()) {
+      assert.equal(instances.length, 1, `order ${placed[i].orderId} ran event d on exactly one instance`);
+    }
+    assert.equal(new Set(where.flat()).size, 2, "eight orders use both fraud_detection instances");
+    for (const { orderId } of placed) {
+      await eventually(async () => (await cluster.get(`/orders/${orderId}`)).body.status === "executed", {
+        timeoutMs: TIMEOUT_MS,
+        message: `order ${orderId} to be executed`,
+      });
+    }
+  });
+
+  await t.step("with fraud_detection_2 SIGKILLed, every checkout succeeds after at most one retry", async () => {
+    cluster.supervisor.kill("fraud_detection_2", "SIGKILL");
+    await eventually(async () => {
+      try {
+        await fetch(`${cluster.url("fraud_detection_2")}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    }, { timeoutMs: TIMEOUT_MS, message: "fraud_detection_2 to be gone" });
+    let retries = 0;
+    const after: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const order = validOrder();
+      const key = `scale-${crypto.randomUUID()}`;
+      let answer = await cluster.post("/checkout", order, { "Idempotency-Key": key });
+      if (answer.status !== 200) {
+        assert.equal(answer.body.error?.code, "unavailable", JSON.stringify(answer.body));
+        retries += 1;
+        answer = await cluster.post("/checkout", order, { "Idempotency-Key": key });
+      }
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.status, "Order Approved", JSON.stringify(answer.body));
+      after.push(answer.body.orderId);
+    }
+    for (const orderId of after) {
+      assert.ok(ranAt("fraud_detection_1", orderId), `order ${orderId} ran on the live instance`);
+    }
+    console.log(`    8 checkouts with fraud_detection_2 dead: ${retries} needed a retry`);
+  });
+
+  await t.step("each order's contact was counted once, whichever instances saw it", async () => {
+    const kv = await cluster.store("fraud_detection");
+    let counted = 0;
+    try {
+      for await (const entry of kv.list<Deno.KvU64>({ prefix: ["velocity", "contact"] })) {
+        counted += Number(entry.value.value);
+      }
+    } finally {
+      kv.close();
+    }
+    assert.equal(counted, 16, "sixteen orders, each with its own contact, each counted once");
+  });
+});
