@@ -24,7 +24,7 @@
  */
 import type { Config } from "./config.ts";
 import type { OrderRoute } from "./contracts/common.ts";
-import { type ValidatorName, VALIDATORS } from "./contracts/validators.ts";
+import { VALIDATORS } from "./contracts/validators.ts";
 import { RpcError } from "./rpc/errors.ts";
 
 export type { OrderRoute } from "./contracts/common.ts";
