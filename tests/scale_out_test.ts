@@ -38,11 +38,15 @@ Deno.test("two instances of every stateless service: orders routed, executed, an
       assert.equal(body.status, "Order Approved", JSON.stringify(body));
       placed.push({ orderId: body.orderId, contact: order.user.contact });
     }
-    const where = placed.map(({ orderId }) =>
-      ["fraud_detection_1", "fraud_detection_2"].filter((name) => ranAt(name, orderId))
-    );
-    for (const [i, instances] of where.entries()) {
-      assert.equal(instances.length, 1, `order ${placed[i].orderId} ran event d on exactly one instance`);
+    // A process's output reaches the supervisor a little after the checkout's answer: wait for each order's line.
+    const where: string[][] = [];
+    for (const { orderId } of placed) {
+      const instances = await eventually(() => {
+        const found = ["fraud_detection_1", "fraud_detection_2"].filter((name) => ranAt(name, orderId));
+        return found.length > 0 && found;
+      }, { timeoutMs: TIMEOUT_MS, message: `the log line of event d of order ${orderId}` });
+      assert.equal(instances.length, 1, `order ${orderId} ran event d on exactly one instance`);
+      where.push(instances);
     }
     assert.equal(new Set(where.flat()).size, 2, "eight orders use both fraud_detection instances");
     for (const { orderId } of placed) {
@@ -79,7 +83,10 @@ Deno.test("two instances of every stateless service: orders routed, executed, an
       after.push(answer.body.orderId);
     }
     for (const orderId of after) {
-      assert.ok(ranAt("fraud_detection_1", orderId), `order ${orderId} ran on the live instance`);
+      await eventually(() => ranAt("fraud_detection_1", orderId), {
+        timeoutMs: TIMEOUT_MS,
+        message: `order ${orderId} to have run on the live instance`,
+      });
     }
     console.log(`    8 checkouts with fraud_detection_2 dead: ${retries} needed a retry`);
   });
