@@ -18,7 +18,15 @@ import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
 
-const config = loadConfig();
+// A configuration that cannot run (BOOKSTORE_REPLICAS=2 on Deno KV files, say) stops the run with one line.
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    console.error(`deno task dev: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+})();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
 const store = configuredStore(config);
