@@ -18,13 +18,21 @@ import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
 
-const config = loadConfig();
+// A configuration that cannot run (BOOKSTORE_REPLICAS=2 on Deno KV files, say) stops the run with one line.
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    console.error(`deno task dev: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+})();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
 const store = configuredStore(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL|INSTANCE)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
       .test(key)
   ),
 );
@@ -43,6 +51,7 @@ const specs = buildTopology({
   ports,
   store,
   queueReplicas: config.queueReplicas.count,
+  replicas: config.replicas,
   supervisorUrl: control?.url,
   env,
 });

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { type Config, DEFAULT_PORTS, type Env, localUrl, type Ports } from "@bookstore/lib/config";
+import { type Config, DEFAULT_PORTS, type Env, instancePorts, localUrl, type Ports } from "@bookstore/lib/config";
 import { etcdMemberArgs, etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 
 /** What every process of the system has, whatever runs it. */
@@ -83,6 +83,8 @@ export interface TopologyEnvOptions {
   store?: TopologyStore;
   /** How many order queue replicas run, on `ports.orderQueue`, +1, …. @default 1 */
   queueReplicas?: number;
+  /** How many instances of each validator, of the orchestrator and of the web app run (`BOOKSTORE_REPLICAS`). @default 1 */
+  replicas?: number;
 }
 
 /**
@@ -94,6 +96,8 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
   const { ports } = options;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const instances = serviceInstances(ports, options.replicas ?? 1);
+  const urls = (service: keyof ServiceInstances) => instances[service].map(({ port }) => localUrl(port)).join(",");
   const env: Partial<Record<keyof Env, string>> = {
     BOOKSTORE_STORE: store.kind,
     ...("members" in store &&
@@ -101,23 +105,77 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     ...("endpoints" in store && { BOOKSTORE_ETCD_ENDPOINTS: store.endpoints.join(",") }),
     BOOKSTORE_DATA_DIR: options.dataDir,
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
+    BOOKSTORE_REPLICAS: String(options.replicas ?? 1),
     WEB_PORT: String(ports.web),
     WEB_ORIGIN: `http://localhost:${ports.web}`,
     ORCHESTRATOR_PORT: String(ports.orchestrator),
-    ORCHESTRATOR_URL: localUrl(ports.orchestrator),
+    ORCHESTRATOR_URL: urls("orchestrator"),
     ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
     TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
-    TRANSACTION_VERIFICATION_URL: localUrl(ports.transactionVerification),
+    TRANSACTION_VERIFICATION_URL: urls("transactionVerification"),
     FRAUD_DETECTION_PORT: String(ports.fraudDetection),
-    FRAUD_DETECTION_URL: localUrl(ports.fraudDetection),
+    FRAUD_DETECTION_URL: urls("fraudDetection"),
     SUGGESTIONS_PORT: String(ports.suggestions),
-    SUGGESTIONS_URL: localUrl(ports.suggestions),
+    SUGGESTIONS_URL: urls("suggestions"),
     ORDER_QUEUE_PORT: String(ports.orderQueue),
     ORDER_QUEUE_REPLICAS: String(queueReplicas),
     ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map(localUrl).join(","),
     EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${localUrl(port)}`).join(","),
   };
   return env as Record<string, string>;
+}
+
+/** One instance of a scaled-out service: its process name and port. */
+export interface ServiceInstance {
+  /** The process name: the service's own with one instance, numbered (`fraud_detection_2`) with more. */
+  name: string;
+  /** The port it listens on. */
+  port: number;
+}
+
+/** The instances of every service `BOOKSTORE_REPLICAS` scales out, by its key in {@linkcode Ports}. */
+export type ServiceInstances = Record<
+  "web" | "orchestrator" | "transactionVerification" | "fraudDetection" | "suggestions",
+  ServiceInstance[]
+>;
+
+const SCALED: Readonly<Record<keyof ServiceInstances, { name: string; behindBalancer: boolean }>> = {
+  transactionVerification: { name: "transaction_verification", behindBalancer: false },
+  fraudDetection: { name: "fraud_detection", behindBalancer: false },
+  suggestions: { name: "suggestions", behindBalancer: false },
+  orchestrator: { name: "orchestrator", behindBalancer: true },
+  web: { name: "web", behindBalancer: true },
+};
+
+/**
+ * The instances of each scaled-out service with `replicas` of each, on the
+ * port scheme of `instancePorts` (lib/env.ts): one instance keeps the
+ * service's name and port; with more, validator instance k listens on
+ * port + 100·(k−1), and orchestrator and web instance k on port + 100·k,
+ * leaving the public port to the load balancer.
+ */
+export function serviceInstances(ports: Ports, replicas: number): ServiceInstances {
+  const entries = Object.entries(SCALED).map(([key, { name, behindBalancer }]) => [
+    key,
+    instancePorts(ports[key as keyof ServiceInstances], { count: replicas, behindBalancer }).map((port, i) => ({
+      name: replicas === 1 ? name : `${name}_${i + 1}`,
+      port,
+    })),
+  ]);
+  return Object.fromEntries(entries) as ServiceInstances;
+}
+
+/**
+ * What a load balancer in front of the orchestrators and the web apps needs:
+ * each one's instances (process name and port) with `replicas` of each; it
+ * listens itself on `ports.orchestrator` and `ports.web` when `replicas` > 1.
+ */
+export function frontInstances(
+  replicas: number,
+  ports: Ports = DEFAULT_PORTS,
+): { orchestrator: ServiceInstance[]; web: ServiceInstance[] } {
+  const instances = serviceInstances(ports, replicas);
+  return { orchestrator: instances.orchestrator, web: instances.web };
 }
 
 /** The ports of `count` order queue replicas: replica n on `ports.orderQueue + n - 1`, as the configuration says. */
@@ -175,6 +233,11 @@ export interface TopologyOptions {
   store?: TopologyStore;
   /** How many order queue replicas run (more than one needs etcd). @default 1 */
   queueReplicas?: number;
+  /**
+   * How many instances of each validator, of the orchestrator and of the web app run (more than one needs etcd;
+   * the load balancer in front of the orchestrators and the web apps is not part of this list). @default 1
+   */
+  replicas?: number;
   /** Where the web app asks the supervisor to crash an etcd member (`dev/control.ts`); none by default. */
   supervisorUrl?: string;
 }
@@ -184,8 +247,16 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const ports = options.ports ?? DEFAULT_PORTS;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const replicas = options.replicas ?? 1;
   const shared: Record<string, string> = {
-    ...topologyEnv({ ports, dataDir: options.dataDir, serviceToken: options.serviceToken, store, queueReplicas }),
+    ...topologyEnv({
+      ports,
+      dataDir: options.dataDir,
+      serviceToken: options.serviceToken,
+      store,
+      queueReplicas,
+      replicas,
+    }),
     ...options.env,
   };
   const service = (name: string, port: number, env: Record<string, string> = {}): DenoProcessSpec => ({
@@ -199,27 +270,49 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const queues = queuePorts(ports, queueReplicas).map((port, i) =>
     queueReplicas === 1 ? service("order_queue", port) : service(`order_queue_${i + 1}`, port, queueReplicaEnv(i + 1))
   );
+  const instances = serviceInstances(ports, replicas);
+  // Each instance listens on its own port and knows its number; every one lists all instances of each service.
+  const scaled = (key: keyof ServiceInstances, env: Record<string, string> = {}) =>
+    instances[key].map(({ name, port }, i) =>
+      service(name, port, { ...env, ...instanceEnv({ key, port, instance: i + 1 }) })
+    );
   const processes: ProcessSpec[] = [
     ...("members" in store ? etcdMemberSpecs(store.members, options.dataDir) : []),
     ...queues,
-    service("transaction_verification", ports.transactionVerification, fingerprinting),
-    service("fraud_detection", ports.fraudDetection, fingerprinting),
-    service("suggestions", ports.suggestions),
-    service("orchestrator", ports.orchestrator),
+    ...scaled("transactionVerification", fingerprinting),
+    ...scaled("fraudDetection", fingerprinting),
+    ...scaled("suggestions"),
+    ...scaled("orchestrator"),
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
   ];
   if (options.web ?? true) {
     const supervisor: Partial<Record<keyof Env, string>> = options.supervisorUrl === undefined
       ? {}
       : { BOOKSTORE_SUPERVISOR_URL: options.supervisorUrl };
-    processes.push({
-      name: "web",
+    processes.push(...instances.web.map(({ name, port }, i) => ({
+      name,
       entry: "main.tsx",
-      port: ports.web,
-      env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: "web" },
-    });
+      port,
+      env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: name, ...instanceEnv({ key: "web", port, instance: i + 1 }) },
+    })));
   }
   return processes;
+}
+
+const PORT_VARIABLES: Readonly<Record<keyof ServiceInstances, keyof Env>> = {
+  web: "WEB_PORT",
+  orchestrator: "ORCHESTRATOR_PORT",
+  transactionVerification: "TRANSACTION_VERIFICATION_PORT",
+  fraudDetection: "FRAUD_DETECTION_PORT",
+  suggestions: "SUGGESTIONS_PORT",
+};
+
+// The environment of one instance of a scaled-out service: its own port and number.
+function instanceEnv(options: { key: keyof ServiceInstances; port: number; instance: number }): Record<string, string> {
+  return {
+    [PORT_VARIABLES[options.key]]: String(options.port),
+    BOOKSTORE_INSTANCE: String(options.instance),
+  } satisfies Partial<Record<keyof Env, string>>;
 }
 
 function queueReplicaEnv(replica: number): Record<string, string> {

@@ -1,7 +1,14 @@
 /** The topology with etcd: members first, queue replicas numbered, and every process's environment a valid config. */
 import assert from "node:assert/strict";
 import { loadConfig } from "@bookstore/lib/config";
-import { buildTopology, configuredStore, DEFAULT_PORTS, etcdMemberNames, type ProcessSpec } from "./topology.ts";
+import {
+  buildTopology,
+  configuredStore,
+  DEFAULT_PORTS,
+  etcdMemberNames,
+  frontInstances,
+  type ProcessSpec,
+} from "./topology.ts";
 
 const base = { dataDir: "/tmp/d", serviceToken: "t".repeat(16), fingerprintKey: "k".repeat(16) };
 const members = [{ client: 4001, peer: 4002 }, { client: 4011, peer: 4012 }, { client: 4021, peer: 4022 }];
@@ -85,3 +92,58 @@ Deno.test("a configuration's store is what the topology runs", () => {
     { kind: "etcd", endpoints: ["http://127.0.0.9:2379"] },
   );
 });
+
+Deno.test("BOOKSTORE_REPLICAS=2: two numbered instances of each validator, orchestrator and web app, on the port scheme", () => {
+  const specs = buildTopology({ ...base, store: { kind: "etcd", members }, queueReplicas: 2, replicas: 2 });
+  const named = (prefix: string) => specs.filter((s) => s.name.startsWith(prefix)).map((s) => [s.name, s.port]);
+  assert.deepEqual(named("transaction_verification"), [
+    ["transaction_verification_1", 50052],
+    ["transaction_verification_2", 50152],
+  ]);
+  assert.deepEqual(named("fraud_detection"), [["fraud_detection_1", 50051], ["fraud_detection_2", 50151]]);
+  assert.deepEqual(named("suggestions"), [["suggestions_1", 50053], ["suggestions_2", 50153]]);
+  assert.deepEqual(named("orchestrator"), [["orchestrator_1", 8181], ["orchestrator_2", 8281]]);
+  assert.deepEqual(named("web"), [["web_1", 8100], ["web_2", 8200]]);
+  assert.deepEqual(frontInstances(2), {
+    orchestrator: [{ name: "orchestrator_1", port: 8181 }, { name: "orchestrator_2", port: 8281 }],
+    web: [{ name: "web_1", port: 8100 }, { name: "web_2", port: 8200 }],
+  });
+  assert.equal(new Set(specs.map((s) => s.port)).size, specs.length, "no two processes share a port");
+  for (const spec of specs.filter((s) => "entry" in s)) {
+    const config = configOf(spec);
+    assert.equal(config.replicas, 2, spec.name);
+    assert.deepEqual(config.urls.fraudDetection, ["http://127.0.0.1:50051", "http://127.0.0.1:50151"], spec.name);
+    assert.deepEqual(config.urls.orchestrator, ["http://127.0.0.1:8181", "http://127.0.0.1:8281"], spec.name);
+    assert.equal(config.web.orchestratorPublicUrl, "http://localhost:8081", "browsers go through the load balancer");
+  }
+  for (const spec of specs.filter((s) => /_\d$/.test(s.name) && !/^(order_|etcd)/.test(s.name))) {
+    const config = configOf(spec);
+    assert.equal(config.instance, Number(spec.name.at(-1)), `${spec.name} knows its number`);
+    const own = spec.name.startsWith("web") ? config.web.port : config.ports[portKey(spec.name)];
+    assert.equal(own, spec.port, `${spec.name} listens where the topology says`);
+  }
+  assert.ok(
+    specs.find((s) => s.name === "fraud_detection_2")!.env.BOOKSTORE_FINGERPRINT_KEY,
+    "every fraud_detection instance fingerprints",
+  );
+});
+
+Deno.test("one replica keeps today's names and ports", () => {
+  const names = buildTopology(base).map((s) => s.name);
+  for (const name of ["transaction_verification", "fraud_detection", "suggestions", "orchestrator", "web"]) {
+    assert.ok(names.includes(name), name);
+  }
+  assert.deepEqual(frontInstances(1), {
+    orchestrator: [{ name: "orchestrator", port: 8081 }],
+    web: [{ name: "web", port: 8000 }],
+  });
+});
+
+function portKey(name: string): "orchestrator" | "transactionVerification" | "fraudDetection" | "suggestions" {
+  const base = name.replace(/_\d+$/, "");
+  return base === "transaction_verification"
+    ? "transactionVerification"
+    : base === "fraud_detection"
+    ? "fraudDetection"
+    : base as "orchestrator" | "suggestions";
+}
