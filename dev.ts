@@ -12,6 +12,7 @@ import { loadConfig } from "@bookstore/lib/config";
 import { etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
+import { haproxyVersion } from "@bookstore/dev/load_balancer";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from "@bookstore/dev/topology";
 
@@ -96,6 +97,8 @@ Deno.addSignalListener("SIGTERM", () => stop(0));
 // The store first: the services open it as they start. A missing etcd or a cluster without a leader stops the run
 // with one line that says what to install or check.
 try {
+  // More than one instance of each runs behind HAProxy: without it, one line saying what to install.
+  if (config.replicas > 1) await haproxyVersion();
   await startStore(supervisor, { store, specs, etcdTimeoutMs: config.store.etcdTimeoutMs });
   supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));
 } catch (error) {
@@ -123,13 +126,17 @@ const storeLine = store.kind === "kv"
 const clusterFaults = store.kind === "kv"
   ? "crash or pause a replica, slow a validator"
   : "crash or pause a replica, crash a queue replica or an etcd member, slow a validator";
+const balanced = config.replicas > 1
+  ? ` (HAProxy in front of ${config.replicas} web apps and ${config.replicas} orchestrators; its status page: ` +
+    `http://localhost:${ports.loadBalancer}/stats)`
+  : "";
 const table = [
   "",
   "The bookstore is up:",
   ...rows.map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
   "",
   `  Store:     ${storeLine}`,
-  `  Shop:      http://localhost:${ports.web}`,
+  `  Shop:      http://localhost:${ports.web}${balanced}`,
   `  Cluster:   http://localhost:${ports.web}/cluster (${clusterFaults})`,
   `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,
   `  Data:      ${config.dataDir}`,

@@ -16,6 +16,7 @@
  * @module
  */
 import { type Config, DEFAULT_PORTS, type Env, instancePorts, localUrl, type Ports } from "@bookstore/lib/config";
+import { loadBalancerSpec } from "./load_balancer.ts";
 import { etcdMemberArgs, etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 
 /** What every process of the system has, whatever runs it. */
@@ -106,6 +107,10 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     BOOKSTORE_DATA_DIR: options.dataDir,
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
     BOOKSTORE_REPLICAS: String(options.replicas ?? 1),
+    ...((options.replicas ?? 1) > 1 && {
+      BOOKSTORE_TRUSTED_PROXIES: LOAD_BALANCER_HOST,
+      LOAD_BALANCER_PORT: String(ports.loadBalancer),
+    }),
     WEB_PORT: String(ports.web),
     WEB_ORIGIN: `http://localhost:${ports.web}`,
     ORCHESTRATOR_PORT: String(ports.orchestrator),
@@ -285,6 +290,9 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     ...scaled("orchestrator"),
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
   ];
+  if (replicas > 1) {
+    processes.push(loadBalancer({ instances, ports, dataDir: options.dataDir, web: options.web ?? true }));
+  }
   if (options.web ?? true) {
     const supervisor: Partial<Record<keyof Env, string>> = options.supervisorUrl === undefined
       ? {}
@@ -297,6 +305,32 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     })));
   }
   return processes;
+}
+
+/** The address the load balancer answers on, and the one the instances behind it trust to name their clients. */
+const LOAD_BALANCER_HOST = "127.0.0.1";
+
+// HAProxy on the public ports in front of the orchestrators' (and the web apps') instances.
+function loadBalancer(
+  options: { instances: ServiceInstances; ports: Ports; dataDir: string; web: boolean },
+): CommandProcessSpec {
+  const { instances, ports } = options;
+  const frontend = (name: "web" | "orchestrator") => ({
+    name,
+    bind: { host: LOAD_BALANCER_HOST, port: ports[name] },
+    backends: instances[name].map((instance) => ({
+      name: instance.name,
+      host: LOAD_BALANCER_HOST,
+      port: instance.port,
+    })),
+  });
+  return loadBalancerSpec({
+    config: {
+      health: { host: LOAD_BALANCER_HOST, port: ports.loadBalancer },
+      frontends: options.web ? [frontend("web"), frontend("orchestrator")] : [frontend("orchestrator")],
+    },
+    dataDir: options.dataDir,
+  });
 }
 
 const PORT_VARIABLES: Readonly<Record<keyof ServiceInstances, keyof Env>> = {

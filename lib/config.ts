@@ -94,7 +94,7 @@ function toConfig(env: Env) {
       : parseOrigins(env.CORS_ORIGINS).origins,
     /**
      * Where each service listens (`*_PORT`).
-     * @default { orchestrator: 8081, transactionVerification: 50052, fraudDetection: 50051, suggestions: 50053, orderQueue: 50055 }
+     * @default { orchestrator: 8081, transactionVerification: 50052, fraudDetection: 50051, suggestions: 50053, orderQueue: 50055, loadBalancer: 8404 }
      */
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
@@ -102,6 +102,7 @@ function toConfig(env: Env) {
       fraudDetection: env.FRAUD_DETECTION_PORT,
       suggestions: env.SUGGESTIONS_PORT,
       orderQueue: env.ORDER_QUEUE_PORT + env.ORDER_QUEUE_REPLICA - 1,
+      loadBalancer: env.LOAD_BALANCER_PORT,
     },
     /**
      * Where peers reach each service (`*_URL`); a validator's every instance, instance k at index k − 1.

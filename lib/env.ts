@@ -26,6 +26,8 @@ export interface Ports {
   orderQueue: number;
   /** Executor replicas, replica n at index n - 1. */
   executors: number[];
+  /** The load balancer's own `/healthz` and `/stats`, when it runs (`BOOKSTORE_REPLICAS` above 1). */
+  loadBalancer: number;
 }
 
 /** The default ports of the brief; the environment's defaults below are these. */
@@ -37,6 +39,7 @@ export const DEFAULT_PORTS: Readonly<Ports> = {
   suggestions: 50053,
   orderQueue: 50055,
   executors: [50061, 50062, 50063, 50064],
+  loadBalancer: 8404,
 };
 
 /**
@@ -205,6 +208,9 @@ export const envSchema = z.object({
     .describe(
       "Where peers reach suggestions: every instance's URL, comma separated, instance k at position k (an order's route names instances by number).",
     ),
+  LOAD_BALANCER_PORT: port(DEFAULT_PORTS.loadBalancer).describe(
+    "Port of the load balancer's own `/healthz` and `/stats` page, when `deno task dev` runs one (`BOOKSTORE_REPLICAS` above 1); the shop and the API stay on WEB_PORT and ORCHESTRATOR_PORT.",
+  ),
   ORDER_QUEUE_PORT: port(DEFAULT_PORTS.orderQueue)
     .describe("Port of order queue replica 1; replica n listens on this + n - 1."),
   ORDER_QUEUE_REPLICAS: z.coerce.number().int().min(1).max(16).optional()

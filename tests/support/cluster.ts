@@ -35,15 +35,25 @@ export function freeTopologyPorts(
 ): TopologyPorts {
   const replicas = options.queueReplicas ?? 1;
   const members = options.etcdMembers ?? 0;
-  const [orderQueue, ...rest] = freePorts(replicas + 9 + 2 * members, { consecutive: replicas });
+  const [orderQueue, ...rest] = freePorts(replicas + 10 + 2 * members, { consecutive: replicas });
   const others = rest.slice(replicas - 1 + 5);
   const [web, orchestrator, transactionVerification, fraudDetection, suggestions] = (options.replicas ?? 1) > 1
     ? stridedApart({ taken: [orderQueue, ...rest], instances: options.replicas! })
     : rest.slice(replicas - 1, replicas + 4);
   const executors = others.slice(0, 4);
   const etcd = Array.from({ length: members }, (_, i) => ({ client: others[4 + 2 * i], peer: others[5 + 2 * i] }));
+  const loadBalancer = others[4 + 2 * members];
   return {
-    ports: { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors },
+    ports: {
+      web,
+      orchestrator,
+      transactionVerification,
+      fraudDetection,
+      suggestions,
+      orderQueue,
+      executors,
+      loadBalancer,
+    },
     etcd,
   };
 }
