@@ -2,7 +2,8 @@
  * compose.replicated.yaml cannot run here (no Docker engine), so it is checked instead, as tests/compose_test.ts
  * checks compose.yaml: every process kind of the replicated dev topology is there (the scaled-out services
  * BOOKSTORE_REPLICAS times), each runs the same entry point, listens on the port it is health-checked on, reaches
- * its peers by their service names with a valid configuration; HAProxy (deploy/haproxy/haproxy.cfg) spreads the
+ * its peers by their service names with a valid configuration, each numbered instance the dev topology's (its
+ * BOOKSTORE_INSTANCE, its place in every URL list); HAProxy (deploy/haproxy/haproxy.cfg) spreads the
  * shop and the API over their instances.
  */
 import { haproxyConfig } from "@bookstore/dev/load_balancer";
@@ -11,7 +12,17 @@ import { parse } from "yaml";
 import { type Config, loadConfig } from "@bookstore/lib/config";
 import { V8_FLAGS } from "@bookstore/dev/topology";
 import { ROOT } from "./support/buf.ts";
-import { denoSpec, listeningPort, processKind, SCALED_CONFIG, topologyKinds, urlsOf } from "./support/deploy.ts";
+import {
+  assertNumbering,
+  denoSpec,
+  DEPLOY_REPLICAS,
+  hostPort,
+  listeningPort,
+  nonLoopbackAddresses,
+  numberedKinds,
+  processKind,
+  topologyKinds,
+} from "./support/deploy.ts";
 
 interface ComposeService {
   image?: string;
@@ -23,13 +34,13 @@ interface ComposeService {
   volumes?: string[];
 }
 
-const compose = parse(await Deno.readTextFile(new URL("compose.replicated.yaml", ROOT)), { merge: true }) as {
+const composeText = await Deno.readTextFile(new URL("compose.replicated.yaml", ROOT));
+const compose = parse(composeText, { merge: true }) as {
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
 };
 const haproxy = await Deno.readTextFile(new URL("deploy/haproxy/haproxy.cfg", ROOT));
 const BALANCER = "load_balancer";
-const SCALED = ["transaction_verification", "fraud_detection", "suggestions", "orchestrator", "web"];
 const replicas = Number(compose.services.web_1?.environment?.BOOKSTORE_REPLICAS);
 const names = Object.keys(compose.services);
 const ofKind = (kind: string) => names.filter((name) => name !== BALANCER && processKind(name) === kind);
@@ -57,11 +68,11 @@ const backendBehind = (port: number) => {
 };
 
 Deno.test("compose.replicated.yaml runs every process of the replicated topology, scaled-out ones N times", () => {
-  assert.equal(replicas, 2);
-  const expected = [...topologyKinds()].flatMap(([kind, specs]) =>
-    SCALED.includes(kind) ? Array.from({ length: replicas }, (_, i) => `${kind}_${i + 1}`) : specs.map((s) => s.name)
+  assert.equal(replicas, DEPLOY_REPLICAS);
+  assert.deepEqual(
+    names.filter((n) => n !== BALANCER).sort(),
+    [...topologyKinds().values()].flat().map((s) => s.name).sort(),
   );
-  assert.deepEqual(names.filter((n) => n !== BALANCER).sort(), expected.sort());
   assert.equal(compose.services[BALANCER].image, "haproxy:2.6");
 });
 
@@ -72,19 +83,13 @@ Deno.test("each container runs the dev topology's entry point on its port, healt
     assert.equal(command.at(-1), denoSpec(kind).entry, `${name} entry point`);
     assert.ok(command.includes("--allow-write=/data"), `${name} may write only its data directory`);
     for (const flag of V8_FLAGS) assert.ok(command.includes(flag), `${name} runs with ${flag}, as in dev`);
-    if (!SCALED_CONFIG) continue;
     const port = portOf(name);
-    // Each instance is a host of its own: the scaled ones all keep their service's port.
-    const spec = topologyKinds().get(kind)!.find((s) => s.name === name) ?? denoSpec(kind);
-    assert.equal(port, spec.port, `${name} listens on the dev topology's port`);
+    assert.equal(port, hostPort(name), `${name} listens on the dev topology's port for a host of its own`);
     assert.ok(healthcheck?.test.join(" ").includes(`:${port}/healthz`), `${name} is health-checked where it listens`);
   }
 });
 
-Deno.test({
-  name: "containers reach each other by service name, with valid configuration",
-  ignore: !SCALED_CONFIG,
-}, () => {
+Deno.test("containers reach each other by service name, with valid configuration", () => {
   const etcdEndpoints = etcdServices.map((name) => `http://${name}:2379`);
   for (const name of denoServices) {
     const config = configOf(name);
@@ -93,30 +98,31 @@ Deno.test({
     assert.equal(config.faults, false, "no fault injection in containers");
     assert.equal(config.store.kind, "etcd");
     assert.deepEqual(config.store.etcdEndpoints, etcdEndpoints);
-    for (const [peer, urls] of Object.entries(config.urls)) {
-      const kind = peer.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      // The orchestrators, like the browsers, are reached through the load balancer.
-      const expected = kind === "orchestrator"
-        ? [`http://${BALANCER}:${portOf("orchestrator_1")}`]
-        : ofKind(kind).map((peerName) => `http://${peerName}:${portOf(peerName)}`);
-      assert.deepEqual(urlsOf(urls), expected, `${name} → ${peer}`);
-    }
     const executors = ofKind("order_executor");
     assert.deepEqual(
       [...config.executor.peers],
       executors.map((peerName) => [configOf(peerName).executor.id, `http://${peerName}:${portOf(peerName)}`]),
     );
     if (processKind(name) === "order_executor") assert.equal(`order_executor_${config.executor.id}`, name);
-    if (processKind(name) === "order_queue") {
-      assert.equal(`order_queue_${config.queueReplicas.self}`, name);
-      assert.equal(config.queueReplicas.count, ofKind("order_queue").length);
-    }
+    if (processKind(name) === "order_queue") assert.equal(config.queueReplicas.count, ofKind("order_queue").length);
     assert.equal(
       "BOOKSTORE_FINGERPRINT_KEY" in compose.services[name].environment!,
       "BOOKSTORE_FINGERPRINT_KEY" in denoSpec(processKind(name)).env,
       `${name} gets the fingerprint key as in the dev topology`,
     );
   }
+});
+
+Deno.test("each instance has its dev number, and every URL list its order: entry k is the container numbered k", () => {
+  for (const kind of numberedKinds()) {
+    for (const name of ofKind(kind)) assert.ok("BOOKSTORE_INSTANCE" in compose.services[name].environment!, name);
+  }
+  assertNumbering(denoServices.map((name) => ({ name, host: name, config: configOf(name), numbered: true })));
+});
+
+Deno.test("no client address is trusted: Docker chooses the load balancer's, and this file writes none", () => {
+  for (const name of denoServices) assert.deepEqual(configOf(name).trustedProxies, [], name);
+  assert.deepEqual(nonLoopbackAddresses(`${composeText}\n${haproxy}`), []);
 });
 
 Deno.test("three etcd members, each on its volume, named in one initial cluster", () => {
@@ -152,10 +158,7 @@ Deno.test("containers start after the healthy ones they need; only the load bala
   ]);
 });
 
-Deno.test({
-  name: "HAProxy spreads the shop and the API over every instance, checking /healthz",
-  ignore: !SCALED_CONFIG,
-}, () => {
+Deno.test("HAProxy spreads the shop and the API over every instance, checking /healthz", () => {
   for (const kind of ["web", "orchestrator"]) {
     const backend = backendBehind(portOf(`${kind}_1`));
     assert.ok(backend.includes("option httpchk GET /healthz"), `${kind} instances are health-checked`);

@@ -3,7 +3,8 @@
  * every object is valid for its Kubernetes schema (kubernetes-models), and each pod, with the environment Kubernetes
  * would give it (ConfigMap, Secret, its own name, its start-up wrapper run for real), is a process of the dev
  * topology: same entry point, listening on the port its probes and its Service name, reaching its peers by the names
- * their Services give them, with a configuration `loadConfig` accepts.
+ * their Services give them, with a configuration `loadConfig` accepts; each numbered instance is the dev topology's
+ * (its BOOKSTORE_INSTANCE from its ordinal, its place in every URL list), reached by its own pod's name.
  */
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
@@ -11,14 +12,25 @@ import { ConfigMap, type IContainer, type IPodTemplateSpec, Secret, Service } fr
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { type Config, loadConfig } from "@bookstore/lib/config";
-import { V8_FLAGS } from "@bookstore/dev/topology";
+import { frontInstances, V8_FLAGS } from "@bookstore/dev/topology";
 import { ROOT } from "./support/buf.ts";
-import { denoSpec, listeningPort, SCALED_CONFIG, topologyKinds, urlsOf } from "./support/deploy.ts";
+import {
+  assertNumbering,
+  denoSpec,
+  DEPLOY_REPLICAS,
+  type DeployedProcess,
+  hostPort,
+  kindOfField,
+  listeningPort,
+  nonLoopbackAddresses,
+  numberedKinds,
+  topologyKinds,
+} from "./support/deploy.ts";
 
 const MODELS = { ConfigMap, Secret, Service, Deployment, StatefulSet, PodDisruptionBudget };
 type Workload = StatefulSet | Deployment;
 
-async function kustomize(): Promise<Record<string, unknown>[] | undefined> {
+async function kustomize(): Promise<string | undefined> {
   try {
     const { success, stdout, stderr } = await new Deno.Command("kubectl", {
       args: ["kustomize", new URL("deploy/k8s", ROOT).pathname],
@@ -26,7 +38,7 @@ async function kustomize(): Promise<Record<string, unknown>[] | undefined> {
       stderr: "piped",
     }).output();
     assert.ok(success, `kubectl kustomize failed: ${new TextDecoder().decode(stderr)}`);
-    return parseAllDocuments(new TextDecoder().decode(stdout)).map((doc) => doc.toJS());
+    return new TextDecoder().decode(stdout);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     console.log("kubectl is not installed: deploy/k8s is not checked");
@@ -34,9 +46,9 @@ async function kustomize(): Promise<Record<string, unknown>[] | undefined> {
   }
 }
 
-const raw = await kustomize();
-const noKubectl = raw === undefined;
-const objects = (raw ?? []).map((obj) => {
+const built = await kustomize();
+const noKubectl = built === undefined;
+const objects = parseAllDocuments(built ?? "").map((doc) => doc.toJS()).map((obj) => {
   const Model = MODELS[obj.kind as keyof typeof MODELS];
   assert.ok(Model, `deploy/k8s has a ${obj.kind}, which this test does not know`);
   // deno-lint-ignore no-explicit-any
@@ -51,6 +63,9 @@ const workload = (kind: string) => workloads.find((w) => kindOf(w) === kind)!;
 const serverOf = (template: IPodTemplateSpec) => template.spec!.containers[0];
 const httpPort = (c: IContainer) => c.ports!.find((p) => p.name === "http")?.containerPort;
 const DENO_KINDS = [...topologyKinds().keys()].filter((kind) => kind !== "etcd");
+const serviceNamed = (name: string) => ofKind(Service).find((s) => s.metadata!.name === name);
+// The kinds some process reaches through a list of URLs (the orchestrator, the validators, the queue replicas).
+const ADDRESSED = Object.keys(loadConfig({}).urls).map(kindOfField);
 
 // Kubernetes' own expansion of command, args and env values: $(NAME) from the container's environment, $$ for $.
 function expand(text: string, env: Record<string, string>): string {
@@ -102,6 +117,25 @@ async function denoPod(w: Workload, ordinal: number): Promise<{ args: string[]; 
   };
 }
 
+// Each Deno pod as the dev topology process it stands for: pod k-1 of a kind is its k-th, reached as
+// <pod>.<headless Service>; a Deployment's pods only through their Service, with no number.
+async function deployedPods(): Promise<DeployedProcess[]> {
+  const pods: DeployedProcess[] = [];
+  for (const kind of DENO_KINDS) {
+    const w = workload(kind);
+    for (let ordinal = 0; ordinal < w.spec!.replicas!; ordinal++) {
+      const pod = `${w.metadata!.name}-${ordinal}`;
+      pods.push({
+        name: topologyKinds().get(kind)![ordinal].name,
+        host: w instanceof StatefulSet ? `${pod}.${w.spec!.serviceName}` : w.metadata!.name!,
+        config: loadConfig((await denoPod(w, ordinal)).env),
+        numbered: w instanceof StatefulSet,
+      });
+    }
+  }
+  return pods;
+}
+
 async function eachDenoPod(check: (pod: { kind: string; ordinal: number; w: Workload; config: Config }) => void) {
   for (const kind of DENO_KINDS) {
     const w = workload(kind);
@@ -146,21 +180,17 @@ Deno.test(
 
 Deno.test({ name: "every process kind of the dev topology runs, as many times as there", ignore: noKubectl }, () => {
   assert.deepEqual(workloads.map(kindOf).sort(), [...topologyKinds().keys()].sort());
-  const replicas = Number(configMaps.values().next().value?.BOOKSTORE_REPLICAS);
-  for (const [kind, specs] of topologyKinds()) {
-    // The dev topology runs one of each scaled-out service unless BOOKSTORE_REPLICAS says more; deploy/k8s says 2.
-    const scaled = ["transaction_verification", "fraud_detection", "suggestions", "orchestrator", "web"].includes(kind);
-    assert.equal(workload(kind).spec!.replicas, scaled ? replicas : specs.length, kind);
-  }
-  assert.equal(replicas, 2);
+  assert.equal(Number(configMaps.values().next().value?.BOOKSTORE_REPLICAS), DEPLOY_REPLICAS);
+  for (const [kind, specs] of topologyKinds()) assert.equal(workload(kind).spec!.replicas, specs.length, kind);
+  // A Deployment's pods have no stable names or numbers: only for what no URL list addresses instance by instance.
   for (const w of ofKind(Deployment)) {
-    assert.ok(["orchestrator", "web"].includes(kindOf(w)), `${kindOf(w)} is stateless`);
+    assert.ok(!ADDRESSED.includes(kindOf(w)), `${kindOf(w)} is addressed one instance at a time: a StatefulSet`);
   }
 });
 
 Deno.test({
   name: "each pod runs the dev topology's entry point on its port, probed on /healthz there",
-  ignore: noKubectl || !SCALED_CONFIG,
+  ignore: noKubectl,
 }, async () => {
   for (const kind of DENO_KINDS) {
     const w = workload(kind);
@@ -173,7 +203,9 @@ Deno.test({
   await eachDenoPod(({ kind, ordinal, w, config }) => {
     const container = serverOf(w.spec!.template);
     const port = listeningPort(kind, config);
-    assert.equal(port, denoSpec(kind).port, `${kind}-${ordinal} listens on the dev topology's port`);
+    // Every pod of a workload declares one port: its first instance's, for a host of its own.
+    const devPort = hostPort(denoSpec(kind).name);
+    assert.equal(port, devPort, `${kind}-${ordinal} listens on the dev topology's port`);
     assert.equal(httpPort(container), port, `${kind}-${ordinal} declares the port it listens on`);
     for (const probe of [container.readinessProbe, container.livenessProbe]) {
       assert.equal(probe?.httpGet?.path, "/healthz", `${kind} probe`);
@@ -185,16 +217,24 @@ Deno.test({
 
 Deno.test({
   name: "pods reach their peers by the names their Services give them, with valid configuration",
-  ignore: noKubectl || !SCALED_CONFIG,
+  ignore: noKubectl,
 }, async () => {
   for (const w of workloads) {
-    const service = ofKind(Service).find((s) => s.metadata!.name === w.metadata!.name);
+    const service = serviceNamed(w.metadata!.name!);
     assert.ok(service, `${w.metadata!.name} has a Service`);
     assert.deepEqual(service.spec!.selector, w.spec!.selector.matchLabels, `${w.metadata!.name}'s Service selects it`);
     if (w instanceof StatefulSet) {
-      assert.equal(w.spec!.serviceName, service.metadata!.name);
-      assert.equal(service.spec!.clusterIP, "None", `${w.metadata!.name}'s pods are addressed one by one`);
+      const headless = serviceNamed(w.spec!.serviceName!);
+      assert.ok(headless, `${w.metadata!.name}'s serviceName is a Service`);
+      assert.deepEqual(headless.spec!.selector, w.spec!.selector.matchLabels);
+      assert.equal(headless.spec!.clusterIP, "None", `${w.metadata!.name}'s pods are addressed one by one`);
     }
+  }
+  // The shop and the public API, behind a load balancer in dev: one address over every instance.
+  for (const kind of Object.keys(frontInstances(DEPLOY_REPLICAS))) {
+    const service = serviceNamed(workload(kind).metadata!.name!)!;
+    assert.notEqual(service.spec!.clusterIP, "None", `${kind}'s Service spreads over its pods`);
+    assert.equal(service.spec!.ports!.find((p) => p.name === "http")?.port, hostPort(denoSpec(kind).name), kind);
   }
   await eachDenoPod(({ kind, ordinal, config }) => {
     const at = `${kind}-${ordinal}`;
@@ -203,16 +243,29 @@ Deno.test({
     assert.equal(config.faults, false, "no fault injection in a cluster");
     assert.equal(config.store.kind, "etcd");
     assert.deepEqual(config.store.etcdEndpoints, etcdClientUrls(), `${at} → etcd`);
-    for (const [peer, urls] of Object.entries(config.urls)) {
-      assert.deepEqual(urlsOf(urls), peerUrls(peer.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)), `${at} → ${peer}`);
-    }
+    for (const [peer, urls] of Object.entries(config.urls)) assert.deepEqual(urls, peerUrls(kindOfField(peer)), at);
     assert.deepEqual([...config.executor.peers.values()], peerUrls("order_executor"), `${at} → executors`);
   });
 });
 
 Deno.test({
+  name: "each instance has its dev number from its ordinal, and every URL list its order: entry k is pod k-1",
+  ignore: noKubectl,
+}, async () => {
+  for (const kind of numberedKinds()) {
+    assert.ok(workload(kind) instanceof StatefulSet || !ADDRESSED.includes(kind), `${kind} has numbered pods`);
+  }
+  assertNumbering(await deployedPods());
+});
+
+Deno.test({ name: "no client address is trusted, and deploy/k8s writes none", ignore: noKubectl }, async () => {
+  await eachDenoPod(({ kind, ordinal, config }) => assert.deepEqual(config.trustedProxies, [], `${kind}-${ordinal}`));
+  assert.deepEqual(nonLoopbackAddresses(built ?? ""), []);
+});
+
+Deno.test({
   name: "executors keep Bully ids 1..4 from their ordinals, as EXECUTOR_PEERS names them; queue replicas their numbers",
-  ignore: noKubectl || !SCALED_CONFIG,
+  ignore: noKubectl,
 }, async () => {
   const executors = topologyKinds().get("order_executor")!;
   await eachDenoPod(({ kind, ordinal, config }) => {
