@@ -35,10 +35,16 @@ export function processKind(name: string): string {
   return name.replace(/_\d+$/, "").replace(/^etcd\d+$/, "etcd");
 }
 
-/** The processes of the dev topology by kind. */
+/** The name of the load balancer in the dev topology and in compose.replicated.yaml. */
+export const BALANCER = "load_balancer";
+
+/**
+ * The processes of the dev topology by kind, but for the load balancer: HAProxy in compose (checked against dev's
+ * by tests/compose_replicated_test.ts), Services in Kubernetes.
+ */
 export function topologyKinds(): Map<string, ProcessSpec[]> {
   const kinds = new Map<string, ProcessSpec[]>();
-  for (const spec of replicatedTopology) {
+  for (const spec of replicatedTopology.filter((spec) => spec.name !== BALANCER)) {
     kinds.set(processKind(spec.name), [...kinds.get(processKind(spec.name)) ?? [], spec]);
   }
   return kinds;
