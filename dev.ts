@@ -12,21 +12,36 @@ import { loadConfig } from "@bookstore/lib/config";
 import { etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
+import { haproxyVersion } from "@bookstore/dev/load_balancer";
 import { Supervisor } from "@bookstore/dev/supervisor";
-import { buildTopology, configuredPorts, configuredStore, etcdMemberNames } from "@bookstore/dev/topology";
+import {
+  buildTopology,
+  configuredPorts,
+  configuredStore,
+  etcdMemberNames,
+  LOAD_BALANCER,
+} from "@bookstore/dev/topology";
 import { devHosts, insideRelays, parseDevFlags, runOnHosts, SUPERVISOR_HOST } from "@bookstore/dev/hosts/run";
 
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
 
+// A configuration that cannot run (BOOKSTORE_REPLICAS=2 on Deno KV files, say) stops the run with one line.
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    console.error(`deno task dev: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+})();
 const flags = parseDevFlags(Deno.args);
-const config = loadConfig();
 const serviceToken = config.serviceToken ?? crypto.randomUUID().replaceAll("-", "");
 const ports = configuredPorts(config);
 const store = configuredStore(config);
 const passThrough = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([key]) =>
-    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL|ETCD_PORTS)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
+    /^(BOOKSTORE_(?!FINGERPRINT_KEY|SUPERVISOR_URL|INSTANCE|ETCD_PORTS)|RPC_|CHECKOUT_|ORDER_CACHE_|QUEUE_|EXECUTOR_(?!ID|PEERS)|OTEL_)/
       .test(key)
   ),
 );
@@ -40,12 +55,15 @@ const topologyOptions = {
   ports,
   store,
   queueReplicas: config.queueReplicas.count,
+  replicas: config.replicas,
   env,
 };
 // With --hosts, this runs twice: first in the root namespace (builds the network, relays the public ports, never
 // returns), then inside the supervisor's host, where the processes are started each in its own.
 const processNames = buildTopology(topologyOptions).map((spec) => spec.name);
-const published = [{ name: "web", port: ports.web }, { name: "orchestrator", port: ports.orchestrator }];
+const published = config.replicas > 1
+  ? [{ name: LOAD_BALANCER, port: ports.web }, { name: LOAD_BALANCER, port: ports.orchestrator }]
+  : [{ name: "web", port: ports.web }, { name: "orchestrator", port: ports.orchestrator }];
 if (flags.hosts && flags.owner === undefined) {
   await runOnHosts({ processes: processNames, published, main: new URL(import.meta.url).pathname });
 }
@@ -109,6 +127,8 @@ Deno.addSignalListener("SIGTERM", () => stop(0));
 // The store first: the services open it as they start. A missing etcd or a cluster without a leader stops the run
 // with one line that says what to install or check.
 try {
+  // More than one instance of each runs behind HAProxy: without it, one line saying what to install.
+  if (config.replicas > 1) await haproxyVersion();
   await startStore(supervisor, { store, specs, etcdTimeoutMs: config.store.etcdTimeoutMs });
   supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));
 } catch (error) {
@@ -139,13 +159,17 @@ const storeLine = store.kind === "kv"
 const clusterFaults = store.kind === "kv"
   ? "crash or pause a replica, slow a validator"
   : "crash or pause a replica, crash a queue replica or an etcd member, slow a validator";
+const balanced = config.replicas > 1
+  ? ` (HAProxy in front of ${config.replicas} web apps and ${config.replicas} orchestrators; its status page: ` +
+    `http://localhost:${ports.loadBalancer}/stats)`
+  : "";
 const table = [
   "",
   "The bookstore is up:",
   ...rows.map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
   "",
   `  Store:     ${storeLine}`,
-  `  Shop:      http://localhost:${ports.web}`,
+  `  Shop:      http://localhost:${ports.web}${balanced}`,
   `  Cluster:   http://localhost:${ports.web}/cluster (${clusterFaults})`,
   `  Checkout:  POST http://localhost:${ports.orchestrator}/checkout`,
   `  Data:      ${config.dataDir}`,

@@ -45,6 +45,7 @@ if (import.meta.main) {
     bundle,
     log,
     connectOrigins: [new URL(config.web.orchestratorPublicUrl).origin],
+    trustedProxies: config.trustedProxies,
   });
   serve(app, { port: config.web.port, hostname: config.host, log });
 }

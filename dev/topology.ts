@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { type Config, DEFAULT_PORTS, type Env, localUrl, type Ports } from "@bookstore/lib/config";
+import { type Config, DEFAULT_PORTS, type Env, instancePorts, localUrl, type Ports } from "@bookstore/lib/config";
+import { loadBalancerSpec } from "./load_balancer.ts";
 import { etcdMemberArgs, etcdMembers } from "@bookstore/lib/store/etcd/cluster";
 
 /** What every process of the system has, whatever runs it. */
@@ -85,6 +86,8 @@ export interface TopologyEnvOptions {
   store?: TopologyStore;
   /** How many order queue replicas run, on `ports.orderQueue`, +1, …. @default 1 */
   queueReplicas?: number;
+  /** How many instances of each validator, of the orchestrator and of the web app run (`BOOKSTORE_REPLICAS`). @default 1 */
+  replicas?: number;
   /** The address of the process named `name` (each process a host); 127.0.0.1 for all by default. */
   addressOf?: (name: string) => string;
 }
@@ -98,8 +101,11 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
   const { ports } = options;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const instances = serviceInstances(ports, options.replicas ?? 1);
   const addressOf = options.addressOf;
   const url = (name: string, port: number) => addressOf ? `http://${addressOf(name)}:${port}` : localUrl(port);
+  const urls = (service: keyof ServiceInstances) =>
+    instances[service].map(({ name, port }) => url(name, port)).join(",");
   const env: Partial<Record<keyof Env, string>> = {
     BOOKSTORE_STORE: store.kind,
     // Members on hosts of their own are not on 127.0.0.1, where the ports alone would put them.
@@ -110,17 +116,22 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     ...("endpoints" in store && { BOOKSTORE_ETCD_ENDPOINTS: store.endpoints.join(",") }),
     BOOKSTORE_DATA_DIR: options.dataDir,
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
+    BOOKSTORE_REPLICAS: String(options.replicas ?? 1),
+    ...((options.replicas ?? 1) > 1 && {
+      BOOKSTORE_TRUSTED_PROXIES: addressOf?.(LOAD_BALANCER) ?? LOAD_BALANCER_HOST,
+      LOAD_BALANCER_PORT: String(ports.loadBalancer),
+    }),
     WEB_PORT: String(ports.web),
     WEB_ORIGIN: `http://localhost:${ports.web}`,
     ORCHESTRATOR_PORT: String(ports.orchestrator),
-    ORCHESTRATOR_URL: url("orchestrator", ports.orchestrator),
+    ORCHESTRATOR_URL: urls("orchestrator"),
     ORCHESTRATOR_PUBLIC_URL: `http://localhost:${ports.orchestrator}`,
     TRANSACTION_VERIFICATION_PORT: String(ports.transactionVerification),
-    TRANSACTION_VERIFICATION_URL: url("transaction_verification", ports.transactionVerification),
+    TRANSACTION_VERIFICATION_URL: urls("transactionVerification"),
     FRAUD_DETECTION_PORT: String(ports.fraudDetection),
-    FRAUD_DETECTION_URL: url("fraud_detection", ports.fraudDetection),
+    FRAUD_DETECTION_URL: urls("fraudDetection"),
     SUGGESTIONS_PORT: String(ports.suggestions),
-    SUGGESTIONS_URL: url("suggestions", ports.suggestions),
+    SUGGESTIONS_URL: urls("suggestions"),
     ORDER_QUEUE_PORT: String(ports.orderQueue),
     ORDER_QUEUE_REPLICAS: String(queueReplicas),
     ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map((port, i) => url(queueName(i, queueReplicas), port)).join(
@@ -129,6 +140,59 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${url(`order_executor_${i + 1}`, port)}`).join(","),
   };
   return env as Record<string, string>;
+}
+
+/** One instance of a scaled-out service: its process name and port. */
+export interface ServiceInstance {
+  /** The process name: the service's own with one instance, numbered (`fraud_detection_2`) with more. */
+  name: string;
+  /** The port it listens on. */
+  port: number;
+}
+
+/** The instances of every service `BOOKSTORE_REPLICAS` scales out, by its key in {@linkcode Ports}. */
+export type ServiceInstances = Record<
+  "web" | "orchestrator" | "transactionVerification" | "fraudDetection" | "suggestions",
+  ServiceInstance[]
+>;
+
+const SCALED: Readonly<Record<keyof ServiceInstances, { name: string; behindBalancer: boolean }>> = {
+  transactionVerification: { name: "transaction_verification", behindBalancer: false },
+  fraudDetection: { name: "fraud_detection", behindBalancer: false },
+  suggestions: { name: "suggestions", behindBalancer: false },
+  orchestrator: { name: "orchestrator", behindBalancer: true },
+  web: { name: "web", behindBalancer: true },
+};
+
+/**
+ * The instances of each scaled-out service with `replicas` of each, on the
+ * port scheme of `instancePorts` (lib/env.ts): one instance keeps the
+ * service's name and port; with more, validator instance k listens on
+ * port + 100·(k−1), and orchestrator and web instance k on port + 100·k,
+ * leaving the public port to the load balancer.
+ */
+export function serviceInstances(ports: Ports, replicas: number): ServiceInstances {
+  const entries = Object.entries(SCALED).map(([key, { name, behindBalancer }]) => [
+    key,
+    instancePorts(ports[key as keyof ServiceInstances], { count: replicas, behindBalancer }).map((port, i) => ({
+      name: replicas === 1 ? name : `${name}_${i + 1}`,
+      port,
+    })),
+  ]);
+  return Object.fromEntries(entries) as ServiceInstances;
+}
+
+/**
+ * What a load balancer in front of the orchestrators and the web apps needs:
+ * each one's instances (process name and port) with `replicas` of each; it
+ * listens itself on `ports.orchestrator` and `ports.web` when `replicas` > 1.
+ */
+export function frontInstances(
+  replicas: number,
+  ports: Ports = DEFAULT_PORTS,
+): { orchestrator: ServiceInstance[]; web: ServiceInstance[] } {
+  const instances = serviceInstances(ports, replicas);
+  return { orchestrator: instances.orchestrator, web: instances.web };
 }
 
 /** The ports of `count` order queue replicas: replica n on `ports.orderQueue + n - 1`, as the configuration says. */
@@ -191,6 +255,11 @@ export interface TopologyOptions {
   store?: TopologyStore;
   /** How many order queue replicas run (more than one needs etcd). @default 1 */
   queueReplicas?: number;
+  /**
+   * How many instances of each validator, of the orchestrator and of the web app run (more than one needs etcd;
+   * the load balancer in front of the orchestrators and the web apps is not part of this list). @default 1
+   */
+  replicas?: number;
   /** Where the web app asks the supervisor to crash an etcd member (`dev/control.ts`); none by default. */
   supervisorUrl?: string;
   /** The host each process runs in, by its name (`deno task dev --hosts`); none by default. */
@@ -202,6 +271,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const ports = options.ports ?? DEFAULT_PORTS;
   const store = options.store ?? { kind: "kv" };
   const queueReplicas = options.queueReplicas ?? 1;
+  const replicas = options.replicas ?? 1;
   const { hostOf } = options;
   const addressOf = hostOf && ((name: string) => hostOf(name).address);
   const shared: Record<string, string> = {
@@ -211,6 +281,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
       serviceToken: options.serviceToken,
       store,
       queueReplicas,
+      replicas,
       addressOf,
     }),
     ...options.env,
@@ -225,25 +296,34 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
   const queues = queuePorts(ports, queueReplicas).map((port, i) =>
     service(queueName(i, queueReplicas), port, queueReplicas === 1 ? {} : queueReplicaEnv(i + 1))
   );
+  const instances = serviceInstances(ports, replicas);
+  // Each instance listens on its own port and knows its number; every one lists all instances of each service.
+  const scaled = (key: keyof ServiceInstances, env: Record<string, string> = {}) =>
+    instances[key].map(({ name, port }, i) =>
+      service(name, port, { ...env, ...instanceEnv({ key, port, instance: i + 1 }) })
+    );
   const processes: ProcessSpec[] = [
     ...("members" in store ? etcdMemberSpecs(store.members, { dataDir: options.dataDir, addressOf }) : []),
     ...queues,
-    service("transaction_verification", ports.transactionVerification, fingerprinting),
-    service("fraud_detection", ports.fraudDetection, fingerprinting),
-    service("suggestions", ports.suggestions),
-    service("orchestrator", ports.orchestrator),
+    ...scaled("transactionVerification", fingerprinting),
+    ...scaled("fraudDetection", fingerprinting),
+    ...scaled("suggestions"),
+    ...scaled("orchestrator"),
     ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
   ];
+  if (replicas > 1) {
+    processes.push(loadBalancer({ instances, ports, dataDir: options.dataDir, web: options.web ?? true, addressOf }));
+  }
   if (options.web ?? true) {
     const supervisor: Partial<Record<keyof Env, string>> = options.supervisorUrl === undefined
       ? {}
       : { BOOKSTORE_SUPERVISOR_URL: options.supervisorUrl };
-    processes.push({
-      name: "web",
+    processes.push(...instances.web.map(({ name, port }, i) => ({
+      name,
       entry: "main.tsx",
-      port: ports.web,
-      env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: "web" },
-    });
+      port,
+      env: { ...shared, ...supervisor, OTEL_SERVICE_NAME: name, ...instanceEnv({ key: "web", port, instance: i + 1 }) },
+    })));
   }
   return hostOf ? processes.map((spec) => inHost(spec, hostOf(spec.name))) : processes;
 }
@@ -252,6 +332,60 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
 function inHost(spec: ProcessSpec, host: { namespace: string; address: string }): ProcessSpec {
   const binds: Partial<Record<keyof Env, string>> = "entry" in spec ? { BOOKSTORE_HOST: host.address } : {};
   return { ...spec, host, env: { ...spec.env, ...binds } };
+}
+
+/** The load balancer's process name (its host's, with `--hosts`). */
+export const LOAD_BALANCER = "load_balancer";
+
+/** The address the load balancer answers on, and the one the instances behind it trust to name their clients. */
+const LOAD_BALANCER_HOST = "127.0.0.1";
+
+// HAProxy on the public ports in front of the orchestrators' (and the web apps') instances.
+function loadBalancer(
+  options: {
+    instances: ServiceInstances;
+    ports: Ports;
+    dataDir: string;
+    web: boolean;
+    addressOf?: (name: string) => string;
+  },
+): CommandProcessSpec {
+  const { instances, ports } = options;
+  // On hosts, HAProxy answers on its own host's address and reaches each instance at its host's.
+  const hostOf = (name: string) => options.addressOf?.(name) ?? LOAD_BALANCER_HOST;
+  const frontend = (name: "web" | "orchestrator") => ({
+    name,
+    bind: { host: hostOf(LOAD_BALANCER), port: ports[name] },
+    backends: instances[name].map((instance) => ({
+      name: instance.name,
+      host: hostOf(instance.name),
+      port: instance.port,
+    })),
+  });
+  return loadBalancerSpec({
+    config: {
+      health: { host: hostOf(LOAD_BALANCER), port: ports.loadBalancer },
+      frontends: options.web ? [frontend("web"), frontend("orchestrator")] : [frontend("orchestrator")],
+    },
+    dataDir: options.dataDir,
+    name: LOAD_BALANCER,
+  });
+}
+
+const PORT_VARIABLES: Readonly<Record<keyof ServiceInstances, keyof Env>> = {
+  web: "WEB_PORT",
+  orchestrator: "ORCHESTRATOR_PORT",
+  transactionVerification: "TRANSACTION_VERIFICATION_PORT",
+  fraudDetection: "FRAUD_DETECTION_PORT",
+  suggestions: "SUGGESTIONS_PORT",
+};
+
+// The environment of one instance of a scaled-out service: its own port and number.
+function instanceEnv(options: { key: keyof ServiceInstances; port: number; instance: number }): Record<string, string> {
+  return {
+    [PORT_VARIABLES[options.key]]: String(options.port),
+    BOOKSTORE_INSTANCE: String(options.instance),
+  } satisfies Partial<Record<keyof Env, string>>;
 }
 
 function queueReplicaEnv(replica: number): Record<string, string> {

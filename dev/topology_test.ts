@@ -1,7 +1,15 @@
 /** The topology with etcd: members first, queue replicas numbered, and every process's environment a valid config. */
 import assert from "node:assert/strict";
 import { loadConfig } from "@bookstore/lib/config";
-import { buildTopology, configuredStore, DEFAULT_PORTS, etcdMemberNames, type ProcessSpec } from "./topology.ts";
+import {
+  buildTopology,
+  configuredStore,
+  DEFAULT_PORTS,
+  etcdMemberNames,
+  frontInstances,
+  LOAD_BALANCER,
+  type ProcessSpec,
+} from "./topology.ts";
 
 const base = { dataDir: "/tmp/d", serviceToken: "t".repeat(16), fingerprintKey: "k".repeat(16) };
 const members = [{ client: 4001, peer: 4002 }, { client: 4011, peer: 4012 }, { client: 4021, peer: 4022 }];
@@ -86,35 +94,98 @@ Deno.test("a configuration's store is what the topology runs", () => {
   );
 });
 
+Deno.test("BOOKSTORE_REPLICAS=2: two numbered instances of each validator, orchestrator and web app, on the port scheme", () => {
+  const specs = buildTopology({ ...base, store: { kind: "etcd", members }, queueReplicas: 2, replicas: 2 });
+  const named = (prefix: string) => specs.filter((s) => s.name.startsWith(prefix)).map((s) => [s.name, s.port]);
+  assert.deepEqual(named("transaction_verification"), [
+    ["transaction_verification_1", 50052],
+    ["transaction_verification_2", 50152],
+  ]);
+  assert.deepEqual(named("fraud_detection"), [["fraud_detection_1", 50051], ["fraud_detection_2", 50151]]);
+  assert.deepEqual(named("suggestions"), [["suggestions_1", 50053], ["suggestions_2", 50153]]);
+  assert.deepEqual(named("orchestrator"), [["orchestrator_1", 8181], ["orchestrator_2", 8281]]);
+  assert.deepEqual(named("web"), [["web_1", 8100], ["web_2", 8200]]);
+  assert.deepEqual(frontInstances(2), {
+    orchestrator: [{ name: "orchestrator_1", port: 8181 }, { name: "orchestrator_2", port: 8281 }],
+    web: [{ name: "web_1", port: 8100 }, { name: "web_2", port: 8200 }],
+  });
+  assert.equal(new Set(specs.map((s) => s.port)).size, specs.length, "no two processes share a port");
+  for (const spec of specs.filter((s) => "entry" in s)) {
+    const config = configOf(spec);
+    assert.equal(config.replicas, 2, spec.name);
+    assert.deepEqual(config.urls.fraudDetection, ["http://127.0.0.1:50051", "http://127.0.0.1:50151"], spec.name);
+    assert.deepEqual(config.urls.orchestrator, ["http://127.0.0.1:8181", "http://127.0.0.1:8281"], spec.name);
+    assert.equal(config.web.orchestratorPublicUrl, "http://localhost:8081", "browsers go through the load balancer");
+  }
+  for (const spec of specs.filter((s) => /_\d$/.test(s.name) && !/^(order_|etcd)/.test(s.name))) {
+    const config = configOf(spec);
+    assert.equal(config.instance, Number(spec.name.at(-1)), `${spec.name} knows its number`);
+    const own = spec.name.startsWith("web") ? config.web.port : config.ports[portKey(spec.name)];
+    assert.equal(own, spec.port, `${spec.name} listens where the topology says`);
+  }
+  assert.ok(
+    specs.find((s) => s.name === "fraud_detection_2")!.env.BOOKSTORE_FINGERPRINT_KEY,
+    "every fraud_detection instance fingerprints",
+  );
+});
+
+Deno.test("one replica keeps today's names and ports", () => {
+  const names = buildTopology(base).map((s) => s.name);
+  for (const name of ["transaction_verification", "fraud_detection", "suggestions", "orchestrator", "web"]) {
+    assert.ok(names.includes(name), name);
+  }
+  assert.deepEqual(frontInstances(1), {
+    orchestrator: [{ name: "orchestrator", port: 8081 }],
+    web: [{ name: "web", port: 8000 }],
+  });
+});
+
+function portKey(name: string): "orchestrator" | "transactionVerification" | "fraudDetection" | "suggestions" {
+  const base = name.replace(/_\d+$/, "");
+  return base === "transaction_verification"
+    ? "transactionVerification"
+    : base === "fraud_detection"
+    ? "fraudDetection"
+    : base as "orchestrator" | "suggestions";
+}
+
 Deno.test("each process a host: it binds to its address, its peers and the etcd members are named by theirs", () => {
   const names: string[] = [];
   const hostOf = (name: string) => {
     if (!names.includes(name)) names.push(name);
     return { namespace: `bks-1-${name}`, address: `127.77.1.${names.indexOf(name) + 1}` };
   };
-  const specs = buildTopology({ ...base, store: { kind: "etcd", members }, queueReplicas: 2, hostOf });
+  const specs = buildTopology({ ...base, store: { kind: "etcd", members }, queueReplicas: 2, replicas: 2, hostOf });
+  assert.ok(specs.some((spec) => spec.name === LOAD_BALANCER));
   for (const spec of specs) {
     assert.deepEqual(spec.host, hostOf(spec.name), spec.name);
     if ("command" in spec) {
-      // An etcd member listens and advertises on its own address; its peers on theirs.
+      // An etcd member listens and advertises on its own address, HAProxy binds to its own; each names the others
+      // by theirs.
       const args = spec.args.join(" ");
-      assert.match(args, new RegExp(`--listen-client-urls=http://${hostOf(spec.name).address}:`));
+      if (spec.name === LOAD_BALANCER) {
+        assert.match(args, new RegExp(`bind ${hostOf(LOAD_BALANCER).address.replaceAll(".", "\\.")}:`));
+        assert.match(args, new RegExp(`${hostOf("orchestrator_2").address.replaceAll(".", "\\.")}:`));
+      } else assert.match(args, new RegExp(`--listen-client-urls=http://${hostOf(spec.name).address}:`));
       assert.doesNotMatch(args, /127\.0\.0\.1/);
       continue;
     }
     const config = configOf(spec);
     assert.equal(config.host, hostOf(spec.name).address, `${spec.name} binds to its host's address`);
     const urls = [
-      ...config.store.etcdEndpoints,
-      ...config.urls.orderQueue,
+      config.store.etcdEndpoints,
+      config.urls.orderQueue,
       config.urls.orchestrator,
       config.urls.transactionVerification,
       config.urls.fraudDetection,
       config.urls.suggestions,
-      ...config.executor.peers.values(),
-    ];
+      [...config.executor.peers.values()],
+    ].flat();
     for (const url of urls) assert.match(url, /^http:\/\/127\.77\.1\.\d+:\d+$/, `${spec.name}: ${url}`);
-    assert.equal(config.urls.orchestrator, `http://${hostOf("orchestrator").address}:${DEFAULT_PORTS.orchestrator}`);
+    assert.deepEqual(
+      [config.urls.orchestrator].flat(),
+      frontInstances(2).orchestrator.map(({ name, port }) => `http://${hostOf(name).address}:${port}`),
+    );
     assert.equal(config.store.etcdEndpoints[0], `http://${hostOf("etcd1").address}:${members[0].client}`);
   }
 });

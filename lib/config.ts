@@ -30,6 +30,8 @@ function toConfig(env: Env) {
     env: env.BOOKSTORE_ENV,
     /** Interface every service binds to (`BOOKSTORE_HOST`). @default "127.0.0.1" */
     host: env.BOOKSTORE_HOST,
+    /** Load balancers whose `X-Forwarded-For` names the client (`BOOKSTORE_TRUSTED_PROXIES`). @default [] */
+    trustedProxies: env.BOOKSTORE_TRUSTED_PROXIES ?? [],
     /** Directory of each service's Deno KV file (`BOOKSTORE_DATA_DIR`). @default "./data" */
     dataDir: env.BOOKSTORE_DATA_DIR,
     /** Where the stateful services keep their state. */
@@ -51,6 +53,13 @@ function toConfig(env: Env) {
       /** Deadline of one etcd call (`BOOKSTORE_ETCD_TIMEOUT_MS`). @default 2000 */
       etcdTimeoutMs: env.BOOKSTORE_ETCD_TIMEOUT_MS,
     },
+    /**
+     * How many instances of each validator, of the orchestrator and of the web app run (`BOOKSTORE_REPLICAS`;
+     * above 1 only with etcd). @default 1
+     */
+    replicas: env.BOOKSTORE_REPLICAS,
+    /** This process's instance number among its service's replicas (`BOOKSTORE_INSTANCE`). @default 1 */
+    instance: env.BOOKSTORE_INSTANCE,
     /** Where the supervisor of `deno task dev` takes a Crash of a process it runs (`BOOKSTORE_SUPERVISOR_URL`); none by default. */
     supervisorUrl: env.BOOKSTORE_SUPERVISOR_URL,
     /** The shared service credential (`BOOKSTORE_SERVICE_TOKEN`); no default. */
@@ -85,7 +94,7 @@ function toConfig(env: Env) {
       : parseOrigins(env.CORS_ORIGINS).origins,
     /**
      * Where each service listens (`*_PORT`).
-     * @default { orchestrator: 8081, transactionVerification: 50052, fraudDetection: 50051, suggestions: 50053, orderQueue: 50055 }
+     * @default { orchestrator: 8081, transactionVerification: 50052, fraudDetection: 50051, suggestions: 50053, orderQueue: 50055, loadBalancer: 8404 }
      */
     ports: {
       orchestrator: env.ORCHESTRATOR_PORT,
@@ -93,8 +102,12 @@ function toConfig(env: Env) {
       fraudDetection: env.FRAUD_DETECTION_PORT,
       suggestions: env.SUGGESTIONS_PORT,
       orderQueue: env.ORDER_QUEUE_PORT + env.ORDER_QUEUE_REPLICA - 1,
+      loadBalancer: env.LOAD_BALANCER_PORT,
     },
-    /** Where peers reach each service (`*_URL`). @default each port above on http://127.0.0.1 */
+    /**
+     * Where peers reach each service (`*_URL`); a validator's every instance, instance k at index k − 1.
+     * @default each port above on http://127.0.0.1
+     */
     urls: {
       orchestrator: env.ORCHESTRATOR_URL,
       transactionVerification: env.TRANSACTION_VERIFICATION_URL,
@@ -171,6 +184,10 @@ function checkCombinations(valid: Env, ctx: z.RefinementCtx) {
     "RPC_TIMEOUT_MS must not exceed CHECKOUT_TIMEOUT_MS (one call cannot outlast the whole checkout)",
     valid.BOOKSTORE_STORE === "kv" && queueReplicaCount(valid) > 1 &&
     "ORDER_QUEUE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (a Deno KV file cannot be shared by two processes)",
+    valid.BOOKSTORE_STORE === "kv" && valid.BOOKSTORE_REPLICAS > 1 &&
+    "BOOKSTORE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd (the instances of a service share its state, and a Deno KV file cannot be shared by two processes)",
+    valid.BOOKSTORE_INSTANCE > valid.BOOKSTORE_REPLICAS &&
+    "BOOKSTORE_INSTANCE must be between 1 and BOOKSTORE_REPLICAS",
     valid.BOOKSTORE_ETCD_PORTS !== undefined && valid.BOOKSTORE_ETCD_ENDPOINTS !== undefined &&
     "BOOKSTORE_ETCD_PORTS names the members `deno task dev` starts, and it starts none with BOOKSTORE_ETCD_ENDPOINTS: set one of the two",
     valid.BOOKSTORE_ETCD_PORTS &&
@@ -206,7 +223,7 @@ export type Config = z.output<typeof configSchema>;
  *
  * const config = loadConfig({ SUGGESTIONS_PORT: "6000", EXECUTOR_REPLICAS: "2" });
  * assert.equal(config.ports.suggestions, 6000);
- * assert.equal(config.urls.suggestions, "http://127.0.0.1:50053", "the URL is set on its own");
+ * assert.deepEqual(config.urls.suggestions, ["http://127.0.0.1:50053"], "the URL is set on its own");
  * assert.deepEqual([...config.executor.peers.keys()], [1, 2]);
  * assert.throws(() => loadConfig({ ORDER_QUEUE_PORT: "many" }), /ORDER_QUEUE_PORT/);
  * ```

@@ -168,3 +168,21 @@ Deno.test("BOOKSTORE_SUPERVISOR_URL is a loopback address only: the web app send
   assert.throws(() => loadConfig({ BOOKSTORE_SUPERVISOR_URL: "http://example.com:4000" }), /BOOKSTORE_SUPERVISOR_URL/);
   assert.throws(() => loadConfig({ BOOKSTORE_SUPERVISOR_URL: "http://127.0.0.1.example:4000" }), /loopback/);
 });
+
+Deno.test("BOOKSTORE_REPLICAS: 1 by default; above 1 only with etcd, refused in one line naming both variables", () => {
+  assert.equal(loadConfig({}).replicas, 1);
+  assert.equal(loadConfig({ BOOKSTORE_REPLICAS: "2", BOOKSTORE_STORE: "etcd" }).replicas, 2);
+  assert.throws(
+    () => loadConfig({ BOOKSTORE_REPLICAS: "2" }),
+    (error: Error) =>
+      /BOOKSTORE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd/.test(error.message) && !error.message.includes("\n"),
+  );
+  assert.throws(() => loadConfig({ BOOKSTORE_REPLICAS: "0", BOOKSTORE_STORE: "etcd" }), /BOOKSTORE_REPLICAS/);
+});
+
+Deno.test("validator URLs are lists, instance k at position k", () => {
+  const config = loadConfig({ FRAUD_DETECTION_URL: "http://127.0.0.1:50051, http://127.0.0.1:50151/" });
+  assert.deepEqual(config.urls.fraudDetection, ["http://127.0.0.1:50051", "http://127.0.0.1:50151"]);
+  assert.deepEqual(config.urls.suggestions, ["http://127.0.0.1:50053"]);
+  assert.throws(() => loadConfig({ SUGGESTIONS_URL: "," }), /SUGGESTIONS_URL/);
+});

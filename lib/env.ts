@@ -26,6 +26,8 @@ export interface Ports {
   orderQueue: number;
   /** Executor replicas, replica n at index n - 1. */
   executors: number[];
+  /** The load balancer's own `/healthz` and `/stats`, when it runs (`BOOKSTORE_REPLICAS` above 1). */
+  loadBalancer: number;
 }
 
 /** The default ports of the brief; the environment's defaults below are these. */
@@ -37,6 +39,7 @@ export const DEFAULT_PORTS: Readonly<Ports> = {
   suggestions: 50053,
   orderQueue: 50055,
   executors: [50061, 50062, 50063, 50064],
+  loadBalancer: 8404,
 };
 
 /**
@@ -51,6 +54,35 @@ export const DEFAULT_ETCD_PORTS: readonly { client: number; peer: number }[] = [
 
 /** The store every stateful service keeps its state in. */
 export const STORE_KINDS = ["kv", "etcd"] as const;
+
+/**
+ * How far apart the ports of one service's instances are (`BOOKSTORE_REPLICAS`): validator instance k listens on
+ * its service port + STEP·(k−1); orchestrator and web instance k, behind a load balancer on the public port, on
+ * port + STEP·k.
+ */
+export const INSTANCE_PORT_STEP = 100;
+
+/** Most instances of each stateless service (`BOOKSTORE_REPLICAS`): their ports must stay below the next service's. */
+export const MAX_REPLICAS = 9;
+
+/**
+ * The ports of `count` instances of a service whose port is `port`. `behindBalancer` is for the orchestrator and
+ * the web app: with more than one instance a load balancer holds `port` and instance k listens on port + 100·k;
+ * a validator's instance k listens on port + 100·(k−1). One instance always keeps `port`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { instancePorts } from "./env.ts";
+ * assert.deepEqual(instancePorts(50051, { count: 2 }), [50051, 50151]);
+ * assert.deepEqual(instancePorts(8081, { count: 2, behindBalancer: true }), [8181, 8281]);
+ * assert.deepEqual(instancePorts(8081, { count: 1, behindBalancer: true }), [8081]);
+ * ```
+ */
+export function instancePorts(port: number, options: { count: number; behindBalancer?: boolean }): number[] {
+  const first = options.behindBalancer && options.count > 1 ? 1 : 0;
+  return Array.from({ length: options.count }, (_, i) => port + INSTANCE_PORT_STEP * (first + i));
+}
 
 /** Where a process on this machine listens on `port`. */
 export function localUrl(port: number): string {
@@ -92,11 +124,24 @@ export const envSchema = z.object({
     ),
   BOOKSTORE_HOST: z.string().min(1).default("127.0.0.1")
     .describe("Interface every service binds to (0.0.0.0 in containers)."),
+  BOOKSTORE_TRUSTED_PROXIES: z.string().transform((spec) => spec.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { error: "each entry is an IP address" }))).optional()
+    .describe(
+      "Addresses of load balancers in front of the orchestrator and the web app, comma separated: a request from one of them is counted, for the per-client limits, as the client its `X-Forwarded-For` names. None by default; `deno task dev` sets the load balancer's when it runs one.",
+    ),
   BOOKSTORE_DATA_DIR: z.string().min(1).default("./data")
     .describe("Directory holding each service's Deno KV file (and, with `deno task dev`, the etcd members' data)."),
   BOOKSTORE_STORE: z.enum(STORE_KINDS).default("kv")
     .describe(
       "Where the stateful services keep their state: `kv`, an embedded Deno KV file per service, or `etcd`, one replicated etcd cluster shared by all (each service under its own key prefix).",
+    ),
+  BOOKSTORE_REPLICAS: z.coerce.number().int().min(1).max(MAX_REPLICAS).default(1)
+    .describe(
+      "How many instances of each validator, of the orchestrator and of the web app `deno task dev` runs; above 1 needs `BOOKSTORE_STORE=etcd`. Validator instance k listens on its port + 100·(k−1); orchestrator and web instance k, behind the load balancer on the public port, on port + 100·k.",
+    ),
+  BOOKSTORE_INSTANCE: z.coerce.number().int().min(1).max(MAX_REPLICAS).default(1)
+    .describe(
+      "This process's instance number among its service's BOOKSTORE_REPLICAS (set by `deno task dev`): an orchestrator names itself in the route of each order it places, so that the order's outcome comes back to it.",
     ),
   BOOKSTORE_ETCD_ENDPOINTS: urlList.optional()
     .describe(
@@ -140,18 +185,32 @@ export const envSchema = z.object({
       "Origins whose pages may call the orchestrator's public API from a browser (CORS), comma separated, e.g. `http://localhost:8000,http://localhost:5500`; WEB_ORIGIN when unset. A loopback origin admits its localhost, 127.0.0.1 and [::1] spellings. Never with credentials.",
     ),
   ORCHESTRATOR_PORT: port(DEFAULT_PORTS.orchestrator).describe("Port of the orchestrator (public API)."),
-  ORCHESTRATOR_URL: url(localUrl(DEFAULT_PORTS.orchestrator)).describe("Where services reach the orchestrator."),
+  ORCHESTRATOR_URL: urlList.default([localUrl(DEFAULT_PORTS.orchestrator)])
+    .describe(
+      "Where services reach the orchestrator: every instance's URL, comma separated, instance k at position k (a validator reports an order's outcome to the instance that placed it; the web app moves past one it cannot reach).",
+    ),
   ORCHESTRATOR_PUBLIC_URL: url(`http://localhost:${DEFAULT_PORTS.orchestrator}`)
     .describe("Where browsers reach the orchestrator's public API (the checkout page calls it)."),
   TRANSACTION_VERIFICATION_PORT: port(DEFAULT_PORTS.transactionVerification).describe(
     "Port of transaction verification.",
   ),
-  TRANSACTION_VERIFICATION_URL: url(localUrl(DEFAULT_PORTS.transactionVerification))
-    .describe("Where peers reach transaction verification."),
+  TRANSACTION_VERIFICATION_URL: urlList.default([localUrl(DEFAULT_PORTS.transactionVerification)])
+    .describe(
+      "Where peers reach transaction verification: every instance's URL, comma separated, instance k at position k (an order's route names instances by number).",
+    ),
   FRAUD_DETECTION_PORT: port(DEFAULT_PORTS.fraudDetection).describe("Port of fraud detection."),
-  FRAUD_DETECTION_URL: url(localUrl(DEFAULT_PORTS.fraudDetection)).describe("Where peers reach fraud detection."),
+  FRAUD_DETECTION_URL: urlList.default([localUrl(DEFAULT_PORTS.fraudDetection)])
+    .describe(
+      "Where peers reach fraud detection: every instance's URL, comma separated, instance k at position k (an order's route names instances by number).",
+    ),
   SUGGESTIONS_PORT: port(DEFAULT_PORTS.suggestions).describe("Port of suggestions."),
-  SUGGESTIONS_URL: url(localUrl(DEFAULT_PORTS.suggestions)).describe("Where peers reach suggestions."),
+  SUGGESTIONS_URL: urlList.default([localUrl(DEFAULT_PORTS.suggestions)])
+    .describe(
+      "Where peers reach suggestions: every instance's URL, comma separated, instance k at position k (an order's route names instances by number).",
+    ),
+  LOAD_BALANCER_PORT: port(DEFAULT_PORTS.loadBalancer).describe(
+    "Port of the load balancer's own `/healthz` and `/stats` page, when `deno task dev` runs one (`BOOKSTORE_REPLICAS` above 1); the shop and the API stay on WEB_PORT and ORCHESTRATOR_PORT.",
+  ),
   ORDER_QUEUE_PORT: port(DEFAULT_PORTS.orderQueue)
     .describe("Port of order queue replica 1; replica n listens on this + n - 1."),
   ORDER_QUEUE_REPLICAS: z.coerce.number().int().min(1).max(16).optional()

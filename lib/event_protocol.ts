@@ -32,30 +32,31 @@
  *   log,
  *   orchestrator,
  *   events: { d: { check: () => ({ ok: true }) }, e: { check: () => ({ ok: true }) } },
- *   peers: { suggestions: async (request) => void sent.push(request.event) },
+ *   peers: { suggestions: async (request, instance) => void sent.push(`${request.event}@${instance}`) },
  * });
- * protocol.init("o1", "the order");
+ * protocol.init("o1", { data: "the order" });
  * protocol.advance({ orderId: "o1", event: "b", clock: { "transaction_verification.user": 1 } });
  * protocol.advance({ orderId: "o1", event: "c", clock: { "transaction_verification.items": 2 } });
  * await new Promise((resolve) => setTimeout(resolve, 10));
- * assert.deepEqual(sent, ["e"]); // e's clock goes on to suggestions, the owner of f
+ * assert.deepEqual(sent, ["e@1"]); // e's clock goes on to suggestions (its instance 1: no route), the owner of f
  * assert.equal(protocol.slot("o1").completed.get("e")?.["fraud_detection"], 2);
  * ```
  *
  * @module
  */
 import type { Config } from "./config.ts";
-import type { AdvanceRequest, BookRef, OrderClockResponse } from "./contracts/common.ts";
+import type { AdvanceRequest, BookRef, OrderClockResponse, OrderRoute } from "./contracts/common.ts";
 import type { orderEventsService, ReportOutcomeRequest } from "./contracts/orchestrator.ts";
 import { reasonsOf, type Rejection, rejection } from "./contracts/reasons.ts";
 import { type EventGraph, VALIDATION_GRAPH, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
 import type { Client } from "./rpc/client.ts";
-import { RpcError } from "./rpc/errors.ts";
+import { isPeerFailure, RpcError } from "./rpc/errors.ts";
 import type { Span } from "@opentelemetry/api";
 import { withSpan } from "./telemetry.ts";
 import { merge, tick, type VectorClock } from "./vector_clock.ts";
 import { type OrderSlot, OrderSlots } from "./order_slots.ts";
+import { routedInstance, UNROUTED } from "./order_route.ts";
 
 /** The outcome of a single event. */
 export interface EventResult {
@@ -77,8 +78,11 @@ export interface EventHandler<T> {
   message?(slot: OrderSlot<T>): Pick<AdvanceRequest, "card">;
 }
 
-/** Sends an Advance to a peer validation service. */
-export type AdvanceSender = (request: AdvanceRequest) => Promise<unknown>;
+/**
+ * Sends an Advance to a peer validation service: to its `instance` (1-based, from the order's route), the one
+ * that holds the order.
+ */
+export type AdvanceSender = (request: AdvanceRequest, instance: number) => Promise<unknown>;
 
 /** Options for {@linkcode EventProtocol}. */
 export interface EventProtocolOptions<T = unknown> {
@@ -86,8 +90,11 @@ export interface EventProtocolOptions<T = unknown> {
   config: Config;
   /** The service's logger. */
   log: Logger;
-  /** Where outcomes are reported. */
-  orchestrator: Client<typeof orderEventsService>;
+  /**
+   * Where outcomes are reported: the orchestrator, or each of its instances (instance k at index k − 1), of which
+   * an order's outcome goes to the one its route names, the one that placed it.
+   */
+  orchestrator: Client<typeof orderEventsService> | readonly Client<typeof orderEventsService>[];
   /** The check of every event the graph gives this service, by event name. */
   events?: Readonly<Record<string, EventHandler<T>>>;
   /** How to reach each service the graph sends this service's clocks to. */
@@ -149,11 +156,14 @@ export class EventProtocol<T> implements Disposable {
   }
 
   /**
-   * Caches an order with a zero clock. An order cached before under the same
-   * id (an orchestrator that crashed and retries) is cancelled and replaced.
+   * Caches an order with a zero clock, and its route (which instance of each
+   * peer its clocks go to; instance 1 of each without one). An order cached
+   * before under the same id (an orchestrator that crashed or re-routed, and
+   * retries) is cancelled and replaced.
    */
-  init(orderId: string, data: T): void {
-    this.#slots.init(orderId, data);
+  init(orderId: string, order: { data: T; route?: OrderRoute }): void {
+    this.#slots.init(orderId, order.data);
+    this.#slots.get(orderId).route = order.route ?? UNROUTED;
   }
 
   /** The slot of an order; `not_found` when it was never initialised or already dropped. */
@@ -285,7 +295,7 @@ export class EventProtocol<T> implements Disposable {
   async #forward(slot: OrderSlot<T>, options: { peer: ValidatorName; request: AdvanceRequest }): Promise<void> {
     if (slot.cancelled) return;
     try {
-      await this.#options.peers![options.peer]!(options.request);
+      await this.#options.peers![options.peer]!(options.request, routedInstance(slot.route, options.peer));
     } catch (error) {
       const rpc = RpcError.from(error, "unknown");
       this.#options.log.warn("forward failed", { orderId: slot.orderId, peer: options.peer, code: rpc.code });
@@ -294,6 +304,8 @@ export class EventProtocol<T> implements Disposable {
         outcome: "error",
         rejections: [rejection("service.unavailable", `${options.peer} could not be reached: ${rpc.message}`)],
         errorCode: rpc.code,
+        // Down or too slow: the orchestrator routes the order's retry around the instance.
+        unreachable: isPeerFailure(rpc) ? options.peer : "",
       });
     }
   }
@@ -303,11 +315,15 @@ export class EventProtocol<T> implements Disposable {
     slot: OrderSlot<T>,
     outcome:
       & Pick<ReportOutcomeRequest, "event" | "outcome">
-      & Partial<Pick<ReportOutcomeRequest, "rejections" | "suggestedBooks" | "errorCode">>,
+      & Partial<Pick<ReportOutcomeRequest, "rejections" | "suggestedBooks" | "errorCode" | "unreachable">>,
   ): Promise<void> {
     if (slot.cancelled) return;
+    const { orchestrator } = this.#options;
+    const placedBy = Array.isArray(orchestrator)
+      ? orchestrator[routedInstance(slot.route, "orchestrator") - 1]
+      : orchestrator;
     try {
-      await this.#options.orchestrator.ReportOutcome({
+      await (placedBy as Client<typeof orderEventsService>).ReportOutcome({
         orderId: slot.orderId,
         service: this.service,
         event: outcome.event,
@@ -317,6 +333,7 @@ export class EventProtocol<T> implements Disposable {
         clock: slot.clock,
         suggestedBooks: outcome.suggestedBooks ?? [],
         errorCode: outcome.errorCode ?? "",
+        unreachable: outcome.unreachable ?? "",
       });
     } catch (error) {
       // The orchestrator's deadline will end the order; nothing else to do.

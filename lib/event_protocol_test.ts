@@ -44,7 +44,7 @@ function validator(lines: string[] = []) {
 Deno.test("events tick the process's slot on top of their causal basis", async () => {
   const v = validator();
   try {
-    v.init("o1", "data");
+    v.init("o1", { data: "data" });
     const b = { "transaction_verification.user": 1 };
     const c = { "transaction_verification.items": 2 };
     const slot = v.receive({ orderId: "o1", event: "b", clock: b })!;
@@ -73,14 +73,14 @@ Deno.test("ClearOrder checks the local clock against the final one, logs a viola
   const lines: string[] = [];
   const v = validator(lines);
   try {
-    v.init("ok", "data");
+    v.init("ok", { data: "data" });
     await v.run(v.slot("ok"), { name: "d", check: () => ({ ok: true }) });
     const cleared = v.clear("ok", { fraud_detection: 1, suggestions: 1 });
     assert.equal(cleared.consistent, true);
     assert.throws(() => v.slot("ok"), (error: RpcError) => error.code === "not_found");
     assert.deepEqual(v.clear("ok", {}), cleared, "a retried ClearOrder gets the same answer");
 
-    v.init("bad", "data");
+    v.init("bad", { data: "data" });
     await v.run(v.slot("bad"), { name: "d", check: () => ({ ok: true }) });
     assert.equal(v.clear("bad", {}).consistent, false);
     assert.ok(lines.some((line) => line.includes("local clock is not <= the final clock") && line.includes('"bad"')));
@@ -94,14 +94,14 @@ Deno.test("a cancelled order runs nothing more; an unfinished one is dropped aft
   try {
     // Every slot made below expires at least TTL after this.
     const before = Date.now();
-    v.init("c", "data");
+    v.init("c", { data: "data" });
     v.cancel("c");
     assert.equal(await v.run(v.slot("c"), { name: "d", check: () => ({ ok: true }) }), undefined);
     const first = v.slot("c");
-    v.init("c", "again");
+    v.init("c", { data: "again" });
     assert.ok(first.cancelled, "a re-initialised order cancels its stale predecessor");
     assert.equal(v.slot("c").data, "again");
-    v.init("forgotten", "data");
+    v.init("forgotten", { data: "data" });
     v.sweep(before + 999);
     assert.equal(v.size, 2);
     v.sweep(Date.now() + 1001);
@@ -144,7 +144,7 @@ function validatorsOn(graph: EventGraph, options: { failing?: string; unreachabl
   return {
     reports,
     async place(orderId: string): Promise<ReportOutcomeRequest> {
-      for (const protocol of protocols.values()) protocol.init(orderId, "the order");
+      for (const protocol of protocols.values()) protocol.init(orderId, { data: "the order" });
       for (const owner of graph.startsAt) {
         protocols.get(owner)!.advance({ orderId, event: START_EVENT, clock: zeroClock(CLOCK_PROCESSES) });
       }

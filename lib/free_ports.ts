@@ -62,12 +62,37 @@ export function ephemeralPorts(): { low: number; high: number } {
   return { low: 32_768, high: 60_999 };
 }
 
-function listenRun(length: number, below: number): Deno.Listener[] {
+/**
+ * Finds `count` free TCP ports on 127.0.0.1 as {@linkcode freePorts} does,
+ * each the first of `length` free ports `stride` apart (a service with
+ * several instances listens on its port, + 100, + 200…: `instancePorts` of
+ * `env.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { freeStridedPorts } from "./free_ports.ts";
+ * const [a, b] = freeStridedPorts(2, { stride: 100, length: 3 });
+ * assert.ok(a !== b && a + 200 < 20_000);
+ * ```
+ */
+export function freeStridedPorts(count: number, options: { stride: number; length: number }): number[] {
+  const held: Deno.Listener[][] = [];
+  const below = Math.min(HIGHEST, ephemeralPorts().low);
+  try {
+    while (held.length < count) held.push(listenRun(options.length, below, options.stride));
+    return held.map((run) => (run[0].addr as Deno.NetAddr).port);
+  } finally {
+    for (const listener of held.flat()) listener.close();
+  }
+}
+
+function listenRun(length: number, below: number, stride = 1): Deno.Listener[] {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const first = LOWEST + Math.floor(Math.random() * (below - LOWEST - length));
+    const first = LOWEST + Math.floor(Math.random() * (below - LOWEST - stride * length));
     const run: Deno.Listener[] = [];
     try {
-      for (let i = 0; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + i }));
+      for (let i = 0; i < length; i++) run.push(Deno.listen({ hostname: "127.0.0.1", port: first + stride * i }));
       return run;
     } catch (error) {
       for (const listener of run) listener.close();
@@ -75,5 +100,5 @@ function listenRun(length: number, below: number): Deno.Listener[] {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     }
   }
-  throw new Error(`no ${length} consecutive free ports on loopback between ${LOWEST} and ${below}`);
+  throw new Error(`no ${length} free ports ${stride} apart on loopback between ${LOWEST} and ${below}`);
 }

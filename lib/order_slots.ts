@@ -7,9 +7,10 @@
  *
  * @module
  */
-import type { OrderClockResponse, ValidationEvent } from "./contracts/common.ts";
+import type { OrderClockResponse, OrderRoute, ValidationEvent } from "./contracts/common.ts";
 import { CLOCK_PROCESSES, type ValidatorName } from "./contracts/validators.ts";
 import type { Logger } from "./log.ts";
+import { UNROUTED } from "./order_route.ts";
 import { RpcError } from "./rpc/errors.ts";
 import { lessOrEqual, type VectorClock, zeroClock } from "./vector_clock.ts";
 
@@ -25,6 +26,8 @@ export interface OrderSlot<T> {
   readonly orderId: string;
   /** What the service keeps of the order (never card data outside transaction verification). */
   readonly data: T;
+  /** Which instance of each validator holds the order: where its clocks are forwarded (InitOrder's route). */
+  route: OrderRoute;
   /** Everything this service has seen and done for the order. */
   clock: VectorClock;
   /** The latest clock of each of this service's processes. */
@@ -95,6 +98,7 @@ export class OrderSlots<T> {
     this.#slots.set(orderId, {
       orderId,
       data,
+      route: UNROUTED,
       clock: zeroClock(CLOCK_PROCESSES),
       processClocks: new Map(),
       events: [],

@@ -77,6 +77,13 @@ export interface ServiceKit {
    * `options.baseUrl` says otherwise.
    */
   peer<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>;
+  /**
+   * One client of `service` per configured instance, instance k at index
+   * k − 1, none failing over to another: for a validator, whose instances
+   * each hold their own orders, so that a message goes to the instance an
+   * order's route names or fails.
+   */
+  instances<S extends ServiceSpec>(service: S, options?: Partial<ClientOptions>): Client<S>[];
   /** The finished service: the kit's app and logger, with `timers` (if any) as its lifecycle. */
   service(timers?: ServiceTimers): ServiceApp;
 }
@@ -118,6 +125,24 @@ export function peerClient<S extends ServiceSpec>(
     ...overrides,
     baseUrl,
   });
+}
+
+/**
+ * One client of `service` per configured instance (each as {@linkcode peerClient} makes it, on that instance's URL
+ * alone), instance k at index k − 1.
+ */
+export function peerInstances<S extends ServiceSpec>(
+  service: S,
+  options: Partial<ClientOptions> & { config: Config },
+): Client<S>[] {
+  const known = PEER_URLS[service.typeName];
+  if (known === undefined) throw new Error(`no URL configured for ${service.typeName}`);
+  const urls = known.url(options.config);
+  const list = typeof urls === "string" ? [urls] : urls;
+  // With several instances, errors name the instance (`fraud_detection_2 is unreachable at …`).
+  return list.map((baseUrl, i) =>
+    peerClient(service, { peer: list.length > 1 ? `${known.peer}_${i + 1}` : known.peer, ...options, baseUrl })
+  );
 }
 
 /**
@@ -178,6 +203,7 @@ export function createServiceKit(name: string, deps: ServiceDeps): ServiceKit {
       );
     },
     peer: (service, options = {}) => peerClient(service, { config, fetch: deps.fetch, ...options }),
+    instances: (service, options = {}) => peerInstances(service, { config, fetch: deps.fetch, ...options }),
     service(timers) {
       return {
         app,

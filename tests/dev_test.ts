@@ -116,6 +116,16 @@ Deno.test("BOOKSTORE_STORE=etcd with no etcd program stops at once, saying what 
   }
 });
 
+Deno.test("BOOKSTORE_REPLICAS=2 without etcd stops at once, with one line naming both variables", async () => {
+  const task = await devTask({ prefix: "bookstore-dev-", env: { BOOKSTORE_REPLICAS: "2" } });
+  const { status, output } = await runToExit(task, 60_000);
+  assert.equal(status.code, 1, output);
+  const said = output.split("\n").filter((line) => line.startsWith("deno task dev: "));
+  assert.equal(said.length, 1, output);
+  assert.match(said[0], /BOOKSTORE_REPLICAS above 1 needs BOOKSTORE_STORE=etcd/);
+  assert.ok(!output.includes("listening"), "no service was started");
+});
+
 Deno.test("an existing etcd cluster that does not answer stops dev within its deadline, naming the endpoints", async () => {
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const endpoint = `http://127.0.0.1:${(closed.addr as Deno.NetAddr).port}`;

@@ -23,6 +23,7 @@ import {
 } from "@bookstore/lib/contracts";
 import { type Fetch, RpcError } from "@bookstore/lib/rpc";
 import { peerClient } from "@bookstore/lib/service";
+import { routedUrls } from "@bookstore/lib/order_route";
 
 /** A catalog book with its current stock and our description. */
 export type BookDetails = Book & { description: string };
@@ -102,11 +103,8 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     if (!url) throw new RpcError("not_found", `no executor replica ${id}`);
     return url;
   };
-  const validatorUrls: Record<ValidatorName, string> = {
-    transaction_verification: config.urls.transactionVerification,
-    fraud_detection: config.urls.fraudDetection,
-    suggestions: config.urls.suggestions,
-  };
+  // A validator's fault goes to every instance of it: the orchestrator would route around one that alone fails.
+  const validators = routedUrls(config);
 
   return {
     books() {
@@ -145,11 +143,18 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       }
     },
     async cluster() {
-      const response = await fetch(new URL("/cluster", config.urls.orchestrator).href, {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
-      return clusterViewSchema.parse(await response.json());
+      // Any orchestrator instance reads the same cluster: the first that answers.
+      let failure: unknown;
+      for (const url of config.urls.orchestrator) {
+        try {
+          const response = await fetch(new URL("/cluster", url).href, { signal: AbortSignal.timeout(timeoutMs) });
+          if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
+          return clusterViewSchema.parse(await response.json());
+        } catch (error) {
+          failure = error;
+        }
+      }
+      throw failure;
     },
     crashReplica: (id) => admin(replicaUrl(id), "/admin/crash", { method: "POST", body: {} }),
     pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),
@@ -164,15 +169,19 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       }
       await admin(config.supervisorUrl, `/processes/${encodeURIComponent(name)}/crash`, { method: "POST" });
     },
-    setValidatorFault(name, mode) {
+    async setValidatorFault(name, mode) {
       if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);
-      const url = validatorUrls[name];
-      if (mode === "clear") return admin(url, "/admin/faults", { method: "DELETE" });
       const rule = mode === "slow" ? { method: "*", delayMs: SLOW_VALIDATOR_DELAY_MS } : {
         method: "*",
         failWith: "unavailable",
       };
-      return admin(url, "/admin/faults", { method: "POST", body: { rules: [rule] } });
+      await Promise.all(
+        validators[name].map((url) =>
+          mode === "clear"
+            ? admin(url, "/admin/faults", { method: "DELETE" })
+            : admin(url, "/admin/faults", { method: "POST", body: { rules: [rule] } })
+        ),
+      );
     },
   };
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { clientAddress } from "@bookstore/lib/client_address";
 import { type Context, Hono } from "hono";
 import { compress } from "hono/compress";
 import { serveStatic } from "hono/deno";
@@ -48,15 +49,22 @@ export interface WebAppOptions<State> {
   connectOrigins?: string[];
   /** Folder whose `static/` is served at `/static/` (default the working directory). */
   staticRoot?: string;
+  /** Load balancers whose `X-Forwarded-For` names the client (`lib/client_address.ts`). @default [] */
+  trustedProxies?: readonly string[];
 }
 
 // What `ctx.info` is for a request that `app.request` made in memory without an env.
 const IN_MEMORY_ADDR: Deno.NetAddr = { transport: "tcp", hostname: "unknown", port: 0 };
 
-/** The connection a request came on: `Deno.serve` gives it to Hono as `c.env`; a stand-in in memory. */
-function connectionOf(c: Context): Deno.ServeHandlerInfo<Deno.NetAddr> {
+/**
+ * The connection a request came on: `Deno.serve` gives it to Hono as `c.env`; a stand-in in memory. Behind a
+ * trusted load balancer its address is the client's the balancer forwarded, which the per-client limits count.
+ */
+function connectionOf(c: Context, trustedProxies?: readonly string[]): Deno.ServeHandlerInfo<Deno.NetAddr> {
   const env = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
-  return { remoteAddr: env?.remoteAddr ?? IN_MEMORY_ADDR, completed: env?.completed ?? Promise.resolve() };
+  const peer = env?.remoteAddr ?? IN_MEMORY_ADDR;
+  const hostname = clientAddress(c.req.raw, { peer: peer.hostname, trustedProxies });
+  return { remoteAddr: { ...peer, hostname }, completed: env?.completed ?? Promise.resolve() };
 }
 
 // A route handler's ctx.next(): nothing comes after a route.
@@ -153,7 +161,7 @@ export function createWebApp<State>(manifest: Manifest, options: WebAppOptions<S
     url: new URL(c.req.url),
     params: c.req.param() as Record<string, string>,
     state: options.state,
-    info: connectionOf(c),
+    info: connectionOf(c, options.trustedProxies),
     next,
   });
 

@@ -152,3 +152,25 @@ Deno.test("a folder's _middleware.ts runs before every route below it, outermost
   assert.equal(refused.status, 403);
   assert.deepEqual(await refused.json(), { error: { code: "permission_denied", message: "refused" } });
 });
+
+Deno.test("behind a trusted load balancer a route sees the client it forwarded as ctx.info's address", async () => {
+  const app = createWebApp({
+    routes: {
+      "./routes/whoami.ts": {
+        handler: { GET: (ctx: FreshContext<unknown>) => new Response(ctx.info.remoteAddr.hostname) },
+      },
+    },
+    islands: {},
+  }, {
+    state: {},
+    bundle: { code: "", hash: "x" },
+    log: createLogger("web-test", { level: "error" }),
+    trustedProxies: ["127.0.0.2"],
+  });
+  const from = async (peer: string) =>
+    await (await app.request("/whoami", { headers: { "x-forwarded-for": "127.0.0.21" } }, {
+      remoteAddr: { transport: "tcp", hostname: peer, port: 40000 },
+    })).text();
+  assert.equal(await from("127.0.0.2"), "127.0.0.21");
+  assert.equal(await from("127.0.0.3"), "127.0.0.3", "an untrusted peer's header is not believed");
+});

@@ -52,8 +52,9 @@ export interface Published {
   port: number;
 }
 
-function relaySocket(owner: number, name: string): string {
-  return `${socketDir(owner)}/${name}.sock`;
+// One socket per published port: the load balancer publishes two.
+function relaySocket(owner: number, published: Published): string {
+  return `${socketDir(owner)}/${published.name}-${published.port}.sock`;
 }
 
 /** The hosts of a network running `processes` and the supervisor, in a stable order (both halves plan it). */
@@ -89,8 +90,8 @@ export async function runOnHosts(options: RunOnHostsOptions): Promise<never> {
   for (const host of network.hosts) {
     console.log(`  ${host.name.padEnd(26)} ${host.address.padEnd(14)} ${host.namespace}`);
   }
-  const relays: Relay[] = options.published.map(({ name, port }) =>
-    relayTcpToUnix({ listen: { hostname: "127.0.0.1", port }, path: relaySocket(owner, name) })
+  const relays: Relay[] = options.published.map((published) =>
+    relayTcpToUnix({ listen: { hostname: "127.0.0.1", port: published.port }, path: relaySocket(owner, published) })
   );
   const inner = new Deno.Command("ip", {
     args: [
@@ -131,9 +132,12 @@ export async function runOnHosts(options: RunOnHostsOptions): Promise<never> {
  * host's address. Runs in the supervisor's host.
  */
 export function insideRelays(options: { owner: number; hosts: readonly Host[]; published: readonly Published[] }) {
-  return options.published.map(({ name, port }) => {
-    const host = options.hosts.find((h) => h.name === name);
-    if (!host) throw new Error(`no host named ${name}`);
-    return relayUnixToTcp({ path: relaySocket(options.owner, name), target: { hostname: host.address, port } });
+  return options.published.map((published) => {
+    const host = options.hosts.find((h) => h.name === published.name);
+    if (!host) throw new Error(`no host named ${published.name}`);
+    return relayUnixToTcp({
+      path: relaySocket(options.owner, published),
+      target: { hostname: host.address, port: published.port },
+    });
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { bool, clock, empty, int32, list, message, nested, str } from "./wire.ts";
+import { bool, clock, empty, int32, list, message, nested, str, uint32 } from "./wire.ts";
 
 /** The `User` message. */
 export const userSchema = message(
@@ -138,6 +138,24 @@ export const orderClockResponseSchema = message(
 
 /** A validator's clock and events for an order. */
 export type OrderClockResponse = z.infer<typeof orderClockResponseSchema>;
+
+/**
+ * The `OrderRoute` message: which instance of each validator holds an order, and which orchestrator instance
+ * placed it (its outcome goes there), by number (1-based; 0, unset, is instance 1). Numbers, never URLs: each
+ * process maps them to its own configured lists.
+ */
+export const orderRouteSchema = message(
+  "OrderRoute",
+  z.object({
+    transactionVerification: uint32(),
+    fraudDetection: uint32(),
+    suggestions: uint32(),
+    orchestrator: uint32(),
+  }),
+);
+
+/** Which instance of each validator holds an order, and which orchestrator instance placed it. */
+export type OrderRoute = z.infer<typeof orderRouteSchema>;
 
 /** The `InitOrderResponse` message. */
 export const initOrderResponseSchema = message("InitOrderResponse", empty());

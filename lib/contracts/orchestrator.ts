@@ -137,6 +137,7 @@ export const reportOutcomeRequestSchema = message(
     suggestedBooks: list(bookRefSchema, 20),
     errorCode: str(32),
     rejections: list(rejectionSchema, 50),
+    unreachable: str(64),
   }),
 );
 

@@ -18,6 +18,7 @@ import {
   type Order,
   orderClockResponseSchema,
   orderItemSchema,
+  orderRouteSchema,
   orderSchema,
 } from "./common.ts";
 import type { ClockOrder } from "../vector_clock.ts";
@@ -234,7 +235,7 @@ export function eventOrder(x: EventName, y: EventName): ClockOrder {
 /** The `InitTransactionRequest` message. */
 export const initTransactionRequestSchema = message(
   "InitTransactionRequest",
-  z.object({ orderId: str(64), order: nested(orderSchema) }),
+  z.object({ orderId: str(64), order: nested(orderSchema), route: nested(orderRouteSchema) }),
 );
 
 /** The `FraudOrder` message: the order without any card data. */
@@ -271,13 +272,13 @@ export function fraudOrderOf(order: Order): FraudOrder {
 /** The `InitFraudRequest` message. */
 export const initFraudRequestSchema = message(
   "InitFraudRequest",
-  z.object({ orderId: str(64), order: nested(fraudOrderSchema) }),
+  z.object({ orderId: str(64), order: nested(fraudOrderSchema), route: nested(orderRouteSchema) }),
 );
 
 /** The `InitSuggestionsRequest` message. */
 export const initSuggestionsRequestSchema = message(
   "InitSuggestionsRequest",
-  z.object({ orderId: str(64), items: list(orderItemSchema, 100) }),
+  z.object({ orderId: str(64), items: list(orderItemSchema, 100), route: nested(orderRouteSchema) }),
 );
 
 /** The `SuggestRequest` message. */

@@ -8,6 +8,7 @@ import { loadCatalog } from "@bookstore/lib/catalog";
 import { requireFingerprintKey } from "@bookstore/lib/config";
 import { fraudDetectionService, orderEventsService, suggestionsService } from "@bookstore/lib/contracts";
 import { EventProtocol } from "@bookstore/lib/event_protocol";
+import { checkRoute, instanceCounts } from "@bookstore/lib/order_route";
 import { RpcError } from "@bookstore/lib/rpc";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { createFraudEvents, type FraudState } from "./events.ts";
@@ -21,18 +22,20 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const fingerprintKey = requireFingerprintKey(config);
   const kit = createServiceKit("fraud_detection", deps);
   const { log } = kit;
-  const suggestions = kit.peer(suggestionsService);
+  const suggestions = kit.instances(suggestionsService);
+  const counts = instanceCounts(config);
   const protocol = new EventProtocol<FraudState>("fraud_detection", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: createFraudEvents({ kv, catalog: loadCatalog(), model: loadFraudModel(), fingerprintKey, log }),
-    peers: { suggestions: (request) => suggestions.Advance(request) },
+    peers: { suggestions: (request, instance) => suggestions[instance - 1].Advance(request) },
   });
 
   kit.rpc(fraudDetectionService, {
-    InitOrder: ({ orderId, order }) => {
-      protocol.init(orderId, { order });
+    InitOrder: ({ orderId, order, route }) => {
+      checkRoute(route, counts);
+      protocol.init(orderId, { data: { order }, route });
       return {};
     },
     Advance: (request) => {

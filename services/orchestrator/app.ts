@@ -17,6 +17,7 @@ import {
 } from "@bookstore/lib/contracts";
 import { mediaType } from "@bookstore/lib/http";
 import { describeIssues, limitBody, parseJsonBody, RpcError } from "@bookstore/lib/rpc";
+import { instanceCounts } from "@bookstore/lib/order_route";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { Checkout } from "./checkout.ts";
 import { corsFor } from "./cors.ts";
@@ -24,7 +25,18 @@ import { idempotencyKeyFrom, IdempotencyKeys } from "./idempotency.ts";
 import { OrderRecords } from "./order_records.ts";
 import { rateLimit, RateLimiter } from "./rate_limit.ts";
 import { createClusterReader } from "./cluster_reader.ts";
+import { probeHealth, ValidatorRouter } from "./routing.ts";
 import { listBooks, orderView } from "./views.ts";
+
+// Validators report an order's outcome to the orchestrator instance its route names: this one must be in their list.
+function orchestratorInstance(config: KvServiceDeps["config"]): number {
+  if (config.instance > config.urls.orchestrator.length) {
+    throw new Error(
+      `BOOKSTORE_INSTANCE ${config.instance} is not in ORCHESTRATOR_URL (${config.urls.orchestrator.length} instance(s)): outcomes could not come back to this orchestrator`,
+    );
+  }
+  return config.instance;
+}
 
 /** Builds the orchestrator on `deps`; importing this module starts nothing. */
 export function createApp(deps: KvServiceDeps): ServiceApp {
@@ -44,11 +56,17 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
     keys: new IdempotencyKeys(kv, { retentionMs: config.orderRetentionMs }),
     catalog,
     peers: {
-      transactionVerification: kit.peer(transactionVerificationService),
-      fraudDetection: kit.peer(fraudDetectionService),
-      suggestions: kit.peer(suggestionsService),
+      transactionVerification: kit.instances(transactionVerificationService),
+      fraudDetection: kit.instances(fraudDetectionService),
+      suggestions: kit.instances(suggestionsService),
       orderQueue: queue,
     },
+    router: new ValidatorRouter({
+      counts: instanceCounts(config),
+      self: orchestratorInstance(config),
+      probe: probeHealth(config, deps),
+      log,
+    }),
   });
   const readCluster = createClusterReader({
     peers: config.executor.peers,
@@ -62,8 +80,9 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   // Per-client rate limit of placing orders, REST and Connect alike, before the body is read.
   const limiter = new RateLimiter({ limit: config.checkoutRateLimit });
   if (limiter.enabled) {
-    app.post("/checkout", rateLimit(limiter));
-    app.post(`/${checkoutService.typeName}/PlaceOrder`, rateLimit(limiter));
+    const limit = rateLimit(limiter, { trustedProxies: config.trustedProxies });
+    app.post("/checkout", limit);
+    app.post(`/${checkoutService.typeName}/PlaceOrder`, limit);
   }
 
   // The REST face's errors go to the kit's one handler, which answers them as {error: {code, message}}.

@@ -28,15 +28,19 @@ import {
   VALIDATION_EVENTS,
   VALIDATION_GRAPH,
   type ValidationEvent,
+  type ValidatorName,
+  VALIDATORS,
 } from "@bookstore/lib/contracts";
 import type { Logger } from "@bookstore/lib/log";
-import { type Client, RpcError } from "@bookstore/lib/rpc";
+import { type Client, isPeerFailure, RpcError } from "@bookstore/lib/rpc";
+import { type OrderRoute, routedInstance } from "@bookstore/lib/order_route";
 import { meter, withSpan } from "@bookstore/lib/telemetry";
 import { lessOrEqual, merge, type VectorClock, zeroClock } from "@bookstore/lib/vector_clock";
 import { queueApproved } from "./enqueue.ts";
 import { orderLines } from "./order_lines.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { OrderRecord, OrderRecords } from "./order_records.ts";
+import type { ValidatorRouter } from "./routing.ts";
 
 const ordersCounter = meter.createCounter("bookstore.checkout.orders", {
   description: "Checkouts by outcome (approved, rejected, error)",
@@ -46,17 +50,30 @@ const checkoutDuration = meter.createHistogram("bookstore.checkout.duration", {
   unit: "ms",
 });
 
-/** The peers a checkout talks to. */
+/** The peers a checkout talks to: every instance of each validator, instance k at index k − 1. */
 export interface CheckoutPeers {
-  /** Transaction verification. */
-  transactionVerification: Client<typeof transactionVerificationService>;
-  /** Fraud detection. */
-  fraudDetection: Client<typeof fraudDetectionService>;
-  /** Suggestions. */
-  suggestions: Client<typeof suggestionsService>;
+  /** Transaction verification's instances. */
+  transactionVerification: readonly Client<typeof transactionVerificationService>[];
+  /** Fraud detection's instances. */
+  fraudDetection: readonly Client<typeof fraudDetectionService>[];
+  /** Suggestions' instances. */
+  suggestions: readonly Client<typeof suggestionsService>[];
   /** The order queue. */
   orderQueue: Client<typeof orderQueueService>;
 }
+
+// The validators' clients at the instances an order is routed to.
+interface RoutedValidators {
+  transaction_verification: Client<typeof transactionVerificationService>;
+  fraud_detection: Client<typeof fraudDetectionService>;
+  suggestions: Client<typeof suggestionsService>;
+}
+
+/**
+ * How many routes an order's InitOrder tries: an instance that cannot be reached is routed around before any
+ * event runs, twice at most.
+ */
+export const MAX_ROUTES = 3;
 
 /** Options for {@linkcode Checkout}. */
 export interface CheckoutOptions {
@@ -72,6 +89,8 @@ export interface CheckoutOptions {
   keys: IdempotencyKeys;
   /** The catalog, to name the ordered books. */
   catalog: Catalog;
+  /** Chooses each order's validator instances. */
+  router: ValidatorRouter;
 }
 
 type Outcome = ReportOutcomeRequest | { outcome: "timeout" };
@@ -157,45 +176,96 @@ export class Checkout {
     }
   }
 
+  // The clients of the instances `route` names.
+  #at(route: OrderRoute): RoutedValidators {
+    const { peers } = this.#options;
+    return {
+      transaction_verification: peers.transactionVerification[routedInstance(route, "transaction_verification") - 1],
+      fraud_detection: peers.fraudDetection[routedInstance(route, "fraud_detection") - 1],
+      suggestions: peers.suggestions[routedInstance(route, "suggestions") - 1],
+    };
+  }
+
+  // Routes around the routed instance of `validator` from now on, when `error` says it is down or too slow.
+  #routeAround(route: OrderRoute, failure: { validator: string; error: unknown }): boolean {
+    if (!isPeerFailure(failure.error) || !(VALIDATORS as readonly string[]).includes(failure.validator)) return false;
+    const validator = failure.validator as ValidatorName;
+    this.#options.router.markDown({ validator, instance: routedInstance(route, validator) });
+    return true;
+  }
+
+  /**
+   * Caches the order in the instance of each validator its route names. An
+   * instance that cannot be reached (or is too slow) is marked down and the
+   * order routed again before any event ran: InitOrder replaces what the other
+   * instances hold, so the order starts afresh on the new route.
+   */
+  async #init(order: Order, options: { orderId: string; budget: { deadline: number } }): Promise<OrderRoute> {
+    const { orderId, budget } = options;
+    let route = this.#options.router.route(orderId);
+    for (let tries = 1;; tries++) {
+      const at = this.#at(route);
+      const init = await Promise.allSettled([
+        at.transaction_verification.InitOrder({ orderId, order, route }, budget),
+        // Only the fields fraud detection may see: no card data.
+        at.fraud_detection.InitOrder({ orderId, order: fraudOrderOf(order), route }, budget),
+        at.suggestions.InitOrder({ orderId, items: order.items, route }, budget),
+      ]);
+      const failures = VALIDATORS.flatMap((validator, i) => {
+        const result = init[i];
+        return result.status === "rejected" ? [{ validator, error: result.reason }] : [];
+      });
+      if (failures.length === 0) return route;
+      const down = failures.filter((failure) => this.#routeAround(route, failure));
+      const next = this.#options.router.route(orderId);
+      const moved = VALIDATORS.some((v) => routedInstance(next, v) !== routedInstance(route, v));
+      if (down.length === failures.length && moved && tries < MAX_ROUTES && Date.now() < budget.deadline) {
+        this.#options.log.warn("order routed around an instance that failed", { orderId, from: route, to: next });
+        route = next;
+        continue;
+      }
+      await this.#finish(orderId, { approved: false, route });
+      throw asUnavailable(failures[0].error);
+    }
+  }
+
   async #validate(order: Order, orderId: string) {
-    const { peers, config, log } = this.#options;
+    const { config, log } = this.#options;
     // One budget for the whole validation, however many calls and retries it takes.
     const budget = { deadline: Date.now() + config.checkoutTimeoutMs };
-    const init = await Promise.allSettled([
-      peers.transactionVerification.InitOrder({ orderId, order }, budget),
-      // Only the fields fraud detection may see: no card data.
-      peers.fraudDetection.InitOrder({ orderId, order: fraudOrderOf(order) }, budget),
-      peers.suggestions.InitOrder({ orderId, items: order.items }, budget),
-    ]);
-    const failed = init.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) {
-      await this.#finish(orderId, { approved: false });
-      throw asUnavailable(failed.reason);
-    }
+    const route = await this.#init(order, { orderId, budget });
     const outcome = new Promise<Outcome>((resolve) => this.#waiting.set(orderId, resolve));
     const timer = setTimeout(() => this.#settle(orderId, { outcome: "timeout" }), config.checkoutTimeoutMs);
-    const owners = {
-      transaction_verification: peers.transactionVerification,
-      fraud_detection: peers.fraudDetection,
-      suggestions: peers.suggestions,
-    };
+    const owners = this.#at(route);
     try {
       await Promise.all(
         VALIDATION_GRAPH.startsAt.map((owner) =>
           owners[owner].Advance({ orderId, clock: zeroClock(CLOCK_PROCESSES), event: START_EVENT }, budget)
+            .catch((error) => {
+              this.#routeAround(route, { validator: owner, error });
+              throw error;
+            })
         ),
       );
     } catch (error) {
       this.#waiting.delete(orderId);
       clearTimeout(timer);
-      await this.#finish(orderId, { approved: false });
+      await this.#finish(orderId, { approved: false, route });
       throw asUnavailable(error);
     }
     const result = await outcome;
     clearTimeout(timer);
+    // A validator that could not forward the order's clock: its retry is routed around the instance it could not reach.
+    if (result.outcome === "error" && result.unreachable !== "") {
+      this.#routeAround(route, {
+        validator: result.unreachable,
+        error: new RpcError(result.errorCode === "deadline_exceeded" ? "deadline_exceeded" : "unavailable", ""),
+      });
+    }
     const approved = result.outcome === "approved";
     const finished = await this.#finish(orderId, {
       approved,
+      route,
       clock: result.outcome === "timeout" ? undefined : result.clock,
     });
     log.info("validated", {
@@ -212,12 +282,13 @@ export class Checkout {
    * last event's; otherwise the services are stopped first and the final
    * clock is everything they did, so each one's clock is ≤ it.
    */
-  async #finish(orderId: string, options: { approved: boolean; clock?: VectorClock }) {
-    const { peers, log } = this.#options;
+  async #finish(orderId: string, options: { approved: boolean; route: OrderRoute; clock?: VectorClock }) {
+    const { log } = this.#options;
+    const at = this.#at(options.route);
     const validators = [
-      ["transaction_verification", peers.transactionVerification],
-      ["fraud_detection", peers.fraudDetection],
-      ["suggestions", peers.suggestions],
+      ["transaction_verification", at.transaction_verification],
+      ["fraud_detection", at.fraud_detection],
+      ["suggestions", at.suggestions],
     ] as const;
     let finalClock = options.clock ?? {};
     if (!options.approved) {

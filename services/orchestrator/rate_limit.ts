@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { clientAddress } from "@bookstore/lib/client_address";
 import type { Context, MiddlewareHandler } from "hono";
 import { RpcError } from "@bookstore/lib/rpc";
 
@@ -89,8 +90,14 @@ export class RateLimiter {
   }
 }
 
-/** The TCP peer's address of a request served by `Deno.serve` (Hono's `c.env`); "unknown" in memory. */
-export function clientAddress(c: Context): string {
+/** Options for {@linkcode rateLimit}. */
+export interface RateLimitOptions {
+  /** Load balancers whose `X-Forwarded-For` names the client (`lib/client_address.ts`). @default [] */
+  trustedProxies?: readonly string[];
+}
+
+// The TCP peer's address of a request served by `Deno.serve` (Hono's `c.env`); "unknown" in memory.
+function peerAddress(c: Context): string {
   const env = c.env as { remoteAddr?: { hostname?: string } } | undefined;
   return env?.remoteAddr?.hostname ?? "unknown";
 }
@@ -100,9 +107,10 @@ export function clientAddress(c: Context): string {
  * when the client is over its limit; the app's one error handler answers it
  * in the shape of the face it was sent to.
  */
-export function rateLimit(limiter: RateLimiter): MiddlewareHandler {
+export function rateLimit(limiter: RateLimiter, options: RateLimitOptions = {}): MiddlewareHandler {
   return async (c, next) => {
-    const waitMs = limiter.take(clientAddress(c));
+    const client = clientAddress(c.req.raw, { peer: peerAddress(c), trustedProxies: options.trustedProxies });
+    const waitMs = limiter.take(client);
     if (waitMs === 0) return await next();
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
     throw new RpcError(

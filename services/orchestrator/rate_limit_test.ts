@@ -56,16 +56,20 @@ Deno.test("over the limit the middleware throws resource_exhausted carrying Retr
   assert.equal(new Headers(error.headers).get("retry-after"), "1");
 });
 
-async function orchestrator(limit: string) {
-  const config = loadConfig({ BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(), CHECKOUT_RATE_LIMIT: limit });
+async function orchestrator(limit: string, trustedProxies = "") {
+  const config = loadConfig({
+    BOOKSTORE_SERVICE_TOKEN: crypto.randomUUID(),
+    CHECKOUT_RATE_LIMIT: limit,
+    BOOKSTORE_TRUSTED_PROXIES: trustedProxies,
+  });
   const kv = await Deno.openKv(":memory:");
   // The peers are unreachable: the limit answers before any of them would be called.
   const fetch = () => Promise.reject(new TypeError("connection refused"));
   const service = createApp({ config, kv, fetch, log: createLogger("test", { write: () => {} }) });
-  const post = async (path: string, address: string) => {
+  const post = async (path: string, address: string, forwardedFor?: string) => {
     const response = await service.app.request(path, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...forwardedFor && { "x-forwarded-for": forwardedFor } },
       body: "{}",
     }, { remoteAddr: { hostname: address, port: 1, transport: "tcp" } });
     return response;
@@ -93,4 +97,18 @@ Deno.test("over the limit a checkout gets 429 resource_exhausted with Retry-Afte
 Deno.test("CHECKOUT_RATE_LIMIT=0 never refuses", async () => {
   using app = await orchestrator("0");
   for (let i = 0; i < 50; i++) assert.notEqual((await app.post("/checkout", "127.0.0.11")).status, 429);
+});
+
+Deno.test("behind a trusted load balancer each client it forwards has its own limit; others cannot claim one", async () => {
+  using app = await orchestrator("1", "127.0.0.2");
+  assert.notEqual((await app.post("/checkout", "127.0.0.2", "127.0.0.21")).status, 429);
+  assert.equal((await app.post("/checkout", "127.0.0.2", "127.0.0.21")).status, 429, "the same client again");
+  assert.notEqual(
+    (await app.post("/checkout", "127.0.0.2", "127.0.0.22")).status,
+    429,
+    "another client, same balancer",
+  );
+  // Not the balancer: its header is its own invention, and its own address is what counts.
+  assert.notEqual((await app.post("/checkout", "127.0.0.3", "127.0.0.31")).status, 429);
+  assert.equal((await app.post("/checkout", "127.0.0.3", "127.0.0.32")).status, 429);
 });

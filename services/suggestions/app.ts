@@ -8,6 +8,7 @@
 import { loadCatalog } from "@bookstore/lib/catalog";
 import { orderEventsService, type OrderItem, suggestionsService } from "@bookstore/lib/contracts";
 import { EventProtocol } from "@bookstore/lib/event_protocol";
+import { checkRoute, instanceCounts } from "@bookstore/lib/order_route";
 import type { OrderSlot } from "@bookstore/lib/order_slots";
 import { createServiceKit, type KvServiceDeps, type ServiceApp } from "@bookstore/lib/service";
 import { CoPurchases } from "./copurchases.ts";
@@ -25,6 +26,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const catalog = loadCatalog();
   const index = new SimilarityIndex(catalog.books);
   const coPurchases = new CoPurchases(kv, { retentionMs: config.orderRetentionMs });
+  const counts = instanceCounts(config);
 
   async function suggest(bookIds: string[], limit: number) {
     const known = bookIds.filter((id) => catalog.get(id));
@@ -41,7 +43,7 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   const protocol = new EventProtocol<OrderItem[]>("suggestions", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: { f: { check: suggestionsEvent } },
   });
 
@@ -58,8 +60,9 @@ export function createApp(deps: KvServiceDeps): ServiceApp {
   }
 
   kit.rpc(suggestionsService, {
-    InitOrder: ({ orderId, items }) => {
-      protocol.init(orderId, items);
+    InitOrder: ({ orderId, items, route }) => {
+      checkRoute(route, counts);
+      protocol.init(orderId, { data: items, route });
       return {};
     },
     Advance: (request) => {

@@ -16,6 +16,7 @@ import {
   transactionVerificationService,
 } from "@bookstore/lib/contracts";
 import { EventProtocol } from "@bookstore/lib/event_protocol";
+import { checkRoute, instanceCounts } from "@bookstore/lib/order_route";
 import { keyedHash } from "@bookstore/lib/fingerprint";
 import { createServiceKit, type ServiceApp, type ServiceDeps } from "@bookstore/lib/service";
 import { checkCard, type CheckResult, checkUserData } from "@bookstore/lib/checks";
@@ -38,17 +39,18 @@ export function createApp(deps: ServiceDeps): ServiceApp {
   const kit = createServiceKit("transaction_verification", deps);
   const { log } = kit;
   const catalog = loadCatalog();
-  const fraud = kit.peer(fraudDetectionService);
+  const fraud = kit.instances(fraudDetectionService);
+  const counts = instanceCounts(config);
   const protocol = new EventProtocol<CachedOrder>("transaction_verification", {
     config,
     log,
-    orchestrator: kit.peer(orderEventsService),
+    orchestrator: kit.instances(orderEventsService),
     events: {
       a: { check: (slot) => checkItems(slot.data.order, catalog) },
       b: { check: (slot) => checkUserData(slot.data.order) },
       c: { check: (slot) => slot.data.card, message: (slot) => ({ card: slot.data.summary }) },
     },
-    peers: { fraud_detection: (request) => fraud.Advance(request) },
+    peers: { fraud_detection: (request, instance) => fraud[instance - 1].Advance(request) },
   });
 
   /**
@@ -69,8 +71,9 @@ export function createApp(deps: ServiceDeps): ServiceApp {
   }
 
   kit.rpc(transactionVerificationService, {
-    InitOrder: async ({ orderId, order }) => {
-      protocol.init(orderId, await cache(order));
+    InitOrder: async ({ orderId, order, route }) => {
+      checkRoute(route, counts);
+      protocol.init(orderId, { data: await cache(order), route });
       return {};
     },
     Advance: (request) => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { loadConfig, localUrl } from "@bookstore/lib/config";
+import { INSTANCE_PORT_STEP, loadConfig, localUrl } from "@bookstore/lib/config";
 import { orderExecutorService, orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
 import { type Kv, openStore } from "@bookstore/lib/store";
@@ -13,7 +13,7 @@ import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
 import { buildTopology, etcdMemberNames, type Ports, queuePorts, type TopologyStore } from "@bookstore/dev/topology";
-import { freePorts } from "@bookstore/lib/free_ports";
+import { freePorts, freeStridedPorts } from "@bookstore/lib/free_ports";
 import { ROOT } from "./buf.ts";
 
 export { freePorts } from "@bookstore/lib/free_ports";
@@ -26,18 +26,47 @@ export interface TopologyPorts {
   etcd: { client: number; peer: number }[];
 }
 
-/** Free ports for a topology with `queueReplicas` queue replicas and `etcdMembers` etcd members. */
-export function freeTopologyPorts(options: { queueReplicas?: number; etcdMembers?: number } = {}): TopologyPorts {
+/**
+ * Free ports for a topology with `queueReplicas` queue replicas, `etcdMembers` etcd members and `replicas` instances
+ * of each validator, orchestrator and web app (each service's port, and its instances' 100 apart, all free).
+ */
+export function freeTopologyPorts(
+  options: { queueReplicas?: number; etcdMembers?: number; replicas?: number } = {},
+): TopologyPorts {
   const replicas = options.queueReplicas ?? 1;
   const members = options.etcdMembers ?? 0;
-  const [orderQueue, ...rest] = freePorts(replicas + 9 + 2 * members, { consecutive: replicas });
-  const [web, orchestrator, transactionVerification, fraudDetection, suggestions, ...others] = rest.slice(replicas - 1);
+  const [orderQueue, ...rest] = freePorts(replicas + 10 + 2 * members, { consecutive: replicas });
+  const others = rest.slice(replicas - 1 + 5);
+  const [web, orchestrator, transactionVerification, fraudDetection, suggestions] = (options.replicas ?? 1) > 1
+    ? stridedApart({ taken: [orderQueue, ...rest], instances: options.replicas! })
+    : rest.slice(replicas - 1, replicas + 4);
   const executors = others.slice(0, 4);
   const etcd = Array.from({ length: members }, (_, i) => ({ client: others[4 + 2 * i], peer: others[5 + 2 * i] }));
+  const loadBalancer = others[4 + 2 * members];
   return {
-    ports: { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors },
+    ports: {
+      web,
+      orchestrator,
+      transactionVerification,
+      fraudDetection,
+      suggestions,
+      orderQueue,
+      executors,
+      loadBalancer,
+    },
     etcd,
   };
+}
+
+// Five services' ports with their instances' ports (100 apart) free, and none of them one of `taken`'s.
+function stridedApart(options: { taken: number[]; instances: number }): number[] {
+  for (;;) {
+    const bases = freeStridedPorts(5, { stride: INSTANCE_PORT_STEP, length: options.instances + 1 });
+    const all = bases.flatMap((base) =>
+      Array.from({ length: options.instances + 1 }, (_, i) => base + INSTANCE_PORT_STEP * i)
+    );
+    if (!all.some((port) => options.taken.includes(port))) return bases;
+  }
 }
 
 /** Options for {@linkcode startCluster}. */
@@ -63,6 +92,11 @@ export interface ClusterOptions {
   etcdEndpoints?: string[];
   /** How many order queue replicas run (default 1 with kv, 2 with etcd). */
   queueReplicas?: number;
+  /**
+   * How many instances of each validator, of the orchestrator and of the web app run (`BOOKSTORE_REPLICAS`; above 1
+   * with `store: "etcd"`). No load balancer runs: {@linkcode Cluster.orchestrator} is instance 1. @default 1
+   */
+  replicas?: number;
 }
 
 /** A running cluster. */
@@ -114,9 +148,9 @@ export class Cluster {
     return `http://127.0.0.1:${this.supervisor.spec(name).port}`;
   }
 
-  /** The orchestrator's base URL. */
+  /** The orchestrator's base URL (instance 1's, when several run). */
   get orchestrator(): string {
-    return this.url("orchestrator");
+    return this.url(this.supervisor.names.includes("orchestrator") ? "orchestrator" : "orchestrator_1");
   }
 
   /** A client of the queue (every replica, failing over between them) with the credential. */
@@ -216,7 +250,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const etcd = options.store === "etcd";
   const queueReplicas = options.queueReplicas ?? (etcd ? 2 : 1);
   const starts = etcd && options.etcdEndpoints === undefined;
-  const { ports, etcd: members } = freeTopologyPorts({ queueReplicas, etcdMembers: starts ? 3 : 0 });
+  const { ports, etcd: members } = freeTopologyPorts({
+    queueReplicas,
+    etcdMembers: starts ? 3 : 0,
+    replicas: options.replicas,
+  });
   const store: TopologyStore = !etcd
     ? { kind: "kv" }
     : starts
@@ -236,6 +274,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     web: options.web ?? false,
     store,
     queueReplicas,
+    replicas: options.replicas,
     supervisorUrl: control?.url,
     // No rate limit unless a test turns it on: test flows and benchmarks are one client on loopback.
     env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", CHECKOUT_RATE_LIMIT: "0", ...options.env },
