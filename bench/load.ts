@@ -143,7 +143,7 @@ export class CheckoutLoad {
 
   /** Runs one phase named `name` and measures it. */
   async phase(name: string, settings: LoadSettings): Promise<Phase> {
-    console.error(`phase (${this.#system.store}): ${name}…`);
+    console.error(`phase (${this.#system.store}, ${this.#system.replicas} of each): ${name}…`);
     const sample = new Sample(EXECUTION_SAMPLE);
     const before = await this.cpu();
     const figures = settings.connections === 1 && settings.rate === undefined
