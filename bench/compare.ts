@@ -33,6 +33,8 @@ export interface ComparisonOptions {
   fullLoadSeconds: number;
   /** How many times the three phases run on each system. */
   rounds: number;
+  /** Closed loops from fetch workers rather than autocannon, on both systems alike (see `LoadSettings.fetchLoop`). */
+  fetchLoop?: boolean;
 }
 
 /** The closed loops each round runs, at these concurrencies. */
@@ -104,6 +106,7 @@ export async function compareSystems(
         const phase = await loads[i].phase(`closed loop, concurrency ${connections}, round ${round}`, {
           connections,
           seconds: connections === 64 ? options.fullLoadSeconds : options.seconds,
+          fetchLoop: options.fetchLoop,
         });
         if (connections === 64) runs[i].elections += (await loads[i].epoch()) - epochBefore;
         const background = ((sum(await idle.cpu()) - idleBefore) * 100_000) / (performance.now() - started);

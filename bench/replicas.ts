@@ -61,6 +61,7 @@ export async function benchReplicas(options: ReplicasBenchOptions = {}): Promise
   const env = { CHECKOUT_RATE_LIMIT: "0", BOOKSTORE_LOG_LEVEL: logLevel };
   await using single = await startDevSystem({ store: "etcd", env });
   await using scaled = await startDevSystem({ store: "etcd", replicas, env });
+  // HAProxy closes each client connection after its answer, which autocannon's latencies do not survive: fetch loops.
   const runs = await compareSystems([
     { label: "N = 1", title: "one instance of each (N = 1)", system: single },
     {
@@ -68,7 +69,7 @@ export async function benchReplicas(options: ReplicasBenchOptions = {}): Promise
       title: `${replicas} instances of each, behind HAProxy (N = ${replicas})`,
       system: scaled,
     },
-  ], { seconds, fullLoadSeconds, rounds });
+  ], { seconds, fullLoadSeconds, rounds, fetchLoop: true });
   return report({ floor8, floor13, runs, replicas, seconds, fullLoadSeconds, rounds, logLevel });
 }
 
@@ -167,7 +168,9 @@ function report(input: ReportInput): string {
 \`deno task bench checkout --replicas ${replicas}\`: \`BOOKSTORE_STORE=etcd deno task dev\` and
 \`BOOKSTORE_STORE=etcd BOOKSTORE_REPLICAS=${replicas} deno task dev\` (${replicas} instances of each validator, orchestrator
 and web app, HAProxy on the public ports), started together, services logging at \`${input.logLevel}\`, the load sent to
-each one's public orchestrator port (through HAProxy with N = ${replicas}). Closed loops at concurrency 1, 16 and 64
+each one's public orchestrator port (through HAProxy with N = ${replicas}). Closed loops at concurrency 1, 16 and 64, each
+that many fetch workers in the benchmark's process, one checkout after another (not autocannon: HAProxy closes every
+client connection after its answer, and autocannon's latencies through it run several times what a client waits)
 (${input.seconds} s each, ${input.fullLoadSeconds} s at 64), ${input.rounds} rounds, each phase run on one system then
 the other, which goes first alternating from one phase to the next. The system not being measured is paused (SIGSTOP,
 every process, HAProxy included) and given ${SETTLE_MS / 1000} s to settle when it goes on again. Floors, measured in
