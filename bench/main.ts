@@ -5,6 +5,8 @@
  * `--write` also appends it, dated and with the machine, to bench/RESULTS.md.
  * `deno task bench checkout --store etcd [--seconds N] [--full-load-seconds N] [--rounds N] [--kills N]` runs the
  * checkout on the embedded store and on etcd side by side, and etcd's failover (bench/stores.ts).
+ * `deno task bench checkout --replicas N [--seconds N] [--full-load-seconds N] [--rounds N]` runs the checkout on
+ * etcd with one instance of each service and with N, HAProxy in front, side by side (bench/replicas.ts).
  * `deno task bench profile [--store etcd]` (bench/profile.ts) says where the CPU time goes.
  *
  * @module
@@ -13,6 +15,7 @@ import { benchCheckout } from "./checkout.ts";
 import { profileCheckout } from "./profile.ts";
 import { benchQueue } from "./queue.ts";
 import { machine } from "./report.ts";
+import { benchReplicas } from "./replicas.ts";
 import { benchStores } from "./stores.ts";
 
 function option(name: string): number | undefined {
@@ -33,6 +36,17 @@ async function benchmarks(): Promise<string> {
   const names = Deno.args.filter((arg) => arg === "queue" || arg === "checkout");
   const run = names.length > 0 ? names : ["queue", "checkout"];
   let report = `\n## ${new Date().toISOString().slice(0, 10)} — ${await machine()}\n`;
+  const replicas = option("replicas");
+  if (replicas !== undefined) {
+    // Like the store comparison, a checkout benchmark that runs alone.
+    return report + await benchReplicas({
+      replicas,
+      seconds: option("seconds"),
+      fullLoadSeconds: option("full-load-seconds"),
+      rounds: option("rounds"),
+      logLevel,
+    });
+  }
   if (store === "etcd") {
     // The store comparison is a checkout benchmark: it runs alone.
     return report + await benchStores({

@@ -2,20 +2,26 @@
  * `deno task bench checkout --store etcd`: the checkout on the embedded
  * store (`deno task dev`) and on etcd (`BOOKSTORE_STORE=etcd deno task
  * dev`: three etcd members, two queue replicas) in the same run, side by
- * side. Both systems run throughout, and the phases alternate between them
- * (closed loop at concurrency 1, 16 and 64; which store goes first
- * alternates too), with the same settings and against the same floors, so
- * that this shared machine's drift falls on both alike. Then, on etcd
+ * side (bench/compare.ts), against the same floors. Then, on etcd
  * alone, the etcd leader and the serving queue replica are SIGKILLed under a
  * steady flow of checkouts (bench/failover.ts).
  *
  * @module
  */
 import { type FloorFigures, measureFloor } from "./floors.ts";
-import { floorTable, phaseTable } from "./checkout.ts";
+import { floorTable } from "./checkout.ts";
+import {
+  compareSystems,
+  cpuPerCheckout,
+  mean,
+  phaseSections,
+  processCpuTable,
+  summaryTable,
+  type SystemRun,
+  totalPss,
+} from "./compare.ts";
 import { type FailoverFigures, measureFailover, type Recovery } from "./failover.ts";
-import { CheckoutLoad, type Phase } from "./load.ts";
-import { fmt, median, type Memory } from "./report.ts";
+import { fmt, median } from "./report.ts";
 import { SETTLE_MS, startDevSystem } from "./system.ts";
 
 /** Options of {@linkcode benchStores}. */
@@ -32,29 +38,8 @@ export interface StoresBenchOptions {
   logLevel?: "debug" | "info" | "warn" | "error";
 }
 
-const STORES = ["kv", "etcd"] as const;
-type Store = typeof STORES[number];
-const LABEL: Record<Store, string> = { kv: "embedded Deno KV", etcd: "etcd" };
-/** The closed loops each round runs, at these concurrencies. */
-const LEVELS = [1, 16, 64] as const;
 /** The failover flow offers this share of the etcd system's saturated throughput (at most 50/s), so it keeps up. */
 const FLOW_SHARE = 0.5;
-
-/** A phase as the comparison ran it: on which round, and the other (paused) system's CPU meanwhile. */
-interface RunPhase extends Phase {
-  connections: number;
-  round: number;
-  /** CPU the other system used meanwhile, in % of one core (nil while it is paused, as it should be). */
-  background: number;
-}
-
-interface StoreRun {
-  phases: RunPhase[];
-  atRest: Record<string, Memory>;
-  afterLoad: Record<string, Memory>;
-  /** Elections of the executors during the phases at concurrency 64. */
-  elections: number;
-}
 
 /** Runs the comparison and answers its Markdown report. */
 export async function benchStores(options: StoresBenchOptions = {}): Promise<string> {
@@ -71,79 +56,25 @@ export async function benchStores(options: StoresBenchOptions = {}): Promise<str
   const env = { CHECKOUT_RATE_LIMIT: "0", BOOKSTORE_LOG_LEVEL: logLevel };
   await using kv = await startDevSystem({ store: "kv", env });
   await using etcd = await startDevSystem({ store: "etcd", env });
-  const systems = { kv, etcd };
-  const loads = { kv: new CheckoutLoad(kv), etcd: new CheckoutLoad(etcd) };
-  const runs = {} as Record<Store, StoreRun>;
-  for (const store of STORES) {
-    runs[store] = { phases: [], atRest: await loads[store].memory(), afterLoad: {}, elections: 0 };
-  }
-  // One system runs while the other is measured; the idle one is paused, so that it takes no CPU from it.
-  let running: Store | undefined;
-  const runOnly = async (store: Store) => {
-    if (running === store) return;
-    await systems[other(store)].pause();
-    if (running !== undefined) await systems[store].resume();
-    running = store;
-  };
-  for (const store of STORES) {
-    console.error(`warming up (${store})…`);
-    await runOnly(store);
-    await loads[store].warmUp({ sequential: 100, amount: 400 });
-  }
-
-  let turn = 0;
-  for (let round = 1; round <= rounds; round++) {
-    for (const connections of LEVELS) {
-      // Which store goes first alternates, so that neither is always measured after the other (nor always first).
-      const order = turn++ % 2 === 0 ? [...STORES].reverse() : STORES;
-      for (const store of order) {
-        await runOnly(store);
-        const idle = loads[other(store)];
-        const idleBefore = sum(await idle.cpu());
-        const started = performance.now();
-        const epochBefore = await loads[store].epoch();
-        const phase = await loads[store].phase(`closed loop, concurrency ${connections}, round ${round}`, {
-          connections,
-          seconds: connections === 64 ? fullLoadSeconds : seconds,
-        });
-        if (connections === 64) runs[store].elections += (await loads[store].epoch()) - epochBefore;
-        const background = ((sum(await idle.cpu()) - idleBefore) * 100_000) / (performance.now() - started);
-        runs[store].phases.push({ ...phase, connections, round, background });
-      }
-    }
-  }
-  await runOnly("kv");
-  runs.kv.afterLoad = await loads.kv.memory();
-  await runOnly("etcd");
-  runs.etcd.afterLoad = await loads.etcd.memory();
+  // etcd second: the comparison leaves it running, for its failover.
+  const runs = await compareSystems([
+    { label: "embedded", title: "embedded Deno KV", system: kv },
+    { label: "etcd", title: "etcd", system: etcd },
+  ], { seconds, fullLoadSeconds, rounds });
 
   let failover: FailoverFigures | undefined;
   if ((options.kills ?? 3) > 0) {
-    const rate = Math.max(5, Math.min(50, Math.round(mean(runs.etcd, 64, (p) => p.perSecond) * FLOW_SHARE)));
-    failover = await measureFailover(systems.etcd, { rate, kills: options.kills ?? 3 });
+    const saturated = mean(runs[1], { connections: 64, pick: (p) => p.perSecond });
+    const rate = Math.max(5, Math.min(50, Math.round(saturated * FLOW_SHARE)));
+    failover = await measureFailover(etcd, { rate, kills: options.kills ?? 3 });
   }
   return report({ floor8, floor13, runs, failover, seconds, fullLoadSeconds, rounds, logLevel });
-}
-
-function other(store: Store): Store {
-  return store === "kv" ? "etcd" : "kv";
-}
-
-function sum(figures: Record<string, number>): number {
-  return Object.values(figures).reduce((a, b) => a + b, 0);
-}
-
-/** The mean over the rounds of a figure of the phases at `connections`. */
-function mean(run: StoreRun, connections: number, pick: (phase: RunPhase) => number | undefined): number {
-  const values = run.phases.filter((p) => p.connections === connections).map(pick);
-  if (values.some((v) => v === undefined)) return NaN;
-  return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
 }
 
 interface ReportInput {
   floor8: FloorFigures;
   floor13: FloorFigures;
-  runs: Record<Store, StoreRun>;
+  runs: [SystemRun, SystemRun];
   failover: FailoverFigures | undefined;
   seconds: number;
   fullLoadSeconds: number;
@@ -153,29 +84,18 @@ interface ReportInput {
 
 function report(input: ReportInput): string {
   const { runs } = input;
+  const [kv, etcd] = runs;
   const yes = (met: boolean) => met ? "yes" : "no";
-  const pss = (memory: Record<string, Memory>) => Object.values(memory).reduce((a, m) => a + m.pss, 0);
-  const [kvSaturated, etcdSaturated] = STORES.map((store) => mean(runs[store], 64, (p) => p.perSecond));
+  const [kvSaturated, etcdSaturated] = runs.map((run) => mean(run, { connections: 64, pick: (p) => p.perSecond }));
   const ratio = etcdSaturated / kvSaturated;
+  const [kvCpu, etcdCpu] = runs.map((run) => cpuPerCheckout(run, { connections: 64 }));
   // Saturated, a CPU-bound system runs as fast as its CPU per checkout lets it: the throughput the two would reach alone.
-  const cpuRatio = mean(runs.kv, 64, (p) => sum(p.cpuMs)) / mean(runs.etcd, 64, (p) => sum(p.cpuMs));
-  const names = [...new Set([...Object.keys(runs.kv.atRest), ...Object.keys(runs.etcd.atRest)])];
-  const cpu = (store: Store, connections: number, name?: string) =>
-    fmt(mean(runs[store], connections, (p) => name === undefined ? sum(p.cpuMs) : p.cpuMs[name]));
-  const summary = LEVELS.map((c) => {
-    const figure = (pick: (p: RunPhase) => number) => STORES.map((store) => mean(runs[store], c, pick));
-    const [kvRate, etcdRate] = figure((p) => p.perSecond);
-    const [kvP50, etcdP50] = figure((p) => p.p50);
-    const [kvP99, etcdP99] = figure((p) => p.p99);
-    return `| ${c} | ${fmt(kvRate)} | ${fmt(etcdRate)} | ${Math.round((etcdRate / kvRate) * 100)}% | ${fmt(kvP50)} / ${
-      fmt(kvP99)
-    } ms | ${fmt(etcdP50)} / ${fmt(etcdP99)} ms | ${cpu("kv", c)} ms | ${cpu("etcd", c)} ms |`;
-  }).join("\n");
+  const cpuRatio = kvCpu / etcdCpu;
   return `
 ### The checkout on each store: embedded Deno KV and etcd, side by side
 
-\`deno task bench checkout --store etcd\`: \`deno task dev\` (${Object.keys(runs.kv.atRest).length} processes) and
-\`BOOKSTORE_STORE=etcd deno task dev\` (${Object.keys(runs.etcd.atRest).length}: three etcd members and two queue
+\`deno task bench checkout --store etcd\`: \`deno task dev\` (${Object.keys(kv.atRest).length} processes) and
+\`BOOKSTORE_STORE=etcd deno task dev\` (${Object.keys(etcd.atRest).length}: three etcd members and two queue
 replicas besides), started together, services logging at \`${input.logLevel}\`. Closed loops at concurrency 1, 16 and 64
 (${input.seconds} s each, ${input.fullLoadSeconds} s at 64), ${input.rounds} rounds, each phase run on one system then
 the other, which goes first alternating from one phase to the next. The system not being measured is paused (SIGSTOP,
@@ -185,40 +105,17 @@ ${floorTable(input.floor8, input.floor13)}
 
 Means over the rounds:
 
-| concurrency | embedded checkouts/s | etcd checkouts/s | etcd / embedded | embedded p50 / p99 | etcd p50 / p99 | embedded CPU per checkout | etcd CPU per checkout |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${summary}
+${summaryTable(runs)}
 
-Memory of all processes (PSS): embedded ${fmt(pss(runs.kv.atRest))} MiB at rest, ${fmt(pss(runs.kv.afterLoad))} MiB
-after load; etcd ${fmt(pss(runs.etcd.atRest))} MiB at rest, ${fmt(pss(runs.etcd.afterLoad))} MiB after load. Elections
-of the executors during the phases at concurrency 64: ${runs.kv.elections} embedded, ${runs.etcd.elections} etcd.
+Memory of all processes (PSS): embedded ${fmt(totalPss(kv.atRest))} MiB at rest, ${fmt(totalPss(kv.afterLoad))} MiB
+after load; etcd ${fmt(totalPss(etcd.atRest))} MiB at rest, ${fmt(totalPss(etcd.afterLoad))} MiB after load. Elections
+of the executors during the phases at concurrency 64: ${kv.elections} embedded, ${etcd.elections} etcd.
 
-Every phase, in the order run on each system (CPU per checkout: every process's, the supervisor's and the etcd members'
-included; the paused system's CPU meanwhile: ${
-    STORES.map((store) =>
-      `${LABEL[store]} at most ${fmt(Math.max(...runs[other(store)].phases.map((p) => p.background)))}% of a core`
-    )
-      .join(", ")
-  }):
-
-#### ${LABEL.kv}
-
-${phaseTable(runs.kv.phases)}
-
-#### ${LABEL.etcd}
-
-${phaseTable(runs.etcd.phases)}
+${phaseSections(runs)}
 
 CPU per checkout by process (ms, means over the rounds):
 
-| process | embedded, concurrency 16 | embedded, concurrency 64 | etcd, concurrency 16 | etcd, concurrency 64 |
-| --- | ---: | ---: | ---: | ---: |
-${
-    names.map((n) =>
-      `| ${n} | ${cpu("kv", 16, n)} | ${cpu("kv", 64, n)} | ${cpu("etcd", 16, n)} | ${cpu("etcd", 64, n)} |`
-    ).join("\n")
-  }
-| all | ${cpu("kv", 16)} | ${cpu("kv", 64)} | ${cpu("etcd", 16)} | ${cpu("etcd", 64)} |
+${processCpuTable(runs)}
 ${input.failover ? failoverReport(input.failover) : ""}
 | target | measured | target met |
 | --- | ---: | :---: |
@@ -226,8 +123,8 @@ ${input.failover ? failoverReport(input.failover) : ""}
     fmt(kvSaturated)
   }/s: ${Math.round(ratio * 100)}% | ${yes(ratio >= 0.5)} |
 | the same, as CPU per checkout at concurrency 64 predicts it on a machine with nothing else to run (embedded / etcd) | ${
-    cpu("kv", 64)
-  } / ${cpu("etcd", 64)} ms: ${Math.round(cpuRatio * 100)}% | ${yes(cpuRatio >= 0.5)} |
+    fmt(kvCpu)
+  } / ${fmt(etcdCpu)} ms: ${Math.round(cpuRatio * 100)}% | ${yes(cpuRatio >= 0.5)} |
 ${input.failover ? failoverTargets(input.failover, yes) : ""}`;
 }
 

@@ -5,14 +5,16 @@
  * newcomer starts (the supervisor, the web app, the services, the four
  * executor replicas) with the defaults they get — with `store: "etcd"`,
  * `BOOKSTORE_STORE=etcd deno task dev`: three etcd members and two queue
- * replicas besides.
+ * replicas besides; with `replicas: 2` as well, `BOOKSTORE_REPLICAS=2`: two
+ * instances of each validator, orchestrator and web app, HAProxy on the
+ * public ports in front of the orchestrators and the web apps.
  *
  * @module
  */
-import { loadConfig } from "@bookstore/lib/config";
+import { loadConfig, localUrl } from "@bookstore/lib/config";
 import { orderQueueService } from "@bookstore/lib/contracts";
 import { createClient } from "@bookstore/lib/rpc";
-import { queuePorts } from "@bookstore/dev/topology";
+import { queuePorts, serviceInstances } from "@bookstore/dev/topology";
 import { devTask } from "../tests/support/dev_task.ts";
 import { eventually } from "../tests/support/wait.ts";
 import { delay } from "@bookstore/lib/async";
@@ -20,8 +22,8 @@ import { delay } from "@bookstore/lib/async";
 /** One process of the running system. */
 export interface SystemProcess {
   /**
-   * Its name in the dev topology (`orchestrator`, `order_executor_3`, `order_queue_2`, `etcd1`…), or `supervisor`
-   * for `deno task dev` itself.
+   * Its name in the dev topology (`orchestrator`, `orchestrator_2`, `order_executor_3`, `order_queue_2`, `etcd1`,
+   * `load_balancer`…), or `supervisor` for `deno task dev` itself.
    */
   name: string;
   /** Its process id. */
@@ -32,7 +34,9 @@ export interface SystemProcess {
 export interface DevSystem extends AsyncDisposable {
   /** Where the services keep their state. */
   store: "kv" | "etcd";
-  /** The orchestrator's base URL. */
+  /** Instances of each validator, orchestrator and web app (`BOOKSTORE_REPLICAS`). */
+  replicas: number;
+  /** The orchestrator's public base URL (HAProxy's, with more than one instance). */
   orchestrator: string;
   /** The data directory (removed when the system stops). */
   dataDir: string;
@@ -77,10 +81,18 @@ export interface DevSystemOptions {
   env?: Record<string, string>;
   /** `etcd` runs `BOOKSTORE_STORE=etcd deno task dev`. @default "kv" */
   store?: "kv" | "etcd";
+  /** `BOOKSTORE_REPLICAS` (above 1 with `store: "etcd"`; HAProxy then takes the public ports). @default 1 */
+  replicas?: number;
 }
 
-/** The etcd members `parent` runs now, by name (`--name=etcd2`), from `/proc`. */
-export async function etcdChildren(parent: number): Promise<Map<string, number>> {
+/** The supervisor's name of HAProxy, which runs as `sh -c "… exec haproxy …"`: the pid the supervisor holds is HAProxy's. */
+const LOAD_BALANCER = "load_balancer";
+
+/**
+ * The processes `parent` runs now that do not answer `/healthz`, by name, from `/proc`: the etcd members (by their
+ * `--name=etcd2`) and HAProxy ({@linkcode LOAD_BALANCER}).
+ */
+export async function commandChildren(parent: number): Promise<Map<string, number>> {
   const members = new Map<string, number>();
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
@@ -91,6 +103,7 @@ export async function etcdChildren(parent: number): Promise<Map<string, number>>
       const args = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`)).split("\0");
       const name = args.find((arg) => arg.startsWith("--name="))?.slice("--name=".length);
       if (name !== undefined && /(^|\/)etcd$/.test(args[0])) members.set(name, Number(entry.name));
+      if (/(^|\/)haproxy$/.test(args[0])) members.set(LOAD_BALANCER, Number(entry.name));
     } catch {
       // Gone since the directory was read.
     }
@@ -113,9 +126,11 @@ async function healthPid(url: string): Promise<number | undefined> {
 export async function startDevSystem(options: DevSystemOptions = {}): Promise<DevSystem> {
   const token = crypto.randomUUID().replaceAll("-", "");
   const store = options.store ?? "kv";
+  const replicas = options.replicas ?? 1;
   const { command, ports, etcd, dataDir, env } = await devTask({
     prefix: "bookstore-bench-",
     store,
+    replicas,
     env: { BOOKSTORE_SERVICE_TOKEN: token, ...options.env },
   });
   const config = loadConfig(env);
@@ -151,10 +166,9 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
       timeoutMs: 90_000,
       message: "deno task dev to print its URLs",
     });
-    const { executors, orderQueue: _, ...services } = ports;
-    const replicas = config.queueReplicas.count;
-    const queueReplicas = queuePorts(ports, replicas).map((port, i) => ({
-      name: replicas === 1 ? "order_queue" : `order_queue_${i + 1}`,
+    const queueCount = config.queueReplicas.count;
+    const queueReplicas = queuePorts(ports, queueCount).map((port, i) => ({
+      name: queueCount === 1 ? "order_queue" : `order_queue_${i + 1}`,
       url: `http://127.0.0.1:${port}`,
     }));
     const urls = new Map<string, string>(queueReplicas.map(({ name, url }) => [name, url]));
@@ -163,7 +177,7 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
     const pidOf = async (name: string) => {
       if (name === "supervisor") return dev.pid;
       const url = urls.get(name);
-      return url === undefined ? (await etcdChildren(dev.pid)).get(name) : await healthPid(url);
+      return url === undefined ? (await commandChildren(dev.pid)).get(name) : await healthPid(url);
     };
     // By the pids the processes have now: one may have been restarted since the start. Paused, a process cannot
     // answer /healthz: the pids are read while every process runs, then signalled.
@@ -179,15 +193,22 @@ export async function startDevSystem(options: DevSystemOptions = {}): Promise<De
         }
       }
     };
-    for (const [name, pid] of [...await etcdChildren(dev.pid)].sort()) processes.push({ name, pid });
-    for (const port of [...Object.values(services), ...executors]) {
-      const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
-      urls.set(health.service, `http://127.0.0.1:${port}`);
+    const children = await commandChildren(dev.pid);
+    for (const [name, pid] of [...children].sort()) processes.push({ name, pid });
+    if (replicas > 1 && !children.has(LOAD_BALANCER)) throw new Error("no HAProxy among deno task dev's processes");
+    // Instances answer their service's name: they are named here by port, as the topology names them.
+    for (const instance of Object.values(serviceInstances(ports, replicas)).flat()) {
+      urls.set(instance.name, localUrl(instance.port));
     }
-    // Every replica answers `order_queue` as its name: they are named here by port, as the topology names them.
+    for (const port of ports.executors) {
+      const health = await (await fetch(`${localUrl(port)}/healthz`)).json();
+      urls.set(health.service, localUrl(port));
+    }
+    // Every queue replica answers `order_queue` as its name: they are named here by port, as the topology names them.
     for (const [name, url] of urls) processes.push({ name, pid: (await healthPid(url))! });
     return {
       store,
+      replicas,
       orchestrator: `http://127.0.0.1:${ports.orchestrator}`,
       dataDir,
       processes,

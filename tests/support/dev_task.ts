@@ -37,6 +37,11 @@ export interface DevTaskOptions {
    * two queue replicas on consecutive ones. @default "kv"
    */
   store?: "kv" | "etcd";
+  /**
+   * `BOOKSTORE_REPLICAS`: instances of each validator, orchestrator and web app, their ports free too, and above 1
+   * the load balancer's own port (`LOAD_BALANCER_PORT`). @default 1
+   */
+  replicas?: number;
 }
 
 /** Prepares `deno task dev` with `env` on top of the ports and the data directory. */
@@ -45,7 +50,12 @@ export async function devTask(options: DevTaskOptions): Promise<DevTask> {
   const [command, ...args] = (config.tasks.dev as string).split(" ");
   if (command !== "deno") throw new Error(`deno task dev runs ${command}, not deno`);
   const etcd = options.store === "etcd";
-  const { ports, etcd: members } = freeTopologyPorts({ queueReplicas: etcd ? 2 : 1, etcdMembers: etcd ? 3 : 0 });
+  const replicas = options.replicas ?? 1;
+  const { ports, etcd: members } = freeTopologyPorts({
+    queueReplicas: etcd ? 2 : 1,
+    etcdMembers: etcd ? 3 : 0,
+    replicas,
+  });
   const { web, orchestrator, transactionVerification, fraudDetection, suggestions, orderQueue, executors } = ports;
   const dataDir = await Deno.makeTempDir({ prefix: options.prefix });
   const env: Record<string, string> = {
@@ -61,6 +71,7 @@ export async function devTask(options: DevTaskOptions): Promise<DevTask> {
     SUGGESTIONS_PORT: String(suggestions),
     ORDER_QUEUE_PORT: String(orderQueue),
     EXECUTOR_PEERS: executors.map((port, i) => `${i + 1}=http://127.0.0.1:${port}`).join(","),
+    ...(replicas > 1 && { BOOKSTORE_REPLICAS: String(replicas), LOAD_BALANCER_PORT: String(ports.loadBalancer) }),
     ...options.env,
   };
   for (const key of ["HOME", "PATH", "DENO_DIR"]) {
