@@ -79,16 +79,19 @@ async function orchestrator(limit: string, trustedProxies = "") {
 
 Deno.test("over the limit a checkout gets 429 resource_exhausted with Retry-After, REST and Connect alike", async () => {
   using app = await orchestrator("2");
+  // Sent at once: on a loaded machine, one after the other could take long enough to refill the bucket.
+  const burst = (path: string, count: number) =>
+    Promise.all(Array.from({ length: count }, () => app.post(path, "127.0.0.11")));
   // Within the limit the (empty) order goes on to validation, whose peers are unreachable here.
-  for (let i = 0; i < 2; i++) assert.notEqual((await app.post("/checkout", "127.0.0.11")).status, 429);
-  const rest = await app.post("/checkout", "127.0.0.11");
-  assert.equal(rest.status, 429);
-  assert.ok(Number(rest.headers.get("retry-after")) >= 1);
-  const body = await rest.json();
+  const rest = await burst("/checkout", 3);
+  assert.equal(rest.filter((r) => r.status !== 429).length, 2, `statuses ${rest.map((r) => r.status)}`);
+  const refused = rest.find((r) => r.status === 429)!;
+  assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+  const body = await refused.json();
   assert.equal(body.error.code, "resource_exhausted");
   assert.match(body.error.message, /too many checkouts from this client: at most 2 a second/);
-  const connect = await app.post("/bookstore.v1.CheckoutService/PlaceOrder", "127.0.0.11");
-  assert.equal(connect.status, 429);
+  const connect = (await burst("/bookstore.v1.CheckoutService/PlaceOrder", 3)).find((r) => r.status === 429);
+  assert.ok(connect, "a Connect call over the limit is refused too");
   assert.ok(connect.headers.get("retry-after"));
   assert.equal((await connect.json()).code, "resource_exhausted");
   assert.notEqual((await app.post("/checkout", "127.0.0.12")).status, 429, "another address has its own limit");
