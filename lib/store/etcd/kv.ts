@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { delay } from "../../async.ts";
 import { MAX_READ_KEYS } from "../limits.ts";
 import type { Kv, KvAtomic, KvListIterator } from "../types.ts";
 import { EtcdAtomic } from "./atomic.ts";
@@ -126,26 +127,42 @@ export class EtcdKv implements Kv {
 }
 
 /**
+ * How long a service starting up keeps asking the cluster before it gives up: long enough for an election, or for
+ * members that start at the same time as the services on a crowded machine.
+ */
+export const OPEN_TIMEOUT_MS = 10_000;
+
+/**
  * Opens a store on etcd once the cluster has answered one read (through
- * its Raft quorum) within the deadline; otherwise fails with an error that
- * names the members and what to check. Never waits longer than
- * `options.timeoutMs`.
+ * its Raft quorum), asking again, each time within `options.timeoutMs`,
+ * until {@linkcode OPEN_TIMEOUT_MS} has passed; then fails with an error
+ * that names the members and what to check.
  */
 export async function openEtcdKv(options: EtcdKvOptions): Promise<EtcdKv> {
   const kv = new EtcdKv(options);
-  try {
-    const body = { key: toBase64(new TextEncoder().encode(options.prefix)), limit: 1 };
-    await kv.client.call("kv/range", { body, kind: "read" });
-    return kv;
-  } catch (error) {
-    kv.close();
-    const endpoints = options.endpoints.join(",");
-    throw new Error(
-      `the etcd cluster at ${endpoints} did not answer within ${options.timeoutMs} ms ` +
-        `(${error instanceof Error ? error.message : error}). Check that its members run and have a leader ` +
-        `(\`etcdctl --endpoints=${endpoints} endpoint status\`), that BOOKSTORE_ETCD_ENDPOINTS names them, ` +
-        `or run with BOOKSTORE_STORE=kv, which needs no cluster.`,
-      { cause: error },
-    );
+  const body = { key: toBase64(new TextEncoder().encode(options.prefix)), limit: 1 };
+  const deadline = Date.now() + Math.max(OPEN_TIMEOUT_MS, options.timeoutMs);
+  for (;;) {
+    try {
+      await kv.client.call("kv/range", { body, kind: "read" });
+      return kv;
+    } catch (error) {
+      if (Date.now() + RETRY_OPEN_MS < deadline) {
+        await delay(RETRY_OPEN_MS);
+        continue;
+      }
+      kv.close();
+      const endpoints = options.endpoints.join(",");
+      throw new Error(
+        `the etcd cluster at ${endpoints} did not answer within ${Math.max(OPEN_TIMEOUT_MS, options.timeoutMs)} ms ` +
+          `(${error instanceof Error ? error.message : error}). Check that its members run and have a leader ` +
+          `(\`etcdctl --endpoints=${endpoints} endpoint status\`), that BOOKSTORE_ETCD_ENDPOINTS names them, ` +
+          `or run with BOOKSTORE_STORE=kv, which needs no cluster.`,
+        { cause: error },
+      );
+    }
   }
 }
+
+// Between two attempts to open: a member refusing connections answers at once, and would be asked in a busy loop.
+const RETRY_OPEN_MS = 250;
