@@ -62,7 +62,7 @@ const topologyOptions = {
 // returns), then inside the supervisor's host, where the processes are started each in its own.
 const processNames = buildTopology(topologyOptions).map((spec) => spec.name);
 const published = config.replicas > 1
-  ? [{ name: LOAD_BALANCER, port: ports.web }, { name: LOAD_BALANCER, port: ports.orchestrator }]
+  ? [ports.web, ports.orchestrator, ports.loadBalancer].map((port) => ({ name: LOAD_BALANCER, port }))
   : [{ name: "web", port: ports.web }, { name: "orchestrator", port: ports.orchestrator }];
 if (flags.hosts && flags.owner === undefined) {
   await runOnHosts({ processes: processNames, published, main: new URL(import.meta.url).pathname });
