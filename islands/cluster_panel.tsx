@@ -166,7 +166,11 @@ export default function ClusterPanel({ initial, faults, crashesEtcd }: ClusterPa
           leader={leaderHost(cluster)?.host.name}
           onCut={faults
             ? () =>
-              act("/admin/hosts/cut_leader", {}, "The leader is cut off from the other executors. Watch the election.")
+              act(
+                "/admin/hosts/cut_leader",
+                {},
+                "The leader is cut off from the other executors: watch them call elections.",
+              )
             : undefined}
           onHeal={faults ? () => act("/admin/hosts/heal", {}, "Every cut link is healed.") : undefined}
         />
