@@ -21,7 +21,14 @@ import {
   etcdMemberNames,
   LOAD_BALANCER,
 } from "@bookstore/dev/topology";
-import { devHosts, insideRelays, parseDevFlags, runOnHosts, SUPERVISOR_HOST } from "@bookstore/dev/hosts/run";
+import {
+  devHostLinks,
+  devHosts,
+  insideRelays,
+  parseDevFlags,
+  runOnHosts,
+  SUPERVISOR_HOST,
+} from "@bookstore/dev/hosts/run";
 
 /** How often the start-up notes which processes are not answering `/healthz` yet. */
 const HEALTH_NOTE_EVERY_MS = 15_000;
@@ -75,14 +82,17 @@ if (hosts && flags.owner !== undefined) {
   // the topology), and the services refuse both at once.
   Deno.env.delete("BOOKSTORE_ETCD_PORTS");
 }
-// etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them.
+// etcd members have no /admin/crash: the cluster page's Crash of one asks the supervisor, which runs them; with
+// --hosts, the page's hosts and its cut and heal of the executor leader's links are the supervisor's too.
 const crashable = faults && "members" in store ? etcdMembers(store.members).map((member) => member.name) : [];
-const control: Control | undefined = crashable.length > 0
+const hostLinks = faults && hosts ? devHostLinks(hosts.filter((host) => host.name !== SUPERVISOR_HOST)) : undefined;
+const control: Control | undefined = crashable.length > 0 || hostLinks
   ? serveControl({
     token: serviceToken,
     crashable,
     kill: (name) => supervisor.kill(name),
     hostname: hostOf?.(SUPERVISOR_HOST).address,
+    hosts: hostLinks,
   })
   : undefined;
 const specs = buildTopology({ ...topologyOptions, supervisorUrl: control?.url, hostOf });

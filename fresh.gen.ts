@@ -6,6 +6,7 @@ import * as $routes__app from "./routes/_app.tsx";
 import * as $routes__layout from "./routes/_layout.tsx";
 import * as $routes_admin__middleware from "./routes/admin/_middleware.ts";
 import * as $routes_admin_etcd_members__member__crash from "./routes/admin/etcd_members/[member]/crash.ts";
+import * as $routes_admin_hosts__action_ from "./routes/admin/hosts/[action].ts";
 import * as $routes_admin_queue_replicas__replica__crash from "./routes/admin/queue_replicas/[replica]/crash.ts";
 import * as $routes_admin_replicas__replicaId___action_ from "./routes/admin/replicas/[replicaId]/[action].ts";
 import * as $routes_admin_validators__name_ from "./routes/admin/validators/[name].ts";
@@ -32,6 +33,7 @@ const manifest: Manifest = {
     "./routes/_layout.tsx": $routes__layout,
     "./routes/admin/_middleware.ts": $routes_admin__middleware,
     "./routes/admin/etcd_members/[member]/crash.ts": $routes_admin_etcd_members__member__crash,
+    "./routes/admin/hosts/[action].ts": $routes_admin_hosts__action_,
     "./routes/admin/queue_replicas/[replica]/crash.ts": $routes_admin_queue_replicas__replica__crash,
     "./routes/admin/replicas/[replicaId]/[action].ts": $routes_admin_replicas__replicaId___action_,
     "./routes/admin/validators/[name].ts": $routes_admin_validators__name_,

@@ -137,7 +137,7 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     ORDER_QUEUE_URL: queuePorts(ports, queueReplicas).map((port, i) => url(queueName(i, queueReplicas), port)).join(
       ",",
     ),
-    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${url(`order_executor_${i + 1}`, port)}`).join(","),
+    EXECUTOR_PEERS: ports.executors.map((port, i) => `${i + 1}=${url(executorName(i + 1), port)}`).join(","),
   };
   return env as Record<string, string>;
 }
@@ -203,6 +203,11 @@ export function queuePorts(ports: Ports, count: number): number[] {
 /** The name of order queue replica `index` (0-based) of `count`: one queue keeps today's name; replicas are numbered. */
 export function queueName(index: number, count: number): string {
   return count === 1 ? "order_queue" : `order_queue_${index + 1}`;
+}
+
+/** The process (and host) name of executor replica `id` (1-based). */
+export function executorName(id: number): string {
+  return `order_executor_${id}`;
 }
 
 /** The environment of one executor replica on top of {@linkcode topologyEnv}. */
@@ -309,7 +314,7 @@ export function buildTopology(options: TopologyOptions): ProcessSpec[] {
     ...scaled("fraudDetection", fingerprinting),
     ...scaled("suggestions"),
     ...scaled("orchestrator"),
-    ...ports.executors.map((port, i) => service(`order_executor_${i + 1}`, port, executorEnv(i + 1))),
+    ...ports.executors.map((port, i) => service(executorName(i + 1), port, executorEnv(i + 1))),
   ];
   if (replicas > 1) {
     processes.push(loadBalancer({ instances, ports, dataDir: options.dataDir, web: options.web ?? true, addressOf }));

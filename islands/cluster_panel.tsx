@@ -5,7 +5,9 @@
  * term) and the recent elections, from the web app's server-sent events.
  * With fault injection enabled, buttons crash or pause a replica, crash a
  * queue replica or an etcd member, and slow or fail a validator; they call
- * the web app's admin endpoints, never a service directly.
+ * the web app's admin endpoints, never a service directly. With `deno task
+ * dev --hosts`, it shows each process's host and cut links, and (faults on)
+ * cuts the executor leader off from the other executors and heals it.
  *
  * @module
  */
@@ -15,6 +17,8 @@ import { VALIDATORS } from "@bookstore/lib/contracts";
 import type { ClusterSnapshot } from "../utils/cluster_watcher.ts";
 import { liveEvents } from "../utils/live_events.ts";
 import { EtcdMembers } from "../components/etcd_members.tsx";
+import { HostsTable } from "../components/hosts_table.tsx";
+import { leaderHost } from "../utils/hosts.ts";
 import { QueueReplicas } from "../components/queue_replicas.tsx";
 import { Table } from "../components/table.tsx";
 import type { ClusterView, ReplicaView } from "@bookstore/lib/contracts";
@@ -156,6 +160,21 @@ export default function ClusterPanel({ initial, faults, crashesEtcd }: ClusterPa
           </tr>
         ))}
       </Table>
+      {cluster.hosts && (
+        <HostsTable
+          hosts={cluster.hosts}
+          leader={leaderHost(cluster)?.host.name}
+          onCut={faults
+            ? () =>
+              act(
+                "/admin/hosts/cut_leader",
+                {},
+                "The leader is cut off from the other executors: watch them call elections.",
+              )
+            : undefined}
+          onHeal={faults ? () => act("/admin/hosts/heal", {}, "Every cut link is healed.") : undefined}
+        />
+      )}
       <section aria-labelledby="queue-title">
         <h2 id="queue-title">Order queue</h2>
         {queue.reachable

@@ -159,7 +159,7 @@ export const envSchema = z.object({
     message: "must be http://127.x.y.z:port: the supervisor listens on loopback only, and it is sent the credential",
   }).optional()
     .describe(
-      "Set by `deno task dev` for the web app, not by hand: where its supervisor takes the cluster page's Crash of an etcd member it runs (etcd has no /admin/crash of its own); with fault injection only.",
+      "Set by `deno task dev` for the web app, not by hand: where its supervisor takes the cluster page's Crash of an etcd member it runs (etcd has no /admin/crash of its own) and, with --hosts, shows the hosts and cuts and heals the executor leader's links; with fault injection only.",
     ),
   BOOKSTORE_SERVICE_TOKEN: z.string().min(16).optional()
     .describe("Shared service credential for internal RPCs; `deno task dev` generates one."),

@@ -8,6 +8,7 @@
  * @module
  */
 import type { ClusterView } from "@bookstore/lib/contracts";
+import type { ShopCluster } from "./shop_api.ts";
 
 /** A change of leadership as the watcher saw it. */
 export interface Election {
@@ -22,7 +23,7 @@ export interface Election {
 /** What subscribers receive. */
 export interface ClusterSnapshot {
   /** The cluster, or why it could not be read. */
-  cluster: ClusterView | { error: string };
+  cluster: ShopCluster | { error: string };
   /** Recent elections, newest first. */
   elections: Election[];
   /** When it was read (RFC 3339). */
@@ -49,7 +50,7 @@ export function leadershipOf(cluster: ClusterView): { epoch: number; leaderId: n
 
 /** Reads the cluster on demand and while subscribed. */
 export class ClusterWatcher {
-  readonly #read: () => Promise<ClusterView>;
+  readonly #read: () => Promise<ShopCluster>;
   readonly #intervalMs: number;
   readonly #keep: number;
   readonly #listeners = new Set<(snapshot: ClusterSnapshot) => void>();
@@ -57,7 +58,7 @@ export class ClusterWatcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Watches the cluster that `read` returns. */
-  constructor(read: () => Promise<ClusterView>, options: ClusterWatcherOptions = {}) {
+  constructor(read: () => Promise<ShopCluster>, options: ClusterWatcherOptions = {}) {
     this.#read = read;
     this.#intervalMs = options.intervalMs ?? 500;
     this.#keep = options.keep ?? 12;

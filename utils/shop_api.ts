@@ -16,17 +16,23 @@ import {
   checkoutService,
   type ClusterView,
   clusterViewSchema,
+  type HostsView,
+  hostsViewSchema,
   type OrderView,
   suggestionsService,
   type ValidatorName,
   VALIDATORS,
 } from "@bookstore/lib/contracts";
+import { abortable, timeoutSignal } from "@bookstore/lib/async";
 import { type Fetch, RpcError } from "@bookstore/lib/rpc";
 import { peerClient } from "@bookstore/lib/service";
 import { routedUrls } from "@bookstore/lib/order_route";
 
 /** A catalog book with its current stock and our description. */
 export type BookDetails = Book & { description: string };
+
+/** The cluster as the page shows it: the orchestrator's view, and with `--hosts` the supervisor's hosts. */
+export type ShopCluster = ClusterView & { hosts?: HostsView };
 
 /** How a fault button treats a validator. */
 export const VALIDATOR_FAULT_MODES = ["slow", "fail", "clear"] as const;
@@ -56,8 +62,8 @@ export interface ShopApi {
   similar(bookId: string): Promise<BookRef[]>;
   /** An order's view, or `undefined` when there is no such order. */
   order(orderId: string): Promise<OrderView | undefined>;
-  /** The cluster: replicas and queue. */
-  cluster(): Promise<ClusterView>;
+  /** The cluster: replicas and queue, and the hosts when the supervisor runs the processes on hosts. */
+  cluster(): Promise<ShopCluster>;
   /** Crashes executor replica `id` (as SIGKILL would). */
   crashReplica(id: number): Promise<void>;
   /** Stops replica `id`'s event loop for `ms`, as SIGSTOP would. */
@@ -66,12 +72,22 @@ export interface ShopApi {
   crashQueueReplica(replica: number): Promise<void>;
   /** Has the supervisor that runs etcd member `name` SIGKILL it (`BOOKSTORE_SUPERVISOR_URL`). */
   crashEtcdMember(name: string): Promise<void>;
+  /** Has the supervisor cut host `name` (an executor's) off from its peers. */
+  partitionHost(name: string): Promise<void>;
+  /** Has the supervisor heal every cut link. */
+  healLinks(): Promise<void>;
   /** Makes a validator slow, failing, or well again. */
   setValidatorFault(name: ValidatorName, mode: ValidatorFaultMode): Promise<void>;
 }
 
 /** How long "slow" delays every call of a validator: longer than any RPC deadline. */
 export const SLOW_VALIDATOR_DELAY_MS = 3000;
+
+/**
+ * The deadline of the supervisor's host calls: each runs iptables in
+ * several hosts, a process each, which a loaded machine makes slow.
+ */
+export const HOSTS_TIMEOUT_MS = 10_000;
 
 /** Creates the web app's API client. */
 export function createShopApi(options: ShopApiOptions): ShopApi {
@@ -84,12 +100,12 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
   const ttl = options.booksTtlMs ?? 1000;
   let cached: { at: number; books: Promise<Book[]> } | undefined;
 
-  const admin = async (baseUrl: string, path: string, init: { method: string; body?: unknown }) => {
+  const admin = async (baseUrl: string, path: string, init: { method: string; body?: unknown; timeoutMs?: number }) => {
     const response = await fetch(new URL(path, baseUrl).href, {
       method: init.method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(init.timeoutMs ?? timeoutMs),
     });
     if (!response.ok) {
       // A target that says it has no such thing is not a target that is down.
@@ -98,6 +114,38 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     }
     await response.body?.cancel();
   };
+  const supervisor = () => {
+    if (config.supervisorUrl === undefined) {
+      throw new RpcError("not_found", "no supervisor runs the processes (BOOKSTORE_SUPERVISOR_URL is not set)");
+    }
+    return config.supervisorUrl;
+  };
+  // A supervisor that answers 404 runs no hosts, and will not for its lifetime: asked once.
+  let runsHosts = config.supervisorUrl !== undefined;
+  // A busy supervisor (it reads every host's rules) may miss a read: the page keeps the hosts it last had.
+  let lastHosts: HostsView | undefined;
+  let reading: Promise<void> | undefined;
+  const readHosts = async () => {
+    try {
+      const response = await fetch(new URL("/hosts", supervisor()).href, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(HOSTS_TIMEOUT_MS),
+      });
+      if (response.status === 404) runsHosts = false;
+      if (!response.ok) return void await response.body?.cancel();
+      lastHosts = hostsViewSchema.parse(await response.json());
+    } catch {
+      // The hosts are an addition to the page: a supervisor that does not answer leaves them as they were.
+    }
+  };
+  // The cluster is not held up past the usual deadline for them: a slow read finishes in the background, one at a time.
+  const hosts = async (): Promise<HostsView | undefined> => {
+    if (!runsHosts) return undefined;
+    reading ??= readHosts().finally(() => reading = undefined);
+    using wait = timeoutSignal(timeoutMs);
+    await abortable(reading, wait.signal).catch(() => {});
+    return runsHosts ? lastHosts : undefined;
+  };
   const replicaUrl = (id: number) => {
     const url = config.executor.peers.get(id);
     if (!url) throw new RpcError("not_found", `no executor replica ${id}`);
@@ -105,6 +153,21 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
   };
   // A validator's fault goes to every instance of it: the orchestrator would route around one that alone fails.
   const validators = routedUrls(config);
+
+  const orchestratorCluster = async () => {
+    // Any orchestrator instance reads the same cluster: the first that answers.
+    let failure: unknown;
+    for (const url of config.urls.orchestrator) {
+      try {
+        const response = await fetch(new URL("/cluster", url).href, { signal: AbortSignal.timeout(timeoutMs) });
+        if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
+        return clusterViewSchema.parse(await response.json());
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
+  };
 
   return {
     books() {
@@ -143,18 +206,8 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       }
     },
     async cluster() {
-      // Any orchestrator instance reads the same cluster: the first that answers.
-      let failure: unknown;
-      for (const url of config.urls.orchestrator) {
-        try {
-          const response = await fetch(new URL("/cluster", url).href, { signal: AbortSignal.timeout(timeoutMs) });
-          if (!response.ok) throw new RpcError("unavailable", `the orchestrator answered ${response.status}`);
-          return clusterViewSchema.parse(await response.json());
-        } catch (error) {
-          failure = error;
-        }
-      }
-      throw failure;
+      const [view, shown] = await Promise.all([orchestratorCluster(), hosts()]);
+      return shown ? { ...view, hosts: shown } : view;
     },
     crashReplica: (id) => admin(replicaUrl(id), "/admin/crash", { method: "POST", body: {} }),
     pauseReplica: (id, ms) => admin(replicaUrl(id), "/admin/pause", { method: "POST", body: { ms } }),
@@ -164,11 +217,11 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
       await admin(url, "/admin/crash", { method: "POST", body: {} });
     },
     async crashEtcdMember(name) {
-      if (config.supervisorUrl === undefined) {
-        throw new RpcError("not_found", "no supervisor runs the etcd members (BOOKSTORE_SUPERVISOR_URL is not set)");
-      }
-      await admin(config.supervisorUrl, `/processes/${encodeURIComponent(name)}/crash`, { method: "POST" });
+      await admin(supervisor(), `/processes/${encodeURIComponent(name)}/crash`, { method: "POST" });
     },
+    partitionHost: (name) =>
+      admin(supervisor(), "/partition", { method: "POST", body: { host: name }, timeoutMs: HOSTS_TIMEOUT_MS }),
+    healLinks: () => admin(supervisor(), "/heal", { method: "POST", body: {}, timeoutMs: HOSTS_TIMEOUT_MS }),
     async setValidatorFault(name, mode) {
       if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);
       const rule = mode === "slow" ? { method: "*", delayMs: SLOW_VALIDATOR_DELAY_MS } : {

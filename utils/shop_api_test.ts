@@ -88,6 +88,51 @@ Deno.test("an etcd member is crashed through the supervisor that runs it, and on
   await assert.rejects(() => shop.crashQueueReplica(3), /no order queue replica 3/);
 
   const { shop: unsupervised, requests: none } = shopOn(() => new Response(null, { status: 202 }));
-  await assert.rejects(() => unsupervised.crashEtcdMember("etcd1"), /no supervisor runs the etcd members/);
+  await assert.rejects(() => unsupervised.crashEtcdMember("etcd1"), /no supervisor runs the processes/);
   assert.deepEqual(none, [], "nothing was sent");
+});
+
+Deno.test("with a supervisor that runs hosts, the cluster has them; one without hosts is asked once", async () => {
+  const HOSTS = {
+    hosts: [{ name: "order_executor_1", address: "127.77.1.1", cutFrom: [] }],
+    partitionable: ["order_executor_1"],
+  };
+  const CLUSTER = { executors: [], queue: { reachable: false, error: "x" }, queueReplicas: [], store: { kind: "kv" } };
+  const shopWith = (status: number) => {
+    let hostsStatus = status;
+    const requests: Request[] = [];
+    const shop = createShopApi({
+      config: loadConfig({
+        BOOKSTORE_SERVICE_TOKEN: TOKEN,
+        ORCHESTRATOR_URL: "http://127.0.0.1:7081",
+        BOOKSTORE_SUPERVISOR_URL: "http://127.0.0.1:7999",
+      }),
+      catalog: loadCatalog(),
+      fetch: (input, init) => {
+        const request = new Request(input, init);
+        requests.push(request);
+        const path = new URL(request.url).pathname;
+        if (path === "/cluster") return Promise.resolve(Response.json(CLUSTER));
+        if (path === "/hosts") return Promise.resolve(Response.json(HOSTS, { status: hostsStatus }));
+        return Promise.resolve(new Response(null, { status: 202 }));
+      },
+    });
+    return { shop, requests, fail: () => hostsStatus = 500 };
+  };
+  const { shop, requests, fail } = shopWith(200);
+  assert.deepEqual((await shop.cluster()).hosts, HOSTS);
+  const asked = requests.find((r) => r.url.endsWith("/hosts"))!;
+  assert.equal(asked.headers.get("authorization"), `Bearer ${TOKEN}`, "the supervisor is asked with the credential");
+  fail();
+  assert.deepEqual((await shop.cluster()).hosts, HOSTS, "a failed read keeps the hosts last read");
+  await shop.partitionHost("order_executor_1");
+  await shop.healLinks();
+  const posts = requests.filter((r) => r.method === "POST");
+  assert.deepEqual(posts.map((r) => r.url), ["http://127.0.0.1:7999/partition", "http://127.0.0.1:7999/heal"]);
+  assert.deepEqual(await posts[0].json(), { host: "order_executor_1" });
+
+  const { shop: oneMachine, requests: seen } = shopWith(404);
+  assert.equal((await oneMachine.cluster()).hosts, undefined);
+  assert.equal((await oneMachine.cluster()).hosts, undefined);
+  assert.equal(seen.filter((r) => r.url.endsWith("/hosts")).length, 1, "a supervisor without hosts is asked once");
 });

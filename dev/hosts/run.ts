@@ -8,7 +8,9 @@
  *
  * @module
  */
-import { V8_FLAGS } from "../topology.ts";
+import type { HostLinks } from "../host_control.ts";
+import { executorName, V8_FLAGS } from "../topology.ts";
+import { cut, droppedFromEach, heal } from "./faults.ts";
 import { createNetwork, destroyNetwork, type Host, hostsUnavailable, planNetwork } from "./network.ts";
 import { socketDir } from "./names.ts";
 import { startReaper } from "./reaper.ts";
@@ -60,6 +62,18 @@ function relaySocket(owner: number, published: Published): string {
 /** The hosts of a network running `processes` and the supervisor, in a stable order (both halves plan it). */
 export function devHosts(options: { owner: number; processes: readonly string[] }): Host[] {
   return planNetwork({ owner: options.owner, names: [...options.processes, SUPERVISOR_HOST] }).hosts;
+}
+
+/**
+ * The cluster page's links between `hosts` (the processes', not the
+ * supervisor's): the executors partition together, so that cutting the
+ * leader off leaves its links to the queue and the store as they are.
+ */
+export function devHostLinks(hosts: readonly Host[]): HostLinks {
+  const names = new Set(hosts.map((host) => host.name));
+  const executors = [];
+  for (let id = 1; names.has(executorName(id)); id++) executors.push(executorName(id));
+  return { hosts, groups: [executors], cut, heal, droppedFrom: droppedFromEach };
 }
 
 /** Options for {@linkcode runOnHosts}. */

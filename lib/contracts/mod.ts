@@ -19,6 +19,7 @@ export * from "./order_executor.ts";
 export * from "./orchestrator.ts";
 export * from "./order_queue.ts";
 export * from "./reasons.ts";
+export * from "./supervisor.ts";
 export * from "./validators.ts";
 
 /** Every service, by its protobuf name. */
