@@ -1,8 +1,10 @@
 /**
  * The hosts of the cluster page (`deno task dev --hosts`): each process's
  * host and address and the hosts its links are cut from, the executor
- * leader's host highlighted; with `onCut` and `onHeal`, the buttons that
- * cut the leader off from the other executors and heal every cut link. It
+ * leader's host highlighted; with `onCut`, `onIsolate` and `onHeal`, the
+ * buttons that cut the leader off from the other executors (it keeps the
+ * queue, and with it the lead), from every host (another replica takes
+ * over), and heal every cut link. It
  * renders on the server and in the cluster panel's island alike.
  *
  * @module
@@ -16,14 +18,16 @@ export interface HostsTableProps {
   hosts: HostsView;
   /** The executor leader's host, if known. */
   leader?: string;
-  /** Cuts the leader off; no buttons without it. */
+  /** Cuts the leader off from the other executors; no buttons without it. */
   onCut?: () => void;
+  /** Cuts the leader off from every host. */
+  onIsolate?: () => void;
   /** Heals every cut link. */
   onHeal?: () => void;
 }
 
 /** The hosts' section: a line on what they are, the buttons, and the table. */
-export function HostsTable({ hosts, leader, onCut, onHeal }: HostsTableProps) {
+export function HostsTable({ hosts, leader, onCut, onIsolate, onHeal }: HostsTableProps) {
   const cut = hosts.hosts.filter((host) => host.cutFrom.length > 0);
   return (
     <section aria-labelledby="hosts-title">
@@ -35,9 +39,12 @@ export function HostsTable({ hosts, leader, onCut, onHeal }: HostsTableProps) {
           {cut.length === 0 ? "No link is cut." : `${cut.length} hosts have cut links.`}
         </strong>
       </p>
-      {onCut && onHeal && (
+      {onCut && onIsolate && onHeal && (
         <div class="host-faults">
           <button type="button" disabled={leader === undefined} onClick={onCut}>Cut the leader off</button>
+          <button type="button" disabled={leader === undefined} onClick={onIsolate}>
+            Cut the leader off from everything
+          </button>
           <button type="button" disabled={cut.length === 0} onClick={onHeal}>Heal</button>
         </div>
       )}

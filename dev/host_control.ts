@@ -1,8 +1,9 @@
 /**
  * The control endpoint's host routes (`deno task dev --hosts`): `GET /hosts`
  * shows every host with the hosts its links are cut from, `POST /partition
- * {"host"}` cuts a host off from the other hosts of its group (an executor
- * from the other executors, never from the queue or the store) and `POST
+ * {"host", "from"}` cuts a host off from the other hosts of its group (an
+ * executor from the other executors, never from the queue or the store) or,
+ * with `"from": "all"`, from every host of the system, and `POST
  * /heal` heals every cut link, read back from the hosts' rules so that a cut
  * made any other way heals too.
  *
@@ -18,6 +19,8 @@ export interface HostLinks {
   hosts: readonly Host[];
   /** Host names that partition together: a host of a group is cut from the others of its group. */
   groups: readonly (readonly string[])[];
+  /** Hosts never cut off, nor cut from (the supervisor's own: it must keep reaching every process). @default [] */
+  untouchable?: readonly string[];
   /** Cuts the link between two hosts, both ways. */
   cut: (a: Host, b: Host) => Promise<void>;
   /** Heals the link between two hosts, both ways. */
@@ -90,12 +93,15 @@ export function hostRoutes(links: HostLinks): HostRoutes {
       }
       const parsed = partitionRequestSchema.safeParse(body);
       if (!parsed.success) return invalid(describeIssues(parsed.error));
-      const { host: name } = parsed.data;
+      const { host: name, from } = parsed.data;
       const host = byName.get(name);
       if (!host) return invalid(`host: no host named "${name}"`);
       const group = links.groups.find((names) => names.includes(name));
       if (!group) return invalid(`host: ${name} cannot be cut off (only ${links.groups.flat().join(", ")})`);
-      const peers = group.filter((peer) => peer !== name).map((peer) => byName.get(peer)!);
+      const untouchable = new Set([name, ...links.untouchable ?? []]);
+      const peers = from === "all"
+        ? links.hosts.filter((peer) => !untouchable.has(peer.name))
+        : group.filter((peer) => !untouchable.has(peer)).map((peer) => byName.get(peer)!);
       await Promise.all(peers.map((peer) => links.cut(host, peer)));
       last = undefined;
       return [202, { host: name, cutFrom: peers.map((peer) => peer.name) }];

@@ -6,7 +6,7 @@ import type { Host } from "./hosts/network.ts";
 import { eventually } from "../tests/support/wait.ts";
 
 const TOKEN = "a-service-token-of-some-length";
-const NAMES = ["order_executor_1", "order_executor_2", "order_executor_3", "order_queue", "web"];
+const NAMES = ["order_executor_1", "order_executor_2", "order_executor_3", "order_queue", "web", "dev"];
 const HOSTS: Host[] = NAMES.map((name, i) => ({ name, namespace: `bks-1-${name}`, address: `127.77.1.${i + 1}` }));
 const [E1, E2, E3, QUEUE] = HOSTS;
 
@@ -18,6 +18,7 @@ function fakeLinks(): HostLinks & { calls: string[]; drops: Map<string, Set<stri
   return {
     hosts: HOSTS,
     groups: [NAMES.slice(0, 3)],
+    untouchable: ["dev"],
     calls,
     drops,
     cut: (a, b) => {
@@ -76,6 +77,7 @@ Deno.test("GET /hosts shows every host, its address and the hosts its links are 
     order_executor_3: ["order_executor_1"],
     order_queue: [],
     web: [],
+    dev: [],
   });
   assert.equal((await call(control.url, "/hosts", { method: "GET", token: "x".repeat(TOKEN.length) })).status, 401);
 });
@@ -111,6 +113,19 @@ Deno.test("POST /partition cuts an executor off from the other executors alone, 
   for (const drops of links.drops.values()) assert.deepEqual([...drops], []);
 });
 
+Deno.test('POST /partition {"from": "all"} cuts an executor off from every host but the supervisor\'s', async () => {
+  const links = fakeLinks();
+  await using control = serveControl({ token: TOKEN, crashable: [], kill: () => {}, hosts: links });
+  const cut = await call(control.url, "/partition", {
+    body: JSON.stringify({ host: "order_executor_2", from: "all" }),
+  });
+  assert.equal(cut.status, 202, JSON.stringify(cut.body));
+  const others = NAMES.filter((name) => name !== "order_executor_2" && name !== "dev");
+  assert.deepEqual(cut.body.cutFrom, others);
+  assert.deepEqual([...links.drops.get("dev")!], [], "the supervisor keeps reaching it");
+  assert.deepEqual([...links.drops.get(QUEUE.name)!], [E2.address], "the queue too is cut from it");
+});
+
 Deno.test("POST /partition refuses what is not a known executor host, naming the field", async () => {
   const links = fakeLinks();
   await using control = serveControl({ token: TOKEN, crashable: [], kill: () => {}, hosts: links });
@@ -126,6 +141,7 @@ Deno.test("POST /partition refuses what is not a known executor host, naming the
   await refused(JSON.stringify({ host: "order_executor_1", also: 1 }), /also/);
   await refused(JSON.stringify({ host: "order_executor_9" }), /^host: no host named "order_executor_9"/);
   await refused(JSON.stringify({ host: "web" }), /^host: web cannot be cut off/);
+  await refused(JSON.stringify({ host: "order_executor_1", from: "queue" }), /^from: /);
   assert.deepEqual(links.calls, []);
   assert.equal((await call(control.url, "/partition", { body: "{}", token: "nope".repeat(8) })).status, 401);
 });

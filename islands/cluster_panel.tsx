@@ -172,6 +172,14 @@ export default function ClusterPanel({ initial, faults, crashesEtcd }: ClusterPa
                 "The leader is cut off from the other executors: watch them call elections.",
               )
             : undefined}
+          onIsolate={faults
+            ? () =>
+              act(
+                "/admin/hosts/isolate_leader",
+                {},
+                "The leader is cut off from every host: once its hold on the queue lapses, another replica takes over.",
+              )
+            : undefined}
           onHeal={faults ? () => act("/admin/hosts/heal", {}, "Every cut link is healed.") : undefined}
         />
       )}

@@ -35,7 +35,8 @@ function cutHosts(page: Page): Promise<string[]> {
 }
 
 Deno.test({
-  name: "the cluster page on hosts: cut the executor leader off from the others, then heal into one leader",
+  name:
+    "the cluster page on hosts: cut the executor leader off from the others, then from everything; heal into one leader",
   ignore: refusal !== undefined,
 }, async (t) => {
   const task = await devTask({ prefix: "bookstore-page-hosts-", store: "etcd" });
@@ -86,7 +87,7 @@ Deno.test({
     });
 
     await t.step("cutting the leader off: its links marked cut, the other replicas no longer hear it", async () => {
-      await page.click('button:has-text("Cut the leader off")');
+      await page.click('button:text-is("Cut the leader off")');
       await page.locator(".notice", { hasText: "cut off" }).waitFor({ timeout: 10_000 });
       const cut = `order_executor_${before.id}`;
       const others = [1, 2, 3, 4].filter((id) => id !== before.id).map((id) => `order_executor_${id}`);
@@ -144,6 +145,37 @@ Deno.test({
         message: "exactly one executor leading and three following after the heal",
       });
     });
+
+    await t.step(
+      "cutting the leader off from everything: another replica leads in a higher epoch; healed, one leads",
+      async () => {
+        const now = await eventually(() => leader(page), { timeoutMs: 30_000, message: "a leader on the page" });
+        await page.click('button:text-is("Cut the leader off from everything")');
+        await page.locator(".notice", { hasText: "every host" }).waitFor({ timeout: 10_000 });
+        // Cut off from the queue too, the leader can no longer hold it: once its hold lapses another replica gets an
+        // epoch of its own.
+        const next = await eventually(async () => {
+          const shown = await leader(page);
+          if (shown && shown.id !== now.id && shown.epoch > now.epoch) return shown;
+          throw new Error(`the page shows leader ${JSON.stringify(shown)}`);
+        }, { timeoutMs: 30_000, intervalMs: 25, message: `another leader than ${now.id} in a higher epoch` });
+        console.log(
+          `leader ${now.id} (epoch ${now.epoch}) cut off from everything; ${next.id} leads in epoch ${next.epoch}`,
+        );
+        await screenshot(page, "cluster-hosts-isolated");
+        await page.click('.host-faults button:has-text("Heal")');
+        await eventually(async () => (await cutHosts(page)).length === 0, {
+          timeoutMs: 10_000,
+          message: "no cut link on the page",
+        });
+        await eventually(async () =>
+          await page.locator('tr[data-replica][data-role="leader"]').count() === 1 &&
+          await page.locator('tr[data-replica][data-role="follower"]').count() === 3, {
+          timeoutMs: 30_000,
+          message: "exactly one executor leading and three following after the heal",
+        });
+      },
+    );
 
     await t.step("no console error", () => {
       assert.deepEqual(problems, []);

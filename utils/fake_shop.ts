@@ -105,7 +105,7 @@ export function fakeShop(state: Partial<State> = {}, options: { cluster?: ShopCl
     crashEtcdMember: (name) => Promise.resolve(void actions.push(`crash ${name}`)),
     pauseReplica: (id, ms) => Promise.resolve(void actions.push(`pause ${id} ${ms}`)),
     setValidatorFault: (name, mode) => Promise.resolve(void actions.push(`fault ${name} ${mode}`)),
-    partitionHost: (name) => Promise.resolve(void actions.push(`partition ${name}`)),
+    partitionHost: (name, options) => Promise.resolve(void actions.push(`partition ${name} from ${options?.from}`)),
     healLinks: () => Promise.resolve(void actions.push("heal")),
   };
   return {

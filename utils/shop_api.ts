@@ -19,6 +19,7 @@ import {
   type HostsView,
   hostsViewSchema,
   type OrderView,
+  type PartitionScope,
   suggestionsService,
   type ValidatorName,
   VALIDATORS,
@@ -72,8 +73,8 @@ export interface ShopApi {
   crashQueueReplica(replica: number): Promise<void>;
   /** Has the supervisor that runs etcd member `name` SIGKILL it (`BOOKSTORE_SUPERVISOR_URL`). */
   crashEtcdMember(name: string): Promise<void>;
-  /** Has the supervisor cut host `name` (an executor's) off from its peers. */
-  partitionHost(name: string): Promise<void>;
+  /** Has the supervisor cut host `name` (an executor's) off from its peers, or from every host. */
+  partitionHost(name: string, options?: { from?: PartitionScope }): Promise<void>;
   /** Has the supervisor heal every cut link. */
   healLinks(): Promise<void>;
   /** Makes a validator slow, failing, or well again. */
@@ -219,8 +220,12 @@ export function createShopApi(options: ShopApiOptions): ShopApi {
     async crashEtcdMember(name) {
       await admin(supervisor(), `/processes/${encodeURIComponent(name)}/crash`, { method: "POST" });
     },
-    partitionHost: (name) =>
-      admin(supervisor(), "/partition", { method: "POST", body: { host: name }, timeoutMs: HOSTS_TIMEOUT_MS }),
+    partitionHost: (name, options) =>
+      admin(supervisor(), "/partition", {
+        method: "POST",
+        body: { host: name, from: options?.from ?? "group" },
+        timeoutMs: HOSTS_TIMEOUT_MS,
+      }),
     healLinks: () => admin(supervisor(), "/heal", { method: "POST", body: {}, timeoutMs: HOSTS_TIMEOUT_MS }),
     async setValidatorFault(name, mode) {
       if (!VALIDATORS.includes(name)) throw new RpcError("not_found", `no validator ${name}`);

@@ -126,10 +126,16 @@ Deno.test("with a supervisor that runs hosts, the cluster has them; one without 
   fail();
   assert.deepEqual((await shop.cluster()).hosts, HOSTS, "a failed read keeps the hosts last read");
   await shop.partitionHost("order_executor_1");
+  await shop.partitionHost("order_executor_2", { from: "all" });
   await shop.healLinks();
   const posts = requests.filter((r) => r.method === "POST");
-  assert.deepEqual(posts.map((r) => r.url), ["http://127.0.0.1:7999/partition", "http://127.0.0.1:7999/heal"]);
-  assert.deepEqual(await posts[0].json(), { host: "order_executor_1" });
+  assert.deepEqual(posts.map((r) => r.url), [
+    "http://127.0.0.1:7999/partition",
+    "http://127.0.0.1:7999/partition",
+    "http://127.0.0.1:7999/heal",
+  ]);
+  assert.deepEqual(await posts[0].json(), { host: "order_executor_1", from: "group" });
+  assert.deepEqual(await posts[1].json(), { host: "order_executor_2", from: "all" });
 
   const { shop: oneMachine, requests: seen } = shopWith(404);
   assert.equal((await oneMachine.cluster()).hosts, undefined);

@@ -59,6 +59,7 @@ Deno.test("on hosts the page shows each host, its address and cut links, the lea
 Deno.test("with faults on, the hosts have the cut and heal buttons; on one machine nothing of hosts shows", async () => {
   const onHosts = await page({ faults: true }, fakeCluster({ hosts: true }));
   assert.match(onHosts, /<button type="button">Cut the leader off<\/button>/);
+  assert.match(onHosts, /<button type="button">\s*Cut the leader off from everything\s*<\/button>/);
   assert.match(onHosts, /<button type="button" disabled>Heal<\/button>/, "nothing to heal yet");
   const oneMachine = await page({ faults: true }, fakeCluster({ hosts: false }));
   assert.doesNotMatch(oneMachine, /data-host=|Cut the leader off|Hosts/);
@@ -69,9 +70,12 @@ Deno.test("the cut button cuts the leader's host as the queue names it; heal hea
   const cut = await app.request(`${ORIGIN}/admin/hosts/cut_leader`, POST);
   assert.equal(cut.status, 202);
   assert.deepEqual(await cut.json(), { action: "cut_leader", replica: 4, host: "order_executor_4" });
+  const isolated = await app.request(`${ORIGIN}/admin/hosts/isolate_leader`, POST);
+  assert.equal(isolated.status, 202);
+  assert.deepEqual(await isolated.json(), { action: "isolate_leader", replica: 4, host: "order_executor_4" });
   assert.equal((await app.request(`${ORIGIN}/admin/hosts/heal`, POST)).status, 202);
   assert.equal((await app.request(`${ORIGIN}/admin/hosts/unplug`, POST)).status, 404);
-  assert.deepEqual(actions, ["partition order_executor_4", "heal"]);
+  assert.deepEqual(actions, ["partition order_executor_4 from group", "partition order_executor_4 from all", "heal"]);
 });
 
 Deno.test("the cut button refuses without hosts, without a leader, and with faults off", async () => {

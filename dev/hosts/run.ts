@@ -73,7 +73,7 @@ export function devHostLinks(hosts: readonly Host[]): HostLinks {
   const names = new Set(hosts.map((host) => host.name));
   const executors = [];
   for (let id = 1; names.has(executorName(id)); id++) executors.push(executorName(id));
-  return { hosts, groups: [executors], cut, heal, droppedFrom: droppedFromEach };
+  return { hosts, groups: [executors], untouchable: [SUPERVISOR_HOST], cut, heal, droppedFrom: droppedFromEach };
 }
 
 /** Options for {@linkcode runOnHosts}. */

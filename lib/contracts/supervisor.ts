@@ -31,10 +31,21 @@ export const hostsViewSchema = z.object({
 /** What `GET /hosts` answers. */
 export type HostsView = z.infer<typeof hostsViewSchema>;
 
-/** `POST /partition`: the host to cut off from its peers. */
+/**
+ * How far `POST /partition` cuts a host off: from the other hosts of its group (an executor from the other
+ * executors, still reaching the queue and the store: the seeds' partition), or from every host of the system.
+ */
+export const PARTITION_SCOPES = ["group", "all"] as const;
+
+/** `POST /partition`: the host to cut off, and from whom. */
 export const partitionRequestSchema = z.strictObject({
   host: z.string().min(1).max(MAX_HOST_NAME),
+  /** @default "group" */
+  from: z.enum(PARTITION_SCOPES).default("group"),
 });
+
+/** How far a host is cut off. */
+export type PartitionScope = typeof PARTITION_SCOPES[number];
 
 /** What `POST /partition` takes. */
 export type PartitionRequest = z.infer<typeof partitionRequestSchema>;
