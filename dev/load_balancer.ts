@@ -111,7 +111,18 @@ const name = z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be letters, digits, '_
 const address = z.object({ host: loopback, port });
 
 const backendSchema = z.object({ name, ...address.shape });
-const frontendSchema = z.object({ name, bind: address, backends: z.array(backendSchema).min(1) });
+const frontendSchema = z.object({
+  name,
+  bind: address,
+  backends: z.array(backendSchema).min(1),
+  /**
+   * A request header whose value picks the instance (a consistent hash of it), so that requests carrying the same
+   * value reach the same instance while it is up; requests without it take turns.
+   */
+  stickyHeader: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/).optional(),
+  /** The address the load balancer connects to the instances from (what they trust to name the client). */
+  source: loopback.optional(),
+});
 
 /** The load balancer's configuration: its public frontends, each with its instances, and its own health address. */
 export const loadBalancerSchema = z.object({
@@ -180,7 +191,10 @@ export function haproxyConfig(options: LoadBalancerOptions): string {
       "",
       `listen ${frontend.name}`,
       `  bind ${frontend.bind.host}:${frontend.bind.port}`,
-      "  balance roundrobin",
+      ...(frontend.stickyHeader === undefined
+        ? ["  balance roundrobin"]
+        : [`  balance hdr(${frontend.stickyHeader})`, "  hash-type consistent"]),
+      ...(frontend.source === undefined ? [] : [`  source ${frontend.source}`]),
       "  option httpchk",
       `  http-check send meth GET uri ${HEALTH_CHECK.path} ver HTTP/1.1 hdr host ${frontend.bind.host}:${frontend.bind.port}`,
       "  http-check expect status 200",

@@ -128,3 +128,35 @@ Deno.test("loadBalancerSpec: runs haproxy in the foreground on the configuration
   assert.equal(text, haproxyConfig(options));
   assert.equal(file, "/tmp/data/load_balancer/haproxy.cfg");
 });
+
+Deno.test("haproxyConfig: a sticky header picks the instance by a consistent hash; a source address is connected from", () => {
+  const text = haproxyConfig({
+    health: { host: "127.0.0.1", port: 8404 },
+    frontends: [{
+      name: "orchestrator",
+      bind: { host: "127.0.0.1", port: 8081 },
+      backends: [{ name: "orchestrator_1", host: "127.0.0.1", port: 8181 }],
+      stickyHeader: "Idempotency-Key",
+      source: "127.0.0.2",
+    }, {
+      name: "web",
+      bind: { host: "127.0.0.1", port: 8000 },
+      backends: [{ name: "web_1", host: "127.0.0.1", port: 8100 }],
+    }],
+  });
+  const [orchestrator, web] = text.split("listen ").slice(1);
+  assert.match(orchestrator, /\n  balance hdr\(Idempotency-Key\)\n  hash-type consistent\n  source 127\.0\.0\.2\n/);
+  assert.match(web, /\n  balance roundrobin\n/);
+  assert.doesNotMatch(web, /source/);
+  assert.throws(() =>
+    haproxyConfig({
+      health: { host: "127.0.0.1", port: 8404 },
+      frontends: [{
+        name: "web",
+        bind: { host: "127.0.0.1", port: 8000 },
+        backends: [{ name: "web_1", host: "127.0.0.1", port: 8100 }],
+        stickyHeader: "a b",
+      }],
+    })
+  );
+});

@@ -118,7 +118,7 @@ export function topologyEnv(options: TopologyEnvOptions): Record<string, string>
     BOOKSTORE_SERVICE_TOKEN: options.serviceToken,
     BOOKSTORE_REPLICAS: String(options.replicas ?? 1),
     ...((options.replicas ?? 1) > 1 && {
-      BOOKSTORE_TRUSTED_PROXIES: addressOf?.(LOAD_BALANCER) ?? LOAD_BALANCER_HOST,
+      BOOKSTORE_TRUSTED_PROXIES: addressOf?.(LOAD_BALANCER) ?? LOAD_BALANCER_SOURCE,
       LOAD_BALANCER_PORT: String(ports.loadBalancer),
     }),
     WEB_PORT: String(ports.web),
@@ -342,8 +342,20 @@ function inHost(spec: ProcessSpec, host: { namespace: string; address: string })
 /** The load balancer's process name (its host's, with `--hosts`). */
 export const LOAD_BALANCER = "load_balancer";
 
-/** The address the load balancer answers on, and the one the instances behind it trust to name their clients. */
+/** The address the load balancer answers on, on one machine. */
 const LOAD_BALANCER_HOST = "127.0.0.1";
+
+/**
+ * The address it connects to the instances from on one machine, the only one they believe `X-Forwarded-For` from:
+ * not 127.0.0.1, where every other local client comes from. (On hosts, its host's own address.)
+ */
+const LOAD_BALANCER_SOURCE = "127.0.0.2";
+
+/**
+ * The header that sends a checkout's retries to the orchestrator that took the first attempt: an attempt still
+ * running is known only to its orchestrator, and another would place the order a second time beside it.
+ */
+const STICKY_HEADER = "Idempotency-Key";
 
 // HAProxy on the public ports in front of the orchestrators' (and the web apps') instances.
 function loadBalancer(
@@ -361,6 +373,8 @@ function loadBalancer(
   const frontend = (name: "web" | "orchestrator") => ({
     name,
     bind: { host: hostOf(LOAD_BALANCER), port: ports[name] },
+    ...(name === "orchestrator" && { stickyHeader: STICKY_HEADER }),
+    ...(!options.addressOf && { source: LOAD_BALANCER_SOURCE }),
     backends: instances[name].map((instance) => ({
       name: instance.name,
       host: hostOf(instance.name),

@@ -160,6 +160,9 @@ Deno.test("HAProxy spreads the shop and the API over every instance, checking /h
   for (const kind of ["web", "orchestrator"]) {
     const backend = backendBehind(portOf(`${kind}_1`));
     assert.ok(backend.includes("option httpchk GET /healthz"), `${kind} instances are health-checked`);
+    const balance = backend.find((l) => l.startsWith("balance "));
+    // As dev's load balancer: a checkout's retries reach the orchestrator of its first attempt.
+    assert.equal(balance, kind === "orchestrator" ? "balance hdr(Idempotency-Key)" : "balance roundrobin");
     assert.deepEqual(
       backend.filter((l) => l.startsWith("server ")),
       ofKind(kind).map((name) => `server ${name} ${name}:${portOf(name)}`),

@@ -78,6 +78,41 @@ Deno.test({
     }
   });
 
+  await t.step(
+    "a checkout's retries under one Idempotency-Key reach the orchestrator of the first attempt",
+    async () => {
+      // HAProxy's own count of the sessions each orchestrator instance served (its /stats;csv, `stot`).
+      const served = async () => {
+        const csv = await (await fetch(`http://127.0.0.1:${cluster.ports.loadBalancer}/stats;csv`)).text();
+        const [header, ...rows] = csv.replace(/^# /, "").trim().split("\n").map((line) => line.split(","));
+        const [proxy, server, stot] = ["pxname", "svname", "stot"].map((name) => header.indexOf(name));
+        return Object.fromEntries(
+          rows.filter((row) => row[proxy] === "orchestrator" && row[server].startsWith("orchestrator_"))
+            .map((row) => [row[server], Number(row[stot])]),
+        );
+      };
+      const key = crypto.randomUUID();
+      const order = validOrder();
+      const before = await served();
+      const answers = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(`http://127.0.0.1:${orchestrator}/checkout`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": key },
+          body: JSON.stringify(order),
+        });
+        const body = await response.json();
+        // Answered as the first attempt, or refused by the limit this cluster runs with: either way, by one instance.
+        if (response.status !== 429) answers.add(`${response.status} ${body.status} ${body.orderId}`);
+      }
+      assert.equal(answers.size, 1, `every attempt answered as the first: ${[...answers]}`);
+      assert.match([...answers][0], /^200 Order Approved /);
+      const after = await served();
+      const took = Object.keys(after).filter((name) => after[name] > (before[name] ?? 0));
+      assert.equal(took.length, 1, `one orchestrator served all four: ${JSON.stringify({ before, after })}`);
+    },
+  );
+
   await t.step("behind it, the checkout limit counts each client the load balancer forwards apart", async () => {
     // The load balancer appends the peer it sees (the test, 127.0.0.1) to what the client wrote: every request
     // below is one client, whatever it claims. Each orchestrator keeps its own count, two a second: of six
@@ -87,6 +122,17 @@ Deno.test({
       Array.from({ length: 6 }, async (_, i) => (await checkout(`127.0.0.${50 + i}`)).status),
     );
     assert.ok(statuses.includes(429), `a client that writes X-Forwarded-For itself is still itself: ${statuses}`);
+    // Straight to an instance, from 127.0.0.1 (not the load balancer's source address), the header is not believed.
+    const direct = await Promise.all(Array.from({ length: 3 }, async (_, i) => {
+      const response = await fetch(`${cluster.url("orchestrator_2")}/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": `127.0.0.${60 + i}` },
+        body: JSON.stringify(validOrder()),
+      });
+      await response.body?.cancel();
+      return response.status;
+    }));
+    assert.ok(direct.includes(429), `a local client is not trusted as the load balancer: ${direct}`);
   });
 
   await t.step("an orchestrator SIGKILLed: checkouts through the load balancer keep being approved", async () => {
