@@ -44,6 +44,9 @@ async function pump(from: Deno.Conn, to: Deno.Conn, options: { closeBoth: () => 
       const chunk = buffer.slice(0, n);
       const due = Date.now() + delayMs;
       written = written.then(() => forward(chunk, due));
+      // A write that fails while the loop waits on the next read (the other side reset, the relay closed) closes
+      // both at once; left unhandled, its rejection would end the process the relay runs in.
+      written.catch(closeBoth);
     }
     await written;
   } catch {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "@bookstore/lib/async";
 import { delayingRelay, relayTcpToUnix, relayUnixToTcp } from "./relay.ts";
 import { parseRoute, routeArg } from "./relay_main.ts";
 
@@ -104,4 +105,37 @@ Deno.test("a delaying relay makes each round trip about twice its delay longer, 
   relay.close();
   assert.deepEqual(trips.map((trip) => trip.got), ["one", "two", "three"]);
   for (const { ms } of trips) assert.ok(ms >= 2 * delayMs - 5, `a round trip took ${ms} ms`);
+});
+
+Deno.test("a delaying relay whose target goes away mid-stream closes the client too, and does not crash", async () => {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await server.accept();
+    await conn.read(new Uint8Array(16));
+    conn.close();
+  })();
+  await using relay = delayingRelay({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    target: { hostname: "127.0.0.1", port: server.addr.port },
+    delayMs: 50,
+  });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: relay.port });
+  await client.write(new TextEncoder().encode("hello"));
+  await serving;
+  // The relay's delayed writes to the gone target fail while it waits on the client's next chunk: it must close the
+  // client's connection, which the client sees as a write that fails.
+  await waitFor(
+    async () => {
+      try {
+        await client.write(new Uint8Array(1000));
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    10_000,
+    { step: 20 },
+  );
+  client.close();
+  server.close();
 });
