@@ -145,8 +145,11 @@ Deno.test("haproxyConfig: a sticky header picks the instance by a consistent has
     }],
   });
   const [orchestrator, web] = text.split("listen ").slice(1);
-  assert.match(orchestrator, /\n  balance hdr\(Idempotency-Key\)\n  hash-type consistent\n  source 127\.0\.0\.2\n/);
-  assert.match(web, /\n  balance roundrobin\n/);
+  assert.ok(
+    orchestrator.includes("\n  balance hdr(Idempotency-Key)\n  hash-type consistent\n  source 127.0.0.2\n"),
+    orchestrator,
+  );
+  assert.ok(web.includes("\n  balance roundrobin\n"), web);
   assert.doesNotMatch(web, /source/);
   assert.throws(() =>
     haproxyConfig({
