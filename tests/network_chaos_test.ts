@@ -20,7 +20,7 @@ import { hostsUnavailable, type Network } from "@bookstore/dev/hosts/network";
 import { cut, dropFrom, heal, loss, noLoss } from "@bookstore/dev/hosts/faults";
 import { delayingRelay } from "@bookstore/dev/hosts/relay";
 import { freePorts } from "@bookstore/lib/free_ports";
-import { chaos, CHAOS_ENV, type Scenario, type Strike } from "./support/chaos.ts";
+import { chaos, CHAOS_ENV, type Scenario } from "./support/chaos.ts";
 import type { Cluster } from "./support/cluster.ts";
 import { CLIENT_ADDRESS, CLIENT_HOST, clientNamespace, runInsideClient } from "./support/cluster_hosts.ts";
 import { etcdLeader, etcdStatuses } from "./support/etcd_members.ts";
