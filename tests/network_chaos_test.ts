@@ -25,7 +25,7 @@ import type { Cluster } from "./support/cluster.ts";
 import { CLIENT_ADDRESS, CLIENT_HOST, clientNamespace, runInsideClient } from "./support/cluster_hosts.ts";
 import { etcdLeader, etcdStatuses } from "./support/etcd_members.ts";
 import { REPLICAS, replicaStatus, stableLeader } from "./support/executors.ts";
-import { type Traffic, waitForCalls } from "./support/history.ts";
+import { type Execution, executionsFromLogs, type Traffic, waitForCalls } from "./support/history.ts";
 import { eventually } from "./support/wait.ts";
 
 const refusal = await hostsUnavailable();
@@ -76,6 +76,29 @@ async function approvals(traffic: Traffic, count: number): Promise<void> {
 
 const executorName = (id: number) => `order_executor_${id}`;
 
+/**
+ * How much later than a newer epoch's first execution an older epoch's may be logged: an ack committed before the
+ * newer epoch was issued whose answer came back slowly. Anything later means the fence let a deposed leader work.
+ */
+const FENCE_MARGIN_MS = 1000;
+
+/** When each epoch's first execution was logged. */
+function firstExecutions(executions: readonly Execution[]): Map<number, number> {
+  const first = new Map<number, number>();
+  for (const { epoch, at } of executions) {
+    if (at !== undefined && !(at >= (first.get(epoch) ?? Infinity))) first.set(epoch, at);
+  }
+  return first;
+}
+
+/** Executions logged under an epoch after a newer epoch's first (past the margin): the fence's failures. */
+function lateExecutions(executions: readonly Execution[]): Execution[] {
+  const first = [...firstExecutions(executions)];
+  return executions.filter((e) =>
+    e.at !== undefined && first.some(([epoch, at]) => epoch > e.epoch && e.at! > at + FENCE_MARGIN_MS)
+  );
+}
+
 networkTest(
   "network chaos: the executor leader cut off from its followers, not the queue, then healed",
   () =>
@@ -93,11 +116,19 @@ networkTest(
           `${next.epoch}; executor ${leader.id} says ${old?.role} of epoch ${old?.epoch}`,
       );
       await approvals(traffic, 3);
+      // Kept cut well past the margin while the new leader works, so that an old leader the fence failed to stop
+      // (both believe they lead) has time to execute something and show.
+      await eventually(() => {
+        const first = firstExecutions(executionsFromLogs(cluster)).get(next.epoch);
+        return first !== undefined && Date.now() > first + 4 * FENCE_MARGIN_MS;
+      }, { message: `orders executed under epoch ${next.epoch}`, timeoutMs: 30_000 });
+      assert.deepEqual(lateExecutions(executionsFromLogs(cluster)), [], "executed under an epoch already superseded");
       await healAll(cluster, executorName(leader.id), followers.map(executorName));
       // Healed: one leader again, every replica agreeing, in an epoch above both.
       const after = await stableLeader(cluster, { aboveEpoch: next.epoch - 1, timeoutMs: 30_000 });
       console.log(`    healed: executor ${after.id} leads epoch ${after.epoch}, every replica agreeing`);
       await waitForCalls(traffic, 3);
+      assert.deepEqual(lateExecutions(executionsFromLogs(cluster)), [], "executed under an epoch already superseded");
     }),
 );
 
