@@ -115,6 +115,11 @@ networkTest(
         `    executor ${leader.id} (epoch ${leader.epoch}) cut off from its followers: executor ${next.id} leads epoch ` +
           `${next.epoch}; executor ${leader.id} says ${old?.role} of epoch ${old?.epoch}`,
       );
+      // Cut off from every peer, the old leader can learn that its epoch is over only from the queue's fence.
+      await eventually(async () => {
+        const status = await replicaStatus(cluster, leader.id);
+        return status !== undefined && !(status.role === "leader" && status.epoch === leader.epoch);
+      }, { message: `the fence to depose executor ${leader.id} from epoch ${leader.epoch}`, timeoutMs: 15_000 });
       // Kept cut for a dozen more checkouts (seconds, well past the margin), so that an old leader the fence failed to
       // stop (both believe they lead) has time to execute something and show. Executions are not required here: the
       // cut-off replica, the highest, keeps taking the fence back, and the two may depose each other in turn.
