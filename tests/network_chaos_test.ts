@@ -76,6 +76,21 @@ async function approvals(traffic: Traffic, count: number): Promise<void> {
 
 const executorName = (id: number) => `order_executor_${id}`;
 
+/** How long the cut-off leader is frozen: well past its lease at the queue (the heartbeat timeout, 200 ms). */
+const PAUSE_MS = 1500;
+
+/** Freezes process `name`'s event loop for `ms` (its /admin/pause, as SIGSTOP would), from the client's host. */
+async function pause(cluster: Cluster, options: { name: string; ms: number }): Promise<void> {
+  const response = await fetch(`${cluster.url(options.name)}/admin/pause`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${cluster.token}` },
+    body: JSON.stringify({ ms: options.ms }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`pausing ${options.name} failed: ${response.status} ${await response.text()}`);
+  await response.body?.cancel();
+}
+
 /**
  * How much later than a newer epoch's first execution an older epoch's may be logged: an ack committed before the
  * newer epoch was issued whose answer came back slowly. Anything later means the fence let a deposed leader work.
@@ -107,22 +122,25 @@ networkTest(
       const followers = REPLICAS.filter((id) => id !== leader.id);
       await cutOff(cluster, executorName(leader.id), followers.map(executorName));
       strike();
+      // The followers hear no heartbeat and call elections; the queue refuses them an epoch while the old leader keeps
+      // working (its lease). Frozen past its lease, it falls silent and a follower gets a newer epoch; resumed, still
+      // cut off from every peer, it can learn that its epoch is over only from the queue's fence.
+      await pause(cluster, { name: executorName(leader.id), ms: PAUSE_MS });
+      await eventually(async () => (await cluster.queue().GetQueueStatus({})).epoch > leader.epoch, {
+        message: `a newer epoch than ${leader.epoch} issued`,
+        timeoutMs: 20_000,
+      });
+      await eventually(async () => {
+        const status = await replicaStatus(cluster, leader.id);
+        return status !== undefined && !(status.role === "leader" && status.epoch === leader.epoch);
+      }, { message: `the fence to depose executor ${leader.id} from epoch ${leader.epoch}`, timeoutMs: 20_000 });
       // Kept cut for a dozen more checkouts (seconds, well past the margin), so that an old leader the fence failed to
       // stop (both believe they lead) has time to execute something and show. Neither a stable leader among the
-      // followers nor executions are required here: the cut-off replica, the highest, takes the fence back again and
-      // again (the queue lets a higher replica take over), and it and the followers' leader depose each other in turn.
+      // followers nor executions are required here: the cut-off replica, the highest, may take the fence back (the
+      // queue lets a higher replica take over), and it and the followers' leader may depose each other in turn.
       await approvals(traffic, 12);
       const during = executionsFromLogs(cluster).filter((e) => e.epoch > leader.epoch);
       const { epoch } = await cluster.queue().GetQueueStatus({});
-      // The followers hear no heartbeat and call elections; the queue refuses them an epoch while the old leader keeps
-      // working (its lease), unless it falls silent for a moment. Once a newer epoch is issued, the old leader, cut
-      // off from every peer, can learn that its epoch is over only from the queue's fence.
-      if (epoch > leader.epoch) {
-        await eventually(async () => {
-          const status = await replicaStatus(cluster, leader.id);
-          return status !== undefined && !(status.role === "leader" && status.epoch === leader.epoch);
-        }, { message: `the fence to depose executor ${leader.id} from epoch ${leader.epoch}`, timeoutMs: 15_000 });
-      }
       console.log(
         `    executor ${leader.id} cut off from its followers in epoch ${leader.epoch}: epochs up to ${epoch} issued ` +
           `while cut, ${during.length} orders executed under them (by ${
@@ -131,8 +149,8 @@ networkTest(
       );
       assert.deepEqual(lateExecutions(executionsFromLogs(cluster)), [], "executed under an epoch already superseded");
       await healAll(cluster, executorName(leader.id), followers.map(executorName));
-      // Healed: one leader, every replica agreeing (the old one's epoch still, when the lease held throughout).
-      const after = await stableLeader(cluster, { aboveEpoch: leader.epoch - 1, timeoutMs: 30_000 });
+      // Healed: one leader again, every replica agreeing, in a newer epoch.
+      const after = await stableLeader(cluster, { aboveEpoch: leader.epoch, timeoutMs: 30_000 });
       console.log(`    healed: executor ${after.id} leads epoch ${after.epoch}, every replica agreeing`);
       await waitForCalls(traffic, 3);
       assert.deepEqual(lateExecutions(executionsFromLogs(cluster)), [], "executed under an epoch already superseded");
