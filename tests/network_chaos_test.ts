@@ -76,9 +76,6 @@ async function approvals(traffic: Traffic, count: number): Promise<void> {
 
 const executorName = (id: number) => `order_executor_${id}`;
 
-/** How long the cut-off leader is frozen: well past its lease at the queue (the heartbeat timeout, 200 ms). */
-const PAUSE_MS = 1500;
-
 /** Freezes process `name`'s event loop for `ms` (its /admin/pause, as SIGSTOP would), from the client's host. */
 async function pause(cluster: Cluster, options: { name: string; ms: number }): Promise<void> {
   const response = await fetch(`${cluster.url(options.name)}/admin/pause`, {
@@ -91,11 +88,15 @@ async function pause(cluster: Cluster, options: { name: string; ms: number }): P
   await response.body?.cancel();
 }
 
+/** How long the cut-off leader is frozen: well past its lease at the queue (the heartbeat timeout, 200 ms). */
+const PAUSE_MS = 1500;
+
 /**
  * How much later than a newer epoch's first execution an older epoch's may be logged: an ack committed before the
- * newer epoch was issued whose answer came back slowly. Anything later means the fence let a deposed leader work.
+ * newer epoch was issued whose answer came back slowly, or whose log line waited out the freeze below. Anything later
+ * means the fence let a deposed leader work.
  */
-const FENCE_MARGIN_MS = 1000;
+const FENCE_MARGIN_MS = 1000 + PAUSE_MS;
 
 /** When each epoch's first execution was logged. */
 function firstExecutions(executions: readonly Execution[]): Map<number, number> {
