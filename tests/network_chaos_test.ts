@@ -93,7 +93,7 @@ const PAUSE_MS = 1500;
 
 /**
  * How much later than a newer epoch's first execution an older epoch's may be logged: an ack committed before the
- * newer epoch was issued whose answer came back slowly, or whose log line waited out the freeze below. Anything later
+ * newer epoch was issued whose answer came back slowly, or whose log line waited out the freeze (`PAUSE_MS`). Anything later
  * means the fence let a deposed leader work.
  */
 const FENCE_MARGIN_MS = 1000 + PAUSE_MS;
