@@ -42,15 +42,32 @@ export interface NetworkPlan {
   hosts: Host[];
 }
 
+/** How to plan a network: its owner, its hosts' names, and which of them join in a namespace made elsewhere. */
+export interface PlanOptions {
+  /** The pid of the process that owns the network. */
+  owner: number;
+  /** Every host's name, in the order their addresses are given. */
+  names: readonly string[];
+  /**
+   * Hosts whose namespace exists already, by name (a test's client, which must be running in its namespace before
+   * the network is made): linked to the bridge like the others, but neither created nor removed with the network.
+   */
+  joins?: Readonly<Record<string, string>>;
+}
+
 /** The hosts for `names`, owned by `owner` (no command runs). */
-export function planNetwork(options: { owner: number; names: readonly string[] }): NetworkPlan {
-  const { owner, names } = options;
+export function planNetwork(options: PlanOptions): NetworkPlan {
+  const { owner, names, joins = {} } = options;
   if (new Set(names).size !== names.length) throw new Error(`host names repeat: ${names.join(", ")}`);
   if (names.includes(BRIDGE_HOST)) throw new Error(`"${BRIDGE_HOST}" is the bridge's host`);
   return {
     owner,
     bridge: namespaceOf(owner, BRIDGE_HOST),
-    hosts: names.map((name, i) => ({ name, namespace: namespaceOf(owner, name), address: hostAddress(i) })),
+    hosts: names.map((name, i) => ({
+      name,
+      namespace: joins[name] ?? namespaceOf(owner, name),
+      address: hostAddress(i),
+    })),
   };
 }
 
@@ -66,7 +83,9 @@ export function setupCommands(plan: NetworkPlan): string[] {
     "net.ipv6.conf.all.disable_ipv6=1",
   ].join(" ");
   return [
-    ...[bridge, ...plan.hosts.map((host) => host.namespace)].map((namespace) => `ip netns add ${namespace}`),
+    // A joining host's namespace is someone else's (another owner's): it exists already.
+    ...[bridge, ...plan.hosts.map((host) => host.namespace)].filter((namespace) => ownerOf(namespace) === plan.owner)
+      .map((namespace) => `ip netns add ${namespace}`),
     `ip -n ${bridge} link add ${BRIDGE} type bridge`,
     `ip -n ${bridge} link set ${BRIDGE} up`,
     ...plan.hosts.flatMap(({ namespace, address }, i) => [
@@ -160,11 +179,12 @@ export interface Network extends NetworkPlan, AsyncDisposable {
 
 /**
  * Creates the hosts `names` (after clearing what killed runs left), owned by
- * `owner` (this process by default), with a socket directory for relays.
+ * `owner` (this process by default), with a socket directory for relays;
+ * hosts in `joins` are linked to it in the namespaces they already have.
  */
-export async function createNetwork(options: { names: readonly string[]; owner?: number }): Promise<Network> {
+export async function createNetwork(options: Omit<PlanOptions, "owner"> & { owner?: number }): Promise<Network> {
   await clearLeftovers();
-  const plan = planNetwork({ owner: options.owner ?? Deno.pid, names: options.names });
+  const plan = planNetwork({ ...options, owner: options.owner ?? Deno.pid });
   try {
     await runCommands([...setupCommands(plan), `mkdir -p ${socketDir(plan.owner)}`]);
   } catch (error) {

@@ -33,6 +33,18 @@ Deno.test("each host's lo keeps 127.0.0.1/32 alone, route_localnet is on, and no
   assert.ok(!commands.some((command) => / route /.test(command)), "no route, least of all a default one");
 });
 
+Deno.test("a joining host is linked in the namespace it has: not created, and not its owner's to remove", () => {
+  const plan = planNetwork({ owner: 7, names: ["client", "a"], joins: { client: "bks-3-client" } });
+  assert.deepEqual(plan.hosts.map((host) => host.namespace), ["bks-3-client", "bks-7-a"]);
+  const commands = setupCommands(plan);
+  assert.deepEqual(commands.filter((command) => command.startsWith("ip netns add")), [
+    "ip netns add bks-7-net",
+    "ip netns add bks-7-a",
+  ]);
+  assert.ok(commands.some((command) => command.startsWith("ip -n bks-3-client link add eth0 type veth")));
+  assert.ok(commands.some((command) => command.endsWith("addr add 127.0.0.1/32 dev lo")));
+});
+
 Deno.test("two hosts of one name, or one named like the bridge, are refused", () => {
   assert.throws(() => planNetwork({ owner: 1, names: ["a", "a"] }), /repeat/);
   assert.throws(() => planNetwork({ owner: 1, names: ["net"] }), /bridge/);

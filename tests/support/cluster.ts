@@ -12,9 +12,18 @@ import { type Kv, openStore } from "@bookstore/lib/store";
 import { type Control, serveControl } from "@bookstore/dev/control";
 import { startStore, stopSystem } from "@bookstore/dev/etcd";
 import { Supervisor } from "@bookstore/dev/supervisor";
-import { buildTopology, etcdMemberNames, type Ports, queuePorts, type TopologyStore } from "@bookstore/dev/topology";
+import {
+  buildTopology,
+  etcdMemberNames,
+  type Ports,
+  type ProcessSpec,
+  queuePorts,
+  type TopologyStore,
+} from "@bookstore/dev/topology";
 import { freePorts, freeStridedPorts } from "@bookstore/lib/free_ports";
+import { createNetwork, type Host, type Network } from "@bookstore/dev/hosts/network";
 import { ROOT } from "./buf.ts";
+import { CLIENT_HOST, clientNamespace } from "./cluster_hosts.ts";
 
 export { freePorts } from "@bookstore/lib/free_ports";
 
@@ -97,6 +106,21 @@ export interface ClusterOptions {
    * with `store: "etcd"`). No load balancer runs: {@linkcode Cluster.orchestrator} is instance 1. @default 1
    */
   replicas?: number;
+  /**
+   * Each process on a host of its own, the test on the host `client` (only in a run inside the client's namespace:
+   * see `cluster_hosts.ts`). @default false
+   */
+  hosts?: boolean;
+  /**
+   * Called once the network is made and the store runs, before the services start: what it returns (relays the
+   * services are pointed at, say) is closed when the cluster stops.
+   */
+  beforeServices?: (cluster: Cluster) => { close(): void }[];
+}
+
+// A process's base URL: its host's address, or 127.0.0.1.
+function urlOf(spec: ProcessSpec): string {
+  return `http://${spec.host?.address ?? "127.0.0.1"}:${spec.port}`;
 }
 
 /** A running cluster. */
@@ -115,6 +139,10 @@ export class Cluster {
   readonly etcdEndpoints: string[];
   /** The names of the etcd members among the processes (none with the embedded store). */
   readonly etcdMembers: string[];
+  /** The network of hosts the processes run on (with `hosts: true`). */
+  readonly network: Network | undefined;
+  /** What {@linkcode ClusterOptions.beforeServices} returned, closed on stop. */
+  readonly closers: { close(): void }[] = [];
   readonly #control: Control | undefined;
   readonly #serviceEnv: Record<string, string>;
 
@@ -130,6 +158,7 @@ export class Cluster {
       control?: Control;
       /** The environment the services run with (it says where their store is). */
       serviceEnv: Record<string, string>;
+      network?: Network;
     },
   ) {
     this.ports = options.ports;
@@ -140,12 +169,19 @@ export class Cluster {
     this.etcdEndpoints = options.etcdEndpoints ?? [];
     this.#control = options.control;
     this.#serviceEnv = options.serviceEnv;
+    this.network = options.network;
     this.etcdMembers = etcdMemberNames(this.supervisor.names.map((name) => this.supervisor.spec(name)));
   }
 
   /** Base URL of a process. */
   url(name: string): string {
-    return `http://127.0.0.1:${this.supervisor.spec(name).port}`;
+    return urlOf(this.supervisor.spec(name));
+  }
+
+  /** The host process `name` (or `client`, the test's) runs on; throws without hosts. */
+  host(name: string): Host {
+    if (!this.network) throw new Error("this cluster runs without hosts");
+    return this.network.host(name);
   }
 
   /** The orchestrator's base URL (instance 1's, when several run). */
@@ -233,6 +269,8 @@ export class Cluster {
   async stop(): Promise<void> {
     await stopSystem(this.supervisor, this.supervisor.names.map((name) => this.supervisor.spec(name)));
     await this.#control?.[Symbol.asyncDispose]();
+    for (const closer of this.closers) closer.close();
+    await this.network?.[Symbol.asyncDispose]();
     await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
   }
 
@@ -262,11 +300,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     : { kind: "etcd", endpoints: options.etcdEndpoints! };
   const token = crypto.randomUUID().replaceAll("-", "");
   const dataDir = await Deno.makeTempDir({ prefix: "bookstore-test-" });
-  // As in `deno task dev`: the cluster page crashes the members it runs through the supervisor.
-  const control = starts
-    ? serveControl({ token, crashable: members.map((_, i) => `etcd${i + 1}`), kill: (name) => supervisor.kill(name) })
-    : undefined;
-  const specs = buildTopology({
+  const topologyOptions = {
     dataDir,
     serviceToken: token,
     fingerprintKey: crypto.randomUUID().replaceAll("-", ""),
@@ -275,10 +309,22 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     store,
     queueReplicas,
     replicas: options.replicas,
-    supervisorUrl: control?.url,
     // No rate limit unless a test turns it on: test flows and benchmarks are one client on loopback.
     env: { BOOKSTORE_ENV: "test", BOOKSTORE_FAULTS: "true", CHECKOUT_RATE_LIMIT: "0", ...options.env },
-  }).filter((spec) => !options.only || options.only.includes(spec.name) || etcdMemberNames([spec]).length > 0);
+  };
+  const chosen = (specs: ProcessSpec[]) =>
+    specs.filter((spec) => !options.only || options.only.includes(spec.name) || etcdMemberNames([spec]).length > 0);
+  const network = options.hosts ? await clusterNetwork(chosen(buildTopology(topologyOptions))) : undefined;
+  // As in `deno task dev`: the cluster page crashes the members it runs through the supervisor.
+  const control = starts
+    ? serveControl({
+      token,
+      crashable: members.map((_, i) => `etcd${i + 1}`),
+      kill: (name) => supervisor.kill(name),
+      hostname: network?.host(CLIENT_HOST).address,
+    })
+    : undefined;
+  const specs = chosen(buildTopology({ ...topologyOptions, supervisorUrl: control?.url, hostOf: network?.host }));
   const verbose = options.verbose || Deno.env.get("BOOKSTORE_TEST_VERBOSE") === "1";
   const supervisor = new Supervisor(specs, {
     root: ROOT,
@@ -294,12 +340,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     token,
     dataDir,
     supervisor,
-    queueUrls: queuePorts(ports, queueReplicas).map(localUrl),
-    etcdEndpoints: "endpoints" in store ? [...store.endpoints] : members.map(({ client }) => localUrl(client)),
+    // Straight to the processes, whatever the scenario points the services at.
+    queueUrls: queuePorts(ports, queueReplicas).map((port) => urlOf(specs.find((spec) => spec.port === port)!)),
+    etcdEndpoints: "endpoints" in store
+      ? [...store.endpoints]
+      : members.map(({ client }) => urlOf(specs.find((spec) => spec.port === client)!)),
     control,
+    network,
   });
   try {
     await startStore(supervisor, { store, specs });
+    cluster.closers.push(...options.beforeServices?.(cluster) ?? []);
     supervisor.start(specs.map((spec) => spec.name).filter((name) => !storeNames.includes(name)));
     await supervisor.waitHealthy({ timeoutMs: 60_000 });
   } catch (error) {
@@ -308,4 +359,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     throw new Error(`${(error as Error).message}\n${tail.join("\n")}`);
   }
   return cluster;
+}
+
+// The cluster's network: a host per process, and the test's own namespace joined as the first host, `client`.
+async function clusterNetwork(specs: ProcessSpec[]): Promise<Network> {
+  const namespace = clientNamespace();
+  if (namespace === undefined) {
+    throw new Error(
+      "startCluster({ hosts: true }) runs only inside a client namespace: see tests/support/cluster_hosts.ts",
+    );
+  }
+  return await createNetwork({
+    names: [CLIENT_HOST, ...specs.map((spec) => spec.name)],
+    joins: { [CLIENT_HOST]: namespace },
+  });
 }
