@@ -86,6 +86,8 @@ export function setupCommands(plan: NetworkPlan): string[] {
     // A joining host's namespace is someone else's (another owner's): it exists already.
     ...[bridge, ...plan.hosts.map((host) => host.namespace)].filter((namespace) => ownerOf(namespace) === plan.owner)
       .map((namespace) => `ip netns add ${namespace}`),
+    // Before its first link: the bridge and its ports would otherwise get IPv6 link-local addresses, not 127.x.
+    `ip netns exec ${bridge} sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1`,
     `ip -n ${bridge} link add ${BRIDGE} type bridge`,
     `ip -n ${bridge} link set ${BRIDGE} up`,
     ...plan.hosts.flatMap(({ namespace, address }, i) => [

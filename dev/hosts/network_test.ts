@@ -31,6 +31,11 @@ Deno.test("each host's lo keeps 127.0.0.1/32 alone, route_localnet is on, and no
     assert.ok(mine.some((command) => /route_localnet=1/.test(command)));
   }
   assert.ok(!commands.some((command) => / route /.test(command)), "no route, least of all a default one");
+  const noIpv6 = commands.findIndex((command) =>
+    command.includes("bks-7-net sysctl") && /disable_ipv6=1/.test(command)
+  );
+  const firstLink = commands.findIndex((command) => command.includes("bks-7-net link add"));
+  assert.ok(noIpv6 >= 0 && noIpv6 < firstLink, "the bridge's namespace speaks no IPv6 before its first link");
 });
 
 Deno.test("a joining host is linked in the namespace it has: not created, and not its owner's to remove", () => {

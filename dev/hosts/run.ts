@@ -98,8 +98,9 @@ export async function runOnHosts(options: RunOnHostsOptions): Promise<never> {
     Deno.exit(1);
   }
   const owner = Deno.pid;
-  const network = await createNetwork({ names: devHosts({ owner, processes: options.processes }).map((h) => h.name) });
+  // First: a SIGKILL while the network is being built (seconds, on a crowded machine) must not leave half of it.
   startReaper(owner);
+  const network = await createNetwork({ names: devHosts({ owner, processes: options.processes }).map((h) => h.name) });
   console.log("Hosts (each process in its own network namespace):");
   for (const host of network.hosts) {
     console.log(`  ${host.name.padEnd(26)} ${host.address.padEnd(14)} ${host.namespace}`);

@@ -376,7 +376,9 @@ export function executionsFromLogs(cluster: Cluster): Execution[] {
 
 function notQueuedFromLogs(cluster: Cluster): Set<string> {
   const ids = new Set<string>();
-  for (const line of cluster.supervisor.lines("orchestrator")) {
+  // One orchestrator, or each instance of it (`orchestrator_1`, … with BOOKSTORE_REPLICAS).
+  const orchestrators = cluster.supervisor.names.filter((name) => /^orchestrator(_\d+)?$/.test(name));
+  for (const line of orchestrators.flatMap((name) => cluster.supervisor.lines(name))) {
     if (!line.includes("could not queue")) continue;
     try {
       const entry = JSON.parse(line);
