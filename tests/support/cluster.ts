@@ -333,6 +333,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     onLine: verbose ? (name, line) => console.log(`${name} │ ${line}`) : undefined,
   });
   const storeNames = etcdMemberNames(specs);
+  // Where the process listening on `port` is; one a cluster of `only` some services does not run is on 127.0.0.1.
+  const urlAt = (port: number) => {
+    const spec = specs.find((spec) => spec.port === port);
+    return spec ? urlOf(spec) : localUrl(port);
+  };
   const cluster = new Cluster({
     // Every service shares the topology's environment: any one's says where the store is.
     serviceEnv: specs.find((spec) => !storeNames.includes(spec.name))!.env,
@@ -341,10 +346,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     dataDir,
     supervisor,
     // Straight to the processes, whatever the scenario points the services at.
-    queueUrls: queuePorts(ports, queueReplicas).map((port) => urlOf(specs.find((spec) => spec.port === port)!)),
-    etcdEndpoints: "endpoints" in store
-      ? [...store.endpoints]
-      : members.map(({ client }) => urlOf(specs.find((spec) => spec.port === client)!)),
+    queueUrls: queuePorts(ports, queueReplicas).map(urlAt),
+    etcdEndpoints: "endpoints" in store ? [...store.endpoints] : members.map(({ client }) => urlAt(client)),
     control,
     network,
   });
