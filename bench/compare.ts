@@ -37,6 +37,18 @@ export interface ComparisonOptions {
   fetchLoop?: boolean;
 }
 
+/** What a comparison's command line may set (`deno task bench checkout --store etcd | --replicas N`). */
+export interface ComparisonBenchOptions {
+  /** Seconds of each phase (default 10). */
+  seconds?: number;
+  /** Seconds of the phase at concurrency 64, the saturation (default `seconds`). */
+  fullLoadSeconds?: number;
+  /** How many times the three phases run on each system (default 2). */
+  rounds?: number;
+  /** The services' log level (default `warn`). */
+  logLevel?: "debug" | "info" | "warn" | "error";
+}
+
 /** The closed loops each round runs, at these concurrencies. */
 export const LEVELS = [1, 16, 64] as const;
 

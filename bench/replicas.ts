@@ -14,6 +14,7 @@
 import { floorTable } from "./checkout.ts";
 import {
   compareSystems,
+  type ComparisonBenchOptions,
   cpuPerCheckout,
   mean,
   phaseSections,
@@ -28,17 +29,9 @@ import { fmt } from "./report.ts";
 import { SETTLE_MS, startDevSystem } from "./system.ts";
 
 /** Options of {@linkcode benchReplicas}. */
-export interface ReplicasBenchOptions {
+export interface ReplicasBenchOptions extends ComparisonBenchOptions {
   /** Instances of each service in the scaled-out system (default 2). */
   replicas?: number;
-  /** Seconds of each phase (default 10). */
-  seconds?: number;
-  /** Seconds of the phase at concurrency 64, the saturation (default `seconds`). */
-  fullLoadSeconds?: number;
-  /** How many times the three phases run on each system (default 2). */
-  rounds?: number;
-  /** The services' log level (default `warn`). */
-  logLevel?: "debug" | "info" | "warn" | "error";
 }
 
 /** The saturation's concurrency: where the figures of who tops out are read. */

@@ -12,6 +12,7 @@ import { type FloorFigures, measureFloor } from "./floors.ts";
 import { floorTable } from "./checkout.ts";
 import {
   compareSystems,
+  type ComparisonBenchOptions,
   cpuPerCheckout,
   mean,
   phaseSections,
@@ -25,17 +26,9 @@ import { fmt, median } from "./report.ts";
 import { SETTLE_MS, startDevSystem } from "./system.ts";
 
 /** Options of {@linkcode benchStores}. */
-export interface StoresBenchOptions {
-  /** Seconds of each phase (default 10). */
-  seconds?: number;
-  /** Seconds of the phase at concurrency 64, the saturation (default `seconds`). */
-  fullLoadSeconds?: number;
-  /** How many times the three phases run on each store (default 2). */
-  rounds?: number;
+export interface StoresBenchOptions extends ComparisonBenchOptions {
   /** Kills of the etcd leader, and of a queue replica, under the steady flow (default 3 each; 0: none). */
   kills?: number;
-  /** The services' log level (default `warn`). */
-  logLevel?: "debug" | "info" | "warn" | "error";
 }
 
 /** The failover flow offers this share of the etcd system's saturated throughput (at most 50/s), so it keeps up. */

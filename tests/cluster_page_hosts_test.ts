@@ -13,8 +13,7 @@ import type { Page } from "playwright-core";
 import { hostsUnavailable } from "@bookstore/dev/hosts/network";
 import { loadConfig } from "@bookstore/lib/config";
 import { assertAccessible, hydrated, launchBrowser, openPage, screenshot } from "./support/browser.ts";
-import { ROOT } from "./support/buf.ts";
-import { devTask } from "./support/dev_task.ts";
+import { devTask, spawnDev } from "./support/dev_task.ts";
 import { eventually } from "./support/wait.ts";
 
 const refusal = await hostsUnavailable();
@@ -40,19 +39,7 @@ Deno.test({
   ignore: refusal !== undefined,
 }, async (t) => {
   const task = await devTask({ prefix: "bookstore-page-hosts-", store: "etcd" });
-  const dev = new Deno.Command(Deno.execPath(), {
-    args: [...task.args, "--hosts"],
-    cwd: ROOT,
-    env: task.env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const reading = Promise.all([dev.stdout, dev.stderr].map(async (stream) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
-  }));
+  const dev = spawnDev(task, { args: ["--hosts"] });
   const problems: string[] = [];
   const browser = await launchBrowser();
   try {
@@ -62,7 +49,7 @@ Deno.test({
       await response.body?.cancel();
       return response.status === 200;
     }, { timeoutMs: 120_000, intervalMs: 500, message: "the cluster page through the relay" }).catch((error) => {
-      throw new Error(`${error.message}\n${output.slice(-3000)}`);
+      throw new Error(`${error.message}\n${dev.output().slice(-3000)}`);
     });
     const page = await openPage(browser, { problems });
     await page.goto(`${base}/cluster`);
@@ -182,9 +169,7 @@ Deno.test({
     });
   } finally {
     await browser.close();
-    dev.kill("SIGINT");
-    await dev.status;
-    await reading;
+    await dev.stop();
     await Deno.remove(task.dataDir, { recursive: true });
   }
 });

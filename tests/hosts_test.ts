@@ -20,8 +20,7 @@ import { CUT, cut, dropFrom, droppedFrom, heal, LOSS, loss, noLoss } from "@book
 import { relayTcpToUnix } from "@bookstore/dev/hosts/relay";
 import { routeArg } from "@bookstore/dev/hosts/relay_main";
 import { ownerOf, socketDir } from "@bookstore/dev/hosts/names";
-import { ROOT } from "./support/buf.ts";
-import { devTask } from "./support/dev_task.ts";
+import { devTask, spawnDev } from "./support/dev_task.ts";
 import { validOrder } from "./support/orders.ts";
 import { eventually } from "./support/wait.ts";
 
@@ -199,19 +198,7 @@ Deno.test(
   { name: "deno task dev --hosts runs the system as hosts; an order goes through 127.0.0.1", ignore },
   async () => {
     const task = await devTask({ prefix: "bookstore-hosts-", store: "etcd" });
-    const dev = new Deno.Command(Deno.execPath(), {
-      args: [...task.args, "--hosts"],
-      cwd: ROOT,
-      env: task.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let output = "";
-    const reading = Promise.all([dev.stdout, dev.stderr].map(async (stream) => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
-    }));
+    const dev = spawnDev(task, { args: ["--hosts"] });
     try {
       const result = await eventually(async () => {
         const response = await fetch(`http://127.0.0.1:${task.ports.orchestrator}/checkout`, {
@@ -223,22 +210,20 @@ Deno.test(
         return response.ok ? await response.json() : (await response.body?.cancel(), undefined);
       }, { timeoutMs: 120_000, intervalMs: 500, message: "an order approved through the relay" })
         .catch((error) => {
-          throw new Error(`${error.message}\n${output.slice(-3000)}`);
+          throw new Error(`${error.message}\n${dev.output().slice(-3000)}`);
         });
       assert.equal(result.status, "Order Approved");
-      assert.match(output, /order_executor_1\s+127\.77\.\d+\.\d+\s+bks-\d+-order_executor_1/, "hosts are listed");
+      assert.match(dev.output(), /order_executor_1\s+127\.77\.\d+\.\d+\s+bks-\d+-order_executor_1/, "hosts are listed");
       await eventually(async () => {
         const shop = await fetch(`http://127.0.0.1:${task.ports.web}/`, { signal: AbortSignal.timeout(10_000) });
         await shop.body?.cancel();
         return shop.status === 200;
       }, { timeoutMs: 120_000, intervalMs: 500, message: "the shop through the relay" });
     } finally {
-      dev.kill("SIGINT");
-      await dev.status;
-      await reading;
+      await dev.stop();
       await Deno.remove(task.dataDir, { recursive: true });
     }
-    const left = (await ourNamespaces()).filter((namespace) => ownerOf(namespace) === dev.pid);
+    const left = (await ourNamespaces()).filter((namespace) => ownerOf(namespace) === dev.child.pid);
     assert.deepEqual(left, [], "a normal stop removes every namespace");
   },
 );

@@ -95,3 +95,40 @@ export async function devTask(options: DevTaskOptions): Promise<DevTask> {
     env,
   };
 }
+
+/** A `deno task dev` running, its output collected. */
+export interface RunningDev {
+  /** Its process. */
+  child: Deno.ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** Stops it as Ctrl-C would and waits until it has exited and its output is read. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/** Spawns `task` with `args` after the task's own (`["--hosts"]`), collecting what it prints. */
+export function spawnDev(task: DevTask, options: { args?: string[] } = {}): RunningDev {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...task.args, ...options.args ?? []],
+    cwd: ROOT,
+    env: task.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const reading = Promise.all([child.stdout, child.stderr].map(async (stream) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
+  }));
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      child.kill("SIGINT");
+      const status = await child.status;
+      await reading;
+      return status;
+    },
+  };
+}
