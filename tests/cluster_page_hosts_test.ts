@@ -33,6 +33,25 @@ function cutHosts(page: Page): Promise<string[]> {
   );
 }
 
+/**
+ * Presses Heal and waits until the page shows no cut link, then one executor leading and three following (while cut
+ * off, the others keep electing; healed, one leads and the three follow it).
+ */
+async function heal(page: Page): Promise<void> {
+  await page.click('.host-faults button:has-text("Heal")');
+  await page.locator(".notice", { hasText: "healed" }).waitFor({ timeout: 10_000 });
+  await eventually(async () => (await cutHosts(page)).length === 0, {
+    timeoutMs: 10_000,
+    message: "no cut link on the page",
+  });
+  await eventually(async () =>
+    await page.locator('tr[data-replica][data-role="leader"]').count() === 1 &&
+    await page.locator('tr[data-replica][data-role="follower"]').count() === 3, {
+    timeoutMs: 30_000,
+    message: "exactly one executor leading and three following after the heal",
+  });
+}
+
 Deno.test({
   name:
     "the cluster page on hosts: cut the executor leader off from the others, then from everything; heal into one leader",
@@ -118,19 +137,7 @@ Deno.test({
     });
 
     await t.step("healing: no link cut, exactly one leader", async () => {
-      await page.click('.host-faults button:has-text("Heal")');
-      await page.locator(".notice", { hasText: "healed" }).waitFor({ timeout: 10_000 });
-      await eventually(async () => (await cutHosts(page)).length === 0, {
-        timeoutMs: 10_000,
-        message: "no cut link on the page",
-      });
-      // While cut off, the others keep electing (candidates); healed, one leads and the three follow it.
-      await eventually(async () =>
-        await page.locator('tr[data-replica][data-role="leader"]').count() === 1 &&
-        await page.locator('tr[data-replica][data-role="follower"]').count() === 3, {
-        timeoutMs: 30_000,
-        message: "exactly one executor leading and three following after the heal",
-      });
+      await heal(page);
     });
 
     await t.step(
@@ -150,17 +157,7 @@ Deno.test({
           `leader ${now.id} (epoch ${now.epoch}) cut off from everything; ${next.id} leads in epoch ${next.epoch}`,
         );
         await screenshot(page, "cluster-hosts-isolated");
-        await page.click('.host-faults button:has-text("Heal")');
-        await eventually(async () => (await cutHosts(page)).length === 0, {
-          timeoutMs: 10_000,
-          message: "no cut link on the page",
-        });
-        await eventually(async () =>
-          await page.locator('tr[data-replica][data-role="leader"]').count() === 1 &&
-          await page.locator('tr[data-replica][data-role="follower"]').count() === 3, {
-          timeoutMs: 30_000,
-          message: "exactly one executor leading and three following after the heal",
-        });
+        await heal(page);
       },
     );
 
